@@ -1,0 +1,446 @@
+//! The decision for one event: check it against what is known (the project,
+//! the member, the complaint), apply it, and render every push its clause
+//! requires. Pure: the store looks things up before and persists after.
+
+use crate::catalog::{rule_for, Rule, Trigger};
+use crate::error::Refusal;
+use crate::event::{Complaint, Envelope, EventBody, Outcome, Party};
+use crate::push::{party_channel, Channel, PushDraft, Recipient, Secret};
+use crate::render::{render, Center, Items, MASK};
+use crate::role::Role;
+use crate::workflow::{Project, ProjectParty};
+use serde::{Deserialize, Serialize};
+
+/// An active user of the staff directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffMember {
+    pub username: String,
+    pub name: String,
+}
+
+/// Active staff of the two roles the standard pushes to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directory {
+    pub center_staff: Vec<StaffMember>,
+    pub supervisor_staff: Vec<StaffMember>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    Submitted,
+    Active,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRecord {
+    pub party: Party,
+    pub status: MemberStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintRecord {
+    pub complaint: Complaint,
+    pub project: Option<String>,
+    pub result: Option<String>,
+}
+
+/// What the event refers to, as the store found it.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    pub project: Option<Project>,
+    pub member: Option<MemberRecord>,
+    pub complaint: Option<ComplaintRecord>,
+    /// Whether the project a complaint names is registered.
+    pub complaint_project_known: bool,
+}
+
+/// The state an accepted event leaves behind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Project {
+        project: Project,
+        added: Vec<ProjectParty>,
+        registered: bool,
+    },
+    Member(MemberRecord),
+    Complaint(ComplaintRecord),
+    Survey,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub change: Change,
+    pub pushes: Vec<PushDraft>,
+}
+
+pub struct Context<'a> {
+    pub center: &'a Center,
+    pub staff: &'a Directory,
+}
+
+/// How long a one-time password stays valid, as told to the member.
+pub const PASSWORD_TTL: &str = "24小时";
+
+/// The member username an event refers to, for the store's lookup.
+pub fn member_username(body: &EventBody) -> Option<&str> {
+    match body {
+        EventBody::MemberRegistrationSubmitted { member } => member.username.as_deref(),
+        EventBody::MemberRegistrationReviewed { username, .. }
+        | EventBody::MemberPasswordReset { username } => Some(username),
+        _ => None,
+    }
+}
+
+/// The complaint id an event refers to, for the store's lookup.
+pub fn complaint_id(body: &EventBody) -> Option<&str> {
+    match body {
+        EventBody::ComplaintLodged { complaint } => Some(&complaint.id),
+        EventBody::ComplaintResolved { complaint_id, .. } => Some(complaint_id),
+        _ => None,
+    }
+}
+
+pub fn decide(env: &Envelope, known: Known, ctx: &Context) -> Result<Decision, Refusal> {
+    let mut items = Items::new();
+    match &env.body {
+        EventBody::MemberRegistrationSubmitted { member } => {
+            let username = member.username.clone().unwrap_or_default();
+            if let Some(m) = &known.member {
+                if m.status != MemberStatus::Rejected {
+                    return Err(Refusal::field(
+                        "member.username",
+                        format!("用户名 `{username}` 已被注册"),
+                    ));
+                }
+            }
+            let record = MemberRecord {
+                party: member.clone(),
+                status: MemberStatus::Submitted,
+            };
+            items.insert("username", username);
+            items.insert("password", MASK.into());
+            items.insert("password_ttl", PASSWORD_TTL.into());
+            let pushes = member_push(
+                Trigger::MemberSubmitted,
+                &record.party,
+                &items,
+                ctx,
+                Some(Secret::OneTimePassword),
+            )?;
+            Ok(Decision {
+                change: Change::Member(record),
+                pushes,
+            })
+        }
+        EventBody::MemberRegistrationReviewed {
+            username,
+            outcome,
+            opinion,
+        } => {
+            let mut record = known_member(&known, username)?;
+            if record.status != MemberStatus::Submitted {
+                return Err(Refusal::order(
+                    "4.1.2b",
+                    format!("会员 `{username}` 没有待查验的注册资料"),
+                ));
+            }
+            record.status = match outcome {
+                Outcome::Passed => MemberStatus::Active,
+                Outcome::Rejected => MemberStatus::Rejected,
+            };
+            items.insert("username", username.clone());
+            if let Some(o) = opinion {
+                items.insert("opinion", o.clone());
+            }
+            let pushes = member_push(Trigger::MemberReviewed(*outcome), &record.party, &items, ctx, None)?;
+            Ok(Decision {
+                change: Change::Member(record),
+                pushes,
+            })
+        }
+        EventBody::MemberPasswordReset { username } => {
+            let record = known_member(&known, username)?;
+            items.insert("username", username.clone());
+            items.insert("password", MASK.into());
+            items.insert("password_ttl", PASSWORD_TTL.into());
+            let pushes = member_push(
+                Trigger::PasswordReset,
+                &record.party,
+                &items,
+                ctx,
+                Some(Secret::OneTimePassword),
+            )?;
+            Ok(Decision {
+                change: Change::Member(record),
+                pushes,
+            })
+        }
+        EventBody::ComplaintLodged { complaint } => {
+            if known.complaint.is_some() {
+                return Err(Refusal::field(
+                    "complaint.id",
+                    format!("投诉 `{}` 已登记过", complaint.id),
+                ));
+            }
+            if let Some(code) = &env.project {
+                if !known.complaint_project_known {
+                    return Err(Refusal::UnknownProject(code.clone()));
+                }
+            }
+            Ok(Decision {
+                change: Change::Complaint(ComplaintRecord {
+                    complaint: complaint.clone(),
+                    project: env.project.clone(),
+                    result: None,
+                }),
+                pushes: Vec::new(),
+            })
+        }
+        EventBody::ComplaintResolved {
+            complaint_id,
+            result,
+        } => {
+            let mut record = known.complaint.clone().ok_or_else(|| {
+                Refusal::field(
+                    "complaint_id",
+                    format!("投诉 `{complaint_id}` 未登记：请先提交 complaint.lodged"),
+                )
+            })?;
+            if record.result.is_some() {
+                return Err(Refusal::order("5.1.2", format!("投诉 `{complaint_id}` 已处理并反馈过")));
+            }
+            record.result = Some(result.clone());
+            items.insert("subject", record.complaint.subject.clone());
+            items.insert("result", result.clone());
+            let rule = rule_for(Trigger::ComplaintResolved).expect("5.1.2 is in the catalog");
+            let to = &record.complaint.complainant;
+            let pushes = vec![party_push(rule, Role::Complainant, to, &items, ctx)?];
+            Ok(Decision {
+                change: Change::Complaint(record),
+                pushes,
+            })
+        }
+        EventBody::SurveyAnswered { .. } => Ok(Decision {
+            change: Change::Survey,
+            pushes: Vec::new(),
+        }),
+        EventBody::ProjectRegistered {
+            name,
+            tenderer,
+            agency,
+        } => {
+            let code = env.project.as_deref().expect("parse requires a project");
+            if let Some(p) = &known.project {
+                return Err(p.apply(&env.body).expect_err("re-registration is refused"));
+            }
+            let project = Project::register(code, name, tenderer, agency.as_ref());
+            let pushes = project_pushes(env, &project, &project, ctx)?;
+            Ok(Decision {
+                change: Change::Project {
+                    added: project.parties.clone(),
+                    project,
+                    registered: true,
+                },
+                pushes,
+            })
+        }
+        body => {
+            let code = env.project.as_deref().expect("parse requires a project");
+            let before = known
+                .project
+                .as_ref()
+                .ok_or_else(|| Refusal::UnknownProject(code.to_owned()))?;
+            let (after, added) = before.apply(body)?;
+            let pushes = project_pushes(env, before, &after, ctx)?;
+            Ok(Decision {
+                change: Change::Project {
+                    project: after,
+                    added,
+                    registered: false,
+                },
+                pushes,
+            })
+        }
+    }
+}
+
+fn known_member(known: &Known, username: &str) -> Result<MemberRecord, Refusal> {
+    known.member.clone().ok_or_else(|| {
+        Refusal::field(
+            "username",
+            format!("会员 `{username}` 未注册：请先提交 member.registration_submitted"),
+        )
+    })
+}
+
+fn member_push(
+    trigger: Trigger,
+    member: &Party,
+    items: &Items,
+    ctx: &Context,
+    secret: Option<Secret>,
+) -> Result<Vec<PushDraft>, Refusal> {
+    let rule = rule_for(trigger).expect("every member trigger has a rule");
+    let mut push = party_push(rule, Role::Member, member, items, ctx)?;
+    push.recipient.id = member.username.clone().unwrap_or_else(|| member.id.clone());
+    push.secret = secret;
+    Ok(vec![push])
+}
+
+fn party_push(
+    rule: &'static Rule,
+    role: Role,
+    party: &Party,
+    items: &Items,
+    ctx: &Context,
+) -> Result<PushDraft, Refusal> {
+    let (channel, address) = party_channel(party.phone.as_deref(), party.email.as_deref())
+        .ok_or_else(|| Refusal::MissingItem {
+            clause: rule.clause,
+            item: format!("{}（{}）的联系方式", role.zh(), party.id),
+        })?;
+    Ok(PushDraft {
+        rule: rule.id,
+        clause: rule.clause,
+        recipient: Recipient {
+            role,
+            id: party.id.clone(),
+            name: party.name.clone(),
+        },
+        channel,
+        address,
+        text: render(rule, role, &party.name, items, ctx.center)?,
+        secret: None,
+    })
+}
+
+/// The trigger of a project event, and the rule it fires.
+fn project_trigger(body: &EventBody) -> Option<Trigger> {
+    Some(match body {
+        EventBody::ProjectRegistered { .. } => Trigger::ProjectRegistered,
+        EventBody::FilingSubmitted { stage, .. } => Trigger::FilingSubmitted(*stage),
+        EventBody::FilingReviewed { stage, outcome, .. } => Trigger::FilingReviewed(*stage, *outcome),
+        EventBody::MaterialsSubmitted { stage, .. } => Trigger::MaterialsSubmitted(*stage),
+        EventBody::NoticePublished { stage, .. } => Trigger::NoticePublished(*stage),
+        EventBody::ExpertsDrawn { .. } => Trigger::ExpertsDrawn,
+        EventBody::DepositRefunded { .. } => Trigger::DepositRefunded,
+        _ => return None,
+    })
+}
+
+/// Every push a project event causes: one per recipient of its rule.
+fn project_pushes(
+    env: &Envelope,
+    before: &Project,
+    after: &Project,
+    ctx: &Context,
+) -> Result<Vec<PushDraft>, Refusal> {
+    let Some(trigger) = project_trigger(&env.body) else {
+        return Ok(Vec::new()); // bidder_added only extends the recipient list
+    };
+    let rule = rule_for(trigger).expect("every project trigger has a rule");
+    let mut items = Items::new();
+    items.insert("project_name", after.name.clone());
+    items.insert("project_code", after.code.clone());
+    match &env.body {
+        EventBody::FilingSubmitted { round, .. } | EventBody::MaterialsSubmitted { round, .. } => {
+            items.insert("round", round.to_string());
+        }
+        EventBody::FilingReviewed { round, opinion, .. } => {
+            items.insert("round", round.to_string());
+            if let Some(o) = opinion {
+                items.insert("opinion", o.clone());
+            }
+        }
+        EventBody::NoticePublished { round, url, .. } => {
+            items.insert("round", round.to_string());
+            items.insert("url", url.clone());
+        }
+        EventBody::ExpertsDrawn {
+            sender, evaluation, ..
+        } => {
+            items.insert("sender", sender.clone());
+            items.insert(
+                "evaluation_start",
+                evaluation.start.format("%Y年%m月%d日 %H:%M").to_string(),
+            );
+            items.insert("duration_hours", format_hours(evaluation.duration_hours));
+            items.insert("place", evaluation.place.clone());
+            items.insert("contact_phone", evaluation.contact_phone.clone());
+        }
+        _ => {}
+    }
+
+    let mut pushes = Vec::new();
+    for &role in rule.recipients {
+        if let Some(staff_role) = role.staff() {
+            let staff = match staff_role {
+                crate::role::StaffRole::CenterStaff => &ctx.staff.center_staff,
+                _ => &ctx.staff.supervisor_staff,
+            };
+            if staff.is_empty() {
+                return Err(Refusal::NoRecipient {
+                    clause: rule.clause,
+                    role: role.zh(),
+                });
+            }
+            for s in staff {
+                pushes.push(PushDraft {
+                    rule: rule.id,
+                    clause: rule.clause,
+                    recipient: Recipient {
+                        role,
+                        id: s.username.clone(),
+                        name: s.name.clone(),
+                    },
+                    channel: Channel::Desktop,
+                    address: s.username.clone(),
+                    text: render(rule, role, &s.name, &items, ctx.center)?,
+                    secret: None,
+                });
+            }
+            continue;
+        }
+        for party in recipients(env, before, after, role) {
+            pushes.push(party_push(rule, role, party, &items, ctx)?);
+        }
+    }
+    Ok(pushes)
+}
+
+/// The project's own parties holding a role for this event (3.2: never a broadcast).
+fn recipients<'a>(env: &'a Envelope, before: &'a Project, after: &'a Project, role: Role) -> Vec<&'a Party> {
+    let winner = after.progress.winner.as_deref();
+    match (role, &env.body) {
+        (Role::Expert, EventBody::ExpertsDrawn { experts, .. }) => experts.iter().collect(),
+        (Role::WinningBidder | Role::LosingBidder, EventBody::DepositRefunded { bidders }) => {
+            let targets = before
+                .refund_targets(bidders.as_deref())
+                .expect("apply already checked the refund");
+            after
+                .with_role(Role::Bidder)
+                .filter(|b| targets.contains(&b.id))
+                .filter(|b| (Some(b.id.as_str()) == winner) == (role == Role::WinningBidder))
+                .collect()
+        }
+        (Role::WinningBidder, _) => after
+            .with_role(Role::Bidder)
+            .filter(|b| Some(b.id.as_str()) == winner)
+            .collect(),
+        (Role::LosingBidder, _) => after
+            .with_role(Role::Bidder)
+            .filter(|b| Some(b.id.as_str()) != winner)
+            .collect(),
+        (role, _) => after.with_role(role).collect(),
+    }
+}
+
+fn format_hours(h: f64) -> String {
+    if h.fract() == 0.0 {
+        format!("{h:.0}")
+    } else {
+        format!("{h}")
+    }
+}

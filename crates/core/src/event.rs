@@ -1,0 +1,753 @@
+//! The intake contract (`spec/intake.md`): one JSON object per line, parsed
+//! into a typed [`Envelope`] or refused with the field at fault.
+
+use crate::error::Refusal;
+use chrono::{DateTime, FixedOffset};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A person or firm named in an event. `username` is only for members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Consultation,
+    TenderNotice,
+    Correction,
+    BidOpening,
+    EvaluationResult,
+    Award,
+    Contract,
+    Performance,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 8] = [
+        Stage::Consultation,
+        Stage::TenderNotice,
+        Stage::Correction,
+        Stage::BidOpening,
+        Stage::EvaluationResult,
+        Stage::Award,
+        Stage::Contract,
+        Stage::Performance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Consultation => "consultation",
+            Stage::TenderNotice => "tender_notice",
+            Stage::Correction => "correction",
+            Stage::BidOpening => "bid_opening",
+            Stage::EvaluationResult => "evaluation_result",
+            Stage::Award => "award",
+            Stage::Contract => "contract",
+            Stage::Performance => "performance",
+        }
+    }
+
+    /// Only these stages pass a filing review (备案审核) before publication.
+    pub fn has_filing_review(self) -> bool {
+        matches!(
+            self,
+            Stage::TenderNotice | Stage::Correction | Stage::Award | Stage::Contract
+        )
+    }
+
+    /// The notice published at the end of the stage, in the standard's words.
+    pub fn notice_zh(self) -> &'static str {
+        match self {
+            Stage::Consultation => "意见征询",
+            Stage::TenderNotice => "招标公告",
+            Stage::Correction => "更正（澄清、答疑）公告",
+            Stage::BidOpening => "开标结果公告",
+            Stage::EvaluationResult => "评标结果（中标候选人）公示",
+            Stage::Award => "中标（成交）结果公告",
+            Stage::Contract => "合同公告",
+            Stage::Performance => "履约公告",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    #[serde(deserialize_with = "rfc3339")]
+    pub start: DateTime<FixedOffset>,
+    pub duration_hours: f64,
+    pub place: String,
+    pub contact_phone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintChannel {
+    Phone,
+    Online,
+    EReview,
+    SuggestionBox,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complaint {
+    pub id: String,
+    pub channel: ComplaintChannel,
+    pub complainant: Party,
+    pub subject: String,
+}
+
+/// Appendix A: each item 1 (很不满意) to 5 (很满意).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scores {
+    pub timeliness: u8,
+    pub completeness: u8,
+    pub accuracy: u8,
+    pub access: u8,
+    pub courtesy: u8,
+    pub complaint_handling: u8,
+}
+
+/// The typed payload of each intake type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventBody {
+    MemberRegistrationSubmitted {
+        member: Party,
+    },
+    MemberRegistrationReviewed {
+        username: String,
+        outcome: Outcome,
+        opinion: Option<String>,
+    },
+    MemberPasswordReset {
+        username: String,
+    },
+    ProjectRegistered {
+        name: String,
+        tenderer: Party,
+        agency: Option<Party>,
+    },
+    BidderAdded {
+        bidder: Party,
+    },
+    FilingSubmitted {
+        stage: Stage,
+        round: u32,
+        winner: Option<String>,
+    },
+    FilingReviewed {
+        stage: Stage,
+        round: u32,
+        outcome: Outcome,
+        opinion: Option<String>,
+    },
+    MaterialsSubmitted {
+        stage: Stage,
+        round: u32,
+    },
+    NoticePublished {
+        stage: Stage,
+        round: u32,
+        url: String,
+    },
+    ExpertsDrawn {
+        sender: String,
+        evaluation: Evaluation,
+        experts: Vec<Party>,
+    },
+    DepositRefunded {
+        bidders: Option<Vec<String>>,
+    },
+    ComplaintLodged {
+        complaint: Complaint,
+    },
+    ComplaintResolved {
+        complaint_id: String,
+        result: String,
+    },
+    SurveyAnswered {
+        respondent: Party,
+        scores: Scores,
+        remarks: Option<String>,
+    },
+}
+
+/// One accepted-for-checking intake line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    pub id: String,
+    pub kind: &'static str,
+    pub at: DateTime<FixedOffset>,
+    pub project: Option<String>,
+    pub body: EventBody,
+    /// The line re-serialised with sorted keys: what is stored and hashed.
+    pub canonical: String,
+}
+
+/// Every intake type, as written on the wire.
+pub const TYPES: [&str; 14] = [
+    "member.registration_submitted",
+    "member.registration_reviewed",
+    "member.password_reset",
+    "project.registered",
+    "project.bidder_added",
+    "filing.submitted",
+    "filing.reviewed",
+    "materials.submitted",
+    "notice.published",
+    "experts.drawn",
+    "deposit.refunded",
+    "complaint.lodged",
+    "complaint.resolved",
+    "survey.answered",
+];
+
+/// The id of a line, if it has one, even when the rest is malformed.
+pub fn peek_id(line: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(line).ok()?;
+    v.get("id")?.as_str().map(str::to_owned)
+}
+
+/// Parse and validate one intake line.
+pub fn parse(line: &str) -> Result<Envelope, Refusal> {
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| Refusal::Malformed(e.to_string()))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| Refusal::Malformed("一行必须是一个 JSON 对象".into()))?;
+
+    let id = required_str(obj.get("id"), "id")?;
+    if id.len() > 200 {
+        return Err(Refusal::field("id", "过长（最多 200 个字符）"));
+    }
+    let kind_raw = required_str(obj.get("type"), "type")?;
+    let kind = TYPES
+        .iter()
+        .copied()
+        .find(|t| *t == kind_raw)
+        .ok_or_else(|| Refusal::UnknownType(kind_raw.to_owned()))?;
+    let at_raw = required_str(obj.get("at"), "at")?;
+    let at = parse_time(at_raw).map_err(|m| Refusal::field("at", m))?;
+    let project = match obj.get("project") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Some(_) => return Err(Refusal::field("project", "必须是非空字符串（项目编号）")),
+    };
+
+    let body = decode_body(kind, &value)?;
+    validate(&body)?;
+    let needs_project = !matches!(
+        body,
+        EventBody::MemberRegistrationSubmitted { .. }
+            | EventBody::MemberRegistrationReviewed { .. }
+            | EventBody::MemberPasswordReset { .. }
+            | EventBody::ComplaintLodged { .. }
+            | EventBody::ComplaintResolved { .. }
+            | EventBody::SurveyAnswered { .. }
+    );
+    if needs_project && project.is_none() {
+        return Err(Refusal::field("project", "缺失：项目事件必须给出项目编号"));
+    }
+
+    Ok(Envelope {
+        id: id.to_owned(),
+        kind,
+        at,
+        project,
+        body,
+        canonical: serde_json::to_string(&value).expect("a Value always serialises"),
+    })
+}
+
+fn required_str<'a>(v: Option<&'a Value>, field: &str) -> Result<&'a str, Refusal> {
+    match v {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.as_str()),
+        Some(Value::String(_)) => Err(Refusal::field(field, "不能为空")),
+        None | Some(Value::Null) => Err(Refusal::field(field, "缺失（必填）")),
+        Some(_) => Err(Refusal::field(field, "必须是字符串")),
+    }
+}
+
+const TIME_HINT: &str = "必须是带时区偏移的 RFC 3339 时间，例如 2026-11-27T09:30:00+08:00";
+
+fn parse_time(s: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(s).map_err(|_| format!("`{s}` {TIME_HINT}"))
+}
+
+fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<FixedOffset>, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_time(&s).map_err(serde::de::Error::custom)
+}
+
+// Wire shapes of each type's own fields; the envelope fields are ignored here.
+#[derive(Deserialize)]
+struct MemberSubmitted {
+    member: Party,
+}
+#[derive(Deserialize)]
+struct MemberReviewed {
+    username: String,
+    outcome: Outcome,
+    opinion: Option<String>,
+}
+#[derive(Deserialize)]
+struct Username {
+    username: String,
+}
+#[derive(Deserialize)]
+struct Registered {
+    name: String,
+    tenderer: Party,
+    agency: Option<Party>,
+}
+#[derive(Deserialize)]
+struct Bidder {
+    bidder: Party,
+}
+#[derive(Deserialize)]
+struct StageFields {
+    stage: Stage,
+    round: Option<u32>,
+    winner: Option<String>,
+    outcome: Option<Outcome>,
+    opinion: Option<String>,
+    url: Option<String>,
+}
+#[derive(Deserialize)]
+struct Drawn {
+    sender: String,
+    evaluation: Evaluation,
+    experts: Vec<Party>,
+}
+#[derive(Deserialize)]
+struct Refunded {
+    bidders: Option<Vec<String>>,
+}
+#[derive(Deserialize)]
+struct Lodged {
+    complaint: Complaint,
+}
+#[derive(Deserialize)]
+struct Resolved {
+    complaint_id: String,
+    result: String,
+}
+#[derive(Deserialize)]
+struct Survey {
+    respondent: Party,
+    scores: Scores,
+    remarks: Option<String>,
+}
+
+/// Deserialise with the path of the failing field in the refusal.
+fn decode<T: DeserializeOwned>(v: &Value) -> Result<T, Refusal> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde reports a missing field at its parent: name the field itself.
+        if let Some(rest) = inner.strip_prefix("missing field `") {
+            let name = rest.split('`').next().unwrap_or(rest);
+            let full = if path == "." {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            };
+            return Refusal::field(full, "缺失（必填）");
+        }
+        Refusal::field(if path == "." { "(root)".into() } else { path }, format!("无效：{inner}"))
+    })
+}
+
+fn decode_body(kind: &str, v: &Value) -> Result<EventBody, Refusal> {
+    Ok(match kind {
+        "member.registration_submitted" => {
+            let m: MemberSubmitted = decode(v)?;
+            EventBody::MemberRegistrationSubmitted { member: m.member }
+        }
+        "member.registration_reviewed" => {
+            let m: MemberReviewed = decode(v)?;
+            EventBody::MemberRegistrationReviewed {
+                username: m.username,
+                outcome: m.outcome,
+                opinion: m.opinion,
+            }
+        }
+        "member.password_reset" => EventBody::MemberPasswordReset {
+            username: decode::<Username>(v)?.username,
+        },
+        "project.registered" => {
+            let r: Registered = decode(v)?;
+            EventBody::ProjectRegistered {
+                name: r.name,
+                tenderer: r.tenderer,
+                agency: r.agency,
+            }
+        }
+        "project.bidder_added" => EventBody::BidderAdded {
+            bidder: decode::<Bidder>(v)?.bidder,
+        },
+        "filing.submitted" | "filing.reviewed" | "materials.submitted" | "notice.published" => {
+            let s: StageFields = decode(v)?;
+            let round = s.round.unwrap_or(1);
+            match kind {
+                "filing.submitted" => EventBody::FilingSubmitted {
+                    stage: s.stage,
+                    round,
+                    winner: s.winner,
+                },
+                "filing.reviewed" => EventBody::FilingReviewed {
+                    stage: s.stage,
+                    round,
+                    outcome: s
+                        .outcome
+                        .ok_or_else(|| Refusal::field("outcome", "缺失（必填）：passed 或 rejected"))?,
+                    opinion: s.opinion,
+                },
+                "materials.submitted" => EventBody::MaterialsSubmitted {
+                    stage: s.stage,
+                    round,
+                },
+                _ => EventBody::NoticePublished {
+                    stage: s.stage,
+                    round,
+                    url: s
+                        .url
+                        .ok_or_else(|| Refusal::field("url", "缺失（必填）：公告发布的网址"))?,
+                },
+            }
+        }
+        "experts.drawn" => {
+            let d: Drawn = decode(v)?;
+            EventBody::ExpertsDrawn {
+                sender: d.sender,
+                evaluation: d.evaluation,
+                experts: d.experts,
+            }
+        }
+        "deposit.refunded" => EventBody::DepositRefunded {
+            bidders: decode::<Refunded>(v)?.bidders,
+        },
+        "complaint.lodged" => EventBody::ComplaintLodged {
+            complaint: decode::<Lodged>(v)?.complaint,
+        },
+        "complaint.resolved" => {
+            let r: Resolved = decode(v)?;
+            EventBody::ComplaintResolved {
+                complaint_id: r.complaint_id,
+                result: r.result,
+            }
+        }
+        "survey.answered" => {
+            let s: Survey = decode(v)?;
+            EventBody::SurveyAnswered {
+                respondent: s.respondent,
+                scores: s.scores,
+                remarks: s.remarks,
+            }
+        }
+        other => return Err(Refusal::UnknownType(other.to_owned())),
+    })
+}
+
+fn non_blank(field: &str, s: &str) -> Result<(), Refusal> {
+    if s.trim().is_empty() {
+        Err(Refusal::field(field, "不能为空"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_phone(field: &str, p: &str) -> Result<(), Refusal> {
+    let digits = p.chars().filter(char::is_ascii_digit).count();
+    let ok = (5..=20).contains(&digits)
+        && p.chars().all(|c| c.is_ascii_digit() || "+- ()".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Refusal::field(field, format!("`{p}` 不是有效的电话号码")))
+    }
+}
+
+/// A party's own rules: id and name required; an external party must be reachable.
+fn check_party(field: &str, p: &Party, external: bool) -> Result<(), Refusal> {
+    non_blank(&format!("{field}.id"), &p.id)?;
+    non_blank(&format!("{field}.name"), &p.name)?;
+    if let Some(phone) = &p.phone {
+        check_phone(&format!("{field}.phone"), phone)?;
+    }
+    if let Some(email) = &p.email {
+        let ok = email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !email.contains(' '));
+        if !ok {
+            return Err(Refusal::field(
+                format!("{field}.email"),
+                format!("`{email}` 不是有效的电子邮箱"),
+            ));
+        }
+    }
+    if external && p.phone.is_none() && p.email.is_none() {
+        return Err(Refusal::field(
+            field,
+            "缺少联系方式：外部当事人至少需要 phone 或 email 之一，否则无法推送",
+        ));
+    }
+    Ok(())
+}
+
+fn check_round(stage: Stage, round: u32) -> Result<(), Refusal> {
+    if round == 0 {
+        return Err(Refusal::field("round", "必须从 1 开始"));
+    }
+    if round != 1 && stage != Stage::Correction {
+        return Err(Refusal::field("round", "仅适用于更正（correction）阶段"));
+    }
+    Ok(())
+}
+
+fn check_opinion(outcome: Outcome, opinion: &Option<String>) -> Result<(), Refusal> {
+    if outcome == Outcome::Rejected && opinion.as_deref().is_none_or(|o| o.trim().is_empty()) {
+        return Err(Refusal::field(
+            "opinion",
+            "缺失：审核不通过时必须给出驳回意见，对方需按意见修改后重新提交",
+        ));
+    }
+    Ok(())
+}
+
+fn validate(body: &EventBody) -> Result<(), Refusal> {
+    match body {
+        EventBody::MemberRegistrationSubmitted { member } => {
+            check_party("member", member, true)?;
+            match &member.username {
+                Some(u) => non_blank("member.username", u),
+                None => Err(Refusal::field("member.username", "缺失（必填）")),
+            }
+        }
+        EventBody::MemberRegistrationReviewed {
+            username,
+            outcome,
+            opinion,
+        } => {
+            non_blank("username", username)?;
+            check_opinion(*outcome, opinion)
+        }
+        EventBody::MemberPasswordReset { username } => non_blank("username", username),
+        EventBody::ProjectRegistered {
+            name,
+            tenderer,
+            agency,
+        } => {
+            non_blank("name", name)?;
+            check_party("tenderer", tenderer, true)?;
+            if let Some(a) = agency {
+                check_party("agency", a, true)?;
+            }
+            Ok(())
+        }
+        EventBody::BidderAdded { bidder } => check_party("bidder", bidder, true),
+        EventBody::FilingSubmitted {
+            stage,
+            round,
+            winner,
+        } => {
+            check_round(*stage, *round)?;
+            if !stage.has_filing_review() {
+                return Err(Refusal::field(
+                    "stage",
+                    format!(
+                        "`{}` 阶段没有备案审核：只有 tender_notice、correction、award、contract 需要备案",
+                        stage.as_str()
+                    ),
+                ));
+            }
+            match (stage, winner) {
+                (Stage::Award, None) => Err(Refusal::field(
+                    "winner",
+                    "缺失：中标（成交）结果备案必须给出中标人（投标人 id）",
+                )),
+                (Stage::Award, Some(w)) => non_blank("winner", w),
+                (_, Some(_)) => Err(Refusal::field("winner", "仅适用于 award 阶段的备案")),
+                _ => Ok(()),
+            }
+        }
+        EventBody::FilingReviewed {
+            stage,
+            round,
+            outcome,
+            opinion,
+        } => {
+            check_round(*stage, *round)?;
+            if !stage.has_filing_review() {
+                return Err(Refusal::field(
+                    "stage",
+                    format!("`{}` 阶段没有备案审核", stage.as_str()),
+                ));
+            }
+            check_opinion(*outcome, opinion)
+        }
+        EventBody::MaterialsSubmitted { stage, round } => check_round(*stage, *round),
+        EventBody::NoticePublished { stage, round, url } => {
+            check_round(*stage, *round)?;
+            let ok = ["http://", "https://"].iter().any(|p| {
+                url.get(..p.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(p))
+                    && url.len() > p.len()
+            }) && !url.chars().any(char::is_whitespace);
+            if ok {
+                Ok(())
+            } else {
+                Err(Refusal::field(
+                    "url",
+                    format!("`{url}` 不是 http 或 https 网址"),
+                ))
+            }
+        }
+        EventBody::ExpertsDrawn {
+            sender,
+            evaluation,
+            experts,
+        } => {
+            non_blank("sender", sender)?;
+            if !(evaluation.duration_hours > 0.0 && evaluation.duration_hours.is_finite()) {
+                return Err(Refusal::field(
+                    "evaluation.duration_hours",
+                    "必须大于 0（评标大约耗时，单位：小时）",
+                ));
+            }
+            non_blank("evaluation.place", &evaluation.place)?;
+            check_phone("evaluation.contact_phone", &evaluation.contact_phone)?;
+            if experts.is_empty() {
+                return Err(Refusal::field("experts", "不能为空：至少抽取一名评标专家"));
+            }
+            for (i, e) in experts.iter().enumerate() {
+                check_party(&format!("experts[{i}]"), e, true)?;
+                if experts[..i].iter().any(|o| o.id == e.id) {
+                    return Err(Refusal::field(
+                        format!("experts[{i}].id"),
+                        format!("专家 `{}` 在本次抽取中重复", e.id),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        EventBody::DepositRefunded { bidders } => {
+            if let Some(list) = bidders {
+                if list.is_empty() {
+                    return Err(Refusal::field(
+                        "bidders",
+                        "为空：省略该字段表示全部投标人，否则至少列出一名",
+                    ));
+                }
+                for (i, b) in list.iter().enumerate() {
+                    if list[..i].contains(b) {
+                        return Err(Refusal::field(
+                            format!("bidders[{i}]"),
+                            format!("投标人 `{b}` 重复"),
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }
+        EventBody::ComplaintLodged { complaint } => {
+            non_blank("complaint.id", &complaint.id)?;
+            non_blank("complaint.subject", &complaint.subject)?;
+            check_party("complaint.complainant", &complaint.complainant, true)
+        }
+        EventBody::ComplaintResolved {
+            complaint_id,
+            result,
+        } => {
+            non_blank("complaint_id", complaint_id)?;
+            non_blank("result", result)
+        }
+        EventBody::SurveyAnswered {
+            respondent, scores, ..
+        } => {
+            check_party("respondent", respondent, false)?;
+            let items = [
+                ("timeliness", scores.timeliness),
+                ("completeness", scores.completeness),
+                ("accuracy", scores.accuracy),
+                ("access", scores.access),
+                ("courtesy", scores.courtesy),
+                ("complaint_handling", scores.complaint_handling),
+            ];
+            for (name, v) in items {
+                if !(1..=5).contains(&v) {
+                    return Err(Refusal::field(
+                        format!("scores.{name}"),
+                        "必须是 1（很不满意）到 5（很满意）",
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(line: &str) -> Refusal {
+        parse(line).expect_err("line should be refused")
+    }
+
+    #[test]
+    fn parses_the_contract_example() {
+        let e = parse(r#"{"id":"evt-0001","type":"filing.reviewed","at":"2026-11-27T09:30:00+08:00","project":"TZ-2026-0001","stage":"tender_notice","outcome":"rejected","opinion":"资格条件表述不清"}"#).unwrap();
+        assert_eq!(e.id, "evt-0001");
+        assert_eq!(e.project.as_deref(), Some("TZ-2026-0001"));
+        assert!(matches!(
+            e.body,
+            EventBody::FilingReviewed { stage: Stage::TenderNotice, round: 1, outcome: Outcome::Rejected, .. }
+        ));
+    }
+
+    #[test]
+    fn names_the_field_at_fault() {
+        let cases = [
+            (r#"{"id":"a","type":"notice.published","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"award","url":"ftp://x"}"#, "url"),
+            (r#"{"id":"a","type":"notice.published","at":"2026-11-27T09:30:00","project":"P","stage":"award","url":"https://x"}"#, "at"),
+            (r#"{"id":"a","type":"filing.reviewed","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"award","outcome":"rejected"}"#, "opinion"),
+            (r#"{"id":"a","type":"experts.drawn","at":"2026-11-27T09:30:00+08:00","project":"P","sender":"S","evaluation":{"start":"2026-12-01T09:00:00+08:00","duration_hours":0,"place":"X","contact_phone":"0576-1234567"},"experts":[{"id":"e","name":"E","phone":"13800000000"}]}"#, "evaluation.duration_hours"),
+            (r#"{"id":"a","type":"experts.drawn","at":"2026-11-27T09:30:00+08:00","project":"P","sender":"S","evaluation":{"start":"2026-12-01T09:00:00+08:00","duration_hours":3,"contact_phone":"0576-1234567"},"experts":[{"id":"e","name":"E","phone":"13800000000"}]}"#, "evaluation.place"),
+            (r#"{"id":"a","type":"project.registered","at":"2026-11-27T09:30:00+08:00","project":"P","name":"N","tenderer":{"id":"t","name":"T"}}"#, "tenderer"),
+            (r#"{"id":"a","type":"materials.submitted","at":"2026-11-27T09:30:00+08:00","stage":"award"}"#, "project"),
+            (r#"{"id":"a","type":"materials.submitted","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"nope"}"#, "stage"),
+            (r#"{"type":"materials.submitted","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"award"}"#, "id"),
+        ];
+        for (line, field) in cases {
+            match refusal(line) {
+                Refusal::Field { field: f, .. } => assert_eq!(f, field, "{line}"),
+                other => panic!("{line}: expected a field refusal, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_type_and_garbage_are_refused() {
+        assert_eq!(refusal(r#"{"id":"a","type":"x.y","at":"2026-11-27T09:30:00+08:00"}"#).code(), "unknown_type");
+        assert_eq!(refusal("{not json").code(), "malformed");
+        assert_eq!(refusal("[1,2]").code(), "malformed");
+    }
+}

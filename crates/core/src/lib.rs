@@ -1,0 +1,20 @@
+//! GGZY Push core: everything the push standard says, with no IO and no Tauri.
+//!
+//! An intake line becomes an [`event::Envelope`]; [`engine::decide`] checks it
+//! against the project's [`workflow`] state and turns it, through the rule
+//! [`catalog`], into rendered [`push::PushDraft`]s. The store persists what
+//! the engine decides; the CLI, the desktop app and the sync server all reach
+//! this same code.
+
+pub mod audit;
+pub mod catalog;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod password;
+pub mod push;
+pub mod render;
+pub mod role;
+pub mod workflow;
+
+pub use error::Refusal;

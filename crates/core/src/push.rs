@@ -1,0 +1,89 @@
+//! A push as the engine decides it, before the store gives it a place in the
+//! outbox. Its id is its idempotency key: the same event, clause, recipient
+//! and channel always give the same key, on every device.
+
+use crate::role::Role;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Sms,
+    Email,
+    /// The staff member's in-app inbox and a desktop notification.
+    Desktop,
+    Dingtalk,
+    Wecom,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Email => "email",
+            Channel::Desktop => "desktop",
+            Channel::Dingtalk => "dingtalk",
+            Channel::Wecom => "wecom",
+        }
+    }
+}
+
+/// A secret the dispatcher issues at send time; stored copies show the mask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Secret {
+    OneTimePassword,
+}
+
+impl Secret {
+    pub fn as_str(self) -> &'static str {
+        "one_time_password"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub role: Role,
+    /// Username for staff and members, the party id from the event otherwise.
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushDraft {
+    pub rule: &'static str,
+    pub clause: &'static str,
+    pub recipient: Recipient,
+    pub channel: Channel,
+    /// Phone, email or username, as the channel needs.
+    pub address: String,
+    pub text: String,
+    pub secret: Option<Secret>,
+}
+
+const KEY_NAMESPACE: Uuid = Uuid::from_u128(0x6767_7a79_2d70_7573_6800_0000_0000_0001);
+
+impl PushDraft {
+    /// The idempotency key, derived from (event, clause rule, recipient, channel).
+    pub fn key(&self, event_id: &str) -> String {
+        let name = format!(
+            "{event_id}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            self.rule,
+            self.recipient.role.as_str(),
+            self.recipient.id,
+            self.channel.as_str()
+        );
+        Uuid::new_v5(&KEY_NAMESPACE, name.as_bytes()).to_string()
+    }
+}
+
+/// The channel a party is reached on, from its contacts: a phone gets SMS,
+/// otherwise email. (Per-party preferences arrive with the dispatch issue.)
+pub fn party_channel(phone: Option<&str>, email: Option<&str>) -> Option<(Channel, String)> {
+    match (phone, email) {
+        (Some(p), _) => Some((Channel::Sms, p.to_owned())),
+        (None, Some(e)) => Some((Channel::Email, e.to_owned())),
+        (None, None) => None,
+    }
+}
