@@ -107,7 +107,12 @@ mod tests {
             .map(|seq| {
                 let content = format!("{{\"n\":{seq}}}");
                 let hash = chain(&prev, &content);
-                let l = Link { seq, prev_hash: prev.clone(), hash: hash.clone(), content };
+                let l = Link {
+                    seq,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                    content,
+                };
                 prev = hash;
                 l
             })
@@ -122,7 +127,10 @@ mod tests {
     #[test]
     fn sm3_matches_the_standard_vector() {
         // GB/T 32905-2016, example 1: SM3("abc").
-        assert_eq!(sm3_hex("abc"), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
+        assert_eq!(
+            sm3_hex("abc"),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
     }
 
     #[test]

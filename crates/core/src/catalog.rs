@@ -172,7 +172,11 @@ mod tests {
             assert!(r.id.starts_with(r.clause), "{}", r.id);
             for o in &CATALOG[..i] {
                 assert_ne!(o.id, r.id);
-                assert_ne!(o.trigger, r.trigger, "{} and {} share a trigger", o.id, r.id);
+                assert_ne!(
+                    o.trigger, r.trigger,
+                    "{} and {} share a trigger",
+                    o.id, r.id
+                );
             }
         }
     }

@@ -154,7 +154,13 @@ pub fn decide(env: &Envelope, known: Known, ctx: &Context) -> Result<Decision, R
             if let Some(o) = opinion {
                 items.insert("opinion", o.clone());
             }
-            let pushes = member_push(Trigger::MemberReviewed(*outcome), &record.party, &items, ctx, None)?;
+            let pushes = member_push(
+                Trigger::MemberReviewed(*outcome),
+                &record.party,
+                &items,
+                ctx,
+                None,
+            )?;
             Ok(Decision {
                 change: Change::Member(record),
                 pushes,
@@ -209,7 +215,10 @@ pub fn decide(env: &Envelope, known: Known, ctx: &Context) -> Result<Decision, R
                 )
             })?;
             if record.result.is_some() {
-                return Err(Refusal::order("5.1.2", format!("投诉 `{complaint_id}` 已处理并反馈过")));
+                return Err(Refusal::order(
+                    "5.1.2",
+                    format!("投诉 `{complaint_id}` 已处理并反馈过"),
+                ));
             }
             record.result = Some(result.clone());
             items.insert("subject", record.complaint.subject.clone());
@@ -321,7 +330,9 @@ fn project_trigger(body: &EventBody) -> Option<Trigger> {
     Some(match body {
         EventBody::ProjectRegistered { .. } => Trigger::ProjectRegistered,
         EventBody::FilingSubmitted { stage, .. } => Trigger::FilingSubmitted(*stage),
-        EventBody::FilingReviewed { stage, outcome, .. } => Trigger::FilingReviewed(*stage, *outcome),
+        EventBody::FilingReviewed { stage, outcome, .. } => {
+            Trigger::FilingReviewed(*stage, *outcome)
+        }
         EventBody::MaterialsSubmitted { stage, .. } => Trigger::MaterialsSubmitted(*stage),
         EventBody::NoticePublished { stage, .. } => Trigger::NoticePublished(*stage),
         EventBody::ExpertsDrawn { .. } => Trigger::ExpertsDrawn,
@@ -411,7 +422,12 @@ fn project_pushes(
 }
 
 /// The project's own parties holding a role for this event (3.2: never a broadcast).
-fn recipients<'a>(env: &'a Envelope, before: &'a Project, after: &'a Project, role: Role) -> Vec<&'a Party> {
+fn recipients<'a>(
+    env: &'a Envelope,
+    before: &'a Project,
+    after: &'a Project,
+    role: Role,
+) -> Vec<&'a Party> {
     let winner = after.progress.winner.as_deref();
     match (role, &env.body) {
         (Role::Expert, EventBody::ExpertsDrawn { experts, .. }) => experts.iter().collect(),

@@ -27,7 +27,10 @@ pub enum Refusal {
     MissingItem { clause: &'static str, item: String },
 
     #[error("{clause} 须推送给{role}，但通讯录中没有在岗的该角色用户：请先添加用户（ggzy user add）后重试")]
-    NoRecipient { clause: &'static str, role: &'static str },
+    NoRecipient {
+        clause: &'static str,
+        role: &'static str,
+    },
 }
 
 impl Refusal {

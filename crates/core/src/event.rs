@@ -227,8 +227,7 @@ pub fn peek_id(line: &str) -> Option<String> {
 
 /// Parse and validate one intake line.
 pub fn parse(line: &str) -> Result<Envelope, Refusal> {
-    let value: Value =
-        serde_json::from_str(line).map_err(|e| Refusal::Malformed(e.to_string()))?;
+    let value: Value = serde_json::from_str(line).map_err(|e| Refusal::Malformed(e.to_string()))?;
     let obj = value
         .as_object()
         .ok_or_else(|| Refusal::Malformed("一行必须是一个 JSON 对象".into()))?;
@@ -371,7 +370,10 @@ fn decode<T: DeserializeOwned>(v: &Value) -> Result<T, Refusal> {
             };
             return Refusal::field(full, "缺失（必填）");
         }
-        Refusal::field(if path == "." { "(root)".into() } else { path }, format!("无效：{inner}"))
+        Refusal::field(
+            if path == "." { "(root)".into() } else { path },
+            format!("无效：{inner}"),
+        )
     })
 }
 
@@ -415,9 +417,9 @@ fn decode_body(kind: &str, v: &Value) -> Result<EventBody, Refusal> {
                 "filing.reviewed" => EventBody::FilingReviewed {
                     stage: s.stage,
                     round,
-                    outcome: s
-                        .outcome
-                        .ok_or_else(|| Refusal::field("outcome", "缺失（必填）：passed 或 rejected"))?,
+                    outcome: s.outcome.ok_or_else(|| {
+                        Refusal::field("outcome", "缺失（必填）：passed 或 rejected")
+                    })?,
                     opinion: s.opinion,
                 },
                 "materials.submitted" => EventBody::MaterialsSubmitted {
@@ -474,11 +476,20 @@ fn non_blank(field: &str, s: &str) -> Result<(), Refusal> {
     }
 }
 
-fn check_phone(field: &str, p: &str) -> Result<(), Refusal> {
+/// A phone number as people write them: digits with `+- ()`.
+pub fn valid_phone(p: &str) -> bool {
     let digits = p.chars().filter(char::is_ascii_digit).count();
-    let ok = (5..=20).contains(&digits)
-        && p.chars().all(|c| c.is_ascii_digit() || "+- ()".contains(c));
-    if ok {
+    (5..=20).contains(&digits) && p.chars().all(|c| c.is_ascii_digit() || "+- ()".contains(c))
+}
+
+/// An email address, loosely: something@domain.tld without spaces.
+pub fn valid_email(e: &str) -> bool {
+    e.split_once('@')
+        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !e.contains(' '))
+}
+
+fn check_phone(field: &str, p: &str) -> Result<(), Refusal> {
+    if valid_phone(p) {
         Ok(())
     } else {
         Err(Refusal::field(field, format!("`{p}` 不是有效的电话号码")))
@@ -493,10 +504,7 @@ fn check_party(field: &str, p: &Party, external: bool) -> Result<(), Refusal> {
         check_phone(&format!("{field}.phone"), phone)?;
     }
     if let Some(email) = &p.email {
-        let ok = email
-            .split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !email.contains(' '));
-        if !ok {
+        if !valid_email(email) {
             return Err(Refusal::field(
                 format!("{field}.email"),
                 format!("`{email}` 不是有效的电子邮箱"),
@@ -719,22 +727,54 @@ mod tests {
         assert_eq!(e.project.as_deref(), Some("TZ-2026-0001"));
         assert!(matches!(
             e.body,
-            EventBody::FilingReviewed { stage: Stage::TenderNotice, round: 1, outcome: Outcome::Rejected, .. }
+            EventBody::FilingReviewed {
+                stage: Stage::TenderNotice,
+                round: 1,
+                outcome: Outcome::Rejected,
+                ..
+            }
         ));
     }
 
     #[test]
     fn names_the_field_at_fault() {
         let cases = [
-            (r#"{"id":"a","type":"notice.published","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"award","url":"ftp://x"}"#, "url"),
-            (r#"{"id":"a","type":"notice.published","at":"2026-11-27T09:30:00","project":"P","stage":"award","url":"https://x"}"#, "at"),
-            (r#"{"id":"a","type":"filing.reviewed","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"award","outcome":"rejected"}"#, "opinion"),
-            (r#"{"id":"a","type":"experts.drawn","at":"2026-11-27T09:30:00+08:00","project":"P","sender":"S","evaluation":{"start":"2026-12-01T09:00:00+08:00","duration_hours":0,"place":"X","contact_phone":"0576-1234567"},"experts":[{"id":"e","name":"E","phone":"13800000000"}]}"#, "evaluation.duration_hours"),
-            (r#"{"id":"a","type":"experts.drawn","at":"2026-11-27T09:30:00+08:00","project":"P","sender":"S","evaluation":{"start":"2026-12-01T09:00:00+08:00","duration_hours":3,"contact_phone":"0576-1234567"},"experts":[{"id":"e","name":"E","phone":"13800000000"}]}"#, "evaluation.place"),
-            (r#"{"id":"a","type":"project.registered","at":"2026-11-27T09:30:00+08:00","project":"P","name":"N","tenderer":{"id":"t","name":"T"}}"#, "tenderer"),
-            (r#"{"id":"a","type":"materials.submitted","at":"2026-11-27T09:30:00+08:00","stage":"award"}"#, "project"),
-            (r#"{"id":"a","type":"materials.submitted","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"nope"}"#, "stage"),
-            (r#"{"type":"materials.submitted","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"award"}"#, "id"),
+            (
+                r#"{"id":"a","type":"notice.published","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"award","url":"ftp://x"}"#,
+                "url",
+            ),
+            (
+                r#"{"id":"a","type":"notice.published","at":"2026-11-27T09:30:00","project":"P","stage":"award","url":"https://x"}"#,
+                "at",
+            ),
+            (
+                r#"{"id":"a","type":"filing.reviewed","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"award","outcome":"rejected"}"#,
+                "opinion",
+            ),
+            (
+                r#"{"id":"a","type":"experts.drawn","at":"2026-11-27T09:30:00+08:00","project":"P","sender":"S","evaluation":{"start":"2026-12-01T09:00:00+08:00","duration_hours":0,"place":"X","contact_phone":"0576-1234567"},"experts":[{"id":"e","name":"E","phone":"13800000000"}]}"#,
+                "evaluation.duration_hours",
+            ),
+            (
+                r#"{"id":"a","type":"experts.drawn","at":"2026-11-27T09:30:00+08:00","project":"P","sender":"S","evaluation":{"start":"2026-12-01T09:00:00+08:00","duration_hours":3,"contact_phone":"0576-1234567"},"experts":[{"id":"e","name":"E","phone":"13800000000"}]}"#,
+                "evaluation.place",
+            ),
+            (
+                r#"{"id":"a","type":"project.registered","at":"2026-11-27T09:30:00+08:00","project":"P","name":"N","tenderer":{"id":"t","name":"T"}}"#,
+                "tenderer",
+            ),
+            (
+                r#"{"id":"a","type":"materials.submitted","at":"2026-11-27T09:30:00+08:00","stage":"award"}"#,
+                "project",
+            ),
+            (
+                r#"{"id":"a","type":"materials.submitted","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"nope"}"#,
+                "stage",
+            ),
+            (
+                r#"{"type":"materials.submitted","at":"2026-11-27T09:30:00+08:00","project":"P","stage":"award"}"#,
+                "id",
+            ),
         ];
         for (line, field) in cases {
             match refusal(line) {
@@ -746,7 +786,10 @@ mod tests {
 
     #[test]
     fn unknown_type_and_garbage_are_refused() {
-        assert_eq!(refusal(r#"{"id":"a","type":"x.y","at":"2026-11-27T09:30:00+08:00"}"#).code(), "unknown_type");
+        assert_eq!(
+            refusal(r#"{"id":"a","type":"x.y","at":"2026-11-27T09:30:00+08:00"}"#).code(),
+            "unknown_type"
+        );
         assert_eq!(refusal("{not json").code(), "malformed");
         assert_eq!(refusal("[1,2]").code(), "malformed");
     }

@@ -60,7 +60,11 @@ pub fn render(
     if recipient_name.trim().is_empty() {
         return Err(missing("recipient_name"));
     }
-    let mut text = format!("【{}】{}，您好！", center.name.trim(), recipient_name.trim());
+    let mut text = format!(
+        "【{}】{}，您好！",
+        center.name.trim(),
+        recipient_name.trim()
+    );
     let mut rest = rule.template;
     while let Some(start) = rest.find('{') {
         text.push_str(&rest[..start]);
@@ -75,7 +79,11 @@ pub fn render(
     }
     text.push_str(rest);
     if rule.stage_done_for.contains(&role) {
-        text.push_str(&rule.stage_done_sentence().expect("stage-done rules publish a notice"));
+        text.push_str(
+            &rule
+                .stage_done_sentence()
+                .expect("stage-done rules publish a notice"),
+        );
     }
     if let Some(phone) = center.phone.as_deref().filter(|p| !p.trim().is_empty()) {
         text.push_str(&format!("如有疑问，请致电{}。", phone.trim()));
@@ -94,7 +102,13 @@ mod tests {
         let mut items = Items::new();
         items.insert("project_name", "道路工程".into());
         let err = render(rule, Role::Tenderer, "某公司", &items, &Center::default()).unwrap_err();
-        assert_eq!(err, Refusal::MissingItem { clause: "4.4.4", item: "url".into() });
+        assert_eq!(
+            err,
+            Refusal::MissingItem {
+                clause: "4.4.4",
+                item: "url".into()
+            }
+        );
         items.insert("url", "  ".into());
         assert!(render(rule, Role::Tenderer, "某公司", &items, &Center::default()).is_err());
         items.insert("url", "https://ggzy.example/1".into());

@@ -21,6 +21,23 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::Member,
+        Role::Tenderer,
+        Role::Agency,
+        Role::Bidder,
+        Role::WinningBidder,
+        Role::LosingBidder,
+        Role::Expert,
+        Role::CenterStaff,
+        Role::SupervisorStaff,
+        Role::Complainant,
+    ];
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Member => "member",

@@ -253,7 +253,10 @@ impl Project {
             } => {
                 let c = clauses(*stage);
                 self.may_start(*stage, *round, c.filing)?;
-                let state = self.stage(*stage, *round).map(|s| s.filing).unwrap_or_default();
+                let state = self
+                    .stage(*stage, *round)
+                    .map(|s| s.filing)
+                    .unwrap_or_default();
                 match state {
                     Filing::Pending => {
                         return Err(Refusal::order(
@@ -294,7 +297,10 @@ impl Project {
                 ..
             } => {
                 let c = clauses(*stage);
-                let state = self.stage(*stage, *round).map(|s| s.filing).unwrap_or_default();
+                let state = self
+                    .stage(*stage, *round)
+                    .map(|s| s.filing)
+                    .unwrap_or_default();
                 if state != Filing::Pending {
                     return Err(Refusal::order(
                         c.review,
@@ -388,6 +394,7 @@ impl Project {
             }
             other => unreachable!("not a project event: {other:?}"),
         }
+        next.parties.extend(added.iter().cloned());
         Ok((next, added))
     }
 

@@ -1,0 +1,343 @@
+//! `ggzy`: the command-line door to the push engine. A public contract:
+//! the e-trading system's integrators and the tests both rely on it.
+
+use clap::{Args, Parser, Subcommand};
+use ggzy_core::role::StaffRole;
+use ggzy_store::intake::{LineOutcome, Summary};
+use ggzy_store::pushes::PushFilter;
+use ggzy_store::users::NewUser;
+use ggzy_store::{Store, StoreError};
+use serde_json::json;
+use std::io::{BufReader, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "ggzy",
+    version,
+    about = "公共资源交易信息推送台 GGZY Push: command-line tool"
+)]
+struct Cli {
+    /// SQLite database file [default: the app's own data-directory database]
+    #[arg(long, global = true, env = "GGZY_DB")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage the staff directory
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Import intake events (JSON lines) from FILE, or - for standard input
+    Import { file: String },
+    /// List pushes, in the order they were queued
+    Pushes {
+        #[arg(long)]
+        project: Option<String>,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit trail
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Refused input lines with their reasons
+    Rejects(RejectsArgs),
+    /// Center settings (center_name, center_phone)
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Seed a realistic demo center (idempotent)
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; without --password-stdin a one-time password is generated and shown once
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        /// center_staff | supervisor_staff | supervisor | admin
+        #[arg(long)]
+        role: StaffRole,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the SM3 chain; exit 0 when intact, 1 naming the first broken record
+    Verify,
+}
+
+#[derive(Args)]
+struct RejectsArgs {
+    /// Include lines already fixed and accepted
+    #[arg(long)]
+    all: bool,
+    #[arg(long)]
+    json: bool,
+    #[command(subcommand)]
+    action: Option<RejectsAction>,
+}
+
+#[derive(Subcommand)]
+enum RejectsAction {
+    /// Submit every open refused line again (after fixing its cause)
+    Retry,
+}
+
+#[derive(Subcommand)]
+enum SettingsCommand {
+    Set { key: String, value: String },
+    List,
+}
+
+/// Who the CLI acts as in the audit trail.
+fn operator() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("GGZY_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误 [{}]：{e}", e.code());
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
+    let path = match cli.db {
+        Some(p) => p,
+        None => Store::default_path().ok_or_else(|| {
+            StoreError::NotFound("找不到数据目录：请用 --db 指定数据库文件".into())
+        })?,
+    };
+    let store = Store::open(&path).await?;
+    let code = match cli.command {
+        Command::User(UserCommand::Add {
+            username,
+            name,
+            role,
+            phone,
+            email,
+            password_stdin,
+        }) => {
+            let password = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .map_err(|e| StoreError::NotFound(format!("读取标准输入失败：{e}")))?;
+                Some(s.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let new = NewUser {
+                username: username.clone(),
+                name,
+                role,
+                phone,
+                email,
+                password,
+            };
+            match store.add_user(new, &operator()).await? {
+                Some(otp) => println!(
+                    "已添加用户 {username}。一次性密码：{otp}\n（仅显示这一次，首次登录须修改）"
+                ),
+                None => println!("已添加用户 {username}"),
+            }
+            ExitCode::SUCCESS
+        }
+        Command::User(UserCommand::List) => {
+            for u in store.users().await? {
+                let state = if u.active { "在岗" } else { "停用" };
+                println!("{}\t{}\t{}\t{}", u.username, u.name, u.role, state);
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Import { file } => {
+            let interactive = std::io::stderr().is_terminal();
+            let progress = |n: u64| {
+                if interactive {
+                    eprint!("\r已读取 {n} 行");
+                }
+            };
+            let summary = if file == "-" {
+                store
+                    .import(std::io::stdin().lock(), "import:-", progress)
+                    .await?
+            } else {
+                let f = std::fs::File::open(&file)
+                    .map_err(|e| StoreError::NotFound(format!("无法打开文件 {file}：{e}")))?;
+                store
+                    .import(
+                        BufReader::with_capacity(1 << 20, f),
+                        &format!("import:{file}"),
+                        progress,
+                    )
+                    .await?
+            };
+            if interactive {
+                eprintln!();
+            }
+            print_summary(&summary);
+            if summary.refused.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Command::Pushes { project, json } => {
+            let filter = PushFilter {
+                project,
+                ..Default::default()
+            };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            store
+                .for_each_push(&filter, |p| {
+                    let line = if json {
+                        json!({
+                            "id": p.id,
+                            "idempotency_key": p.id,
+                            "event_id": p.event_id,
+                            "project": p.project,
+                            "clause": p.clause,
+                            "rule": p.rule,
+                            "recipient": {"role": p.recipient_role, "id": p.recipient_id, "name": p.recipient_name},
+                            "channel": p.channel,
+                            "address": p.address,
+                            "text": p.text,
+                            "status": p.status,
+                            "attempts": p.attempts,
+                            "created_at": p.created_at,
+                        })
+                        .to_string()
+                    } else {
+                        format!(
+                            "{}\t{}\t{}:{}\t{}\t{}\t{}",
+                            p.clause, p.event_id, p.recipient_role, p.recipient_id, p.channel, p.status, p.text
+                        )
+                    };
+                    let _ = writeln!(out, "{line}");
+                })
+                .await?;
+            let _ = out.flush();
+            ExitCode::SUCCESS
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let v = store.verify_audit(|_, _| {}).await?;
+            match v.broken {
+                None => {
+                    println!(
+                        "审计链完整：{} 条记录，覆盖 {} 个事件、{} 条推送",
+                        v.records, v.events, v.pushes
+                    );
+                    ExitCode::SUCCESS
+                }
+                Some(b) => {
+                    println!("审计链已被破坏：{b}");
+                    if let Some(seq) = b.seq {
+                        println!("首个异常记录：第 {seq} 条");
+                    }
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Rejects(RejectsArgs { all, json, action }) => match action {
+            Some(RejectsAction::Retry) => {
+                let summary = store.retry_rejects().await?;
+                print_summary(&summary);
+                if summary.refused.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            None => {
+                for r in store.rejects(all).await? {
+                    if json {
+                        println!("{}", json!(r));
+                    } else {
+                        println!(
+                            "#{} {} 第 {} 行（{}）[{}] {}",
+                            r.id,
+                            r.source,
+                            r.line_no.unwrap_or_default(),
+                            r.event_id.as_deref().unwrap_or("无 id"),
+                            r.code,
+                            r.message
+                        );
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+        },
+        Command::Settings(SettingsCommand::Set { key, value }) => {
+            store.set_setting(&key, &value, &operator()).await?;
+            println!("已设置 {key}");
+            ExitCode::SUCCESS
+        }
+        Command::Settings(SettingsCommand::List) => {
+            for (k, v) in store.settings().await? {
+                println!("{k}\t{v}");
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Demo => {
+            let summary = store.seed_demo().await?;
+            print_summary(&summary);
+            println!("演示数据已就绪：{}", path.display());
+            if summary.refused.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    };
+    store.close().await;
+    Ok(code)
+}
+
+fn print_summary(s: &Summary) {
+    println!(
+        "接受 {} 条，重复 {} 条，拒绝 {} 条；生成推送 {} 条",
+        s.accepted,
+        s.duplicates,
+        s.refused.len(),
+        s.pushes
+    );
+    for r in &s.refused {
+        if let LineOutcome::Refused { event_id, refusal } = &r.outcome {
+            println!(
+                "第 {} 行（{}）[{}] {}",
+                r.line,
+                event_id.as_deref().unwrap_or("无 id"),
+                refusal.code(),
+                refusal
+            );
+        }
+    }
+}

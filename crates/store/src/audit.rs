@@ -1,0 +1,434 @@
+//! Writing and verifying the audit trail. Records are appended inside the
+//! transaction of what they record; `verify` walks every device's SM3 chain,
+//! checks each head, and checks that every event and push is exactly what
+//! its record says.
+
+use crate::rows::{insert_rows, push_digest};
+use crate::{Result, Store, StoreError};
+use ggzy_core::audit::{chain, sm3_hex, Break, ChainWalker, Link, GENESIS};
+use serde_json::{json, Value};
+use sqlx::{FromRow, SqliteConnection};
+use std::collections::HashMap;
+
+/// An audit record about to be written.
+pub(crate) struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub kind: &'static str,
+    pub subject: String,
+    pub content: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The tip of this device's chain while a transaction appends to it.
+pub(crate) struct AuditWriter {
+    device: String,
+    seq: i64,
+    hash: String,
+    pending: Vec<AuditRow>,
+}
+
+impl AuditWriter {
+    /// Read the head; call inside the write transaction.
+    pub async fn load(conn: &mut SqliteConnection, device: &str) -> Result<Self> {
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE origin_device = ?")
+                .bind(device)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let (seq, hash) = head.unwrap_or((0, GENESIS.to_owned()));
+        Ok(AuditWriter {
+            device: device.to_owned(),
+            seq,
+            hash,
+            pending: Vec::new(),
+        })
+    }
+
+    /// The seq the next record will get.
+    pub fn next_seq(&self) -> i64 {
+        self.seq + 1
+    }
+
+    /// Chain a record; `body` is merged with at/kind/subject into its content.
+    pub fn append(&mut self, at: &str, kind: &'static str, subject: &str, mut body: Value) -> i64 {
+        let map = body.as_object_mut().expect("audit bodies are objects");
+        map.insert("at".into(), at.into());
+        map.insert("kind".into(), kind.into());
+        map.insert("subject".into(), subject.into());
+        let content = body.to_string();
+        self.seq += 1;
+        let hash = chain(&self.hash, &content);
+        let prev_hash = std::mem::replace(&mut self.hash, hash.clone());
+        self.pending.push(AuditRow {
+            seq: self.seq,
+            at: at.to_owned(),
+            kind,
+            subject: subject.to_owned(),
+            content,
+            prev_hash,
+            hash,
+        });
+        self.seq
+    }
+
+    /// Write the chained records and move the head, in the caller's transaction.
+    pub async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let device = self.device.clone();
+        insert_rows(
+            conn,
+            "INSERT INTO audit_records (origin_device, seq, at, kind, subject, content, prev_hash, hash) ",
+            "",
+            &self.pending,
+            |mut b, r| {
+                b.push_bind(device.clone())
+                    .push_bind(r.seq)
+                    .push_bind(r.at.as_str())
+                    .push_bind(r.kind)
+                    .push_bind(r.subject.as_str())
+                    .push_bind(r.content.as_str())
+                    .push_bind(r.prev_hash.as_str())
+                    .push_bind(r.hash.as_str());
+            },
+        )
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_heads (origin_device, seq, hash) VALUES (?, ?, ?) \
+             ON CONFLICT (origin_device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .bind(&self.device)
+        .bind(self.seq)
+        .bind(&self.hash)
+        .execute(&mut *conn)
+        .await?;
+        self.pending.clear();
+        Ok(())
+    }
+}
+
+/// The audit body of an accepted event: its digest and each push's.
+pub(crate) fn event_body(event_digest: &str, pushes: &[(String, String)]) -> Value {
+    json!({ "event_digest": event_digest, "pushes": pushes })
+}
+
+/// The outcome of `verify`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub records: u64,
+    pub events: u64,
+    pub pushes: u64,
+    /// The first problem found, naming the record; `None` when intact.
+    pub broken: Option<Broken>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub device: String,
+    /// The audit record at fault (its seq in the device's chain), when known.
+    pub seq: Option<i64>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "设备 {} ：{}", self.device, self.message)
+    }
+}
+
+#[derive(FromRow)]
+struct RecordRow {
+    seq: i64,
+    at: String,
+    kind: String,
+    subject: String,
+    content: String,
+    prev_hash: String,
+    hash: String,
+}
+
+#[derive(FromRow)]
+struct EventCheck {
+    id: String,
+    body: String,
+    digest: String,
+    origin_seq: i64,
+}
+
+#[derive(FromRow)]
+struct PushCheck {
+    id: String,
+    event_id: String,
+    rule: String,
+    recipient_role: String,
+    recipient_id: String,
+    recipient_name: String,
+    channel: String,
+    address: String,
+    text: String,
+    secret: Option<String>,
+}
+
+const PAGE: i64 = 2000;
+
+impl Store {
+    /// Walk every device's chain; report the first broken record.
+    /// `progress(done, total)` is called as records are checked.
+    pub async fn verify_audit(&self, mut progress: impl FnMut(u64, u64)) -> Result<Verdict> {
+        let mut conn = self.pool().acquire().await?;
+        // One read transaction: a consistent snapshot while writers go on.
+        sqlx::query("BEGIN").execute(&mut *conn).await?;
+        let result = verify_in(&mut conn, &mut progress).await;
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        result
+    }
+}
+
+async fn verify_in(
+    conn: &mut SqliteConnection,
+    progress: &mut impl FnMut(u64, u64),
+) -> Result<Verdict> {
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_records")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut devices: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT origin_device FROM audit_records UNION SELECT origin_device FROM audit_heads UNION SELECT DISTINCT origin_device FROM events")
+            .fetch_all(&mut *conn)
+            .await?;
+    devices.sort();
+    let mut verdict = Verdict {
+        records: 0,
+        events: 0,
+        pushes: 0,
+        broken: None,
+    };
+    for device in devices {
+        if let Some(b) = verify_device(conn, &device, &mut verdict, total as u64, progress).await? {
+            verdict.broken = Some(b);
+            break;
+        }
+    }
+    Ok(verdict)
+}
+
+async fn verify_device(
+    conn: &mut SqliteConnection,
+    device: &str,
+    verdict: &mut Verdict,
+    total: u64,
+    progress: &mut impl FnMut(u64, u64),
+) -> Result<Option<Broken>> {
+    let broken = |seq: Option<i64>, message: String| {
+        Ok(Some(Broken {
+            device: device.to_owned(),
+            seq,
+            message,
+        }))
+    };
+    let mut walker = ChainWalker::default();
+    let mut after = 0i64;
+    let mut events_seen = 0i64;
+    loop {
+        let rows: Vec<RecordRow> = sqlx::query_as(
+            "SELECT seq, at, kind, subject, content, prev_hash, hash FROM audit_records \
+             WHERE origin_device = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(device)
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        let (lo, hi) = (rows[0].seq, last.seq);
+
+        // What the records of this page cover.
+        let events: Vec<EventCheck> = sqlx::query_as(
+            "SELECT id, body, digest, origin_seq FROM events WHERE origin_device = ? AND origin_seq BETWEEN ? AND ?",
+        )
+        .bind(device)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut events_by_seq: HashMap<i64, EventCheck> = HashMap::new();
+        for e in events {
+            events_by_seq.insert(e.origin_seq, e);
+        }
+        let pushes: Vec<PushCheck> = sqlx::query_as(
+            "SELECT p.id, p.event_id, p.rule, p.recipient_role, p.recipient_id, p.recipient_name, p.channel, \
+             p.address, p.text, p.secret FROM pushes p \
+             WHERE p.event_id IN (SELECT id FROM events WHERE origin_device = ? AND origin_seq BETWEEN ? AND ?)",
+        )
+        .bind(device)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut pushes_by_event: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for p in pushes {
+            let d = push_digest(
+                &p.id,
+                &p.event_id,
+                &p.rule,
+                &p.recipient_role,
+                &p.recipient_id,
+                &p.recipient_name,
+                &p.channel,
+                &p.address,
+                &p.text,
+                p.secret.as_deref(),
+            );
+            pushes_by_event
+                .entry(p.event_id)
+                .or_default()
+                .push((p.id, d));
+        }
+
+        for r in rows {
+            let link = Link {
+                seq: r.seq,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+                content: r.content,
+            };
+            if let Err(b) = walker.step(&link) {
+                let seq = match b {
+                    Break::Altered { seq } | Break::Unlinked { seq } => seq,
+                    Break::Removed { from, .. } => from,
+                };
+                return broken(Some(seq), b.to_string());
+            }
+            let content: Value = serde_json::from_str(&link.content)
+                .map_err(|e| StoreError::Corrupt(format!("audit record {}: {e}", r.seq)))?;
+            let field = |k: &str| {
+                content
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            if field("at") != r.at || field("kind") != r.kind || field("subject") != r.subject {
+                return broken(
+                    Some(r.seq),
+                    format!(
+                        "第 {} 条审计记录的时间、类型或对象列被改写，与其已签内容不符",
+                        r.seq
+                    ),
+                );
+            }
+            if r.kind == "event.accepted" {
+                let Some(event) = events_by_seq.remove(&r.seq) else {
+                    return broken(
+                        Some(r.seq),
+                        format!("第 {} 条审计记录所记的事件 `{}` 不在事件表中（事件被删除，或该记录为插入的伪造记录）", r.seq, r.subject),
+                    );
+                };
+                if event.id != r.subject
+                    || sm3_hex(&event.body) != event.digest
+                    || field("event_digest") != event.digest
+                {
+                    return broken(
+                        Some(r.seq),
+                        format!(
+                            "事件 `{}` 的内容与第 {} 条审计记录不符（事件被篡改）",
+                            event.id, r.seq
+                        ),
+                    );
+                }
+                let mut recorded: Vec<(String, String)> =
+                    serde_json::from_value(content.get("pushes").cloned().unwrap_or_default())
+                        .map_err(|e| StoreError::Corrupt(format!("audit record {}: {e}", r.seq)))?;
+                let mut stored = pushes_by_event.remove(&event.id).unwrap_or_default();
+                recorded.sort();
+                stored.sort();
+                if recorded != stored {
+                    let culprit = recorded
+                        .iter()
+                        .find(|p| !stored.contains(p))
+                        .or_else(|| stored.iter().find(|p| !recorded.contains(p)))
+                        .map(|p| p.0.clone())
+                        .unwrap_or_default();
+                    return broken(
+                        Some(r.seq),
+                        format!(
+                            "事件 `{}` 的推送与第 {} 条审计记录不符：推送 {culprit} 被改写、删除或插入",
+                            event.id, r.seq
+                        ),
+                    );
+                }
+                verdict.events += 1;
+                verdict.pushes += recorded.len() as u64;
+                events_seen += 1;
+            }
+            verdict.records += 1;
+        }
+        if let Some((seq, e)) = events_by_seq.into_iter().min_by_key(|(s, _)| *s) {
+            return broken(
+                Some(seq),
+                format!(
+                    "事件 `{}` 指向第 {seq} 条审计记录，但该记录不是它的记录",
+                    e.id
+                ),
+            );
+        }
+        progress(verdict.records, total);
+    }
+
+    // The head written with the last record: a removed or forged tail shows here.
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE origin_device = ?")
+            .bind(device)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (last_seq, last_hash) = walker.head();
+    match head {
+        Some((seq, hash)) if seq == last_seq && hash == last_hash => {}
+        Some((seq, _)) if seq > last_seq => {
+            return broken(
+                Some(last_seq + 1),
+                format!("第 {}–{seq} 条审计记录被删除（链尾缺失）", last_seq + 1),
+            )
+        }
+        Some((seq, _)) if seq < last_seq => {
+            return broken(
+                Some(seq + 1),
+                format!("第 {}–{last_seq} 条审计记录是链头之后插入的记录", seq + 1),
+            )
+        }
+        Some(_) => {
+            return broken(
+                Some(last_seq),
+                format!("第 {last_seq} 条审计记录与链头记录的哈希不符"),
+            )
+        }
+        None if last_seq > 0 => return broken(None, "链头记录缺失".into()),
+        None => {}
+    }
+    let events_total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE origin_device = ?")
+            .bind(device)
+            .fetch_one(&mut *conn)
+            .await?;
+    if events_total != events_seen {
+        let orphan: Option<(String, i64)> = sqlx::query_as(
+            "SELECT e.id, e.origin_seq FROM events e WHERE e.origin_device = ?1 AND NOT EXISTS \
+             (SELECT 1 FROM audit_records a WHERE a.origin_device = ?1 AND a.seq = e.origin_seq AND a.subject = e.id) \
+             ORDER BY e.origin_seq LIMIT 1",
+        )
+        .bind(device)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let (id, seq) = orphan.unwrap_or_default();
+        return broken(
+            Some(seq),
+            format!(
+                "事件 `{id}` 没有对应的审计记录（第 {seq} 条记录被删除，或事件为插入的伪造事件）"
+            ),
+        );
+    }
+    Ok(None)
+}

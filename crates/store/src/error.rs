@@ -1,0 +1,56 @@
+//! Store errors: a stable `code()` for callers, a zh-CN message for people.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("数据库错误：{0}")]
+    Db(#[from] sqlx::Error),
+
+    #[error("数据库升级失败：{0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+
+    #[error("无法创建目录 {path}：{source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// Bad input to a store operation, with what to do about it.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+
+    #[error("{0}")]
+    NotFound(String),
+
+    /// Stored data that does not parse: only a hand edit of the file does this.
+    #[error("数据损坏：{0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Db(_) => "database",
+            StoreError::Migrate(_) => "migration",
+            StoreError::Io { .. } => "io",
+            StoreError::Invalid { code, .. } => code,
+            StoreError::NotFound(_) => "not_found",
+            StoreError::Corrupt(_) => "corrupt",
+        }
+    }
+
+    pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        StoreError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}

@@ -1,0 +1,142 @@
+//! GGZY Push store: SQLite through sqlx (WAL, foreign keys, migrations from
+//! `migrations/` applied on open). Every write is one `BEGIN IMMEDIATE`
+//! transaction that carries its audit records with it.
+
+pub mod audit;
+pub mod demo;
+pub mod error;
+pub mod intake;
+pub mod pushes;
+pub mod rejects;
+pub mod settings;
+pub mod users;
+
+mod rows;
+
+pub use error::StoreError;
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// The app's identifier: its data directory name, shared with the desktop shell.
+pub const APP_ID: &str = "cn.ggzy.push";
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+    device: String,
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `path` and bring it up to date.
+    pub async fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
+                path: dir.to_owned(),
+                source: e,
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32768");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)")
+            .bind(uuid::Uuid::new_v4().to_string())
+            .execute(&pool)
+            .await?;
+        let device: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'device_id'")
+            .fetch_one(&pool)
+            .await?;
+        Ok(Store { pool, device })
+    }
+
+    /// The app's own database: `<data dir>/cn.ggzy.push/ggzy.db`.
+    pub fn default_path() -> Option<PathBuf> {
+        dirs::data_dir().map(|d| d.join(APP_ID).join("ggzy.db"))
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The id of the device this database belongs to.
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    /// A connection holding SQLite's write lock: reads inside it see the
+    /// latest state and nobody writes in between.
+    pub(crate) async fn write(&self) -> Result<WriteTx> {
+        WriteTx::begin(self.pool.acquire().await?).await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A `BEGIN IMMEDIATE` transaction on a pooled connection. Dropped without
+/// `commit`, it rolls back before the connection is reused.
+pub(crate) struct WriteTx {
+    conn: Option<PoolConnection<Sqlite>>,
+}
+
+impl WriteTx {
+    async fn begin(mut conn: PoolConnection<Sqlite>) -> Result<WriteTx> {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        Ok(WriteTx { conn: Some(conn) })
+    }
+
+    pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
+        self.conn.as_mut().expect("open until commit")
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<()> {
+        let mut conn = self.conn.take().expect("open until commit");
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn rollback(mut self) -> Result<PoolConnection<Sqlite>> {
+        let mut conn = self.conn.take().expect("open until commit");
+        sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+        Ok(conn)
+    }
+
+    /// Commit and keep the connection for the next transaction.
+    pub(crate) async fn commit_keep(mut self) -> Result<PoolConnection<Sqlite>> {
+        let mut conn = self.conn.take().expect("open until commit");
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        Ok(conn)
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Never hand a connection back mid-transaction: close it instead,
+            // which makes SQLite roll the transaction back.
+            let _ = conn.detach();
+        }
+    }
+}
+
+/// Now, as stored: RFC 3339 with the local offset, to the millisecond.
+pub fn now() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+}

@@ -1,0 +1,168 @@
+//! The outbox: listing pushes, and the claim/finish cycle a dispatcher
+//! worker runs. Each status change appends a `push_status` record and an
+//! audit record, and moves the push's status columns (their projection).
+
+use crate::audit::AuditWriter;
+use crate::{now, Result, Store, StoreError};
+use futures_util::TryStreamExt;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::FromRow;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct Push {
+    pub id: String,
+    pub event_id: String,
+    pub project: Option<String>,
+    pub rule: String,
+    pub clause: String,
+    pub recipient_role: String,
+    pub recipient_id: String,
+    pub recipient_name: String,
+    pub channel: String,
+    pub address: String,
+    pub text: String,
+    pub secret: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str =
+    "id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name, \
+    channel, address, text, secret, status, attempts, next_attempt_at, created_at, updated_at";
+
+#[derive(Debug, Clone, Default)]
+pub struct PushFilter {
+    pub project: Option<String>,
+    pub event_id: Option<String>,
+}
+
+/// What a send attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Handed to the provider.
+    Sent,
+    /// The provider confirmed delivery.
+    Delivered,
+    /// Failed; try again at the given time.
+    Retry,
+    /// Failed for good: a dead letter for staff to see and re-drive.
+    Dead,
+    /// The request left but no answer came: reconcile before any resend.
+    Unknown,
+}
+
+impl Attempt {
+    fn status(self) -> &'static str {
+        match self {
+            Attempt::Sent => "sent",
+            Attempt::Delivered => "delivered",
+            Attempt::Retry => "retrying",
+            Attempt::Dead => "dead",
+            Attempt::Unknown => "unknown",
+        }
+    }
+}
+
+impl Store {
+    /// Visit pushes in the order they were queued, streaming.
+    pub async fn for_each_push(&self, filter: &PushFilter, mut f: impl FnMut(Push)) -> Result<u64> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM pushes WHERE (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR event_id = ?2) \
+             ORDER BY rowid"
+        );
+        let mut rows = sqlx::query_as::<_, Push>(&sql)
+            .bind(&filter.project)
+            .bind(&filter.event_id)
+            .fetch(self.pool());
+        let mut n = 0;
+        while let Some(p) = rows.try_next().await? {
+            f(p);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub async fn pushes(&self, filter: &PushFilter) -> Result<Vec<Push>> {
+        let mut out = Vec::new();
+        self.for_each_push(filter, |p| out.push(p)).await?;
+        Ok(out)
+    }
+
+    /// Claim up to `limit` due pushes for `lease_secs`: they become `sending`
+    /// and no other worker takes them until the lease runs out.
+    pub async fn claim_due(&self, limit: i64, lease_secs: i64) -> Result<Vec<Push>> {
+        let at = chrono::Local::now();
+        let now_s = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
+        let lease = (at + chrono::Duration::seconds(lease_secs))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
+        let mut tx = self.write().await?;
+        let sql = format!(
+            "UPDATE pushes SET status = 'sending', lease_until = ?1, updated_at = ?2 WHERE id IN ( \
+               SELECT id FROM pushes WHERE (status IN ('queued', 'retrying') AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)) \
+                  OR (status = 'sending' AND lease_until < ?2) \
+               ORDER BY rowid LIMIT ?3) RETURNING {COLUMNS}"
+        );
+        let claimed: Vec<Push> = sqlx::query_as(&sql)
+            .bind(&lease)
+            .bind(&now_s)
+            .bind(limit)
+            .fetch_all(tx.conn())
+            .await?;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// Record what an attempt came to: history, audit record and status, together.
+    pub async fn finish(
+        &self,
+        push_id: &str,
+        attempt: Attempt,
+        detail: &str,
+        retry_at: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let at = now();
+        let mut audit = AuditWriter::load(conn, self.device()).await?;
+        let seq = audit.next_seq();
+        let status = attempt.status();
+        let updated = sqlx::query(
+            "UPDATE pushes SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL, \
+             updated_at = ? WHERE id = ?",
+        )
+        .bind(status)
+        .bind(retry_at)
+        .bind(&at)
+        .bind(push_id)
+        .execute(&mut *conn)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!(
+                "没有 id 为 `{push_id}` 的推送"
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO push_status (push_id, status, detail, at, origin_device, origin_seq) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(push_id)
+        .bind(status)
+        .bind(detail)
+        .bind(&at)
+        .bind(self.device())
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+        audit.append(
+            &at,
+            "push.status",
+            push_id,
+            json!({ "status": status, "detail": detail }),
+        );
+        audit.flush(conn).await?;
+        tx.commit().await
+    }
+}

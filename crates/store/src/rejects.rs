@@ -1,0 +1,127 @@
+//! Refused input, kept with its reason so staff can fix and retry it.
+
+use crate::intake::{LineOutcome, LineResult, Summary};
+use crate::rows::insert_rows;
+use crate::{Result, Store};
+use ggzy_core::audit::sm3_hex;
+use serde::Serialize;
+use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct Reject {
+    pub id: i64,
+    pub source: String,
+    pub line_no: Option<i64>,
+    pub event_id: Option<String>,
+    pub raw: String,
+    pub code: String,
+    pub locus: Option<String>,
+    pub message: String,
+    pub created_at: String,
+    pub resolved_at: Option<String>,
+    pub resolved_by: Option<String>,
+}
+
+/// Keep refused lines; the same line is kept once, with its latest reason.
+pub(crate) async fn keep(
+    conn: &mut SqliteConnection,
+    source: &str,
+    rejects: &[(LineResult, String)],
+    at: &str,
+) -> Result<()> {
+    let rows: Vec<_> = rejects
+        .iter()
+        .filter_map(|(r, raw)| match &r.outcome {
+            LineOutcome::Refused { event_id, refusal } => Some((
+                sm3_hex(raw),
+                r.line as i64,
+                event_id.as_deref(),
+                raw.as_str(),
+                refusal.code(),
+                refusal.locus(),
+                refusal.to_string(),
+            )),
+            _ => None,
+        })
+        .collect();
+    insert_rows(
+        conn,
+        "INSERT INTO rejects (digest, source, line_no, event_id, raw, code, locus, message, created_at) ",
+        " ON CONFLICT (digest) DO UPDATE SET code = excluded.code, locus = excluded.locus, \
+         message = excluded.message WHERE rejects.resolved_at IS NULL AND rejects.message <> excluded.message",
+        &rows,
+        |mut b, r| {
+            b.push_bind(r.0.as_str())
+                .push_bind(source.to_owned())
+                .push_bind(r.1)
+                .push_bind(r.2)
+                .push_bind(r.3)
+                .push_bind(r.4)
+                .push_bind(r.5.as_deref())
+                .push_bind(r.6.as_str())
+                .push_bind(at.to_owned());
+        },
+    )
+    .await
+}
+
+/// Mark open rejects resolved once an event with their id is accepted.
+pub(crate) async fn resolve(
+    conn: &mut SqliteConnection,
+    accepted: &HashMap<String, String>,
+    at: &str,
+) -> Result<()> {
+    if accepted.is_empty() {
+        return Ok(());
+    }
+    let open: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM rejects WHERE resolved_at IS NULL AND event_id IS NOT NULL)",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if !open {
+        return Ok(());
+    }
+    let ids: Vec<&String> = accepted.keys().collect();
+    for chunk in ids.chunks(500) {
+        let mut qb: QueryBuilder<'_, Sqlite> =
+            QueryBuilder::new("UPDATE rejects SET resolved_at = ");
+        qb.push_bind(at.to_owned())
+            .push(", resolved_by = event_id WHERE resolved_at IS NULL AND event_id IN ");
+        qb.push_tuples(chunk, |mut b, id| {
+            b.push_bind(id.as_str());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Refused lines, oldest first; resolved ones only when asked.
+    pub async fn rejects(&self, include_resolved: bool) -> Result<Vec<Reject>> {
+        Ok(sqlx::query_as(
+            "SELECT id, source, line_no, event_id, raw, code, locus, message, created_at, resolved_at, resolved_by \
+             FROM rejects WHERE ? OR resolved_at IS NULL ORDER BY id",
+        )
+        .bind(include_resolved)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Submit every open reject again, in the order it arrived (after the
+    /// cause is fixed: staff added, the project registered, ...).
+    pub async fn retry_rejects(&self) -> Result<Summary> {
+        let open = self.rejects(false).await?;
+        let lines: Vec<(u64, String)> = open
+            .into_iter()
+            .map(|r| (r.line_no.unwrap_or_default() as u64, r.raw))
+            .collect();
+        let mut intake = self.intake("retry");
+        let mut summary = Summary::default();
+        for batch in lines.chunks(crate::intake::BATCH) {
+            summary.add(intake.submit(batch).await?);
+        }
+        Ok(summary)
+    }
+}

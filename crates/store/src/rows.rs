@@ -1,0 +1,164 @@
+//! Rows as written, and the multi-row inserts that write them. One statement
+//! carries many rows so a batch of events costs a handful of round trips.
+
+use crate::Result;
+use ggzy_core::audit::sm3_hex;
+use sqlx::query_builder::Separated;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+/// Rows per INSERT statement; well under SQLite's bound-parameter limit.
+const CHUNK: usize = 200;
+
+/// Insert `rows` with `INSERT INTO <head> VALUES (...), (...)`, chunked.
+pub(crate) async fn insert_rows<'r, T>(
+    conn: &mut SqliteConnection,
+    head: &str,
+    tail: &str,
+    rows: &'r [T],
+    bind: impl Fn(Separated<'_, 'r, Sqlite, &'static str>, &'r T) + Copy,
+) -> Result<()> {
+    for chunk in rows.chunks(CHUNK) {
+        let mut qb: QueryBuilder<'r, Sqlite> = QueryBuilder::new(head);
+        qb.push_values(chunk, |b, row| bind(b, row));
+        qb.push(tail);
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub(crate) struct EventRow {
+    pub id: String,
+    pub kind: &'static str,
+    pub at: String,
+    pub project: Option<String>,
+    pub body: String,
+    pub digest: String,
+    pub origin_seq: i64,
+}
+
+pub(crate) struct PushRow {
+    pub id: String,
+    pub event_id: String,
+    pub project: Option<String>,
+    pub rule: &'static str,
+    pub clause: &'static str,
+    pub role: &'static str,
+    pub recipient_id: String,
+    pub recipient_name: String,
+    pub channel: &'static str,
+    pub address: String,
+    pub text: String,
+    pub secret: Option<&'static str>,
+    pub origin_seq: i64,
+}
+
+/// SM3 over a push's immutable content, as the audit record holds it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn push_digest(
+    id: &str,
+    event_id: &str,
+    rule: &str,
+    role: &str,
+    recipient_id: &str,
+    recipient_name: &str,
+    channel: &str,
+    address: &str,
+    text: &str,
+    secret: Option<&str>,
+) -> String {
+    let fields = serde_json::json!([
+        id,
+        event_id,
+        rule,
+        role,
+        recipient_id,
+        recipient_name,
+        channel,
+        address,
+        text,
+        secret
+    ]);
+    sm3_hex(fields.to_string())
+}
+
+impl PushRow {
+    pub fn digest(&self) -> String {
+        push_digest(
+            &self.id,
+            &self.event_id,
+            self.rule,
+            self.role,
+            &self.recipient_id,
+            &self.recipient_name,
+            self.channel,
+            &self.address,
+            &self.text,
+            self.secret,
+        )
+    }
+}
+
+pub(crate) async fn insert_events(
+    conn: &mut SqliteConnection,
+    rows: &[EventRow],
+    source: &str,
+    device: &str,
+    received_at: &str,
+) -> Result<()> {
+    // Values shared by the batch are bound as owned copies per row.
+    let (source, device, received_at) =
+        (source.to_owned(), device.to_owned(), received_at.to_owned());
+    for chunk in rows.chunks(CHUNK) {
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "INSERT INTO events (id, type, at, project, body, digest, source, received_at, origin_device, origin_seq) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.id.as_str())
+                .push_bind(r.kind)
+                .push_bind(r.at.as_str())
+                .push_bind(r.project.as_deref())
+                .push_bind(r.body.as_str())
+                .push_bind(r.digest.as_str())
+                .push_bind(source.clone())
+                .push_bind(received_at.clone())
+                .push_bind(device.clone())
+                .push_bind(r.origin_seq);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_pushes(
+    conn: &mut SqliteConnection,
+    rows: &[PushRow],
+    device: &str,
+    created_at: &str,
+) -> Result<()> {
+    for chunk in rows.chunks(CHUNK) {
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "INSERT INTO pushes (id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name, \
+             channel, address, text, secret, created_at, origin_device, origin_seq, updated_at) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.id.as_str())
+                .push_bind(r.event_id.as_str())
+                .push_bind(r.project.as_deref())
+                .push_bind(r.rule)
+                .push_bind(r.clause)
+                .push_bind(r.role)
+                .push_bind(r.recipient_id.as_str())
+                .push_bind(r.recipient_name.as_str())
+                .push_bind(r.channel)
+                .push_bind(r.address.as_str())
+                .push_bind(r.text.as_str())
+                .push_bind(r.secret)
+                .push_bind(created_at.to_owned())
+                .push_bind(device.to_owned())
+                .push_bind(r.origin_seq)
+                .push_bind(created_at.to_owned());
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! Center settings: its name (the sending body of every message) and phone.
+
+use crate::audit::AuditWriter;
+use crate::{now, Result, Store, StoreError};
+use ggzy_core::event::valid_phone;
+use ggzy_core::render::Center;
+use serde_json::json;
+use sqlx::SqliteConnection;
+
+/// The settings there are, with what each means.
+pub const KEYS: [(&str, &str); 2] = [
+    (
+        "center_name",
+        "中心名称：每条消息的署名，如“台州市公共资源交易中心”",
+    ),
+    ("center_phone", "中心联系电话：附在消息末尾，供对方咨询"),
+];
+
+impl Store {
+    pub async fn set_setting(&self, key: &str, value: &str, by: &str) -> Result<()> {
+        let value = value.trim();
+        if !KEYS.iter().any(|(k, _)| *k == key) {
+            let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+            return Err(StoreError::invalid(
+                "unknown_setting",
+                format!("没有名为 `{key}` 的设置；可设置：{}", known.join("、")),
+            ));
+        }
+        if key == "center_name" && value.is_empty() {
+            return Err(StoreError::invalid("invalid_setting", "中心名称不能为空"));
+        }
+        if key == "center_phone" && !value.is_empty() && !valid_phone(value) {
+            return Err(StoreError::invalid(
+                "invalid_setting",
+                format!("`{value}` 不是有效的电话号码"),
+            ));
+        }
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let at = now();
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(&at)
+        .execute(&mut *conn)
+        .await?;
+        let mut audit = AuditWriter::load(conn, self.device()).await?;
+        audit.append(
+            &at,
+            "setting.changed",
+            key,
+            json!({ "value": value, "by": by }),
+        );
+        audit.flush(conn).await?;
+        tx.commit().await
+    }
+
+    pub async fn settings(&self) -> Result<Vec<(String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
+                .fetch_all(self.pool())
+                .await?,
+        )
+    }
+}
+
+pub(crate) async fn center(conn: &mut SqliteConnection) -> Result<Center> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut center = Center::default();
+    for (k, v) in rows {
+        match k.as_str() {
+            "center_name" => center.name = v,
+            "center_phone" if !v.is_empty() => center.phone = Some(v),
+            _ => {}
+        }
+    }
+    Ok(center)
+}

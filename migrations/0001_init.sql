@@ -1,0 +1,205 @@
+-- GGZY Push local store. Records that travel to the sync server (events,
+-- pushes, push status changes, audit records) are append-only and carry the
+-- id of the device that wrote them and that device's own sequence number:
+-- the seq of the device's audit record that covers them (origin_seq).
+-- Tables marked "projection" hold current state derived from those records.
+
+-- This database's identity (device_id).
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Center settings: name, contact phone.
+CREATE TABLE settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+-- The staff directory: the desktop app's users.
+CREATE TABLE users (
+    username             TEXT PRIMARY KEY,
+    name                 TEXT NOT NULL,
+    role                 TEXT NOT NULL CHECK (role IN ('center_staff', 'supervisor_staff', 'supervisor', 'admin')),
+    phone                TEXT,
+    email                TEXT,
+    password_hash        TEXT NOT NULL,          -- argon2id PHC string, never the password
+    must_change_password INTEGER NOT NULL DEFAULT 1,
+    active               INTEGER NOT NULL DEFAULT 1,
+    failed_logins        INTEGER NOT NULL DEFAULT 0,
+    locked_until         TEXT,
+    created_at           TEXT NOT NULL
+);
+CREATE INDEX users_role ON users (role) WHERE active = 1;
+
+-- Every accepted intake event, as received (canonical JSON).
+CREATE TABLE events (
+    id            TEXT PRIMARY KEY,              -- the intake id: its idempotency key
+    type          TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    project       TEXT,
+    body          TEXT NOT NULL,
+    digest        TEXT NOT NULL,                 -- SM3 of body
+    source        TEXT NOT NULL,                 -- e.g. import:file.jsonl, demo
+    received_at   TEXT NOT NULL,
+    origin_device TEXT NOT NULL,
+    origin_seq    INTEGER NOT NULL,              -- seq of the audit record that covers it
+    UNIQUE (origin_device, origin_seq)
+);
+CREATE INDEX events_project ON events (project) WHERE project IS NOT NULL;
+
+-- Projection: one row per registered project.
+CREATE TABLE projects (
+    code          TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    stage         TEXT,                          -- the stage touched last
+    progress      TEXT NOT NULL,                 -- JSON of the core's workflow::Progress
+    registered_at TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+-- Projection: a project's tenderer, agency, bidders and experts.
+CREATE TABLE parties (
+    project  TEXT NOT NULL REFERENCES projects (code),
+    role     TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    phone    TEXT,
+    email    TEXT,
+    position INTEGER NOT NULL,                   -- order of arrival
+    PRIMARY KEY (project, role, id)
+) WITHOUT ROWID;
+
+-- Projection: platform members (4.1). Passwords as argon2 hashes only.
+CREATE TABLE members (
+    username            TEXT PRIMARY KEY,
+    party               TEXT NOT NULL,           -- JSON
+    status              TEXT NOT NULL,
+    password_hash       TEXT,
+    password_expires_at TEXT,
+    updated_at          TEXT NOT NULL
+);
+
+-- Projection: complaints (5.1) and their results.
+CREATE TABLE complaints (
+    id          TEXT PRIMARY KEY,
+    project     TEXT,
+    record      TEXT NOT NULL,                   -- JSON of the core's ComplaintRecord
+    lodged_at   TEXT NOT NULL,
+    resolved_at TEXT
+);
+
+-- Satisfaction surveys (Appendix A).
+CREATE TABLE surveys (
+    event_id           TEXT PRIMARY KEY REFERENCES events (id),
+    respondent         TEXT NOT NULL,            -- JSON
+    timeliness         INTEGER NOT NULL,
+    completeness       INTEGER NOT NULL,
+    accuracy           INTEGER NOT NULL,
+    access             INTEGER NOT NULL,
+    courtesy           INTEGER NOT NULL,
+    complaint_handling INTEGER NOT NULL,
+    remarks            TEXT,
+    answered_at        TEXT NOT NULL
+);
+
+-- The outbox. Content columns are immutable; the status columns are a local
+-- projection of push_status that the dispatcher claims and finishes by.
+CREATE TABLE pushes (
+    id              TEXT PRIMARY KEY,            -- idempotency key: uuid5(event, rule, recipient, channel)
+    event_id        TEXT NOT NULL REFERENCES events (id),
+    project         TEXT,
+    rule            TEXT NOT NULL,               -- e.g. 4.4.2-reject
+    clause          TEXT NOT NULL,               -- e.g. 4.4.2
+    recipient_role  TEXT NOT NULL,
+    recipient_id    TEXT NOT NULL,
+    recipient_name  TEXT NOT NULL,
+    channel         TEXT NOT NULL,
+    address         TEXT NOT NULL,
+    text            TEXT NOT NULL,               -- secrets masked
+    secret          TEXT,                        -- a secret the dispatcher issues at send time
+    created_at      TEXT NOT NULL,
+    origin_device   TEXT NOT NULL,
+    origin_seq      INTEGER NOT NULL,            -- seq of the audit record that covers it
+    status          TEXT NOT NULL DEFAULT 'queued'
+        CHECK (status IN ('queued', 'sending', 'retrying', 'unknown', 'sent', 'delivered', 'failed', 'dead')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,                        -- NULL: due now
+    lease_until     TEXT,                        -- a claiming worker's lease
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX pushes_event ON pushes (event_id);
+CREATE INDEX pushes_project ON pushes (project) WHERE project IS NOT NULL;
+
+-- Status history of each push: append-only.
+CREATE TABLE push_status (
+    id            INTEGER PRIMARY KEY,
+    push_id       TEXT NOT NULL REFERENCES pushes (id),
+    status        TEXT NOT NULL,
+    detail        TEXT,
+    at            TEXT NOT NULL,
+    origin_device TEXT NOT NULL,
+    origin_seq    INTEGER NOT NULL,              -- seq of the audit record that covers it
+    UNIQUE (origin_device, origin_seq)
+);
+CREATE INDEX push_status_push ON push_status (push_id);
+
+-- The audit trail: one SM3 hash chain per device.
+CREATE TABLE audit_records (
+    id            INTEGER PRIMARY KEY,
+    origin_device TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    at            TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    content       TEXT NOT NULL,                 -- canonical JSON, includes at/kind/subject
+    prev_hash     TEXT NOT NULL,
+    hash          TEXT NOT NULL,
+    UNIQUE (origin_device, seq)
+);
+
+-- The last record of each device's chain, written with it: a removed or
+-- forged tail shows as a mismatch here.
+CREATE TABLE audit_heads (
+    origin_device TEXT PRIMARY KEY,
+    seq           INTEGER NOT NULL,
+    hash          TEXT NOT NULL
+);
+
+-- Refused input, kept for staff to fix and retry. Never silently dropped.
+CREATE TABLE rejects (
+    id            INTEGER PRIMARY KEY,
+    digest        TEXT NOT NULL UNIQUE,          -- SM3 of the raw line: the same line is kept once
+    source        TEXT NOT NULL,
+    line_no       INTEGER,
+    event_id      TEXT,
+    raw           TEXT NOT NULL,
+    code          TEXT NOT NULL,
+    locus         TEXT,                          -- the field or clause at fault
+    message       TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    resolved_at   TEXT,
+    resolved_by   TEXT                           -- the event id that was accepted in its place
+);
+CREATE INDEX rejects_open ON rejects (event_id) WHERE resolved_at IS NULL;
+
+-- Append-only, enforced by the database itself.
+CREATE TRIGGER audit_records_no_update BEFORE UPDATE ON audit_records
+BEGIN SELECT RAISE(ABORT, 'audit_records is append-only'); END;
+CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records
+BEGIN SELECT RAISE(ABORT, 'audit_records is append-only'); END;
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events is append-only'); END;
+CREATE TRIGGER push_status_no_update BEFORE UPDATE ON push_status
+BEGIN SELECT RAISE(ABORT, 'push_status is append-only'); END;
+CREATE TRIGGER push_status_no_delete BEFORE DELETE ON push_status
+BEGIN SELECT RAISE(ABORT, 'push_status is append-only'); END;
+CREATE TRIGGER pushes_no_delete BEFORE DELETE ON pushes
+BEGIN SELECT RAISE(ABORT, 'pushes is append-only'); END;
+CREATE TRIGGER pushes_content_immutable
+BEFORE UPDATE OF id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name,
+                 channel, address, text, secret, created_at, origin_device, origin_seq ON pushes
+BEGIN SELECT RAISE(ABORT, 'a push''s content is immutable; only its status changes'); END;
