@@ -26,6 +26,9 @@ pub enum Refusal {
     #[error("{clause} 的消息缺少必填内容 `{item}`，不生成残缺消息")]
     MissingItem { clause: &'static str, item: String },
 
+    #[error("该行此前已被拒绝，保存在待处理记录 #{reject} 中（{reason}）：修正原因后请用 `ggzy rejects retry` 重试")]
+    AlreadyRefused { reject: i64, reason: String },
+
     #[error("{clause} 须推送给{role}，但通讯录中没有在岗的该角色用户：请先添加用户（ggzy user add）后重试")]
     NoRecipient {
         clause: &'static str,
@@ -45,6 +48,7 @@ impl Refusal {
             Refusal::IdConflict(_) => "id_conflict",
             Refusal::MissingItem { .. } => "missing_item",
             Refusal::NoRecipient { .. } => "no_recipient",
+            Refusal::AlreadyRefused { .. } => "already_refused",
         }
     }
 
@@ -58,7 +62,7 @@ impl Refusal {
             Refusal::UnknownProject(_) => Some("project".into()),
             Refusal::UnknownType(_) => Some("type".into()),
             Refusal::IdConflict(_) => Some("id".into()),
-            Refusal::Malformed(_) => None,
+            Refusal::Malformed(_) | Refusal::AlreadyRefused { .. } => None,
         }
     }
 

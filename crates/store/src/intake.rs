@@ -80,6 +80,10 @@ pub struct Intake<'s> {
     staff: Directory,
     center: Center,
     data_version: Option<i64>,
+    /// Whether a line identical to an open reject is checked again (retry,
+    /// a person's action) or reported as already refused (file import, so
+    /// that importing a file twice changes nothing).
+    reevaluate: bool,
 }
 
 impl Store {
@@ -92,6 +96,15 @@ impl Store {
             staff: Directory::default(),
             center: Center::default(),
             data_version: None,
+            reevaluate: false,
+        }
+    }
+
+    /// An intake that checks again lines refused before.
+    pub(crate) fn retrying_intake(&self, source: &str) -> Intake<'_> {
+        Intake {
+            reevaluate: true,
+            ..self.intake(source)
         }
     }
 
@@ -140,7 +153,10 @@ impl Store {
 
     /// Accept one event (the desktop app's actions): the same path as import.
     pub async fn submit_event(&self, source: &str, line: &str) -> Result<LineOutcome> {
-        let mut results = self.intake(source).submit(&[(1, line.to_owned())]).await?;
+        let mut results = self
+            .retrying_intake(source)
+            .submit(&[(1, line.to_owned())])
+            .await?;
         Ok(results.remove(0).outcome)
     }
 }
@@ -224,6 +240,11 @@ impl Intake<'_> {
             self.projects.insert(project.code.clone(), project);
         }
 
+        let kept = if self.reevaluate {
+            HashMap::new()
+        } else {
+            crate::rejects::open_by_digest(conn, lines).await?
+        };
         let mut audit = AuditWriter::load(conn, &device).await?;
         let at = now();
         let mut p = Pending::default();
@@ -233,6 +254,14 @@ impl Intake<'_> {
                 line,
                 outcome: LineOutcome::Refused { event_id, refusal },
             };
+            if let Some((reject, reason)) = kept.get(&sm3_hex(raw)) {
+                let refusal = Refusal::AlreadyRefused {
+                    reject: *reject,
+                    reason: reason.clone(),
+                };
+                results.push(refuse(peek_id(raw), refusal));
+                continue;
+            }
             let env = match parsed {
                 Ok(env) => env,
                 Err(refusal) => {

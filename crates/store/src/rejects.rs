@@ -97,6 +97,33 @@ pub(crate) async fn resolve(
     Ok(())
 }
 
+/// Open rejects among these lines, by the SM3 of the line: (id, reason).
+pub(crate) async fn open_by_digest(
+    conn: &mut SqliteConnection,
+    lines: &[(u64, String)],
+) -> Result<HashMap<String, (i64, String)>> {
+    let open: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rejects WHERE resolved_at IS NULL)")
+            .fetch_one(&mut *conn)
+            .await?;
+    let mut out = HashMap::new();
+    if !open {
+        return Ok(out);
+    }
+    let digests: Vec<String> = lines.iter().map(|(_, raw)| sm3_hex(raw)).collect();
+    for chunk in digests.chunks(500) {
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "SELECT digest, id, message FROM rejects WHERE resolved_at IS NULL AND digest IN ",
+        );
+        qb.push_tuples(chunk, |mut b, d| {
+            b.push_bind(d.as_str());
+        });
+        let rows: Vec<(String, i64, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        out.extend(rows.into_iter().map(|(d, id, m)| (d, (id, m))));
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Refused lines, oldest first; resolved ones only when asked.
     pub async fn rejects(&self, include_resolved: bool) -> Result<Vec<Reject>> {
@@ -117,7 +144,7 @@ impl Store {
             .into_iter()
             .map(|r| (r.line_no.unwrap_or_default() as u64, r.raw))
             .collect();
-        let mut intake = self.intake("retry");
+        let mut intake = self.retrying_intake("retry");
         let mut summary = Summary::default();
         for batch in lines.chunks(crate::intake::BATCH) {
             summary.add(intake.submit(batch).await?);

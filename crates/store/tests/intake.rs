@@ -1,0 +1,351 @@
+//! Intake on a real SQLite file: all or nothing per event, idempotent
+//! replays, refused lines kept for staff and retried once fixed.
+
+mod common;
+use common::*;
+use ggzy_core::role::StaffRole;
+use ggzy_store::intake::LineOutcome;
+use ggzy_store::pushes::PushFilter;
+use serde_json::json;
+
+#[tokio::test]
+async fn an_accepted_event_brings_its_pushes_and_audit_record() {
+    let d = staffed().await;
+    let out = d
+        .store
+        .submit_event("test", &register("e1", "P1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        LineOutcome::Accepted {
+            event_id: "e1".into(),
+            pushes: 2
+        }
+    );
+    let pushes = d.store.pushes(&PushFilter::default()).await.unwrap();
+    assert_eq!(pushes.len(), 2);
+    assert!(pushes
+        .iter()
+        .all(|p| p.status == "queued" && p.clause == "4.2" && p.event_id == "e1"));
+    let tenderer = pushes
+        .iter()
+        .find(|p| p.recipient_role == "tenderer")
+        .unwrap();
+    assert_eq!(
+        (tenderer.channel.as_str(), tenderer.address.as_str()),
+        ("sms", "0576-85000001")
+    );
+    let agency = pushes
+        .iter()
+        .find(|p| p.recipient_role == "agency")
+        .unwrap();
+    assert_eq!(
+        (agency.channel.as_str(), agency.address.as_str()),
+        ("email", "a@agency.cn")
+    );
+    let verdict = d.store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!(
+        (verdict.events, verdict.pushes, verdict.broken),
+        (1, 2, None)
+    );
+}
+
+#[tokio::test]
+async fn a_refused_event_changes_nothing_but_is_kept() {
+    let d = staffed().await;
+    d.store
+        .submit_event("test", &register("e1", "P1"))
+        .await
+        .unwrap();
+    let before = snapshot(&d.store).await;
+    let bad = [
+        line(
+            "e2",
+            "materials.submitted",
+            "P1",
+            json!({"stage": "tender_notice"}),
+        ),
+        line(
+            "e3",
+            "notice.published",
+            "P1",
+            json!({"stage": "consultation", "url": "ftp://x"}),
+        ),
+        line(
+            "e4",
+            "materials.submitted",
+            "NOPE",
+            json!({"stage": "consultation"}),
+        ),
+        "{not json".to_owned(),
+        register("e1", "P2"), // same id, other content
+    ];
+    let codes = [
+        "out_of_order",
+        "invalid_field",
+        "unknown_project",
+        "malformed",
+        "id_conflict",
+    ];
+    for (raw, code) in bad.iter().zip(codes) {
+        match d.store.submit_event("test", raw).await.unwrap() {
+            LineOutcome::Refused { refusal, .. } => assert_eq!(refusal.code(), code, "{raw}"),
+            other => panic!("{raw}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        snapshot(&d.store).await,
+        before,
+        "a refusal wrote something"
+    );
+    let rejects = d.store.rejects(false).await.unwrap();
+    assert_eq!(rejects.len(), 5);
+    assert_eq!(rejects[0].event_id.as_deref(), Some("e2"));
+    assert_eq!(rejects[0].locus.as_deref(), Some("4.4.3"));
+    assert!(
+        rejects[0].message.contains("备案审核通过后"),
+        "{}",
+        rejects[0].message
+    );
+    assert_eq!(rejects[1].locus.as_deref(), Some("url"));
+}
+
+#[tokio::test]
+async fn importing_the_same_file_twice_changes_nothing() {
+    let d = staffed().await;
+    let file = [
+        register("e1", "P1"),
+        line(
+            "e2",
+            "materials.submitted",
+            "P1",
+            json!({"stage": "consultation"}),
+        ),
+        line(
+            "bad",
+            "materials.submitted",
+            "P1",
+            json!({"stage": "award"}),
+        ),
+        line(
+            "e3",
+            "notice.published",
+            "P1",
+            json!({"stage": "consultation", "url": "https://x.cn/1"}),
+        ),
+    ]
+    .join("\n");
+    let first = d.store.import(file.as_bytes(), "f", |_| {}).await.unwrap();
+    assert_eq!(
+        (first.accepted, first.duplicates, first.refused.len()),
+        (3, 0, 1)
+    );
+    assert_eq!(first.refused[0].line, 3);
+    let before = snapshot(&d.store).await;
+    let rejects = d.store.rejects(true).await.unwrap();
+    let second = d.store.import(file.as_bytes(), "f", |_| {}).await.unwrap();
+    assert_eq!(
+        (second.accepted, second.duplicates, second.refused.len()),
+        (0, 3, 1)
+    );
+    let LineOutcome::Refused { refusal, .. } = &second.refused[0].outcome else {
+        panic!()
+    };
+    assert_eq!(refusal.code(), "already_refused");
+    assert_eq!(snapshot(&d.store).await, before);
+    assert_eq!(d.store.rejects(true).await.unwrap(), rejects);
+}
+
+#[tokio::test]
+async fn a_line_refused_out_of_order_is_not_taken_by_a_second_import() {
+    let d = staffed().await;
+    // The bidder arrives before its project is registered.
+    let file = [
+        line(
+            "b1",
+            "project.bidder_added",
+            "P1",
+            json!({"bidder": {"id": "B1", "name": "甲公司", "phone": "13900000001"}}),
+        ),
+        register("e1", "P1"),
+    ]
+    .join("\n");
+    let first = d.store.import(file.as_bytes(), "f", |_| {}).await.unwrap();
+    assert_eq!((first.accepted, first.refused.len()), (1, 1));
+    let before = snapshot(&d.store).await;
+    let second = d.store.import(file.as_bytes(), "f", |_| {}).await.unwrap();
+    assert_eq!(
+        (second.accepted, second.duplicates, second.refused.len()),
+        (0, 1, 1)
+    );
+    assert_eq!(snapshot(&d.store).await, before);
+    // Retrying is the explicit way to take it now.
+    let retry = d.store.retry_rejects().await.unwrap();
+    assert_eq!(retry.accepted, 1);
+}
+
+#[tokio::test]
+async fn a_refused_line_is_retried_once_its_cause_is_fixed() {
+    let d = db().await; // no staff yet
+    let file = [
+        register("e1", "P1"),
+        line(
+            "e2",
+            "materials.submitted",
+            "P1",
+            json!({"stage": "consultation"}),
+        ),
+    ]
+    .join("\n");
+    let s = d.store.import(file.as_bytes(), "f", |_| {}).await.unwrap();
+    assert_eq!(s.refused.len(), 1);
+    let LineOutcome::Refused { refusal, .. } = &s.refused[0].outcome else {
+        panic!()
+    };
+    assert_eq!(refusal.code(), "no_recipient");
+
+    add_staff(&d.store, "cs1", "张一", StaffRole::CenterStaff).await;
+    let retry = d.store.retry_rejects().await.unwrap();
+    assert_eq!((retry.accepted, retry.refused.len()), (1, 0));
+    assert!(d.store.rejects(false).await.unwrap().is_empty());
+    let all = d.store.rejects(true).await.unwrap();
+    assert_eq!(all[0].resolved_by.as_deref(), Some("e2"));
+    let to_staff = d
+        .store
+        .pushes(&PushFilter {
+            event_id: Some("e2".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(to_staff.len(), 1);
+    assert_eq!(
+        (
+            to_staff[0].recipient_id.as_str(),
+            to_staff[0].channel.as_str()
+        ),
+        ("cs1", "desktop")
+    );
+}
+
+#[tokio::test]
+async fn a_fixed_line_with_the_same_id_resolves_its_reject() {
+    let d = staffed().await;
+    d.store
+        .submit_event("t", &register("e1", "P1"))
+        .await
+        .unwrap();
+    d.store
+        .submit_event(
+            "t",
+            &line(
+                "e2",
+                "materials.submitted",
+                "P1",
+                json!({"stage": "consultation"}),
+            ),
+        )
+        .await
+        .unwrap();
+    let bad = line(
+        "e3",
+        "notice.published",
+        "P1",
+        json!({"stage": "consultation", "url": "www.x.cn"}),
+    );
+    assert!(matches!(
+        d.store.submit_event("t", &bad).await.unwrap(),
+        LineOutcome::Refused { .. }
+    ));
+    let good = line(
+        "e3",
+        "notice.published",
+        "P1",
+        json!({"stage": "consultation", "url": "https://www.x.cn"}),
+    );
+    assert!(matches!(
+        d.store.submit_event("t", &good).await.unwrap(),
+        LineOutcome::Accepted { .. }
+    ));
+    assert!(d.store.rejects(false).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_member_password_is_masked_in_the_message_and_the_audit_trail() {
+    let d = staffed().await;
+    let raw = json!({"id": "m1", "type": "member.registration_submitted", "at": "2026-11-27T09:30:00+08:00",
+        "member": {"id": "M1", "name": "某公司", "username": "abc", "phone": "13800000000"}})
+    .to_string();
+    d.store.submit_event("t", &raw).await.unwrap();
+    let p = &d.store.pushes(&PushFilter::default()).await.unwrap()[0];
+    assert_eq!(p.recipient_id, "abc");
+    assert!(p.text.contains("******"), "{}", p.text);
+    assert_eq!(p.secret.as_deref(), Some("one_time_password"));
+    let (pw_hash,): (Option<String>,) =
+        sqlx::query_as("SELECT password_hash FROM members WHERE username = 'abc'")
+            .fetch_one(d.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        pw_hash, None,
+        "the password is issued by the dispatcher at send time, never stored in clear"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_center_seeds_and_verifies() {
+    let d = db().await;
+    let s = d.store.seed_demo().await.unwrap();
+    assert!(s.refused.is_empty(), "{:?}", s.refused);
+    assert!(s.accepted > 150 && s.pushes > 300, "{s:?}");
+    assert_eq!(count(&d.store, "projects").await, 12);
+    let again = d.store.seed_demo().await.unwrap();
+    assert_eq!((again.accepted, again.duplicates), (0, s.accepted));
+    let v = d.store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!(v.broken, None);
+    assert_eq!(v.pushes, s.pushes);
+}
+
+#[tokio::test]
+async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
+    use ggzy_store::pushes::Attempt;
+    let d = staffed().await;
+    d.store
+        .submit_event("t", &register("e1", "P1"))
+        .await
+        .unwrap();
+    let claimed = d.store.claim_due(10, 60).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert!(claimed.iter().all(|p| p.status == "sending"));
+    assert!(
+        d.store.claim_due(10, 60).await.unwrap().is_empty(),
+        "a leased push is not claimed twice"
+    );
+    d.store
+        .finish(
+            &claimed[0].id,
+            Attempt::Retry,
+            "HTTP 500",
+            Some("2000-01-01T00:00:00+08:00"),
+        )
+        .await
+        .unwrap();
+    d.store
+        .finish(&claimed[1].id, Attempt::Delivered, "ok", None)
+        .await
+        .unwrap();
+    let again = d.store.claim_due(10, 60).await.unwrap();
+    assert_eq!(again.len(), 1, "the retry is due again");
+    assert_eq!(
+        (again[0].id.as_str(), again[0].attempts),
+        (claimed[0].id.as_str(), 1)
+    );
+    assert_eq!(count(&d.store, "push_status").await, 2);
+    assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+    let err = sqlx::query("UPDATE pushes SET text = 'x'")
+        .execute(d.store.pool())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("immutable"), "{err}");
+}
