@@ -234,7 +234,8 @@ fn lifecycle(s: &mut Script, i: usize, code: &str, name: &str, reach: Reach) {
     if reach == Reach::Refunded {
         return;
     }
-    for stage in ["contract"] {
+    let stage = "contract";
+    {
         s.push(code, "filing.submitted", json!({"stage": stage}));
         s.push(
             code,

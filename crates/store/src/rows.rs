@@ -19,7 +19,7 @@ pub(crate) async fn insert_rows<'r, T>(
 ) -> Result<()> {
     for chunk in rows.chunks(CHUNK) {
         let mut qb: QueryBuilder<'r, Sqlite> = QueryBuilder::new(head);
-        qb.push_values(chunk, |b, row| bind(b, row));
+        qb.push_values(chunk, bind);
         qb.push(tail);
         qb.build().execute(&mut *conn).await?;
     }
@@ -105,28 +105,25 @@ pub(crate) async fn insert_events(
     device: &str,
     received_at: &str,
 ) -> Result<()> {
-    // Values shared by the batch are bound as owned copies per row.
-    let (source, device, received_at) =
-        (source.to_owned(), device.to_owned(), received_at.to_owned());
-    for chunk in rows.chunks(CHUNK) {
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "INSERT INTO events (id, type, at, project, body, digest, source, received_at, origin_device, origin_seq) ",
-        );
-        qb.push_values(chunk, |mut b, r| {
+    insert_rows(
+        conn,
+        "INSERT INTO events (id, type, at, project, body, digest, source, received_at, origin_device, origin_seq) ",
+        "",
+        rows,
+        |mut b, r| {
             b.push_bind(r.id.as_str())
                 .push_bind(r.kind)
                 .push_bind(r.at.as_str())
                 .push_bind(r.project.as_deref())
                 .push_bind(r.body.as_str())
                 .push_bind(r.digest.as_str())
-                .push_bind(source.clone())
-                .push_bind(received_at.clone())
-                .push_bind(device.clone())
+                .push_bind(source.to_owned())
+                .push_bind(received_at.to_owned())
+                .push_bind(device.to_owned())
                 .push_bind(r.origin_seq);
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
-    Ok(())
+        },
+    )
+    .await
 }
 
 pub(crate) async fn insert_pushes(
@@ -135,12 +132,13 @@ pub(crate) async fn insert_pushes(
     device: &str,
     created_at: &str,
 ) -> Result<()> {
-    for chunk in rows.chunks(CHUNK) {
-        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "INSERT INTO pushes (id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name, \
-             channel, address, text, secret, created_at, origin_device, origin_seq, updated_at) ",
-        );
-        qb.push_values(chunk, |mut b, r| {
+    insert_rows(
+        conn,
+        "INSERT INTO pushes (id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name, \
+         channel, address, text, secret, created_at, origin_device, origin_seq, updated_at) ",
+        "",
+        rows,
+        |mut b, r| {
             b.push_bind(r.id.as_str())
                 .push_bind(r.event_id.as_str())
                 .push_bind(r.project.as_deref())
@@ -157,8 +155,7 @@ pub(crate) async fn insert_pushes(
                 .push_bind(device.to_owned())
                 .push_bind(r.origin_seq)
                 .push_bind(created_at.to_owned());
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
-    Ok(())
+        },
+    )
+    .await
 }

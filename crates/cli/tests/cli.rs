@@ -1,0 +1,307 @@
+//! The `ggzy` CLI is a public contract: these tests run the built binary on
+//! a temporary database, as an integrator's script would.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("ggzy.db")
+    }
+
+    fn run_with(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ggzy"))
+            .arg("--db")
+            .arg(self.db())
+            .args(args)
+            .env_remove("GGZY_DB")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, "")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            stdout(&out),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out)
+    }
+
+    fn staff(&self) {
+        self.ok(&[
+            "user",
+            "add",
+            "--username",
+            "cs1",
+            "--name",
+            "张一",
+            "--role",
+            "center_staff",
+        ]);
+        let out = self.run_with(
+            &[
+                "user",
+                "add",
+                "--username",
+                "ss1",
+                "--name",
+                "王一",
+                "--role",
+                "supervisor_staff",
+                "--phone",
+                "13800000001",
+                "--password-stdin",
+            ],
+            "a long passphrase\n",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn pushes(cli: &Cli, extra: &[&str]) -> Vec<Value> {
+    let mut args = vec!["pushes", "--json"];
+    args.extend_from_slice(extra);
+    cli.ok(&args)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn import_prints_a_summary_and_pushes_list_as_json() {
+    let cli = Cli::new();
+    cli.staff();
+    let out = cli.ok(&["import", &fixture("lifecycle.jsonl")]);
+    assert!(out.contains("接受 9 条，重复 0 条，拒绝 0 条"), "{out}");
+
+    let all = pushes(&cli, &[]);
+    // 4.2 ×2, 4.4.1 ×1, 4.4.2-reject ×2, 4.4.1 ×1, 4.4.2-pass ×2, 4.4.3 ×1, 4.4.4 ×2
+    assert_eq!(all.len(), 11);
+    let p = all
+        .iter()
+        .find(|p| p["event_id"] == "t-005" && p["recipient"]["role"] == "agency")
+        .unwrap();
+    assert_eq!(p["clause"], "4.4.2");
+    assert_eq!(p["recipient"]["id"], "A1");
+    assert_eq!(p["recipient"]["name"], "浙江求是工程咨询有限公司");
+    assert_eq!(p["channel"], "email");
+    assert_eq!(p["status"], "queued");
+    assert!(p["text"].as_str().unwrap().contains("资格条件表述不清"));
+    for key in [
+        "id",
+        "event_id",
+        "clause",
+        "recipient",
+        "channel",
+        "text",
+        "status",
+        "created_at",
+    ] {
+        assert!(!p[key].is_null(), "missing {key}");
+    }
+    let staff = all.iter().find(|p| p["clause"] == "4.4.1").unwrap();
+    assert_eq!(
+        staff["recipient"],
+        serde_json::json!({"role": "supervisor_staff", "id": "ss1", "name": "王一"})
+    );
+    assert_eq!(staff["channel"], "desktop");
+
+    assert_eq!(pushes(&cli, &["--project", "TZ-2026-0001"]).len(), 11);
+    assert!(pushes(&cli, &["--project", "OTHER"]).is_empty());
+    assert!(cli.ok(&["audit", "verify"]).contains("审计链完整"));
+}
+
+#[test]
+fn importing_twice_changes_nothing_and_stdin_works() {
+    let cli = Cli::new();
+    cli.staff();
+    cli.ok(&["import", &fixture("lifecycle.jsonl")]);
+    let before = cli.ok(&["pushes", "--json"]);
+    let text = std::fs::read_to_string(fixture("lifecycle.jsonl")).unwrap();
+    let out = cli.run_with(&["import", "-"], &text);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("接受 0 条，重复 9 条，拒绝 0 条"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(cli.ok(&["pushes", "--json"]), before);
+}
+
+#[test]
+fn refused_lines_exit_1_are_named_and_kept() {
+    let cli = Cli::new();
+    cli.staff();
+    let bad = [
+        r#"{"id":"x1","type":"project.registered","at":"2026-11-02T09:00:00+08:00","project":"P","name":"某工程","tenderer":{"id":"T","name":"某局","phone":"call me"}}"#,
+        r#"{"id":"x2","type":"notice.published","at":"2026-11-02T09:00:00","project":"P","stage":"consultation","url":"https://x.cn"}"#,
+        "not json at all",
+        r#"{"id":"x4","type":"materials.submitted","at":"2026-11-02T09:00:00+08:00","project":"NOPE","stage":"consultation"}"#,
+    ]
+    .join("\n");
+    let out = cli.run_with(&["import", "-"], &bad);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("拒绝 4 条"), "{text}");
+    assert!(
+        text.contains("第 1 行（x1）[invalid_field] 字段 `tenderer.phone`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("第 2 行（x2）[invalid_field] 字段 `at`"),
+        "{text}"
+    );
+    assert!(text.contains("第 3 行（无 id）[malformed]"), "{text}");
+    assert!(text.contains("第 4 行（x4）[unknown_project]"), "{text}");
+    let rejects = cli.ok(&["rejects", "--json"]);
+    assert_eq!(rejects.lines().count(), 4);
+    let first: Value = serde_json::from_str(rejects.lines().next().unwrap()).unwrap();
+    assert_eq!(first["locus"], "tenderer.phone");
+    assert!(pushes(&cli, &[]).is_empty());
+}
+
+#[test]
+fn audit_verify_fails_naming_the_record_after_tampering() {
+    let cli = Cli::new();
+    cli.staff();
+    cli.ok(&["import", &fixture("lifecycle.jsonl")]);
+    // Tamper through SQLite itself, as a person with the file could.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = ggzy_store::Store::open(&cli.db()).await.unwrap();
+        sqlx_exec(&store, "DROP TRIGGER audit_records_no_update").await;
+        sqlx_exec(
+            &store,
+            "UPDATE audit_records SET content = replace(content, 't-006', 't-066') WHERE seq = 8",
+        )
+        .await;
+        store.close().await;
+    });
+    let out = cli.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("第 8 条"), "{}", stdout(&out));
+}
+
+async fn sqlx_exec(store: &ggzy_store::Store, sql: &str) {
+    use ggzy_store::StoreError;
+    let _: Result<(), StoreError> = store.exec_unchecked(sql).await;
+}
+
+#[test]
+fn users_demo_and_settings() {
+    let cli = Cli::new();
+    let out = cli.ok(&[
+        "user",
+        "add",
+        "--username",
+        "admin",
+        "--name",
+        "管理员",
+        "--role",
+        "admin",
+    ]);
+    assert!(out.contains("一次性密码："), "{out}");
+    let dup = cli.run(&[
+        "user",
+        "add",
+        "--username",
+        "admin",
+        "--name",
+        "又一个",
+        "--role",
+        "admin",
+    ]);
+    assert_eq!(dup.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("已存在"));
+    let bad_role = cli.run(&[
+        "user",
+        "add",
+        "--username",
+        "x1",
+        "--name",
+        "某",
+        "--role",
+        "boss",
+    ]);
+    assert!(!bad_role.status.success());
+    let short = cli.run_with(
+        &[
+            "user",
+            "add",
+            "--username",
+            "x2",
+            "--name",
+            "某",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert_eq!(short.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("密码过短"));
+
+    let bad = cli.run(&["settings", "set", "center_fax", "1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    cli.ok(&["settings", "set", "center_phone", "0576-85110086"]);
+    assert!(cli
+        .ok(&["settings", "list"])
+        .contains("center_phone\t0576-85110086"));
+
+    let out = cli.ok(&["demo"]);
+    assert!(out.contains("拒绝 0 条"), "{out}");
+    let users = cli.ok(&["user", "list"]);
+    for u in ["zhangwei", "wangfang", "chenjing"] {
+        assert!(users.contains(u), "{users}");
+    }
+    assert!(pushes(&cli, &[]).iter().any(|p| p["clause"] == "5.1.2"));
+    assert!(cli.ok(&["audit", "verify"]).contains("审计链完整"));
+}
