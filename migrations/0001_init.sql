@@ -107,7 +107,7 @@ CREATE TABLE surveys (
 -- The outbox. Content columns are immutable; the status columns are a local
 -- projection of push_status that the dispatcher claims and finishes by.
 CREATE TABLE pushes (
-    id              TEXT PRIMARY KEY,            -- idempotency key: uuid5(event, rule, recipient, channel)
+    id              TEXT PRIMARY KEY,            -- idempotency key: time-ordered uuid of (event, rule, recipient, channel)
     event_id        TEXT NOT NULL REFERENCES events (id),
     project         TEXT,
     rule            TEXT NOT NULL,               -- e.g. 4.4.2-reject
@@ -129,8 +129,10 @@ CREATE TABLE pushes (
     lease_until     TEXT,                        -- a claiming worker's lease
     updated_at      TEXT NOT NULL
 );
-CREATE INDEX pushes_event ON pushes (event_id);
-CREATE INDEX pushes_project ON pushes (project) WHERE project IS NOT NULL;
+-- Pushes are found through the record that covers them (an event's pushes
+-- share its origin_seq). Sequential keys only: a random-keyed index would
+-- dirty one page per push and every commit would rewrite them all.
+CREATE INDEX pushes_record ON pushes (origin_device, origin_seq);
 
 -- Status history of each push: append-only.
 CREATE TABLE push_status (

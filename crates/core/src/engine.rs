@@ -102,7 +102,7 @@ pub fn complaint_id(body: &EventBody) -> Option<&str> {
     }
 }
 
-pub fn decide(env: &Envelope, known: Known, ctx: &Context) -> Result<Decision, Refusal> {
+pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, Refusal> {
     let mut items = Items::new();
     match &env.body {
         EventBody::MemberRegistrationSubmitted { member } => {
@@ -139,7 +139,7 @@ pub fn decide(env: &Envelope, known: Known, ctx: &Context) -> Result<Decision, R
             outcome,
             opinion,
         } => {
-            let mut record = known_member(&known, username)?;
+            let mut record = known_member(known, username)?;
             if record.status != MemberStatus::Submitted {
                 return Err(Refusal::order(
                     "4.1.2b",
@@ -167,7 +167,7 @@ pub fn decide(env: &Envelope, known: Known, ctx: &Context) -> Result<Decision, R
             })
         }
         EventBody::MemberPasswordReset { username } => {
-            let record = known_member(&known, username)?;
+            let record = known_member(known, username)?;
             items.insert("username", username.clone());
             items.insert("password", MASK.into());
             items.insert("password_ttl", PASSWORD_TTL.into());

@@ -68,7 +68,7 @@ impl World {
             center: &self.center,
             staff: &self.staff,
         };
-        let d = decide(&env, known, &ctx)?;
+        let d = decide(&env, &known, &ctx)?;
         match d.change {
             Change::Project { project, .. } => {
                 self.projects.insert(project.code.clone(), project);

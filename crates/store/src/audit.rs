@@ -110,9 +110,17 @@ impl AuditWriter {
     }
 }
 
-/// The audit body of an accepted event: its digest and each push's.
-pub(crate) fn event_body(event_digest: &str, pushes: &[(String, String)]) -> Value {
-    json!({ "event_digest": event_digest, "pushes": pushes })
+/// The audit body of an accepted event: its digest, and one digest over all
+/// its pushes (each push digest covers the push's id and whole content).
+pub(crate) fn event_body(event_digest: &str, push_digests: Vec<String>) -> Value {
+    let n = push_digests.len();
+    json!({ "event_digest": event_digest, "pushes": n, "pushes_digest": pushes_digest(push_digests) })
+}
+
+/// SM3 over a set of push digests, in sorted order.
+fn pushes_digest(mut digests: Vec<String>) -> String {
+    digests.sort_unstable();
+    sm3_hex(digests.concat())
 }
 
 /// The outcome of `verify`.
@@ -170,6 +178,7 @@ struct PushCheck {
     address: String,
     text: String,
     secret: Option<String>,
+    origin_seq: i64,
 }
 
 const PAGE: i64 = 2000;
@@ -260,15 +269,15 @@ async fn verify_device(
         }
         let pushes: Vec<PushCheck> = sqlx::query_as(
             "SELECT p.id, p.event_id, p.rule, p.recipient_role, p.recipient_id, p.recipient_name, p.channel, \
-             p.address, p.text, p.secret FROM pushes p \
-             WHERE p.event_id IN (SELECT id FROM events WHERE origin_device = ? AND origin_seq BETWEEN ? AND ?)",
+             p.address, p.text, p.secret, p.origin_seq FROM pushes p \
+             WHERE p.origin_device = ? AND p.origin_seq BETWEEN ? AND ?",
         )
         .bind(device)
         .bind(lo)
         .bind(hi)
         .fetch_all(&mut *conn)
         .await?;
-        let mut pushes_by_event: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut pushes_by_seq: HashMap<i64, Vec<String>> = HashMap::new();
         for p in pushes {
             let d = push_digest(
                 &p.id,
@@ -282,10 +291,7 @@ async fn verify_device(
                 &p.text,
                 p.secret.as_deref(),
             );
-            pushes_by_event
-                .entry(p.event_id)
-                .or_default()
-                .push((p.id, d));
+            pushes_by_seq.entry(p.origin_seq).or_default().push(d);
         }
 
         for r in rows {
@@ -339,29 +345,20 @@ async fn verify_device(
                         ),
                     );
                 }
-                let mut recorded: Vec<(String, String)> =
-                    serde_json::from_value(content.get("pushes").cloned().unwrap_or_default())
-                        .map_err(|e| StoreError::Corrupt(format!("audit record {}: {e}", r.seq)))?;
-                let mut stored = pushes_by_event.remove(&event.id).unwrap_or_default();
-                recorded.sort();
-                stored.sort();
-                if recorded != stored {
-                    let culprit = recorded
-                        .iter()
-                        .find(|p| !stored.contains(p))
-                        .or_else(|| stored.iter().find(|p| !recorded.contains(p)))
-                        .map(|p| p.0.clone())
-                        .unwrap_or_default();
+                let stored = pushes_by_seq.remove(&r.seq).unwrap_or_default();
+                let count = stored.len() as u64;
+                let recorded = content.get("pushes").and_then(Value::as_u64);
+                if recorded != Some(count) || field("pushes_digest") != pushes_digest(stored) {
                     return broken(
                         Some(r.seq),
                         format!(
-                            "事件 `{}` 的推送与第 {} 条审计记录不符：推送 {culprit} 被改写、删除或插入",
+                            "事件 `{}` 的推送与第 {} 条审计记录不符：有推送被改写、删除或插入",
                             event.id, r.seq
                         ),
                     );
                 }
                 verdict.events += 1;
-                verdict.pushes += recorded.len() as u64;
+                verdict.pushes += count;
                 events_seen += 1;
             }
             verdict.records += 1;

@@ -291,7 +291,13 @@ impl Intake<'_> {
                 center: &self.center,
                 staff: &self.staff,
             };
-            let decision = match decide(&env, known, &ctx) {
+            let decision = decide(&env, &known, &ctx);
+            let moved_on = matches!(&decision, Ok(d) if matches!(d.change, Change::Project { .. }));
+            if let (Some(project), false) = (known.project, moved_on) {
+                // Refused, or not a project event: the project goes back as it was.
+                self.projects.insert(project.code.clone(), project);
+            }
+            let decision = match decision {
                 Ok(d) => d,
                 Err(refusal) => {
                     let r = refuse(Some(env.id.clone()), refusal);
@@ -306,7 +312,7 @@ impl Intake<'_> {
                 .pushes
                 .iter()
                 .map(|d| PushRow {
-                    id: d.key(&env.id),
+                    id: d.key(&env.id, &env.at),
                     event_id: env.id.clone(),
                     project: env.project.clone(),
                     rule: d.rule,
@@ -321,14 +327,8 @@ impl Intake<'_> {
                     origin_seq: seq,
                 })
                 .collect();
-            let digests: Vec<(String, String)> =
-                pushes.iter().map(|r| (r.id.clone(), r.digest())).collect();
-            audit.append(
-                &at,
-                "event.accepted",
-                &env.id,
-                event_body(&digest, &digests),
-            );
+            let digests: Vec<String> = pushes.iter().map(PushRow::digest).collect();
+            audit.append(&at, "event.accepted", &env.id, event_body(&digest, digests));
             results.push(LineResult {
                 line,
                 outcome: LineOutcome::Accepted {
@@ -353,16 +353,17 @@ impl Intake<'_> {
         Ok(results)
     }
 
-    /// What the event refers to, as of this point in the batch.
+    /// What the event refers to, as of this point in the batch. The project
+    /// is taken out of the cache (not cloned); the decision puts it back.
     async fn known(
-        &self,
+        &mut self,
         conn: &mut SqliteConnection,
         env: &Envelope,
         p: &Pending,
     ) -> Result<Known> {
         let mut known = Known::default();
         if let Some(code) = &env.project {
-            known.project = self.projects.get(code).cloned();
+            known.project = self.projects.remove(code);
             known.complaint_project_known = known.project.is_some();
         }
         if let Some(username) = member_username(&env.body) {

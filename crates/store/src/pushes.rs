@@ -68,12 +68,23 @@ impl Attempt {
 }
 
 impl Store {
-    /// Visit pushes in the order they were queued, streaming.
+    /// Visit pushes in the order they were queued, streaming. A filter goes
+    /// through the events that caused the pushes (indexed by project and id).
     pub async fn for_each_push(&self, filter: &PushFilter, mut f: impl FnMut(Push)) -> Result<u64> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM pushes WHERE (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR event_id = ?2) \
-             ORDER BY rowid"
-        );
+        let cols = COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = if filter.project.is_none() && filter.event_id.is_none() {
+            format!("SELECT {cols} FROM pushes p ORDER BY p.rowid")
+        } else {
+            format!(
+                "SELECT {cols} FROM events e JOIN pushes p \
+                 ON p.origin_device = e.origin_device AND p.origin_seq = e.origin_seq \
+                 WHERE (?1 IS NULL OR e.project = ?1) AND (?2 IS NULL OR e.id = ?2) ORDER BY p.rowid"
+            )
+        };
         let mut rows = sqlx::query_as::<_, Push>(&sql)
             .bind(&filter.project)
             .bind(&filter.event_id)

@@ -2,7 +2,7 @@
 //! carries many rows so a batch of events costs a handful of round trips.
 
 use crate::Result;
-use ggzy_core::audit::sm3_hex;
+use sm3::{Digest, Sm3};
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
@@ -66,7 +66,8 @@ pub(crate) fn push_digest(
     text: &str,
     secret: Option<&str>,
 ) -> String {
-    let fields = serde_json::json!([
+    let mut h = Sm3::new();
+    let fields = [
         id,
         event_id,
         rule,
@@ -76,9 +77,12 @@ pub(crate) fn push_digest(
         channel,
         address,
         text,
-        secret
-    ]);
-    sm3_hex(fields.to_string())
+    ];
+    for f in fields.into_iter().chain(secret) {
+        h.update(f.as_bytes());
+        h.update([0x1f]); // unit separator: fields cannot run into each other
+    }
+    format!("{:x}", h.finalize())
 }
 
 impl PushRow {

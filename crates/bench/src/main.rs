@@ -1,0 +1,345 @@
+//! `make bench`: import a synthetic year of a large trading center with the
+//! real `ggzy import` (a child process, so its peak memory is its own), and
+//! in the same run measure bare bulk inserts of as many rows into SQLite.
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+#[derive(Parser)]
+struct Args {
+    /// Projects in the synthetic year
+    #[arg(long, default_value_t = 10_000)]
+    projects: u32,
+    /// Keep the generated files in this folder instead of a temp dir
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+const CENTER_STAFF: usize = 6;
+const SUPERVISOR_STAFF: usize = 4;
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let tmp = tempfile::tempdir()?;
+    let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_owned());
+    std::fs::create_dir_all(&dir)?;
+    let ggzy = std::env::current_exe()?.with_file_name("ggzy");
+    if !ggzy.exists() {
+        bail!(
+            "{} not found: build it first (make bench does)",
+            ggzy.display()
+        );
+    }
+
+    let file = dir.join("year.jsonl");
+    let db = dir.join("bench.db");
+    for f in [
+        "bench.db",
+        "bench.db-wal",
+        "bench.db-shm",
+        "bare.db",
+        "bare.db-wal",
+        "bare.db-shm",
+    ] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    let t = Instant::now();
+    let events = generate(&file, args.projects)?;
+    let file_mb = std::fs::metadata(&file)?.len() as f64 / 1e6;
+    println!(
+        "generated {events} events for {} projects ({file_mb:.0} MB) in {:.1}s",
+        args.projects,
+        t.elapsed().as_secs_f64()
+    );
+
+    for i in 0..CENTER_STAFF + SUPERVISOR_STAFF {
+        let (role, name) = if i < CENTER_STAFF {
+            ("center_staff", format!("cs{i}"))
+        } else {
+            ("supervisor_staff", format!("ss{i}"))
+        };
+        let mut child = Command::new(&ggzy)
+            .args(["--db"])
+            .arg(&db)
+            .args([
+                "user",
+                "add",
+                "--username",
+                &name,
+                "--name",
+                &name,
+                "--role",
+                role,
+                "--password-stdin",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
+        child
+            .stdin
+            .take()
+            .context("stdin")?
+            .write_all(b"bench password\n")?;
+        if !child.wait()?.success() {
+            bail!("user add failed");
+        }
+    }
+
+    // The import, measured as a separate process.
+    let t = Instant::now();
+    let child = Command::new(&ggzy)
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let (status, peak_kb) = wait_with_peak_rss(child.id() as i32)?;
+    let secs = t.elapsed().as_secs_f64();
+    if status != 0 {
+        bail!("ggzy import exited with {status}");
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    let (accepted, pushes, audit) = rt.block_on(counts(&db))?;
+    let db_bytes: u64 = ["bench.db", "bench.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+        .map(|m| m.len())
+        .sum();
+    if accepted != events {
+        bail!("only {accepted} of {events} events were accepted");
+    }
+    let rows = accepted + pushes;
+    let (base_secs, base_rows) = rt.block_on(bare_inserts(&dir.join("bare.db"), rows))?;
+
+    let ev_s = accepted as f64 / secs;
+    let row_s = rows as f64 / secs;
+    let base_row_s = base_rows as f64 / base_secs;
+    println!();
+    println!("GGZY Push import: a synthetic year of a large center");
+    println!("  projects                 {:>12}", args.projects);
+    println!("  events accepted          {:>12}", accepted);
+    println!("  pushes queued            {:>12}", pushes);
+    println!("  audit records            {:>12}", audit);
+    println!("  import wall time         {:>12.2} s", secs);
+    println!(
+        "  events/s                 {:>12.0}    target >= 20000",
+        ev_s
+    );
+    println!("  pushes/s                 {:>12.0}", pushes as f64 / secs);
+    println!("  rows/s (events+pushes)   {:>12.0}", row_s);
+    println!(
+        "  peak memory (RSS)        {:>12.1} MB  target < 200 MB",
+        peak_kb as f64 / 1024.0
+    );
+    println!(
+        "  database size            {:>12.1} MB",
+        db_bytes as f64 / 1e6
+    );
+    println!("baseline: bare bulk insert of the same {rows} rows (one table, 200-byte text, multi-row INSERT, one transaction)");
+    println!("  baseline wall time       {:>12.2} s", base_secs);
+    println!("  baseline rows/s          {:>12.0}", base_row_s);
+    println!(
+        "  import / baseline        {:>12.1} %   target >= 25 %",
+        100.0 * row_s / base_row_s
+    );
+    Ok(())
+}
+
+/// Wait for a child and read its own peak resident set (KiB) from wait4.
+fn wait_with_peak_rss(pid: i32) -> Result<(i32, i64)> {
+    let mut status = 0;
+    // SAFETY: plain syscall on our own child; rusage is fully written by the kernel.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if r != pid {
+        bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    Ok((libc::WEXITSTATUS(status), usage.ru_maxrss))
+}
+
+async fn counts(db: &Path) -> Result<(u64, u64, u64)> {
+    let mut conn = SqliteConnectOptions::new().filename(db).connect().await?;
+    let q = |t: &'static str| format!("SELECT count(*) FROM {t}");
+    let e: i64 = sqlx::query_scalar(&q("events"))
+        .fetch_one(&mut conn)
+        .await?;
+    let p: i64 = sqlx::query_scalar(&q("pushes"))
+        .fetch_one(&mut conn)
+        .await?;
+    let a: i64 = sqlx::query_scalar(&q("audit_records"))
+        .fetch_one(&mut conn)
+        .await?;
+    Ok((e as u64, p as u64, a as u64))
+}
+
+/// The baseline: as many rows as fast as SQLite takes them through sqlx.
+async fn bare_inserts(path: &Path, rows: u64) -> Result<(f64, u64)> {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .connect()
+        .await?;
+    sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+        .execute(&mut conn)
+        .await?;
+    let body = "x".repeat(200);
+    let t = Instant::now();
+    sqlx::query("BEGIN").execute(&mut conn).await?;
+    let mut left = rows;
+    while left > 0 {
+        let n = left.min(200);
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO t (body) ");
+        qb.push_values(0..n, |mut b, _| {
+            b.push_bind(body.as_str());
+        });
+        qb.build().execute(&mut conn).await?;
+        left -= n;
+    }
+    sqlx::query("COMMIT").execute(&mut conn).await?;
+    Ok((t.elapsed().as_secs_f64(), rows))
+}
+
+const FIRMS: [&str; 6] = [
+    "建设有限公司",
+    "市政工程有限公司",
+    "建工集团有限公司",
+    "信息技术有限公司",
+    "环境科技有限公司",
+    "机电设备有限公司",
+];
+const CITIES: [&str; 8] = [
+    "临海", "椒江", "黄岩", "路桥", "温岭", "玉环", "天台", "仙居",
+];
+
+/// Write the year, ordered by time; returns the number of events.
+fn generate(path: &Path, projects: u32) -> Result<u64> {
+    let mut all: Vec<(i64, String)> = Vec::new();
+    for p in 0..projects {
+        let mut rng = StdRng::seed_from_u64(p as u64);
+        let start = rng.gen_range(0..300 * 24 * 60i64);
+        for (minute, line) in lifecycle(p, &mut rng) {
+            all.push((start + minute, line));
+        }
+    }
+    all.sort_by_key(|(t, _)| *t);
+    let base = chrono::DateTime::parse_from_rfc3339("2026-01-05T08:00:00+08:00")?;
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    for (i, (minute, line)) in all.iter().enumerate() {
+        let at = (base + chrono::Duration::minutes(*minute)).to_rfc3339();
+        // The id and time are spliced in front so each line stays one JSON object.
+        writeln!(out, "{{\"id\":\"y-{i:07}\",\"at\":\"{at}\",{}", &line[1..])?;
+    }
+    out.flush()?;
+    Ok(all.len() as u64)
+}
+
+fn lifecycle(p: u32, rng: &mut StdRng) -> Vec<(i64, String)> {
+    let code = format!("TZ-2026-{p:05}");
+    let mut t = 0i64;
+    let mut out = Vec::new();
+    let mut ev = |rng: &mut StdRng, kind: &str, fields: Value| {
+        t += rng.gen_range(30..2 * 24 * 60);
+        let mut e = json!({"type": kind, "project": code});
+        for (k, v) in fields.as_object().expect("object") {
+            e[k] = v.clone();
+        }
+        out.push((t, e.to_string()));
+    };
+    let city = CITIES[p as usize % CITIES.len()];
+    ev(
+        rng,
+        "project.registered",
+        json!({
+            "name": format!("{city}市第{p}号公共基础设施建设工程"),
+            "tenderer": {"id": format!("T{p}"), "name": format!("{city}市住房和城乡建设局"), "phone": format!("0576-8{:07}", p)},
+            "agency": {"id": format!("A{}", p % 97), "name": "浙江求是工程咨询有限公司", "phone": "0576-88123456", "email": "bid@qiushi.cn"},
+        }),
+    );
+    let bidders = rng.gen_range(15..=25);
+    for b in 0..bidders {
+        ev(
+            rng,
+            "project.bidder_added",
+            json!({"bidder": {"id": format!("B{p}-{b}"), "name": format!("浙江{}{}", CITIES[b % 8], FIRMS[b % 6]), "phone": format!("139{:04}{:04}", p % 10_000, b)}}),
+        );
+    }
+    let url = |s: &str| format!("https://ggzy.taizhou.gov.cn/{s}/{p}");
+    let filing = |rng: &mut StdRng,
+                  ev: &mut dyn FnMut(&mut StdRng, &str, Value),
+                  stage: &str,
+                  extra: Value,
+                  reject_pct: u32| {
+        let mut f = json!({"stage": stage});
+        for (k, v) in extra.as_object().expect("object") {
+            f[k] = v.clone();
+        }
+        ev(rng, "filing.submitted", f.clone());
+        if rng.gen_range(0..100) < reject_pct {
+            let mut r = json!({"stage": stage, "outcome": "rejected", "opinion": "资料不完整，请补充后重新提交"});
+            if let Some(round) = f.get("round") {
+                r["round"] = round.clone();
+            }
+            ev(rng, "filing.reviewed", r);
+            ev(rng, "filing.submitted", f.clone());
+        }
+        let mut r = json!({"stage": stage, "outcome": "passed"});
+        if let Some(round) = f.get("round") {
+            r["round"] = round.clone();
+        }
+        ev(rng, "filing.reviewed", r);
+    };
+    let publish = |rng: &mut StdRng,
+                   ev: &mut dyn FnMut(&mut StdRng, &str, Value),
+                   stage: &str,
+                   extra: Value| {
+        let mut m = json!({"stage": stage});
+        for (k, v) in extra.as_object().expect("object") {
+            m[k] = v.clone();
+        }
+        ev(rng, "materials.submitted", m.clone());
+        m["url"] = url(stage).into();
+        ev(rng, "notice.published", m);
+    };
+    if rng.gen_range(0..100) < 30 {
+        publish(rng, &mut ev, "consultation", json!({}));
+    }
+    filing(rng, &mut ev, "tender_notice", json!({}), 20);
+    publish(rng, &mut ev, "tender_notice", json!({}));
+    if rng.gen_range(0..100) < 40 {
+        filing(rng, &mut ev, "correction", json!({"round": 1}), 10);
+        publish(rng, &mut ev, "correction", json!({"round": 1}));
+    }
+    let experts: Vec<Value> = (0..5).map(|e| json!({"id": format!("X{}", (p * 7 + e) % 3000), "name": "评标专家", "phone": format!("138{:08}", (p * 7 + e) % 3000)})).collect();
+    ev(
+        rng,
+        "experts.drawn",
+        json!({"sender": "台州市公共资源交易中心", "evaluation": {"start": "2026-06-01T09:00:00+08:00", "duration_hours": 4, "place": "交易中心评标室", "contact_phone": "0576-88100000"}, "experts": experts}),
+    );
+    publish(rng, &mut ev, "bid_opening", json!({}));
+    publish(rng, &mut ev, "evaluation_result", json!({}));
+    filing(
+        rng,
+        &mut ev,
+        "award",
+        json!({"winner": format!("B{p}-0")}),
+        10,
+    );
+    publish(rng, &mut ev, "award", json!({}));
+    ev(rng, "deposit.refunded", json!({}));
+    filing(rng, &mut ev, "contract", json!({}), 5);
+    publish(rng, &mut ev, "contract", json!({}));
+    publish(rng, &mut ev, "performance", json!({}));
+    out
+}
