@@ -248,7 +248,7 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             let pushes = project_pushes(env, &project, &project, ctx)?;
             Ok(Decision {
                 change: Change::Project {
-                    added: project.parties.clone(),
+                    added: project.parties.to_vec(),
                     project,
                     registered: true,
                 },

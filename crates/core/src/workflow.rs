@@ -8,6 +8,7 @@ use crate::error::Refusal;
 use crate::event::{EventBody, Outcome, Party, Stage};
 use crate::role::Role;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Where a stage's filing review stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,7 +21,15 @@ pub enum Filing {
     Passed,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 impl Filing {
+    fn is_none(&self) -> bool {
+        *self == Filing::None
+    }
+
     fn zh(self) -> &'static str {
         match self {
             Filing::None => "尚未提交备案",
@@ -36,11 +45,11 @@ impl Filing {
 pub struct StageProgress {
     pub stage: Stage,
     pub round: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Filing::is_none")]
     pub filing: Filing,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub filings: u32,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub materials: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -72,7 +81,9 @@ pub struct ProjectParty {
 pub struct Project {
     pub code: String,
     pub name: String,
-    pub parties: Vec<ProjectParty>,
+    /// Shared between a state and its successor: a step that adds no party
+    /// copies none.
+    pub parties: Arc<Vec<ProjectParty>>,
     pub progress: Progress,
 }
 
@@ -130,7 +141,7 @@ impl Project {
         Project {
             code: code.to_owned(),
             name: name.trim().to_owned(),
-            parties,
+            parties: Arc::new(parties),
             progress: Progress::default(),
         }
     }
@@ -394,7 +405,9 @@ impl Project {
             }
             other => unreachable!("not a project event: {other:?}"),
         }
-        next.parties.extend(added.iter().cloned());
+        if !added.is_empty() {
+            Arc::make_mut(&mut next.parties).extend(added.iter().cloned());
+        }
         Ok((next, added))
     }
 

@@ -73,29 +73,13 @@ impl AuditWriter {
         self.seq
     }
 
-    /// Write the chained records and move the head, in the caller's transaction.
-    pub async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let device = self.device.clone();
-        insert_rows(
-            conn,
-            "INSERT INTO audit_records (origin_device, seq, at, kind, subject, content, prev_hash, hash) ",
-            "",
-            &self.pending,
-            |mut b, r| {
-                b.push_bind(device.clone())
-                    .push_bind(r.seq)
-                    .push_bind(r.at.as_str())
-                    .push_bind(r.kind)
-                    .push_bind(r.subject.as_str())
-                    .push_bind(r.content.as_str())
-                    .push_bind(r.prev_hash.as_str())
-                    .push_bind(r.hash.as_str());
-            },
-        )
-        .await?;
+    /// The records chained since the last write, to be written by `write_rows`.
+    pub fn take_pending(&mut self) -> Vec<AuditRow> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Move the head to the last chained record.
+    pub async fn save_head(&self, conn: &mut SqliteConnection) -> Result<()> {
         sqlx::query(
             "INSERT INTO audit_heads (origin_device, seq, hash) VALUES (?, ?, ?) \
              ON CONFLICT (origin_device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
@@ -105,9 +89,39 @@ impl AuditWriter {
         .bind(&self.hash)
         .execute(&mut *conn)
         .await?;
-        self.pending.clear();
         Ok(())
     }
+
+    /// Write the chained records and move the head, in the caller's transaction.
+    pub async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
+        write_rows(conn, &self.device.clone(), self.take_pending()).await?;
+        self.save_head(conn).await
+    }
+}
+
+/// Write chained records (the head is saved separately).
+pub(crate) async fn write_rows(
+    conn: &mut SqliteConnection,
+    device: &str,
+    rows: Vec<AuditRow>,
+) -> Result<()> {
+    insert_rows(
+        conn,
+        "INSERT INTO audit_records (origin_device, seq, at, kind, subject, content, prev_hash, hash) ",
+        "",
+        rows,
+        |mut b, r| {
+            b.push_bind(device.to_owned())
+                .push_bind(r.seq)
+                .push_bind(r.at)
+                .push_bind(r.kind)
+                .push_bind(r.subject)
+                .push_bind(r.content)
+                .push_bind(r.prev_hash)
+                .push_bind(r.hash);
+        },
+    )
+    .await
 }
 
 /// The audit body of an accepted event: its digest, and one digest over all

@@ -1,9 +1,13 @@
 //! Intake: lines of the intake contract in; events, their pushes and their
-//! audit records out. Lines are taken in batches, each inside one write
-//! transaction. An event is accepted whole or not at all: a refused line
-//! writes nothing but its reject row, and a failed batch writes nothing.
+//! audit records out. Lines are taken in transactions of up to `BATCH`
+//! lines. An event is accepted whole or not at all: a refused line writes
+//! nothing but its reject row, and a failed transaction writes nothing.
+//!
+//! Inside a transaction, everything the decisions need is read first; then
+//! the lines are decided in slices on a blocking thread (pure work, no IO)
+//! while the slice before is being written, so both cores are busy.
 
-use crate::audit::{event_body, AuditWriter};
+use crate::audit::{event_body, write_rows, AuditRow, AuditWriter};
 use crate::rows::{insert_events, insert_pushes, insert_rows, EventRow, PushRow};
 use crate::{now, Result, Store, StoreError, WriteTx};
 use ggzy_core::audit::sm3_hex;
@@ -20,11 +24,14 @@ use sqlx::pool::PoolConnection;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
+use std::sync::Arc;
 
 /// Lines per transaction when importing a file.
-pub const BATCH: usize = 2000;
-/// Projects kept in memory between batches.
-const CACHE_CAP: usize = 20_000;
+pub const BATCH: usize = 32_000;
+/// Lines decided at a time inside a transaction.
+const SLICE: usize = 1000;
+/// Projects kept in memory between transactions (each with all its parties).
+const CACHE_CAP: usize = 5_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineOutcome {
@@ -71,45 +78,41 @@ impl Summary {
 }
 
 /// A writer of intake lines; keeps its connection and a cache of projects
-/// between batches, and drops the cache whenever someone else wrote.
+/// between transactions, and drops the cache whenever someone else wrote.
 pub struct Intake<'s> {
     store: &'s Store,
     source: String,
     conn: Option<PoolConnection<Sqlite>>,
-    projects: HashMap<String, Project>,
-    staff: Directory,
-    center: Center,
+    decider: Option<Decider>,
     data_version: Option<i64>,
-    /// Whether a line identical to an open reject is checked again (retry,
-    /// a person's action) or reported as already refused (file import, so
-    /// that importing a file twice changes nothing).
     reevaluate: bool,
 }
 
 impl Store {
+    /// An intake for a file: a line identical to an open reject is reported
+    /// as already refused, so importing a file twice changes nothing.
     pub fn intake(&self, source: &str) -> Intake<'_> {
+        self.intake_with(source, false)
+    }
+
+    /// An intake that checks again lines refused before (retry, a person's action).
+    pub(crate) fn retrying_intake(&self, source: &str) -> Intake<'_> {
+        self.intake_with(source, true)
+    }
+
+    fn intake_with(&self, source: &str, reevaluate: bool) -> Intake<'_> {
         Intake {
             store: self,
             source: source.to_owned(),
             conn: None,
-            projects: HashMap::new(),
-            staff: Directory::default(),
-            center: Center::default(),
+            decider: None,
             data_version: None,
-            reevaluate: false,
-        }
-    }
-
-    /// An intake that checks again lines refused before.
-    pub(crate) fn retrying_intake(&self, source: &str) -> Intake<'_> {
-        Intake {
-            reevaluate: true,
-            ..self.intake(source)
+            reevaluate,
         }
     }
 
     /// Import intake lines from a reader, streaming, `BATCH` lines a transaction.
-    /// `progress(lines_done)` is called after each batch.
+    /// `progress(lines_done)` is called after each transaction.
     pub async fn import(
         &self,
         mut reader: impl BufRead,
@@ -141,8 +144,7 @@ impl Store {
                 }
             }
             if batch.len() >= BATCH || (n == 0 && !batch.is_empty()) {
-                summary.add(intake.submit(&batch).await?);
-                batch.clear();
+                summary.add(intake.submit(std::mem::take(&mut batch)).await?);
                 progress(line_no);
             }
             if n == 0 {
@@ -155,29 +157,17 @@ impl Store {
     pub async fn submit_event(&self, source: &str, line: &str) -> Result<LineOutcome> {
         let mut results = self
             .retrying_intake(source)
-            .submit(&[(1, line.to_owned())])
+            .submit(vec![(1, line.to_owned())])
             .await?;
         Ok(results.remove(0).outcome)
     }
 }
 
-#[derive(Default)]
-struct Pending {
-    events: Vec<EventRow>,
-    pushes: Vec<PushRow>,
-    dirty: HashSet<String>,
-    registered_at: HashMap<String, String>,
-    parties: Vec<(String, ProjectParty, i64)>,
-    members: HashMap<String, MemberRecord>,
-    complaints: HashMap<String, (ComplaintRecord, String)>,
-    surveys: Vec<Envelope>,
-    rejects: Vec<(LineResult, String)>,
-    accepted_ids: HashMap<String, String>,
-}
+type Parsed = (u64, String, std::result::Result<Envelope, Refusal>);
 
 impl Intake<'_> {
     /// Submit lines `(line number, text)` in one transaction.
-    pub async fn submit(&mut self, lines: &[(u64, String)]) -> Result<Vec<LineResult>> {
+    pub async fn submit(&mut self, lines: Vec<(u64, String)>) -> Result<Vec<LineResult>> {
         let conn = match self.conn.take() {
             Some(c) => c,
             None => self.store.pool().acquire().await?,
@@ -189,7 +179,7 @@ impl Intake<'_> {
                 Ok(results)
             }
             Err(e) => {
-                self.projects.clear();
+                // The cache may hold what was rolled back: start afresh.
                 self.data_version = None;
                 if let Ok(c) = tx.rollback().await {
                     self.conn = Some(c);
@@ -199,39 +189,154 @@ impl Intake<'_> {
         }
     }
 
-    async fn refresh(&mut self, conn: &mut SqliteConnection) -> Result<()> {
-        let version: i64 = sqlx::query_scalar("PRAGMA data_version")
-            .fetch_one(&mut *conn)
-            .await?;
-        if self.data_version == Some(version) && self.projects.len() <= CACHE_CAP {
-            return Ok(());
-        }
-        self.projects.clear();
-        self.staff = crate::users::directory(conn).await?;
-        self.center = crate::settings::center(conn).await?;
-        self.data_version = Some(version);
-        Ok(())
-    }
-
     async fn submit_in(
         &mut self,
         conn: &mut SqliteConnection,
-        lines: &[(u64, String)],
+        lines: Vec<(u64, String)>,
     ) -> Result<Vec<LineResult>> {
-        self.refresh(conn).await?;
+        let mut decider = self.decider.take().unwrap_or_default();
+        decider.reevaluate = self.reevaluate;
+        decider
+            .begin(conn, &mut self.data_version, self.store.device())
+            .await?;
         let device = self.store.device().to_owned();
-        let parsed: Vec<(u64, &str, std::result::Result<Envelope, Refusal>)> = lines
+        let mut results = Vec::with_capacity(lines.len());
+        let mut lines = lines.into_iter().peekable();
+        let mut in_flight: Option<Pending> = None;
+        while lines.peek().is_some() {
+            // Parse and read for this slice only: memory stays flat however big the batch.
+            let slice: Vec<Parsed> = lines
+                .by_ref()
+                .take(SLICE)
+                .map(|(n, raw)| {
+                    let p = parse(&raw);
+                    (n, raw, p)
+                })
+                .collect();
+            decider.prefetch(conn, &slice).await?;
+            let (d, (slice_results, pending)) = if in_flight.is_none() && lines.peek().is_none() {
+                // A single slice: no thread hop.
+                let out = decider.decide_all(slice);
+                (decider, out)
+            } else {
+                let task = tokio::task::spawn_blocking(move || {
+                    let out = decider.decide_all(slice);
+                    (decider, out)
+                });
+                // The slice before is written while this one is decided.
+                let written = match in_flight.take() {
+                    Some(p) => write(conn, p, &self.source, &device).await,
+                    None => Ok(()),
+                };
+                let done = task.await.expect("deciding never panics");
+                written?;
+                done
+            };
+            decider = d;
+            results.extend(slice_results);
+            in_flight = Some(pending);
+        }
+        if let Some(p) = in_flight {
+            write(conn, p, &self.source, &device).await?;
+        }
+        decider
+            .audit
+            .as_ref()
+            .expect("begun")
+            .save_head(conn)
+            .await?;
+        self.decider = Some(decider);
+        Ok(results)
+    }
+}
+
+/// What a slice of lines decided, ready to be written.
+#[derive(Default)]
+struct Pending {
+    at: String,
+    events: Vec<EventRow>,
+    pushes: Vec<PushRow>,
+    projects: Vec<(String, String, Option<&'static str>, String, String)>,
+    parties: Vec<(String, ProjectParty, i64)>,
+    members: Vec<(String, MemberRecord)>,
+    complaints: Vec<(ComplaintRecord, String)>,
+    surveys: Vec<Envelope>,
+    rejects: Vec<(LineResult, String)>,
+    audit: Vec<AuditRow>,
+    accepted: Vec<String>,
+}
+
+/// Decides lines with no IO. Holds the project cache between transactions,
+/// and what was read for the current transaction.
+#[derive(Default)]
+struct Decider {
+    reevaluate: bool,
+    projects: HashMap<String, Project>,
+    staff: Directory,
+    center: Center,
+    audit: Option<AuditWriter>,
+    /// Event id -> digest: stored before this transaction or accepted in it.
+    stored: HashMap<String, String>,
+    /// Members and complaints the transaction refers to (`None`: not known).
+    members: HashMap<String, Option<MemberRecord>>,
+    complaints: HashMap<String, Option<(ComplaintRecord, String)>>,
+    /// Open rejects by the SM3 of their line.
+    kept: HashMap<String, (i64, String)>,
+    /// Projects this transaction touched: the ones kept when the cache is trimmed.
+    touched: HashSet<String>,
+    at: String,
+}
+
+impl Decider {
+    /// Start a transaction: drop the cache if someone else wrote since.
+    async fn begin(
+        &mut self,
+        conn: &mut SqliteConnection,
+        seen_version: &mut Option<i64>,
+        device: &str,
+    ) -> Result<()> {
+        let version: i64 = sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(&mut *conn)
+            .await?;
+        if *seen_version != Some(version) {
+            self.projects.clear();
+            self.staff = crate::users::directory(conn).await?;
+            self.center = crate::settings::center(conn).await?;
+            *seen_version = Some(version);
+        } else if self.projects.len() > CACHE_CAP {
+            // Keep the projects still in motion; the others are read again when needed.
+            let touched = std::mem::take(&mut self.touched);
+            self.projects.retain(|code, _| touched.contains(code));
+        }
+        self.touched.clear();
+        self.stored.clear();
+        self.members.clear();
+        self.complaints.clear();
+        self.kept.clear();
+        self.audit = Some(AuditWriter::load(conn, device).await?);
+        self.at = now();
+        Ok(())
+    }
+
+    /// Read everything the lines refer to, in a few queries.
+    async fn prefetch(&mut self, conn: &mut SqliteConnection, parsed: &[Parsed]) -> Result<()> {
+        let envs: Vec<&Envelope> = parsed
             .iter()
-            .map(|(n, raw)| (*n, raw.as_str(), parse(raw)))
+            .filter_map(|(_, _, p)| p.as_ref().ok())
             .collect();
-        let ids: Vec<&str> = parsed
+        let ids: Vec<&str> = envs.iter().map(|e| e.id.as_str()).collect();
+        for chunk in ids.chunks(500) {
+            let mut qb: QueryBuilder<'_, Sqlite> =
+                QueryBuilder::new("SELECT id, digest FROM events WHERE id IN ");
+            qb.push_tuples(chunk, |mut b, id| {
+                b.push_bind(*id);
+            });
+            let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+            self.stored.extend(rows);
+        }
+        let codes: Vec<&str> = envs
             .iter()
-            .filter_map(|(_, _, p)| p.as_ref().ok().map(|e| e.id.as_str()))
-            .collect();
-        let existing = existing_digests(conn, &ids).await?;
-        let codes: Vec<&str> = parsed
-            .iter()
-            .filter_map(|(_, _, p)| p.as_ref().ok().and_then(|e| e.project.as_deref()))
+            .filter_map(|e| e.project.as_deref())
             .filter(|c| !self.projects.contains_key(*c))
             .collect::<HashSet<_>>()
             .into_iter()
@@ -239,171 +344,197 @@ impl Intake<'_> {
         for project in load_projects(conn, &codes).await? {
             self.projects.insert(project.code.clone(), project);
         }
-
-        let kept = if self.reevaluate {
-            HashMap::new()
-        } else {
-            crate::rejects::open_by_digest(conn, lines).await?
-        };
-        let mut audit = AuditWriter::load(conn, &device).await?;
-        let at = now();
-        let mut p = Pending::default();
-        let mut results = Vec::with_capacity(lines.len());
-        for (line, raw, parsed) in parsed {
-            let refuse = |event_id: Option<String>, refusal: Refusal| LineResult {
-                line,
-                outcome: LineOutcome::Refused { event_id, refusal },
-            };
-            if let Some((reject, reason)) = kept.get(&sm3_hex(raw)) {
-                let refusal = Refusal::AlreadyRefused {
-                    reject: *reject,
-                    reason: reason.clone(),
-                };
-                results.push(refuse(peek_id(raw), refusal));
+        for username in envs.iter().filter_map(|e| member_username(&e.body)) {
+            if self.members.contains_key(username) {
                 continue;
             }
-            let env = match parsed {
-                Ok(env) => env,
-                Err(refusal) => {
-                    let r = refuse(peek_id(raw), refusal);
-                    p.rejects.push((r.clone(), raw.to_owned()));
-                    results.push(r);
-                    continue;
-                }
-            };
-            let digest = sm3_hex(&env.canonical);
-            if let Some(seen) = existing.get(&env.id).or(p.accepted_ids.get(&env.id)) {
-                let r = if *seen == digest {
-                    LineResult {
-                        line,
-                        outcome: LineOutcome::Duplicate { event_id: env.id },
-                    }
-                } else {
-                    let r = refuse(Some(env.id.clone()), Refusal::IdConflict(env.id));
-                    p.rejects.push((r.clone(), raw.to_owned()));
-                    r
-                };
-                results.push(r);
-                continue;
-            }
-            let known = self.known(conn, &env, &p).await?;
-            let ctx = Context {
-                center: &self.center,
-                staff: &self.staff,
-            };
-            let decision = decide(&env, &known, &ctx);
-            let moved_on = matches!(&decision, Ok(d) if matches!(d.change, Change::Project { .. }));
-            if let (Some(project), false) = (known.project, moved_on) {
-                // Refused, or not a project event: the project goes back as it was.
-                self.projects.insert(project.code.clone(), project);
-            }
-            let decision = match decision {
-                Ok(d) => d,
-                Err(refusal) => {
-                    let r = refuse(Some(env.id.clone()), refusal);
-                    p.rejects.push((r.clone(), raw.to_owned()));
-                    results.push(r);
-                    continue;
-                }
-            };
-
-            let seq = audit.next_seq();
-            let pushes: Vec<PushRow> = decision
-                .pushes
-                .iter()
-                .map(|d| PushRow {
-                    id: d.key(&env.id, &env.at),
-                    event_id: env.id.clone(),
-                    project: env.project.clone(),
-                    rule: d.rule,
-                    clause: d.clause,
-                    role: d.recipient.role.as_str(),
-                    recipient_id: d.recipient.id.clone(),
-                    recipient_name: d.recipient.name.clone(),
-                    channel: d.channel.as_str(),
-                    address: d.address.clone(),
-                    text: d.text.clone(),
-                    secret: d.secret.map(|s| s.as_str()),
-                    origin_seq: seq,
+            let row: Option<(String, String)> =
+                sqlx::query_as("SELECT party, status FROM members WHERE username = ?")
+                    .bind(username)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let member = row
+                .map(|(party, status)| -> Result<MemberRecord> {
+                    Ok(MemberRecord {
+                        party: serde_json::from_str(&party)?,
+                        status: serde_json::from_value(status.into())?,
+                    })
                 })
-                .collect();
-            let digests: Vec<String> = pushes.iter().map(PushRow::digest).collect();
-            audit.append(&at, "event.accepted", &env.id, event_body(&digest, digests));
-            results.push(LineResult {
-                line,
-                outcome: LineOutcome::Accepted {
-                    event_id: env.id.clone(),
-                    pushes: pushes.len(),
-                },
-            });
-            p.pushes.extend(pushes);
-            p.accepted_ids.insert(env.id.clone(), digest.clone());
-            self.apply(decision.change, &env, &mut p);
-            p.events.push(EventRow {
-                id: env.id,
-                kind: env.kind,
-                at: env.at.to_rfc3339(),
-                project: env.project,
-                body: env.canonical,
-                digest,
-                origin_seq: seq,
-            });
+                .transpose()?;
+            self.members.insert(username.to_owned(), member);
         }
-        self.flush(conn, &mut p, &mut audit, &at).await?;
-        Ok(results)
+        for id in envs.iter().filter_map(|e| complaint_id(&e.body)) {
+            if self.complaints.contains_key(id) {
+                continue;
+            }
+            let row: Option<(String, String)> =
+                sqlx::query_as("SELECT record, lodged_at FROM complaints WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let complaint = row
+                .map(|(r, at)| serde_json::from_str(&r).map(|c| (c, at)))
+                .transpose()?;
+            self.complaints.insert(id.to_owned(), complaint);
+        }
+        if !self.reevaluate {
+            let raws = parsed.iter().map(|(_, raw, _)| raw.as_str());
+            self.kept = crate::rejects::open_by_digest(conn, raws).await?;
+        }
+        Ok(())
     }
 
-    /// What the event refers to, as of this point in the batch. The project
-    /// is taken out of the cache (not cloned); the decision puts it back.
-    async fn known(
+    /// Decide a slice of lines, in order.
+    fn decide_all(&mut self, slice: Vec<Parsed>) -> (Vec<LineResult>, Pending) {
+        let mut p = Pending {
+            at: self.at.clone(),
+            ..Pending::default()
+        };
+        let mut dirty: Vec<String> = Vec::new();
+        let mut registered_at: HashMap<String, String> = HashMap::new();
+        let results = slice
+            .into_iter()
+            .map(|(line, raw, parsed)| {
+                let outcome =
+                    self.decide_line(&raw, parsed, &mut p, &mut dirty, &mut registered_at);
+                if let LineOutcome::Refused { .. } = &outcome {
+                    if !matches!(
+                        outcome,
+                        LineOutcome::Refused {
+                            refusal: Refusal::AlreadyRefused { .. },
+                            ..
+                        }
+                    ) {
+                        p.rejects.push((
+                            LineResult {
+                                line,
+                                outcome: outcome.clone(),
+                            },
+                            raw,
+                        ));
+                    }
+                }
+                LineResult { line, outcome }
+            })
+            .collect();
+        let mut seen = HashSet::new();
+        for code in dirty.into_iter().rev().filter(|c| seen.insert(c.clone())) {
+            let project = &self.projects[&code];
+            p.projects.push((
+                code.clone(),
+                project.name.clone(),
+                project.progress.current.map(|(s, _)| s.as_str()),
+                serde_json::to_string(&project.progress).expect("progress serialises"),
+                registered_at.remove(&code).unwrap_or_default(),
+            ));
+        }
+        p.audit = self.audit.as_mut().expect("begun").take_pending();
+        (results, p)
+    }
+
+    fn decide_line(
         &mut self,
-        conn: &mut SqliteConnection,
-        env: &Envelope,
-        p: &Pending,
-    ) -> Result<Known> {
+        raw: &str,
+        parsed: std::result::Result<Envelope, Refusal>,
+        p: &mut Pending,
+        dirty: &mut Vec<String>,
+        registered_at: &mut HashMap<String, String>,
+    ) -> LineOutcome {
+        if let Some((reject, reason)) = self.kept.get(&sm3_hex(raw)) {
+            let refusal = Refusal::AlreadyRefused {
+                reject: *reject,
+                reason: reason.clone(),
+            };
+            return LineOutcome::Refused {
+                event_id: peek_id(raw),
+                refusal,
+            };
+        }
+        let env = match parsed {
+            Ok(env) => env,
+            Err(refusal) => {
+                return LineOutcome::Refused {
+                    event_id: peek_id(raw),
+                    refusal,
+                }
+            }
+        };
+        let digest = sm3_hex(&env.canonical);
+        if let Some(seen) = self.stored.get(&env.id) {
+            return if *seen == digest {
+                LineOutcome::Duplicate { event_id: env.id }
+            } else {
+                LineOutcome::Refused {
+                    event_id: Some(env.id.clone()),
+                    refusal: Refusal::IdConflict(env.id),
+                }
+            };
+        }
+
+        // What the event refers to. The project is taken out of the cache,
+        // not copied; the decision puts it (or its next state) back.
         let mut known = Known::default();
         if let Some(code) = &env.project {
             known.project = self.projects.remove(code);
             known.complaint_project_known = known.project.is_some();
         }
         if let Some(username) = member_username(&env.body) {
-            known.member = match p.members.get(username) {
-                Some(m) => Some(m.clone()),
-                None => load_json(
-                    conn,
-                    "SELECT party, status FROM members WHERE username = ?",
-                    username,
-                )
-                .await?
-                .map(
-                    |(party, status): (String, String)| -> Result<MemberRecord> {
-                        Ok(MemberRecord {
-                            party: serde_json::from_str(&party)?,
-                            status: serde_json::from_value(status.into())?,
-                        })
-                    },
-                )
-                .transpose()?,
-            };
+            known.member = self.members.get(username).cloned().flatten();
         }
         if let Some(id) = complaint_id(&env.body) {
-            known.complaint = match p.complaints.get(id) {
-                Some((c, _)) => Some(c.clone()),
-                None => {
-                    let row: Option<(String,)> =
-                        sqlx::query_as("SELECT record FROM complaints WHERE id = ?")
-                            .bind(id)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                    row.map(|(r,)| serde_json::from_str(&r)).transpose()?
-                }
-            };
+            known.complaint = self.complaints.get(id).cloned().flatten().map(|(c, _)| c);
         }
-        Ok(known)
-    }
+        let ctx = Context {
+            center: &self.center,
+            staff: &self.staff,
+        };
+        let decision = decide(&env, &known, &ctx);
+        let moved_on = matches!(&decision, Ok(d) if matches!(d.change, Change::Project { .. }));
+        if let (Some(project), false) = (known.project, moved_on) {
+            self.projects.insert(project.code.clone(), project);
+        }
+        let decision = match decision {
+            Ok(d) => d,
+            Err(refusal) => {
+                return LineOutcome::Refused {
+                    event_id: Some(env.id.clone()),
+                    refusal,
+                }
+            }
+        };
 
-    fn apply(&mut self, change: Change, env: &Envelope, p: &mut Pending) {
-        match change {
+        let audit = self.audit.as_mut().expect("begun");
+        let seq = audit.next_seq();
+        let pushes: Vec<PushRow> = decision
+            .pushes
+            .into_iter()
+            .map(|d| PushRow {
+                id: d.key(&env.id, &env.at),
+                event_id: env.id.clone(),
+                project: env.project.clone(),
+                rule: d.rule,
+                clause: d.clause,
+                role: d.recipient.role.as_str(),
+                recipient_id: d.recipient.id,
+                recipient_name: d.recipient.name,
+                channel: d.channel.as_str(),
+                address: d.address,
+                text: d.text,
+                secret: d.secret.map(|s| s.as_str()),
+                origin_seq: seq,
+            })
+            .collect();
+        let n = pushes.len();
+        let digests: Vec<String> = pushes.iter().map(PushRow::digest).collect();
+        audit.append(
+            &self.at,
+            "event.accepted",
+            &env.id,
+            event_body(&digest, digests),
+        );
+        p.pushes.extend(pushes);
+
+        match decision.change {
             Change::Project {
                 project,
                 added,
@@ -415,168 +546,139 @@ impl Intake<'_> {
                         .push((project.code.clone(), party, first + i as i64));
                 }
                 if registered {
-                    p.registered_at
-                        .insert(project.code.clone(), env.at.to_rfc3339());
+                    registered_at.insert(project.code.clone(), env.at.to_rfc3339());
                 }
-                p.dirty.insert(project.code.clone());
+                dirty.push(project.code.clone());
+                self.touched.insert(project.code.clone());
                 self.projects.insert(project.code.clone(), project);
             }
             Change::Member(m) => {
                 let username = m.party.username.clone().unwrap_or_default();
-                p.members.insert(username, m);
+                self.members.insert(username.clone(), Some(m.clone()));
+                p.members.push((username, m));
             }
             Change::Complaint(c) => {
-                let id = c.complaint.id.clone();
-                let lodged_at = p
-                    .complaints
-                    .get(&id)
-                    .map(|(_, at)| at.clone())
-                    .unwrap_or_else(|| env.at.to_rfc3339());
-                p.complaints.insert(id, (c, lodged_at));
+                let lodged_at = match self.complaints.get(&c.complaint.id) {
+                    Some(Some((_, at))) => at.clone(),
+                    _ => env.at.to_rfc3339(),
+                };
+                self.complaints
+                    .insert(c.complaint.id.clone(), Some((c.clone(), lodged_at.clone())));
+                p.complaints.push((c, lodged_at));
             }
             Change::Survey => p.surveys.push(env.clone()),
         }
-    }
-
-    async fn flush(
-        &self,
-        conn: &mut SqliteConnection,
-        p: &mut Pending,
-        audit: &mut AuditWriter,
-        at: &str,
-    ) -> Result<()> {
-        let device = self.store.device();
-        insert_events(conn, &p.events, &self.source, device, at).await?;
-
-        let projects: Vec<(&Project, String)> = p
-            .dirty
-            .iter()
-            .map(|code| {
-                let project = &self.projects[code];
-                let progress =
-                    serde_json::to_string(&project.progress).expect("progress serialises");
-                (project, progress)
-            })
-            .collect();
-        insert_rows(
-            conn,
-            "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at) ",
-            " ON CONFLICT (code) DO UPDATE SET stage = excluded.stage, progress = excluded.progress, \
-             updated_at = excluded.updated_at",
-            &projects,
-            |mut b, (project, progress)| {
-                b.push_bind(project.code.as_str())
-                    .push_bind(project.name.as_str())
-                    .push_bind(project.progress.current.map(|(s, _)| s.as_str()))
-                    .push_bind(progress.as_str())
-                    .push_bind(p.registered_at.get(&project.code).cloned().unwrap_or_default())
-                    .push_bind(at.to_owned());
-            },
-        )
-        .await?;
-        insert_rows(
-            conn,
-            "INSERT INTO parties (project, role, id, name, phone, email, position) ",
-            "",
-            &p.parties,
-            |mut b, (code, pp, position)| {
-                b.push_bind(code.as_str())
-                    .push_bind(pp.role.as_str())
-                    .push_bind(pp.party.id.as_str())
-                    .push_bind(pp.party.name.as_str())
-                    .push_bind(pp.party.phone.as_deref())
-                    .push_bind(pp.party.email.as_deref())
-                    .push_bind(*position);
-            },
-        )
-        .await?;
-        insert_pushes(conn, &p.pushes, device, at).await?;
-
-        for (username, m) in &p.members {
-            sqlx::query(
-                "INSERT INTO members (username, party, status, updated_at) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT (username) DO UPDATE SET party = excluded.party, status = excluded.status, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(username)
-            .bind(serde_json::to_string(&m.party)?)
-            .bind(serde_json::to_value(m.status)?.as_str().unwrap_or_default().to_owned())
-            .bind(at)
-            .execute(&mut *conn)
-            .await?;
-        }
-        for (id, (c, lodged_at)) in &p.complaints {
-            sqlx::query(
-                "INSERT INTO complaints (id, project, record, lodged_at, resolved_at) VALUES (?, ?, ?, ?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET record = excluded.record, resolved_at = excluded.resolved_at",
-            )
-            .bind(id)
-            .bind(c.project.as_deref())
-            .bind(serde_json::to_string(c)?)
-            .bind(lodged_at)
-            .bind(c.result.as_ref().map(|_| at))
-            .execute(&mut *conn)
-            .await?;
-        }
-        for env in &p.surveys {
-            if let EventBody::SurveyAnswered {
-                respondent,
-                scores,
-                remarks,
-            } = &env.body
-            {
-                sqlx::query(
-                    "INSERT INTO surveys (event_id, respondent, timeliness, completeness, accuracy, access, \
-                     courtesy, complaint_handling, remarks, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&env.id)
-                .bind(serde_json::to_string(respondent)?)
-                .bind(scores.timeliness)
-                .bind(scores.completeness)
-                .bind(scores.accuracy)
-                .bind(scores.access)
-                .bind(scores.courtesy)
-                .bind(scores.complaint_handling)
-                .bind(remarks.as_deref())
-                .bind(env.at.to_rfc3339())
-                .execute(&mut *conn)
-                .await?;
-            }
-        }
-        audit.flush(conn).await?;
-        crate::rejects::keep(conn, &self.source, &p.rejects, at).await?;
-        crate::rejects::resolve(conn, &p.accepted_ids, at).await?;
-        Ok(())
-    }
-}
-
-async fn load_json(
-    conn: &mut SqliteConnection,
-    sql: &'static str,
-    key: &str,
-) -> Result<Option<(String, String)>> {
-    Ok(sqlx::query_as(sql)
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?)
-}
-
-/// Digests of the events among `ids` that are already stored.
-async fn existing_digests(
-    conn: &mut SqliteConnection,
-    ids: &[&str],
-) -> Result<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let mut qb: QueryBuilder<'_, Sqlite> =
-            QueryBuilder::new("SELECT id, digest FROM events WHERE id IN ");
-        qb.push_tuples(chunk, |mut b, id| {
-            b.push_bind(*id);
+        self.stored.insert(env.id.clone(), digest.clone());
+        p.accepted.push(env.id.clone());
+        p.events.push(EventRow {
+            id: env.id.clone(),
+            kind: env.kind,
+            at: env.at.to_rfc3339(),
+            project: env.project,
+            body: env.canonical,
+            digest,
+            origin_seq: seq,
         });
-        let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
-        out.extend(rows);
+        LineOutcome::Accepted {
+            event_id: env.id,
+            pushes: n,
+        }
     }
-    Ok(out)
+}
+
+/// Write what a slice decided, in the open transaction.
+async fn write(conn: &mut SqliteConnection, p: Pending, source: &str, device: &str) -> Result<()> {
+    let at = p.at;
+    insert_events(conn, p.events, source, device, &at).await?;
+    insert_rows(
+        conn,
+        "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at) ",
+        " ON CONFLICT (code) DO UPDATE SET stage = excluded.stage, progress = excluded.progress, \
+         updated_at = excluded.updated_at",
+        p.projects,
+        |mut b, (code, name, stage, progress, registered_at)| {
+            b.push_bind(code)
+                .push_bind(name)
+                .push_bind(stage)
+                .push_bind(progress)
+                .push_bind(registered_at)
+                .push_bind(at.clone());
+        },
+    )
+    .await?;
+    insert_rows(
+        conn,
+        "INSERT INTO parties (project, role, id, name, phone, email, position) ",
+        "",
+        p.parties,
+        |mut b, (code, pp, position)| {
+            b.push_bind(code)
+                .push_bind(pp.role.as_str())
+                .push_bind(pp.party.id)
+                .push_bind(pp.party.name)
+                .push_bind(pp.party.phone)
+                .push_bind(pp.party.email)
+                .push_bind(position);
+        },
+    )
+    .await?;
+    insert_pushes(conn, p.pushes, device, &at).await?;
+
+    for (username, m) in &p.members {
+        sqlx::query(
+            "INSERT INTO members (username, party, status, updated_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (username) DO UPDATE SET party = excluded.party, status = excluded.status, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(username)
+        .bind(serde_json::to_string(&m.party)?)
+        .bind(serde_json::to_value(m.status)?.as_str().unwrap_or_default().to_owned())
+        .bind(&at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for (c, lodged_at) in &p.complaints {
+        sqlx::query(
+            "INSERT INTO complaints (id, project, record, lodged_at, resolved_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET record = excluded.record, resolved_at = excluded.resolved_at",
+        )
+        .bind(&c.complaint.id)
+        .bind(c.project.as_deref())
+        .bind(serde_json::to_string(c)?)
+        .bind(lodged_at)
+        .bind(c.result.as_ref().map(|_| &at))
+        .execute(&mut *conn)
+        .await?;
+    }
+    for env in &p.surveys {
+        if let EventBody::SurveyAnswered {
+            respondent,
+            scores,
+            remarks,
+        } = &env.body
+        {
+            sqlx::query(
+                "INSERT INTO surveys (event_id, respondent, timeliness, completeness, accuracy, access, \
+                 courtesy, complaint_handling, remarks, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&env.id)
+            .bind(serde_json::to_string(respondent)?)
+            .bind(scores.timeliness)
+            .bind(scores.completeness)
+            .bind(scores.accuracy)
+            .bind(scores.access)
+            .bind(scores.courtesy)
+            .bind(scores.complaint_handling)
+            .bind(remarks.as_deref())
+            .bind(env.at.to_rfc3339())
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    write_rows(conn, device, p.audit).await?;
+    crate::rejects::keep(conn, source, p.rejects, &at).await?;
+    crate::rejects::resolve(conn, &p.accepted, &at).await?;
+    Ok(())
 }
 
 /// Load projects with their parties.
@@ -592,18 +694,16 @@ pub(crate) async fn load_projects(
             b.push_bind(*c);
         });
         let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
-        let mut found: HashMap<String, Project> = HashMap::new();
+        let mut found: HashMap<String, (Project, Vec<ProjectParty>)> = HashMap::new();
         for (code, name, progress) in rows {
             let progress: Progress = serde_json::from_str(&progress)?;
-            found.insert(
-                code.clone(),
-                Project {
-                    code,
-                    name,
-                    parties: Vec::new(),
-                    progress,
-                },
-            );
+            let project = Project {
+                code: code.clone(),
+                name,
+                parties: Arc::default(),
+                progress,
+            };
+            found.insert(code, (project, Vec::new()));
         }
         if found.is_empty() {
             continue;
@@ -627,8 +727,8 @@ pub(crate) async fn load_projects(
         for (project, role, id, name, phone, email) in parties {
             let role = Role::parse(&role)
                 .ok_or_else(|| StoreError::Corrupt(format!("parties.role `{role}`")))?;
-            if let Some(p) = found.get_mut(&project) {
-                p.parties.push(ProjectParty {
+            if let Some((_, list)) = found.get_mut(&project) {
+                list.push(ProjectParty {
                     role,
                     party: Party {
                         id,
@@ -640,7 +740,10 @@ pub(crate) async fn load_projects(
                 });
             }
         }
-        out.extend(found.into_values());
+        out.extend(found.into_values().map(|(mut p, list)| {
+            p.parties = Arc::new(list);
+            p
+        }));
     }
     Ok(out)
 }

@@ -27,17 +27,17 @@ pub struct Reject {
 pub(crate) async fn keep(
     conn: &mut SqliteConnection,
     source: &str,
-    rejects: &[(LineResult, String)],
+    rejects: Vec<(LineResult, String)>,
     at: &str,
 ) -> Result<()> {
     let rows: Vec<_> = rejects
-        .iter()
-        .filter_map(|(r, raw)| match &r.outcome {
+        .into_iter()
+        .filter_map(|(r, raw)| match r.outcome {
             LineOutcome::Refused { event_id, refusal } => Some((
-                sm3_hex(raw),
+                sm3_hex(&raw),
                 r.line as i64,
-                event_id.as_deref(),
-                raw.as_str(),
+                event_id,
+                raw,
                 refusal.code(),
                 refusal.locus(),
                 refusal.to_string(),
@@ -50,16 +50,16 @@ pub(crate) async fn keep(
         "INSERT INTO rejects (digest, source, line_no, event_id, raw, code, locus, message, created_at) ",
         " ON CONFLICT (digest) DO UPDATE SET code = excluded.code, locus = excluded.locus, \
          message = excluded.message WHERE rejects.resolved_at IS NULL AND rejects.message <> excluded.message",
-        &rows,
-        |mut b, r| {
-            b.push_bind(r.0.as_str())
+        rows,
+        |mut b, (digest, line, event_id, raw, code, locus, message)| {
+            b.push_bind(digest)
                 .push_bind(source.to_owned())
-                .push_bind(r.1)
-                .push_bind(r.2)
-                .push_bind(r.3)
-                .push_bind(r.4)
-                .push_bind(r.5.as_deref())
-                .push_bind(r.6.as_str())
+                .push_bind(line)
+                .push_bind(event_id)
+                .push_bind(raw)
+                .push_bind(code)
+                .push_bind(locus)
+                .push_bind(message)
                 .push_bind(at.to_owned());
         },
     )
@@ -69,7 +69,7 @@ pub(crate) async fn keep(
 /// Mark open rejects resolved once an event with their id is accepted.
 pub(crate) async fn resolve(
     conn: &mut SqliteConnection,
-    accepted: &HashMap<String, String>,
+    accepted: &[String],
     at: &str,
 ) -> Result<()> {
     if accepted.is_empty() {
@@ -83,8 +83,7 @@ pub(crate) async fn resolve(
     if !open {
         return Ok(());
     }
-    let ids: Vec<&String> = accepted.keys().collect();
-    for chunk in ids.chunks(500) {
+    for chunk in accepted.chunks(500) {
         let mut qb: QueryBuilder<'_, Sqlite> =
             QueryBuilder::new("UPDATE rejects SET resolved_at = ");
         qb.push_bind(at.to_owned())
@@ -98,9 +97,9 @@ pub(crate) async fn resolve(
 }
 
 /// Open rejects among these lines, by the SM3 of the line: (id, reason).
-pub(crate) async fn open_by_digest(
+pub(crate) async fn open_by_digest<'a>(
     conn: &mut SqliteConnection,
-    lines: &[(u64, String)],
+    lines: impl Iterator<Item = &'a str>,
 ) -> Result<HashMap<String, (i64, String)>> {
     let open: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rejects WHERE resolved_at IS NULL)")
@@ -110,7 +109,7 @@ pub(crate) async fn open_by_digest(
     if !open {
         return Ok(out);
     }
-    let digests: Vec<String> = lines.iter().map(|(_, raw)| sm3_hex(raw)).collect();
+    let digests: Vec<String> = lines.map(sm3_hex).collect();
     for chunk in digests.chunks(500) {
         let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
             "SELECT digest, id, message FROM rejects WHERE resolved_at IS NULL AND digest IN ",
@@ -147,7 +146,7 @@ impl Store {
         let mut intake = self.retrying_intake("retry");
         let mut summary = Summary::default();
         for batch in lines.chunks(crate::intake::BATCH) {
-            summary.add(intake.submit(batch).await?);
+            summary.add(intake.submit(batch.to_vec()).await?);
         }
         Ok(summary)
     }

@@ -1,5 +1,6 @@
 //! Rows as written, and the multi-row inserts that write them. One statement
-//! carries many rows so a batch of events costs a handful of round trips.
+//! carries many rows so a batch of events costs a handful of round trips;
+//! rows are moved into the statement, never copied again.
 
 use crate::Result;
 use sm3::{Digest, Sm3};
@@ -9,17 +10,18 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 /// Rows per INSERT statement; well under SQLite's bound-parameter limit.
 const CHUNK: usize = 200;
 
-/// Insert `rows` with `INSERT INTO <head> VALUES (...), (...)`, chunked.
-pub(crate) async fn insert_rows<'r, T>(
+/// Insert `rows` with `INSERT INTO <head> VALUES (...), (...) <tail>`, chunked.
+pub(crate) async fn insert_rows<T>(
     conn: &mut SqliteConnection,
     head: &str,
     tail: &str,
-    rows: &'r [T],
-    bind: impl Fn(Separated<'_, 'r, Sqlite, &'static str>, &'r T) + Copy,
+    rows: Vec<T>,
+    bind: impl FnMut(Separated<'_, 'static, Sqlite, &'static str>, T) + Copy,
 ) -> Result<()> {
-    for chunk in rows.chunks(CHUNK) {
-        let mut qb: QueryBuilder<'r, Sqlite> = QueryBuilder::new(head);
-        qb.push_values(chunk, bind);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut qb: QueryBuilder<'static, Sqlite> = QueryBuilder::new(head);
+        qb.push_values(rows.by_ref().take(CHUNK), bind);
         qb.push(tail);
         qb.build().execute(&mut *conn).await?;
     }
@@ -104,7 +106,7 @@ impl PushRow {
 
 pub(crate) async fn insert_events(
     conn: &mut SqliteConnection,
-    rows: &[EventRow],
+    rows: Vec<EventRow>,
     source: &str,
     device: &str,
     received_at: &str,
@@ -115,12 +117,12 @@ pub(crate) async fn insert_events(
         "",
         rows,
         |mut b, r| {
-            b.push_bind(r.id.as_str())
+            b.push_bind(r.id)
                 .push_bind(r.kind)
-                .push_bind(r.at.as_str())
-                .push_bind(r.project.as_deref())
-                .push_bind(r.body.as_str())
-                .push_bind(r.digest.as_str())
+                .push_bind(r.at)
+                .push_bind(r.project)
+                .push_bind(r.body)
+                .push_bind(r.digest)
                 .push_bind(source.to_owned())
                 .push_bind(received_at.to_owned())
                 .push_bind(device.to_owned())
@@ -132,7 +134,7 @@ pub(crate) async fn insert_events(
 
 pub(crate) async fn insert_pushes(
     conn: &mut SqliteConnection,
-    rows: &[PushRow],
+    rows: Vec<PushRow>,
     device: &str,
     created_at: &str,
 ) -> Result<()> {
@@ -143,17 +145,17 @@ pub(crate) async fn insert_pushes(
         "",
         rows,
         |mut b, r| {
-            b.push_bind(r.id.as_str())
-                .push_bind(r.event_id.as_str())
-                .push_bind(r.project.as_deref())
+            b.push_bind(r.id)
+                .push_bind(r.event_id)
+                .push_bind(r.project)
                 .push_bind(r.rule)
                 .push_bind(r.clause)
                 .push_bind(r.role)
-                .push_bind(r.recipient_id.as_str())
-                .push_bind(r.recipient_name.as_str())
+                .push_bind(r.recipient_id)
+                .push_bind(r.recipient_name)
                 .push_bind(r.channel)
-                .push_bind(r.address.as_str())
-                .push_bind(r.text.as_str())
+                .push_bind(r.address)
+                .push_bind(r.text)
                 .push_bind(r.secret)
                 .push_bind(created_at.to_owned())
                 .push_bind(device.to_owned())

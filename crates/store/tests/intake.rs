@@ -349,3 +349,85 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
         .unwrap_err();
     assert!(err.to_string().contains("immutable"), "{err}");
 }
+
+/// Enough lines for several slices in one transaction: what is decided on the
+/// blocking thread while the slice before is written must equal what one
+/// event at a time gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_import_equals_one_event_at_a_time() {
+    let mut lines = Vec::new();
+    for p in 0..70 {
+        let code = format!("P{p}");
+        lines.push(register(&format!("r{p}"), &code));
+        for b in 0..18 {
+            lines.push(line(&format!("b{p}-{b}"), "project.bidder_added", &code,
+                json!({"bidder": {"id": format!("B{b}"), "name": format!("投标人{b}"), "phone": "13900000001"}})));
+        }
+    }
+    for p in 0..70 {
+        let code = format!("P{p}");
+        lines.push(line(
+            &format!("f{p}"),
+            "filing.submitted",
+            &code,
+            json!({"stage": "tender_notice"}),
+        ));
+        lines.push(line(
+            &format!("v{p}"),
+            "filing.reviewed",
+            &code,
+            json!({"stage": "tender_notice", "outcome": "passed"}),
+        ));
+        lines.push(line(
+            &format!("m{p}"),
+            "materials.submitted",
+            &code,
+            json!({"stage": "tender_notice"}),
+        ));
+        lines.push(line(
+            &format!("n{p}"),
+            "notice.published",
+            &code,
+            json!({"stage": "tender_notice", "url": format!("https://x.cn/{p}")}),
+        ));
+        // Out of order on purpose: refused in both.
+        lines.push(line(
+            &format!("x{p}"),
+            "materials.submitted",
+            &code,
+            json!({"stage": "award"}),
+        ));
+    }
+    assert!(lines.len() > 1500);
+
+    let batch = staffed().await;
+    let s = batch
+        .store
+        .import(lines.join("\n").as_bytes(), "big", |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.accepted as usize, s.refused.len()),
+        (lines.len() - 70, 70)
+    );
+
+    let single = staffed().await;
+    for l in &lines {
+        single.store.submit_event("one", l).await.unwrap();
+    }
+    let texts = |pushes: Vec<ggzy_store::pushes::Push>| {
+        let mut v: Vec<(String, String, String)> = pushes
+            .into_iter()
+            .map(|p| (p.id, p.recipient_id, p.text))
+            .collect();
+        v.sort();
+        v
+    };
+    let a = texts(batch.store.pushes(&PushFilter::default()).await.unwrap());
+    let b = texts(single.store.pushes(&PushFilter::default()).await.unwrap());
+    assert_eq!(a.len(), 70 * (2 + 1 + 2 + 1 + 2));
+    assert_eq!(a, b);
+    let v = batch.store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!((v.broken, v.events as usize), (None, lines.len() - 70));
+    assert_eq!(count(&batch.store, "parties").await, 70 * 20);
+}
