@@ -4,6 +4,13 @@
 -- the seq of the device's audit record that covers them (origin_seq).
 -- Tables marked "projection" hold current state derived from those records.
 
+-- Every device whose records are here, by a local number: rows carry the
+-- number (`origin_device`), not the 36-character id, in table and index alike.
+CREATE TABLE devices (
+    n  INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE                      -- the device's uuid
+);
+
 -- This database's identity (device_id).
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -43,7 +50,7 @@ CREATE TABLE events (
     digest        TEXT NOT NULL,                 -- SM3 of body
     source        TEXT NOT NULL,                 -- e.g. import:file.jsonl, demo
     received_at   TEXT NOT NULL,
-    origin_device TEXT NOT NULL,
+    origin_device INTEGER NOT NULL,
     origin_seq    INTEGER NOT NULL,              -- seq of the audit record that covers it
     UNIQUE (origin_device, origin_seq)
 );
@@ -119,15 +126,14 @@ CREATE TABLE pushes (
     address         TEXT NOT NULL,
     text            TEXT NOT NULL,               -- secrets masked
     secret          TEXT,                        -- a secret the dispatcher issues at send time
-    created_at      TEXT NOT NULL,
-    origin_device   TEXT NOT NULL,
+    origin_device   INTEGER NOT NULL,
     origin_seq      INTEGER NOT NULL,            -- seq of the audit record that covers it
     status          TEXT NOT NULL DEFAULT 'queued'
         CHECK (status IN ('queued', 'sending', 'retrying', 'unknown', 'sent', 'delivered', 'failed', 'dead')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT,                        -- NULL: due now
     lease_until     TEXT,                        -- a claiming worker's lease
-    updated_at      TEXT NOT NULL
+    updated_at      TEXT                         -- last status change; queued since its event's received_at
 );
 -- Pushes are found through the record that covers them (an event's pushes
 -- share its origin_seq). Sequential keys only: a random-keyed index would
@@ -141,7 +147,7 @@ CREATE TABLE push_status (
     status        TEXT NOT NULL,
     detail        TEXT,
     at            TEXT NOT NULL,
-    origin_device TEXT NOT NULL,
+    origin_device INTEGER NOT NULL,
     origin_seq    INTEGER NOT NULL,              -- seq of the audit record that covers it
     UNIQUE (origin_device, origin_seq)
 );
@@ -150,7 +156,7 @@ CREATE INDEX push_status_push ON push_status (push_id);
 -- The audit trail: one SM3 hash chain per device.
 CREATE TABLE audit_records (
     id            INTEGER PRIMARY KEY,
-    origin_device TEXT NOT NULL,
+    origin_device INTEGER NOT NULL,
     seq           INTEGER NOT NULL,
     at            TEXT NOT NULL,
     kind          TEXT NOT NULL,
@@ -164,7 +170,7 @@ CREATE TABLE audit_records (
 -- The last record of each device's chain, written with it: a removed or
 -- forged tail shows as a mismatch here.
 CREATE TABLE audit_heads (
-    origin_device TEXT PRIMARY KEY,
+    origin_device INTEGER PRIMARY KEY,
     seq           INTEGER NOT NULL,
     hash          TEXT NOT NULL
 );
@@ -203,5 +209,5 @@ CREATE TRIGGER pushes_no_delete BEFORE DELETE ON pushes
 BEGIN SELECT RAISE(ABORT, 'pushes is append-only'); END;
 CREATE TRIGGER pushes_content_immutable
 BEFORE UPDATE OF id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name,
-                 channel, address, text, secret, created_at, origin_device, origin_seq ON pushes
+                 channel, address, text, secret, origin_device, origin_seq ON pushes
 BEGIN SELECT RAISE(ABORT, 'a push''s content is immutable; only its status changes'); END;

@@ -23,7 +23,7 @@ pub(crate) struct AuditRow {
 
 /// The tip of this device's chain while a transaction appends to it.
 pub(crate) struct AuditWriter {
-    device: String,
+    device: i64,
     seq: i64,
     hash: String,
     pending: Vec<AuditRow>,
@@ -31,7 +31,7 @@ pub(crate) struct AuditWriter {
 
 impl AuditWriter {
     /// Read the head; call inside the write transaction.
-    pub async fn load(conn: &mut SqliteConnection, device: &str) -> Result<Self> {
+    pub async fn load(conn: &mut SqliteConnection, device: i64) -> Result<Self> {
         let head: Option<(i64, String)> =
             sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE origin_device = ?")
                 .bind(device)
@@ -39,7 +39,7 @@ impl AuditWriter {
                 .await?;
         let (seq, hash) = head.unwrap_or((0, GENESIS.to_owned()));
         Ok(AuditWriter {
-            device: device.to_owned(),
+            device,
             seq,
             hash,
             pending: Vec::new(),
@@ -84,7 +84,7 @@ impl AuditWriter {
             "INSERT INTO audit_heads (origin_device, seq, hash) VALUES (?, ?, ?) \
              ON CONFLICT (origin_device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
         )
-        .bind(&self.device)
+        .bind(self.device)
         .bind(self.seq)
         .bind(&self.hash)
         .execute(&mut *conn)
@@ -94,7 +94,7 @@ impl AuditWriter {
 
     /// Write the chained records and move the head, in the caller's transaction.
     pub async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
-        write_rows(conn, &self.device.clone(), self.take_pending()).await?;
+        write_rows(conn, self.device, self.take_pending()).await?;
         self.save_head(conn).await
     }
 }
@@ -102,7 +102,7 @@ impl AuditWriter {
 /// Write chained records (the head is saved separately).
 pub(crate) async fn write_rows(
     conn: &mut SqliteConnection,
-    device: &str,
+    device: i64,
     rows: Vec<AuditRow>,
 ) -> Result<()> {
     insert_rows(
@@ -111,7 +111,7 @@ pub(crate) async fn write_rows(
         "",
         rows,
         |mut b, r| {
-            b.push_bind(device.to_owned())
+            b.push_bind(device)
                 .push_bind(r.seq)
                 .push_bind(r.at)
                 .push_bind(r.kind)
@@ -217,19 +217,24 @@ async fn verify_in(
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_records")
         .fetch_one(&mut *conn)
         .await?;
-    let mut devices: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT origin_device FROM audit_records UNION SELECT origin_device FROM audit_heads UNION SELECT DISTINCT origin_device FROM events")
-            .fetch_all(&mut *conn)
-            .await?;
-    devices.sort();
+    // Every device with any trace here; a device number no table explains is itself a finding.
+    let devices: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT n, (SELECT id FROM devices d WHERE d.n = x.n) FROM ( \
+           SELECT DISTINCT origin_device AS n FROM audit_records UNION SELECT origin_device FROM audit_heads \
+           UNION SELECT DISTINCT origin_device FROM events) x ORDER BY n",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let mut verdict = Verdict {
         records: 0,
         events: 0,
         pushes: 0,
         broken: None,
     };
-    for device in devices {
-        if let Some(b) = verify_device(conn, &device, &mut verdict, total as u64, progress).await? {
+    for (n, id) in devices {
+        let name = id.unwrap_or_else(|| format!("#{n}（未登记的设备）"));
+        if let Some(b) = verify_device(conn, n, &name, &mut verdict, total as u64, progress).await?
+        {
             verdict.broken = Some(b);
             break;
         }
@@ -239,14 +244,15 @@ async fn verify_in(
 
 async fn verify_device(
     conn: &mut SqliteConnection,
-    device: &str,
+    device: i64,
+    name: &str,
     verdict: &mut Verdict,
     total: u64,
     progress: &mut impl FnMut(u64, u64),
 ) -> Result<Option<Broken>> {
     let broken = |seq: Option<i64>, message: String| {
         Ok(Some(Broken {
-            device: device.to_owned(),
+            device: name.to_owned(),
             seq,
             message,
         }))

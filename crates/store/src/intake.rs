@@ -197,9 +197,9 @@ impl Intake<'_> {
         let mut decider = self.decider.take().unwrap_or_default();
         decider.reevaluate = self.reevaluate;
         decider
-            .begin(conn, &mut self.data_version, self.store.device())
+            .begin(conn, &mut self.data_version, self.store.device_n())
             .await?;
-        let device = self.store.device().to_owned();
+        let device = self.store.device_n();
         let mut results = Vec::with_capacity(lines.len());
         let mut lines = lines.into_iter().peekable();
         let mut in_flight: Option<Pending> = None;
@@ -225,7 +225,7 @@ impl Intake<'_> {
                 });
                 // The slice before is written while this one is decided.
                 let written = match in_flight.take() {
-                    Some(p) => write(conn, p, &self.source, &device).await,
+                    Some(p) => write(conn, p, &self.source, device).await,
                     None => Ok(()),
                 };
                 let done = task.await.expect("deciding never panics");
@@ -237,7 +237,7 @@ impl Intake<'_> {
             in_flight = Some(pending);
         }
         if let Some(p) = in_flight {
-            write(conn, p, &self.source, &device).await?;
+            write(conn, p, &self.source, device).await?;
         }
         decider
             .audit
@@ -293,7 +293,7 @@ impl Decider {
         &mut self,
         conn: &mut SqliteConnection,
         seen_version: &mut Option<i64>,
-        device: &str,
+        device: i64,
     ) -> Result<()> {
         let version: i64 = sqlx::query_scalar("PRAGMA data_version")
             .fetch_one(&mut *conn)
@@ -587,7 +587,7 @@ impl Decider {
 }
 
 /// Write what a slice decided, in the open transaction.
-async fn write(conn: &mut SqliteConnection, p: Pending, source: &str, device: &str) -> Result<()> {
+async fn write(conn: &mut SqliteConnection, p: Pending, source: &str, device: i64) -> Result<()> {
     let at = p.at;
     insert_events(conn, p.events, source, device, &at).await?;
     insert_rows(
@@ -622,7 +622,7 @@ async fn write(conn: &mut SqliteConnection, p: Pending, source: &str, device: &s
         },
     )
     .await?;
-    insert_pushes(conn, p.pushes, device, &at).await?;
+    insert_pushes(conn, p.pushes, device).await?;
 
     for (username, m) in &p.members {
         sqlx::query(

@@ -31,6 +31,7 @@ pub const APP_ID: &str = "cn.ggzy.push";
 pub struct Store {
     pool: SqlitePool,
     device: String,
+    device_n: i64,
 }
 
 impl Store {
@@ -66,7 +67,19 @@ impl Store {
         let device: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'device_id'")
             .fetch_one(&pool)
             .await?;
-        Ok(Store { pool, device })
+        sqlx::query("INSERT OR IGNORE INTO devices (id) VALUES (?)")
+            .bind(&device)
+            .execute(&pool)
+            .await?;
+        let device_n: i64 = sqlx::query_scalar("SELECT n FROM devices WHERE id = ?")
+            .bind(&device)
+            .fetch_one(&pool)
+            .await?;
+        Ok(Store {
+            pool,
+            device,
+            device_n,
+        })
     }
 
     /// The app's own database: `<data dir>/cn.ggzy.push/ggzy.db`.
@@ -78,9 +91,14 @@ impl Store {
         &self.pool
     }
 
-    /// The id of the device this database belongs to.
+    /// The id (uuid) of the device this database belongs to.
     pub fn device(&self) -> &str {
         &self.device
+    }
+
+    /// This device's local number, as its rows carry it (`origin_device`).
+    pub fn device_n(&self) -> i64 {
+        self.device_n
     }
 
     /// A connection holding SQLite's write lock: reads inside it see the

@@ -26,13 +26,16 @@ pub struct Push {
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at: Option<String>,
+    /// When its event was received: a push is queued with its event.
     pub created_at: String,
     pub updated_at: String,
 }
 
-const COLUMNS: &str =
-    "id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name, \
-    channel, address, text, secret, status, attempts, next_attempt_at, created_at, updated_at";
+/// A push row with its event's receipt time; `p` is pushes, `e` its event.
+const SELECT: &str = "SELECT p.id, p.event_id, p.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
+    p.recipient_name, p.channel, p.address, p.text, p.secret, p.status, p.attempts, p.next_attempt_at, \
+    e.received_at AS created_at, coalesce(p.updated_at, e.received_at) AS updated_at \
+    FROM pushes p JOIN events e ON e.origin_device = p.origin_device AND e.origin_seq = p.origin_seq";
 
 #[derive(Debug, Clone, Default)]
 pub struct PushFilter {
@@ -71,20 +74,9 @@ impl Store {
     /// Visit pushes in the order they were queued, streaming. A filter goes
     /// through the events that caused the pushes (indexed by project and id).
     pub async fn for_each_push(&self, filter: &PushFilter, mut f: impl FnMut(Push)) -> Result<u64> {
-        let cols = COLUMNS
-            .split(", ")
-            .map(|c| format!("p.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = if filter.project.is_none() && filter.event_id.is_none() {
-            format!("SELECT {cols} FROM pushes p ORDER BY p.rowid")
-        } else {
-            format!(
-                "SELECT {cols} FROM events e JOIN pushes p \
-                 ON p.origin_device = e.origin_device AND p.origin_seq = e.origin_seq \
-                 WHERE (?1 IS NULL OR e.project = ?1) AND (?2 IS NULL OR e.id = ?2) ORDER BY p.rowid"
-            )
-        };
+        let sql = format!(
+            "{SELECT} WHERE (?1 IS NULL OR e.project = ?1) AND (?2 IS NULL OR e.id = ?2) ORDER BY p.rowid"
+        );
         let mut rows = sqlx::query_as::<_, Push>(&sql)
             .bind(&filter.project)
             .bind(&filter.event_id)
@@ -111,18 +103,27 @@ impl Store {
         let lease = (at + chrono::Duration::seconds(lease_secs))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
         let mut tx = self.write().await?;
-        let sql = format!(
+        let ids: Vec<String> = sqlx::query_scalar(
             "UPDATE pushes SET status = 'sending', lease_until = ?1, updated_at = ?2 WHERE id IN ( \
                SELECT id FROM pushes WHERE (status IN ('queued', 'retrying') AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)) \
                   OR (status = 'sending' AND lease_until < ?2) \
-               ORDER BY rowid LIMIT ?3) RETURNING {COLUMNS}"
-        );
-        let claimed: Vec<Push> = sqlx::query_as(&sql)
-            .bind(&lease)
-            .bind(&now_s)
-            .bind(limit)
-            .fetch_all(tx.conn())
-            .await?;
+               ORDER BY rowid LIMIT ?3) RETURNING id",
+        )
+        .bind(&lease)
+        .bind(&now_s)
+        .bind(limit)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut claimed = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let sql = format!("{SELECT} WHERE p.id = ?");
+            claimed.push(
+                sqlx::query_as::<_, Push>(&sql)
+                    .bind(id)
+                    .fetch_one(tx.conn())
+                    .await?,
+            );
+        }
         tx.commit().await?;
         Ok(claimed)
     }
@@ -138,7 +139,7 @@ impl Store {
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let at = now();
-        let mut audit = AuditWriter::load(conn, self.device()).await?;
+        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
         let seq = audit.next_seq();
         let status = attempt.status();
         let updated = sqlx::query(
@@ -163,7 +164,7 @@ impl Store {
         .bind(status)
         .bind(detail)
         .bind(&at)
-        .bind(self.device())
+        .bind(self.device_n())
         .bind(seq)
         .execute(&mut *conn)
         .await?;

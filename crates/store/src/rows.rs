@@ -108,7 +108,7 @@ pub(crate) async fn insert_events(
     conn: &mut SqliteConnection,
     rows: Vec<EventRow>,
     source: &str,
-    device: &str,
+    device: i64,
     received_at: &str,
 ) -> Result<()> {
     insert_rows(
@@ -125,7 +125,7 @@ pub(crate) async fn insert_events(
                 .push_bind(r.digest)
                 .push_bind(source.to_owned())
                 .push_bind(received_at.to_owned())
-                .push_bind(device.to_owned())
+                .push_bind(device)
                 .push_bind(r.origin_seq);
         },
     )
@@ -135,13 +135,12 @@ pub(crate) async fn insert_events(
 pub(crate) async fn insert_pushes(
     conn: &mut SqliteConnection,
     rows: Vec<PushRow>,
-    device: &str,
-    created_at: &str,
+    device: i64,
 ) -> Result<()> {
     insert_rows(
         conn,
         "INSERT INTO pushes (id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name, \
-         channel, address, text, secret, created_at, origin_device, origin_seq, updated_at) ",
+         channel, address, text, secret, origin_device, origin_seq) ",
         "",
         rows,
         |mut b, r| {
@@ -157,10 +156,8 @@ pub(crate) async fn insert_pushes(
                 .push_bind(r.address)
                 .push_bind(r.text)
                 .push_bind(r.secret)
-                .push_bind(created_at.to_owned())
-                .push_bind(device.to_owned())
-                .push_bind(r.origin_seq)
-                .push_bind(created_at.to_owned());
+                .push_bind(device)
+                .push_bind(r.origin_seq);
         },
     )
     .await

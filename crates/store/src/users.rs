@@ -103,7 +103,7 @@ impl Store {
         .bind(&at)
         .execute(&mut *conn)
         .await?;
-        let mut audit = AuditWriter::load(conn, self.device()).await?;
+        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
         audit.append(
             &at,
             "user.added",

@@ -118,10 +118,10 @@ async fn an_inserted_record_is_named_even_with_a_correct_hash() {
         .unwrap();
     let content = r#"{"at":"2026-11-27T10:00:00.000+08:00","event_digest":"00","kind":"event.accepted","pushes":[],"subject":"forged"}"#;
     let hash = chain(&prev, content);
-    let device = d.store.device().to_owned();
+    let device = d.store.device_n();
     let insert = format!(
         "INSERT INTO audit_records (origin_device, seq, at, kind, subject, content, prev_hash, hash) \
-         VALUES ('{device}', 8, '2026-11-27T10:00:00.000+08:00', 'event.accepted', 'forged', '{content}', '{prev}', '{hash}')"
+         VALUES ({device}, 8, '2026-11-27T10:00:00.000+08:00', 'event.accepted', 'forged', '{content}', '{prev}', '{hash}')"
     );
     attack(&d.store, &[&insert]).await;
     let (seq, msg) = broken_at(&d.store).await;
@@ -138,10 +138,10 @@ async fn a_record_inserted_mid_chain_is_named() {
         .unwrap();
     let content = r#"{"at":"x","kind":"user.added","subject":"mallory"}"#;
     let hash = chain(&prev, content);
-    let device = d.store.device().to_owned();
+    let device = d.store.device_n();
     let insert = format!(
         "INSERT INTO audit_records (origin_device, seq, at, kind, subject, content, prev_hash, hash) \
-         VALUES ('{device}', 5, 'x', 'user.added', 'mallory', '{content}', '{prev}', '{hash}')"
+         VALUES ({device}, 5, 'x', 'user.added', 'mallory', '{content}', '{prev}', '{hash}')"
     );
     attack(
         &d.store,
