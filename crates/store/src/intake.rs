@@ -239,6 +239,9 @@ impl Intake<'_> {
         if let Some(p) = in_flight {
             write(conn, p, &self.source, device).await?;
         }
+        // Every project the transaction moved, written once.
+        let rows = decider.project_rows(decider.touched.iter(), &mut HashMap::new());
+        write_projects(conn, rows, &decider.at).await?;
         decider
             .audit
             .as_ref()
@@ -250,13 +253,16 @@ impl Intake<'_> {
     }
 }
 
+/// code, name, stage, progress JSON, registered_at (empty: already registered).
+type ProjectRow = (String, String, Option<&'static str>, String, String);
+
 /// What a slice of lines decided, ready to be written.
 #[derive(Default)]
 struct Pending {
     at: String,
     events: Vec<EventRow>,
     pushes: Vec<PushRow>,
-    projects: Vec<(String, String, Option<&'static str>, String, String)>,
+    projects: Vec<ProjectRow>,
     parties: Vec<(String, ProjectParty, i64)>,
     members: Vec<(String, MemberRecord)>,
     complaints: Vec<(ComplaintRecord, String)>,
@@ -384,6 +390,26 @@ impl Decider {
         Ok(())
     }
 
+    /// The projection rows of these projects, as they stand now.
+    fn project_rows<'a>(
+        &self,
+        codes: impl Iterator<Item = &'a String>,
+        registered_at: &mut HashMap<String, String>,
+    ) -> Vec<ProjectRow> {
+        codes
+            .map(|code| {
+                let project = &self.projects[code];
+                (
+                    code.clone(),
+                    project.name.clone(),
+                    project.progress.current.map(|(s, _)| s.as_str()),
+                    serde_json::to_string(&project.progress).expect("progress serialises"),
+                    registered_at.remove(code).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
     /// Decide a slice of lines, in order.
     fn decide_all(&mut self, slice: Vec<Parsed>) -> (Vec<LineResult>, Pending) {
         let mut p = Pending {
@@ -417,17 +443,9 @@ impl Decider {
                 LineResult { line, outcome }
             })
             .collect();
-        let mut seen = HashSet::new();
-        for code in dirty.into_iter().rev().filter(|c| seen.insert(c.clone())) {
-            let project = &self.projects[&code];
-            p.projects.push((
-                code.clone(),
-                project.name.clone(),
-                project.progress.current.map(|(s, _)| s.as_str()),
-                serde_json::to_string(&project.progress).expect("progress serialises"),
-                registered_at.remove(&code).unwrap_or_default(),
-            ));
-        }
+        // A project registered here gets its row now (its parties point at it);
+        // the others are written once, when the transaction ends.
+        p.projects = self.project_rows(dirty.iter(), &mut registered_at);
         p.audit = self.audit.as_mut().expect("begun").take_pending();
         (results, p)
     }
@@ -547,8 +565,8 @@ impl Decider {
                 }
                 if registered {
                     registered_at.insert(project.code.clone(), env.at.to_rfc3339());
+                    dirty.push(project.code.clone());
                 }
-                dirty.push(project.code.clone());
                 self.touched.insert(project.code.clone());
                 self.projects.insert(project.code.clone(), project);
             }
@@ -590,22 +608,7 @@ impl Decider {
 async fn write(conn: &mut SqliteConnection, p: Pending, source: &str, device: i64) -> Result<()> {
     let at = p.at;
     insert_events(conn, p.events, source, device, &at).await?;
-    insert_rows(
-        conn,
-        "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at) ",
-        " ON CONFLICT (code) DO UPDATE SET stage = excluded.stage, progress = excluded.progress, \
-         updated_at = excluded.updated_at",
-        p.projects,
-        |mut b, (code, name, stage, progress, registered_at)| {
-            b.push_bind(code)
-                .push_bind(name)
-                .push_bind(stage)
-                .push_bind(progress)
-                .push_bind(registered_at)
-                .push_bind(at.clone());
-        },
-    )
-    .await?;
+    write_projects(conn, p.projects, &at).await?;
     insert_rows(
         conn,
         "INSERT INTO parties (project, role, id, name, phone, email, position) ",
@@ -679,6 +682,30 @@ async fn write(conn: &mut SqliteConnection, p: Pending, source: &str, device: i6
     crate::rejects::keep(conn, source, p.rejects, &at).await?;
     crate::rejects::resolve(conn, &p.accepted, &at).await?;
     Ok(())
+}
+
+/// Insert or update projection rows of projects.
+async fn write_projects(
+    conn: &mut SqliteConnection,
+    rows: Vec<ProjectRow>,
+    at: &str,
+) -> Result<()> {
+    insert_rows(
+        conn,
+        "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at) ",
+        " ON CONFLICT (code) DO UPDATE SET stage = excluded.stage, progress = excluded.progress, \
+         updated_at = excluded.updated_at",
+        rows,
+        |mut b, (code, name, stage, progress, registered_at)| {
+            b.push_bind(code)
+                .push_bind(name)
+                .push_bind(stage)
+                .push_bind(progress)
+                .push_bind(registered_at)
+                .push_bind(at.to_owned());
+        },
+    )
+    .await
 }
 
 /// Load projects with their parties.
