@@ -6,6 +6,7 @@ pub mod audit;
 pub mod demo;
 pub mod error;
 pub mod intake;
+pub mod members;
 pub mod pushes;
 pub mod rejects;
 pub mod settings;

@@ -291,6 +291,28 @@ async fn a_member_password_is_masked_in_the_message_and_the_audit_trail() {
         pw_hash, None,
         "the password is issued by the dispatcher at send time, never stored in clear"
     );
+
+    // At send time: a one-time password, stored only as its argon2id hash.
+    let clear = d.store.issue_member_password("abc").await.unwrap();
+    assert!(d.store.check_member_password("abc", &clear).await.unwrap());
+    assert!(!d.store.check_member_password("abc", "guess").await.unwrap());
+    let (hash,): (String,) =
+        sqlx::query_as("SELECT password_hash FROM members WHERE username = 'abc'")
+            .fetch_one(d.store.pool())
+            .await
+            .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(&clear));
+    let trail: Vec<String> = sqlx::query_scalar("SELECT content FROM audit_records")
+        .fetch_all(d.store.pool())
+        .await
+        .unwrap();
+    assert!(trail.iter().any(|c| c.contains("member.password_issued")));
+    assert!(
+        trail.iter().all(|c| !c.contains(&clear)),
+        "the audit trail never holds the password"
+    );
+    assert!(d.store.issue_member_password("nobody").await.is_err());
+    assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
 }
 
 #[tokio::test]
