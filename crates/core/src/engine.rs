@@ -119,20 +119,7 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
                 party: member.clone(),
                 status: MemberStatus::Submitted,
             };
-            items.insert("username", username);
-            items.insert("password", MASK.into());
-            items.insert("password_ttl", PASSWORD_TTL.into());
-            let pushes = member_push(
-                Trigger::MemberSubmitted,
-                &record.party,
-                &items,
-                ctx,
-                Some(Secret::OneTimePassword),
-            )?;
-            Ok(Decision {
-                change: Change::Member(record),
-                pushes,
-            })
+            password_message(Trigger::MemberSubmitted, record, ctx)
         }
         EventBody::MemberRegistrationReviewed {
             username,
@@ -167,21 +154,7 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             })
         }
         EventBody::MemberPasswordReset { username } => {
-            let record = known_member(known, username)?;
-            items.insert("username", username.clone());
-            items.insert("password", MASK.into());
-            items.insert("password_ttl", PASSWORD_TTL.into());
-            let pushes = member_push(
-                Trigger::PasswordReset,
-                &record.party,
-                &items,
-                ctx,
-                Some(Secret::OneTimePassword),
-            )?;
-            Ok(Decision {
-                change: Change::Member(record),
-                pushes,
-            })
+            password_message(Trigger::PasswordReset, known_member(known, username)?, ctx)
         }
         EventBody::ComplaintLodged { complaint } => {
             if known.complaint.is_some() {
@@ -273,6 +246,33 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             })
         }
     }
+}
+
+/// A message that tells a member a one-time password (4.1.2a, 4.1.2c): stored
+/// masked, the dispatcher issues the password when it sends (note P).
+fn password_message(
+    trigger: Trigger,
+    record: MemberRecord,
+    ctx: &Context,
+) -> Result<Decision, Refusal> {
+    let mut items = Items::new();
+    items.insert(
+        "username",
+        record.party.username.clone().unwrap_or_default(),
+    );
+    items.insert("password", MASK.into());
+    items.insert("password_ttl", PASSWORD_TTL.into());
+    let pushes = member_push(
+        trigger,
+        &record.party,
+        &items,
+        ctx,
+        Some(Secret::OneTimePassword),
+    )?;
+    Ok(Decision {
+        change: Change::Member(record),
+        pushes,
+    })
 }
 
 fn known_member(known: &Known, username: &str) -> Result<MemberRecord, Refusal> {

@@ -73,6 +73,22 @@ impl AuditWriter {
         self.seq
     }
 
+    /// Chain one record and write it with the head: for operations that
+    /// record a single fact (a user added, a setting changed). Returns its seq.
+    pub async fn record(
+        conn: &mut SqliteConnection,
+        device: i64,
+        at: &str,
+        kind: &'static str,
+        subject: &str,
+        body: Value,
+    ) -> Result<i64> {
+        let mut audit = AuditWriter::load(conn, device).await?;
+        let seq = audit.append(at, kind, subject, body);
+        audit.flush(conn).await?;
+        Ok(seq)
+    }
+
     /// The records chained since the last write, to be written by `write_rows`.
     pub fn take_pending(&mut self) -> Vec<AuditRow> {
         std::mem::take(&mut self.pending)

@@ -36,14 +36,15 @@ impl Store {
                 "没有用户名为 `{username}` 的会员"
             )));
         }
-        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
-        audit.append(
+        AuditWriter::record(
+            conn,
+            self.device_n(),
             &at,
             "member.password_issued",
             username,
             json!({ "expires_at": expires }),
-        );
-        audit.flush(conn).await?;
+        )
+        .await?;
         tx.commit().await?;
         Ok(clear)
     }

@@ -139,8 +139,6 @@ impl Store {
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let at = now();
-        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
-        let seq = audit.next_seq();
         let status = attempt.status();
         let updated = sqlx::query(
             "UPDATE pushes SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL, \
@@ -157,6 +155,15 @@ impl Store {
                 "没有 id 为 `{push_id}` 的推送"
             )));
         }
+        let seq = AuditWriter::record(
+            conn,
+            self.device_n(),
+            &at,
+            "push.status",
+            push_id,
+            json!({ "status": status, "detail": detail }),
+        )
+        .await?;
         sqlx::query(
             "INSERT INTO push_status (push_id, status, detail, at, origin_device, origin_seq) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -168,13 +175,6 @@ impl Store {
         .bind(seq)
         .execute(&mut *conn)
         .await?;
-        audit.append(
-            &at,
-            "push.status",
-            push_id,
-            json!({ "status": status, "detail": detail }),
-        );
-        audit.flush(conn).await?;
         tx.commit().await
     }
 }

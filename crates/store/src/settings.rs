@@ -47,14 +47,15 @@ impl Store {
         .bind(&at)
         .execute(&mut *conn)
         .await?;
-        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
-        audit.append(
+        AuditWriter::record(
+            conn,
+            self.device_n(),
             &at,
             "setting.changed",
             key,
             json!({ "value": value, "by": by }),
-        );
-        audit.flush(conn).await?;
+        )
+        .await?;
         tx.commit().await
     }
 

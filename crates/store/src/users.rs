@@ -103,14 +103,15 @@ impl Store {
         .bind(&at)
         .execute(&mut *conn)
         .await?;
-        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
-        audit.append(
+        AuditWriter::record(
+            conn,
+            self.device_n(),
             &at,
             "user.added",
             &new.username,
             json!({ "name": new.name.trim(), "role": new.role.as_str(), "by": by }),
-        );
-        audit.flush(conn).await?;
+        )
+        .await?;
         tx.commit().await?;
         Ok(generated.then_some(password))
     }
