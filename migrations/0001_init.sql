@@ -113,8 +113,13 @@ CREATE TABLE surveys (
 
 -- The outbox. Content columns are immutable; the status columns are a local
 -- projection of push_status that the dispatcher claims and finishes by.
+-- A worker takes fresh pushes by `no` after its cursor (meta outbox_cursor),
+-- and retries and expired leases through partial indexes that queued pushes
+-- never enter: queueing a push costs no status index at all.
 CREATE TABLE pushes (
-    id              TEXT PRIMARY KEY,            -- idempotency key: time-ordered uuid of (event, rule, recipient, channel)
+    no              INTEGER PRIMARY KEY,         -- local queue order
+    id              TEXT NOT NULL,               -- idempotency key: time-ordered uuid of (event, rule, recipient, channel);
+                                                 -- unique by construction, as its event is
     event_id        TEXT NOT NULL REFERENCES events (id),
     project         TEXT,
     rule            TEXT NOT NULL,               -- e.g. 4.4.2-reject
@@ -139,11 +144,13 @@ CREATE TABLE pushes (
 -- share its origin_seq). Sequential keys only: a random-keyed index would
 -- dirty one page per push and every commit would rewrite them all.
 CREATE INDEX pushes_record ON pushes (origin_device, origin_seq);
+CREATE INDEX pushes_retry ON pushes (next_attempt_at) WHERE status = 'retrying';
+CREATE INDEX pushes_leased ON pushes (lease_until) WHERE status = 'sending';
 
 -- Status history of each push: append-only.
 CREATE TABLE push_status (
     id            INTEGER PRIMARY KEY,
-    push_id       TEXT NOT NULL REFERENCES pushes (id),
+    push_no       INTEGER NOT NULL REFERENCES pushes (no),
     status        TEXT NOT NULL,
     detail        TEXT,
     at            TEXT NOT NULL,
@@ -151,7 +158,7 @@ CREATE TABLE push_status (
     origin_seq    INTEGER NOT NULL,              -- seq of the audit record that covers it
     UNIQUE (origin_device, origin_seq)
 );
-CREATE INDEX push_status_push ON push_status (push_id);
+CREATE INDEX push_status_push ON push_status (push_no);
 
 -- The audit trail: one SM3 hash chain per device.
 CREATE TABLE audit_records (
@@ -208,6 +215,6 @@ BEGIN SELECT RAISE(ABORT, 'push_status is append-only'); END;
 CREATE TRIGGER pushes_no_delete BEFORE DELETE ON pushes
 BEGIN SELECT RAISE(ABORT, 'pushes is append-only'); END;
 CREATE TRIGGER pushes_content_immutable
-BEFORE UPDATE OF id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name,
+BEFORE UPDATE OF no, id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name,
                  channel, address, text, secret, origin_device, origin_seq ON pushes
 BEGIN SELECT RAISE(ABORT, 'a push''s content is immutable; only its status changes'); END;

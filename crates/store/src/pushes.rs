@@ -11,6 +11,9 @@ use sqlx::FromRow;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
 pub struct Push {
+    /// Local queue order: what a worker claims and finishes by.
+    pub no: i64,
+    /// The idempotency key, the same on every device.
     pub id: String,
     pub event_id: String,
     pub project: Option<String>,
@@ -32,7 +35,7 @@ pub struct Push {
 }
 
 /// A push row with its event's receipt time; `p` is pushes, `e` its event.
-const SELECT: &str = "SELECT p.id, p.event_id, p.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
+const SELECT: &str = "SELECT p.no, p.id, p.event_id, p.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
     p.recipient_name, p.channel, p.address, p.text, p.secret, p.status, p.attempts, p.next_attempt_at, \
     e.received_at AS created_at, coalesce(p.updated_at, e.received_at) AS updated_at \
     FROM pushes p JOIN events e ON e.origin_device = p.origin_device AND e.origin_seq = p.origin_seq";
@@ -75,7 +78,7 @@ impl Store {
     /// through the events that caused the pushes (indexed by project and id).
     pub async fn for_each_push(&self, filter: &PushFilter, mut f: impl FnMut(Push)) -> Result<u64> {
         let sql = format!(
-            "{SELECT} WHERE (?1 IS NULL OR e.project = ?1) AND (?2 IS NULL OR e.id = ?2) ORDER BY p.rowid"
+            "{SELECT} WHERE (?1 IS NULL OR e.project = ?1) AND (?2 IS NULL OR e.id = ?2) ORDER BY p.no"
         );
         let mut rows = sqlx::query_as::<_, Push>(&sql)
             .bind(&filter.project)
@@ -103,24 +106,53 @@ impl Store {
         let lease = (at + chrono::Duration::seconds(lease_secs))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
         let mut tx = self.write().await?;
-        let ids: Vec<String> = sqlx::query_scalar(
-            "UPDATE pushes SET status = 'sending', lease_until = ?1, updated_at = ?2 WHERE id IN ( \
-               SELECT id FROM pushes WHERE (status IN ('queued', 'retrying') AND (next_attempt_at IS NULL OR next_attempt_at <= ?2)) \
-                  OR (status = 'sending' AND lease_until < ?2) \
-               ORDER BY rowid LIMIT ?3) RETURNING id",
+        let conn = tx.conn();
+        // Leases that ran out and retries that are due, through their partial indexes...
+        let mut nos: Vec<i64> = sqlx::query_scalar(
+            "SELECT no FROM pushes WHERE status = 'sending' AND lease_until < ?1 \
+             UNION ALL SELECT no FROM pushes WHERE status = 'retrying' AND next_attempt_at <= ?1 \
+             LIMIT ?2",
         )
-        .bind(&lease)
         .bind(&now_s)
         .bind(limit)
-        .fetch_all(tx.conn())
+        .fetch_all(&mut *conn)
         .await?;
-        let mut claimed = Vec::with_capacity(ids.len());
-        for id in &ids {
-            let sql = format!("{SELECT} WHERE p.id = ?");
+        // ...then fresh pushes after the cursor, in queue order.
+        let cursor: i64 = sqlx::query_scalar(
+            "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_cursor'), 0)",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        let fresh: Vec<i64> = sqlx::query_scalar(
+            "SELECT no FROM pushes WHERE no > ? AND status = 'queued' ORDER BY no LIMIT ?",
+        )
+        .bind(cursor)
+        .bind(limit - nos.len() as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        if let Some(last) = fresh.last() {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ('outbox_cursor', ?) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(last.to_string())
+            .execute(&mut *conn)
+            .await?;
+        }
+        nos.extend(fresh);
+        let mut claimed = Vec::with_capacity(nos.len());
+        let sql = format!("{SELECT} WHERE p.no = ?");
+        for no in nos {
+            sqlx::query("UPDATE pushes SET status = 'sending', lease_until = ?, updated_at = ? WHERE no = ?")
+                .bind(&lease)
+                .bind(&now_s)
+                .bind(no)
+                .execute(&mut *conn)
+                .await?;
             claimed.push(
                 sqlx::query_as::<_, Push>(&sql)
-                    .bind(id)
-                    .fetch_one(tx.conn())
+                    .bind(no)
+                    .fetch_one(&mut *conn)
                     .await?,
             );
         }
@@ -131,7 +163,7 @@ impl Store {
     /// Record what an attempt came to: history, audit record and status, together.
     pub async fn finish(
         &self,
-        push_id: &str,
+        push_no: i64,
         attempt: Attempt,
         detail: &str,
         retry_at: Option<&str>,
@@ -142,32 +174,30 @@ impl Store {
         let status = attempt.status();
         let updated = sqlx::query(
             "UPDATE pushes SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL, \
-             updated_at = ? WHERE id = ?",
+             updated_at = ? WHERE no = ?",
         )
         .bind(status)
         .bind(retry_at)
         .bind(&at)
-        .bind(push_id)
+        .bind(push_no)
         .execute(&mut *conn)
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "没有 id 为 `{push_id}` 的推送"
-            )));
+            return Err(StoreError::NotFound(format!("没有第 {push_no} 号推送")));
         }
         let seq = AuditWriter::record(
             conn,
             self.device_n(),
             &at,
             "push.status",
-            push_id,
+            &push_no.to_string(),
             json!({ "status": status, "detail": detail }),
         )
         .await?;
         sqlx::query(
-            "INSERT INTO push_status (push_id, status, detail, at, origin_device, origin_seq) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) VALUES (?, ?, ?, ?, ?, ?)",
         )
-        .bind(push_id)
+        .bind(push_no)
         .bind(status)
         .bind(detail)
         .bind(&at)

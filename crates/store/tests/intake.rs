@@ -346,7 +346,7 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
     );
     d.store
         .finish(
-            &claimed[0].id,
+            claimed[0].no,
             Attempt::Retry,
             "HTTP 500",
             Some("2000-01-01T00:00:00+08:00"),
@@ -354,7 +354,7 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
         .await
         .unwrap();
     d.store
-        .finish(&claimed[1].id, Attempt::Delivered, "ok", None)
+        .finish(claimed[1].no, Attempt::Delivered, "ok", None)
         .await
         .unwrap();
     let again = d.store.claim_due(10, 60).await.unwrap();
@@ -364,6 +364,21 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
         (claimed[0].id.as_str(), 1)
     );
     assert_eq!(count(&d.store, "push_status").await, 2);
+
+    // Pushes queued later are claimed after the cursor; a lease that runs out is claimed again.
+    d.store
+        .submit_event("t", &register("e2", "P2"))
+        .await
+        .unwrap();
+    let fresh = d.store.claim_due(10, -1).await.unwrap();
+    assert_eq!(fresh.len(), 2);
+    assert!(fresh.iter().all(|p| p.event_id == "e2"));
+    let expired = d.store.claim_due(10, 60).await.unwrap();
+    let mut nos: Vec<i64> = expired.iter().map(|p| p.no).collect();
+    nos.sort();
+    assert_eq!(nos, fresh.iter().map(|p| p.no).collect::<Vec<_>>());
+    assert!(d.store.finish(9999, Attempt::Sent, "", None).await.is_err());
+
     assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
     let err = sqlx::query("UPDATE pushes SET text = 'x'")
         .execute(d.store.pool())
