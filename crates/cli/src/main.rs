@@ -12,6 +12,11 @@ use std::io::{BufReader, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+// Import allocates on the deciding thread and frees on SQLite's worker
+// thread; mimalloc handles that cross-thread pattern far better than glibc.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "ggzy",
