@@ -165,6 +165,16 @@ impl Store {
 
 type Parsed = (u64, String, std::result::Result<Envelope, Refusal>);
 
+fn parse_slice(lines: Vec<(u64, String)>) -> Vec<Parsed> {
+    lines
+        .into_iter()
+        .map(|(n, raw)| {
+            let p = parse(&raw);
+            (n, raw, p)
+        })
+        .collect()
+}
+
 impl Intake<'_> {
     /// Submit lines `(line number, text)` in one transaction.
     pub async fn submit(&mut self, lines: Vec<(u64, String)>) -> Result<Vec<LineResult>> {
@@ -202,35 +212,35 @@ impl Intake<'_> {
         let device = self.store.device_n();
         let mut results = Vec::with_capacity(lines.len());
         let mut lines = lines.into_iter().peekable();
+        let mut take_slice = move || -> Option<Vec<(u64, String)>> {
+            lines.peek()?;
+            Some(lines.by_ref().take(SLICE).collect())
+        };
+        // Memory stays flat however big the batch: one slice parsed ahead at a time.
+        let mut next = take_slice().map(parse_slice);
         let mut in_flight: Option<Pending> = None;
-        while lines.peek().is_some() {
-            // Parse and read for this slice only: memory stays flat however big the batch.
-            let slice: Vec<Parsed> = lines
-                .by_ref()
-                .take(SLICE)
-                .map(|(n, raw)| {
-                    let p = parse(&raw);
-                    (n, raw, p)
-                })
-                .collect();
+        while let Some(slice) = next.take() {
             decider.prefetch(conn, &slice).await?;
-            let (d, (slice_results, pending)) = if in_flight.is_none() && lines.peek().is_none() {
+            let raw_next = take_slice();
+            let (d, (slice_results, pending)) = if in_flight.is_none() && raw_next.is_none() {
                 // A single slice: no thread hop.
                 let out = decider.decide_all(slice);
                 (decider, out)
             } else {
+                // Decide this slice and parse the next on a blocking thread,
+                // while the slice before is written.
                 let task = tokio::task::spawn_blocking(move || {
                     let out = decider.decide_all(slice);
-                    (decider, out)
+                    (decider, out, raw_next.map(parse_slice))
                 });
-                // The slice before is written while this one is decided.
                 let written = match in_flight.take() {
                     Some(p) => write(conn, p, &self.source, device).await,
                     None => Ok(()),
                 };
-                let done = task.await.expect("deciding never panics");
+                let (d, out, parsed_next) = task.await.expect("deciding never panics");
                 written?;
-                done
+                next = parsed_next;
+                (d, out)
             };
             decider = d;
             results.extend(slice_results);
