@@ -468,7 +468,11 @@ impl Decider {
         dirty: &mut Vec<String>,
         registered_at: &mut HashMap<String, String>,
     ) -> LineOutcome {
-        if let Some((reject, reason)) = self.kept.get(&sm3_hex(raw)) {
+        // Hashing a line costs as much as deciding it: only when there is something to find.
+        let kept = (!self.kept.is_empty())
+            .then(|| self.kept.get(&sm3_hex(raw)))
+            .flatten();
+        if let Some((reject, reason)) = kept {
             let refusal = Refusal::AlreadyRefused {
                 reject: *reject,
                 reason: reason.clone(),

@@ -20,10 +20,13 @@ pub(crate) async fn insert_rows<T>(
 ) -> Result<()> {
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
+        let chunk: Vec<T> = rows.by_ref().take(CHUNK).collect();
+        // Only full chunks repeat: a short one is not worth a prepared-statement cache slot.
+        let repeats = chunk.len() == CHUNK;
         let mut qb: QueryBuilder<'static, Sqlite> = QueryBuilder::new(head);
-        qb.push_values(rows.by_ref().take(CHUNK), bind);
+        qb.push_values(chunk, bind);
         qb.push(tail);
-        qb.build().execute(&mut *conn).await?;
+        qb.build().persistent(repeats).execute(&mut *conn).await?;
     }
     Ok(())
 }
