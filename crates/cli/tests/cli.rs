@@ -231,8 +231,7 @@ fn audit_verify_fails_naming_the_record_after_tampering() {
 }
 
 async fn sqlx_exec(store: &ggzy_store::Store, sql: &str) {
-    use ggzy_store::StoreError;
-    let _: Result<(), StoreError> = store.exec_unchecked(sql).await;
+    sqlx::query(sql).execute(store.pool()).await.unwrap();
 }
 
 #[test]

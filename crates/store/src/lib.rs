@@ -108,14 +108,6 @@ impl Store {
         WriteTx::begin(self.pool.acquire().await?).await
     }
 
-    /// Run raw SQL, bypassing every rule of the store. For tests that play
-    /// an attacker with the file; nothing in the product calls it.
-    #[doc(hidden)]
-    pub async fn exec_unchecked(&self, sql: &str) -> Result<()> {
-        sqlx::query(sql).execute(&self.pool).await?;
-        Ok(())
-    }
-
     pub async fn close(&self) {
         self.pool.close().await;
     }
