@@ -123,11 +123,18 @@ fn main() -> Result<()> {
         bail!("only {accepted} of {events} events were accepted");
     }
     let rows = accepted + pushes;
-    let (base_secs, base_rows) = rt.block_on(bare_inserts(&dir.join("bare.db"), rows))?;
+    // The baseline swings with the machine: take its best of three, the ratio's harshest reading.
+    let mut base_secs = f64::MAX;
+    for _ in 0..3 {
+        for f in ["bare.db", "bare.db-wal", "bare.db-shm"] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        base_secs = base_secs.min(rt.block_on(bare_inserts(&dir.join("bare.db"), rows))?);
+    }
 
     let ev_s = accepted as f64 / secs;
     let row_s = rows as f64 / secs;
-    let base_row_s = base_rows as f64 / base_secs;
+    let base_row_s = rows as f64 / base_secs;
     println!();
     println!("GGZY Push import: a synthetic year of a large center");
     println!("  projects                 {:>12}", args.projects);
@@ -149,7 +156,7 @@ fn main() -> Result<()> {
         "  database size            {:>12.1} MB",
         db_bytes as f64 / 1e6
     );
-    println!("baseline: bare bulk insert of the same {rows} rows (one table, 200-byte text, multi-row INSERT, one transaction)");
+    println!("baseline: bare bulk insert of the same {rows} rows (one table, 200-byte text, multi-row INSERT, one transaction; best of 3)");
     println!("  baseline wall time       {:>12.2} s", base_secs);
     println!("  baseline rows/s          {:>12.0}", base_row_s);
     println!(
@@ -187,7 +194,7 @@ async fn counts(db: &Path) -> Result<(u64, u64, u64)> {
 }
 
 /// The baseline: as many rows as fast as SQLite takes them through sqlx.
-async fn bare_inserts(path: &Path, rows: u64) -> Result<(f64, u64)> {
+async fn bare_inserts(path: &Path, rows: u64) -> Result<f64> {
     let mut conn = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -212,7 +219,7 @@ async fn bare_inserts(path: &Path, rows: u64) -> Result<(f64, u64)> {
         left -= n;
     }
     sqlx::query("COMMIT").execute(&mut conn).await?;
-    Ok((t.elapsed().as_secs_f64(), rows))
+    Ok(t.elapsed().as_secs_f64())
 }
 
 const FIRMS: [&str; 6] = [
