@@ -129,23 +129,25 @@ impl WriteTx {
         self.conn.as_mut().expect("open until commit")
     }
 
-    pub(crate) async fn commit(mut self) -> Result<()> {
-        let mut conn = self.conn.take().expect("open until commit");
-        sqlx::query("COMMIT").execute(&mut *conn).await?;
-        Ok(())
+    /// End the transaction. The connection is handed back only if that
+    /// worked: after a failed COMMIT SQLite keeps the transaction open, and
+    /// `Drop` then closes the connection rather than let anyone reuse it.
+    async fn end(mut self, sql: &'static str) -> Result<PoolConnection<Sqlite>> {
+        sqlx::query(sql).execute(self.conn()).await?;
+        Ok(self.conn.take().expect("open until commit"))
     }
 
-    pub(crate) async fn rollback(mut self) -> Result<PoolConnection<Sqlite>> {
-        let mut conn = self.conn.take().expect("open until commit");
-        sqlx::query("ROLLBACK").execute(&mut *conn).await?;
-        Ok(conn)
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.end("COMMIT").await.map(drop)
     }
 
     /// Commit and keep the connection for the next transaction.
-    pub(crate) async fn commit_keep(mut self) -> Result<PoolConnection<Sqlite>> {
-        let mut conn = self.conn.take().expect("open until commit");
-        sqlx::query("COMMIT").execute(&mut *conn).await?;
-        Ok(conn)
+    pub(crate) async fn commit_keep(self) -> Result<PoolConnection<Sqlite>> {
+        self.end("COMMIT").await
+    }
+
+    pub(crate) async fn rollback(self) -> Result<PoolConnection<Sqlite>> {
+        self.end("ROLLBACK").await
     }
 }
 
@@ -162,4 +164,47 @@ impl Drop for WriteTx {
 /// Now, as stored: RFC 3339 with the local offset, to the millisecond.
 pub fn now() -> String {
     chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A COMMIT that fails leaves SQLite's transaction open: that connection
+    /// must never serve anyone again, or its half-done writes would be
+    /// committed by whoever got it next.
+    #[tokio::test]
+    async fn a_failed_commit_never_returns_an_open_transaction_to_the_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let mut tx = store.write().await.unwrap();
+        sqlx::query("PRAGMA defer_foreign_keys = ON")
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO parties (project, role, id, name, position) VALUES ('NOPE', 'bidder', 'B', 'x', 0)")
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        let err = tx.commit().await.unwrap_err();
+        assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+
+        // Every connection the pool hands out now starts clean, and nothing was written.
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let mut c = store.pool().acquire().await.unwrap();
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            sqlx::query("ROLLBACK").execute(&mut *c).await.unwrap();
+            held.push(c);
+        }
+        drop(held);
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM parties")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+    }
 }
