@@ -66,7 +66,8 @@ pub(crate) async fn keep(
     .await
 }
 
-/// Mark open rejects resolved once an event with their id is accepted.
+/// Mark open rejects resolved once an event with their id is accepted
+/// (the corrected line came in), except id conflicts.
 pub(crate) async fn resolve(
     conn: &mut SqliteConnection,
     accepted: &[String],
@@ -87,7 +88,8 @@ pub(crate) async fn resolve(
         let mut qb: QueryBuilder<'_, Sqlite> =
             QueryBuilder::new("UPDATE rejects SET resolved_at = ");
         qb.push_bind(at.to_owned())
-            .push(", resolved_by = event_id WHERE resolved_at IS NULL AND event_id IN ");
+            // An id conflict is never fixed by accepting that id: the id is what is taken.
+            .push(", resolved_by = event_id WHERE resolved_at IS NULL AND code <> 'id_conflict' AND event_id IN ");
         qb.push_tuples(chunk, |mut b, id| {
             b.push_bind(id.as_str());
         });

@@ -468,3 +468,20 @@ async fn a_large_import_equals_one_event_at_a_time() {
     assert_eq!((v.broken, v.events as usize), (None, lines.len() - 70));
     assert_eq!(count(&batch.store, "parties").await, 70 * 20);
 }
+
+#[tokio::test]
+async fn an_id_conflict_stays_open_even_when_its_id_is_accepted_in_the_same_batch() {
+    let d = staffed().await;
+    // The second line reuses the first one's id with other content.
+    let file = [register("e1", "P1"), register("e1", "P2")].join("\n");
+    let s = d.store.import(file.as_bytes(), "f", |_| {}).await.unwrap();
+    assert_eq!((s.accepted, s.refused.len()), (1, 1));
+    let open = d.store.rejects(false).await.unwrap();
+    assert_eq!(
+        open.len(),
+        1,
+        "the conflicting line must stay visible to staff"
+    );
+    assert_eq!(open[0].code, "id_conflict");
+    assert_eq!(open[0].line_no, Some(2));
+}
