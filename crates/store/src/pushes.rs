@@ -7,7 +7,7 @@ use crate::{now, Result, Store, StoreError};
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::FromRow;
+use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
 pub struct Push {
@@ -77,13 +77,20 @@ impl Store {
     /// Visit pushes in the order they were queued, streaming. A filter goes
     /// through the events that caused the pushes (indexed by project and id).
     pub async fn for_each_push(&self, filter: &PushFilter, mut f: impl FnMut(Push)) -> Result<u64> {
-        let sql = format!(
-            "{SELECT} WHERE (?1 IS NULL OR e.project = ?1) AND (?2 IS NULL OR e.id = ?2) ORDER BY p.no"
-        );
-        let mut rows = sqlx::query_as::<_, Push>(&sql)
-            .bind(&filter.project)
-            .bind(&filter.event_id)
-            .fetch(self.pool());
+        // Only the filters given, so SQLite can use the events' project and id indexes.
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(SELECT);
+        let mut joiner = " WHERE ";
+        if let Some(project) = &filter.project {
+            qb.push(joiner)
+                .push("e.project = ")
+                .push_bind(project.as_str());
+            joiner = " AND ";
+        }
+        if let Some(event_id) = &filter.event_id {
+            qb.push(joiner).push("e.id = ").push_bind(event_id.as_str());
+        }
+        qb.push(" ORDER BY p.no");
+        let mut rows = qb.build_query_as::<Push>().fetch(self.pool());
         let mut n = 0;
         while let Some(p) = rows.try_next().await? {
             f(p);
