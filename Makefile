@@ -27,8 +27,10 @@ lint: deps
 test: lint
 	$(CARGO) test --workspace
 
+# The bench runs the real `ggzy` built beside it: build both, so it never times a stale binary.
 bench: deps
-	$(CARGO) run --release -p ggzy-bench -- $(BENCH_ARGS)
+	$(CARGO) build --release -p ggzy-cli -p ggzy-bench
+	$(or $(CARGO_TARGET_DIR),target)/release/ggzy-bench $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean
