@@ -111,6 +111,15 @@ CREATE TABLE surveys (
     answered_at        TEXT NOT NULL
 );
 
+-- Messages as the recipients of one event in one role read them (twenty
+-- bidders, one notice): stored once. A push's exact text is its message's
+-- head, its recipient's name, then the body (see push_texts).
+CREATE TABLE messages (
+    no   INTEGER PRIMARY KEY,
+    head TEXT NOT NULL,                          -- 【center】
+    body TEXT NOT NULL                           -- ，您好！…; secrets masked
+);
+
 -- The outbox. Content columns are immutable; the status columns are a local
 -- projection of push_status that the dispatcher claims and finishes by.
 -- A worker takes fresh pushes by `no` after its cursor (meta outbox_cursor),
@@ -118,10 +127,9 @@ CREATE TABLE surveys (
 -- never enter: queueing a push costs no status index at all.
 CREATE TABLE pushes (
     no              INTEGER PRIMARY KEY,         -- local queue order
-    id              TEXT NOT NULL,               -- idempotency key: time-ordered uuid of (event, rule, recipient, channel);
-                                                 -- unique by construction, as its event is
+    id              BLOB NOT NULL,               -- idempotency key: time-ordered uuid (16 bytes) of (event, rule,
+                                                 -- recipient, channel); unique by construction, as its event is
     event_id        TEXT NOT NULL REFERENCES events (id),
-    project         TEXT,
     rule            TEXT NOT NULL,               -- e.g. 4.4.2-reject
     clause          TEXT NOT NULL,               -- e.g. 4.4.2
     recipient_role  TEXT NOT NULL,
@@ -129,7 +137,7 @@ CREATE TABLE pushes (
     recipient_name  TEXT NOT NULL,
     channel         TEXT NOT NULL,
     address         TEXT NOT NULL,
-    text            TEXT NOT NULL,               -- secrets masked
+    message         INTEGER NOT NULL REFERENCES messages (no),
     secret          TEXT,                        -- a secret the dispatcher issues at send time
     origin_device   INTEGER NOT NULL,
     origin_seq      INTEGER NOT NULL,            -- seq of the audit record that covers it
@@ -146,6 +154,10 @@ CREATE TABLE pushes (
 CREATE INDEX pushes_record ON pushes (origin_device, origin_seq);
 CREATE INDEX pushes_retry ON pushes (next_attempt_at) WHERE status = 'retrying';
 CREATE INDEX pushes_leased ON pushes (lease_until) WHERE status = 'sending';
+
+-- Every push with the exact text it carries, for reading the file by hand.
+CREATE VIEW push_texts AS
+SELECT p.*, m.head || p.recipient_name || m.body AS text FROM pushes p JOIN messages m ON m.no = p.message;
 
 -- Status history of each push: append-only.
 CREATE TABLE push_status (
@@ -212,9 +224,13 @@ CREATE TRIGGER push_status_no_update BEFORE UPDATE ON push_status
 BEGIN SELECT RAISE(ABORT, 'push_status is append-only'); END;
 CREATE TRIGGER push_status_no_delete BEFORE DELETE ON push_status
 BEGIN SELECT RAISE(ABORT, 'push_status is append-only'); END;
+CREATE TRIGGER messages_no_update BEFORE UPDATE ON messages
+BEGIN SELECT RAISE(ABORT, 'messages is append-only'); END;
+CREATE TRIGGER messages_no_delete BEFORE DELETE ON messages
+BEGIN SELECT RAISE(ABORT, 'messages is append-only'); END;
 CREATE TRIGGER pushes_no_delete BEFORE DELETE ON pushes
 BEGIN SELECT RAISE(ABORT, 'pushes is append-only'); END;
 CREATE TRIGGER pushes_content_immutable
-BEFORE UPDATE OF no, id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name,
-                 channel, address, text, secret, origin_device, origin_seq ON pushes
+BEFORE UPDATE OF no, id, event_id, rule, clause, recipient_role, recipient_id, recipient_name,
+                 channel, address, message, secret, origin_device, origin_seq ON pushes
 BEGIN SELECT RAISE(ABORT, 'a push''s content is immutable; only its status changes'); END;

@@ -6,7 +6,7 @@ use crate::catalog::{rule_for, Rule, Trigger};
 use crate::error::Refusal;
 use crate::event::{Complaint, Envelope, EventBody, Outcome, Party};
 use crate::push::{party_channel, Channel, PushDraft, Recipient, Secret};
-use crate::render::{render, Center, Items, MASK};
+use crate::render::{recipient_name, render, Center, Items, MASK};
 use crate::role::Role;
 use crate::workflow::{Project, ProjectParty};
 use serde::{Deserialize, Serialize};
@@ -316,11 +316,11 @@ fn party_push(
         recipient: Recipient {
             role,
             id: party.id.clone(),
-            name: party.name.clone(),
+            name: recipient_name(&party.name),
         },
         channel,
         address,
-        text: render(rule, role, &party.name, items, ctx.center)?,
+        message: render(rule, role, &party.name, items, ctx.center)?,
         secret: None,
     })
 }
@@ -404,11 +404,11 @@ fn project_pushes(
                     recipient: Recipient {
                         role,
                         id: s.username.clone(),
-                        name: s.name.clone(),
+                        name: recipient_name(&s.name),
                     },
                     channel: Channel::Desktop,
                     address: s.username.clone(),
-                    text: render(rule, role, &s.name, &items, ctx.center)?,
+                    message: render(rule, role, &s.name, &items, ctx.center)?,
                     secret: None,
                 });
             }

@@ -2,6 +2,7 @@
 //! outbox. Its id is its idempotency key: the same event, clause, recipient
 //! and channel always give the same key, on every device.
 
+use crate::render::Message;
 use crate::role::Role;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -59,17 +60,22 @@ pub struct PushDraft {
     pub channel: Channel,
     /// Phone, email or username, as the channel needs.
     pub address: String,
-    pub text: String,
+    pub message: Message,
     pub secret: Option<Secret>,
 }
 
 impl PushDraft {
+    /// The exact text pushed.
+    pub fn text(&self) -> String {
+        self.message.text(&self.recipient.name)
+    }
+
     /// The idempotency key: a UUID in the version 7 layout whose time is the
     /// event's own `at` and whose other bits are SM3 of (event, rule,
     /// recipient, channel). Deterministic, so every device and every replay
     /// derives the same key; time-ordered, so the outbox index grows at its
     /// right edge instead of dirtying a random page for every push.
-    pub fn key(&self, event_id: &str, at: &DateTime<FixedOffset>) -> String {
+    pub fn key(&self, event_id: &str, at: &DateTime<FixedOffset>) -> uuid::Uuid {
         let mut h = Sm3::new();
         for part in [
             event_id,
@@ -85,9 +91,7 @@ impl PushDraft {
         let mut bits = [0u8; 10];
         bits.copy_from_slice(&digest[..10]);
         let millis = at.timestamp_millis().max(0) as u64;
-        uuid::Builder::from_unix_timestamp_millis(millis, &bits)
-            .into_uuid()
-            .to_string()
+        uuid::Builder::from_unix_timestamp_millis(millis, &bits).into_uuid()
     }
 }
 

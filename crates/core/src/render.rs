@@ -42,14 +42,37 @@ pub fn placeholders(template: &'static str) -> Vec<&'static str> {
     out
 }
 
-/// Render one recipient's message for a rule.
+/// A message as everyone a rule reaches in one role reads it, around the
+/// recipient's name: the text pushed is `head + name + body`, e.g.
+/// `【中心】` + `某公司` + `，您好！项目……`. Kept apart from the name so a
+/// body that twenty bidders share is stored once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub head: String,
+    pub body: String,
+}
+
+impl Message {
+    /// The exact text pushed to the recipient of this name.
+    pub fn text(&self, name: &str) -> String {
+        [self.head.as_str(), name, self.body.as_str()].concat()
+    }
+}
+
+/// A name as a greeting uses it, and as a push records it.
+pub fn recipient_name(name: &str) -> String {
+    name.trim().to_owned()
+}
+
+/// Render one recipient's message for a rule; the recipient is named in
+/// the greeting as `recipient_name` gives it.
 pub fn render(
     rule: &Rule,
     role: Role,
     recipient_name: &str,
     items: &Items,
     center: &Center,
-) -> Result<String, Refusal> {
+) -> Result<Message, Refusal> {
     let missing = |item: &str| Refusal::MissingItem {
         clause: rule.clause,
         item: item.to_owned(),
@@ -60,11 +83,8 @@ pub fn render(
     if recipient_name.trim().is_empty() {
         return Err(missing("recipient_name"));
     }
-    let mut text = format!(
-        "【{}】{}，您好！",
-        center.name.trim(),
-        recipient_name.trim()
-    );
+    let head = format!("【{}】", center.name.trim());
+    let mut text = String::from("，您好！");
     let mut rest = rule.template;
     while let Some(start) = rest.find('{') {
         text.push_str(&rest[..start]);
@@ -88,7 +108,7 @@ pub fn render(
     if let Some(phone) = center.phone.as_deref().filter(|p| !p.trim().is_empty()) {
         text.push_str(&format!("如有疑问，请致电{}。", phone.trim()));
     }
-    Ok(text)
+    Ok(Message { head, body: text })
 }
 
 #[cfg(test)]
@@ -112,7 +132,13 @@ mod tests {
         items.insert("url", "  ".into());
         assert!(render(rule, Role::Tenderer, "某公司", &items, &Center::default()).is_err());
         items.insert("url", "https://ggzy.example/1".into());
-        let text = render(rule, Role::Tenderer, "某公司", &items, &Center::default()).unwrap();
+        let text = render(rule, Role::Tenderer, "某公司", &items, &Center::default())
+            .unwrap()
+            .text("某公司");
+        assert!(
+            text.starts_with("【公共资源交易中心】某公司，您好！"),
+            "{text}"
+        );
         assert!(text.contains("https://ggzy.example/1"));
         assert!(text.ends_with("该项目已完成招标公告阶段。"), "{text}");
     }

@@ -579,31 +579,31 @@ fn every_step_pushes_to_exactly_its_recipients_with_every_item() {
             assert_eq!(p.rule, rule, "step {i}");
             assert_eq!(p.clause, rule_by_id(rule).unwrap().clause);
             assert!(
-                p.text.starts_with("【临海市公共资源交易中心】"),
+                p.text().starts_with("【临海市公共资源交易中心】"),
                 "{}",
-                p.text
+                p.text()
             );
             assert!(
-                p.text.contains(&format!("{}，您好！", p.recipient.name)),
+                p.text().contains(&format!("{}，您好！", p.recipient.name)),
                 "{}",
-                p.text
+                p.text()
             );
-            assert!(p.text.contains("0576-85110086"), "{}", p.text);
+            assert!(p.text().contains("0576-85110086"), "{}", p.text());
             for item in row.says {
                 assert!(
-                    p.text.contains(item),
+                    p.text().contains(item),
                     "step {i} {rule} to {}: missing `{item}` in {}",
                     p.recipient.id,
-                    p.text
+                    p.text()
                 );
             }
             let who = format!("{}:{}", p.recipient.role, p.recipient.id);
             for (for_whom, item) in row.only {
                 assert_eq!(
-                    p.text.contains(item),
+                    p.text().contains(item),
                     for_whom.contains(&who.as_str()),
                     "step {i} {rule} to {who}: `{item}` in {}",
-                    p.text
+                    p.text()
                 );
             }
             // Staff are told on the desktop; parties by SMS when they have a phone.
@@ -622,7 +622,7 @@ fn passwords_are_never_in_a_stored_message() {
         .unwrap();
     assert_eq!(pushes[0].secret, Some(Secret::OneTimePassword));
     assert_eq!(pushes[0].channel, Channel::Email);
-    assert!(pushes[0].text.contains(MASK));
+    assert!(pushes[0].text().contains(MASK));
 }
 
 #[test]

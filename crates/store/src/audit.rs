@@ -3,7 +3,7 @@
 //! checks each head, and checks that every event and push is exactly what
 //! its record says.
 
-use crate::rows::{insert_rows, push_digest};
+use crate::rows::{build_rows, push_digest, run, Built};
 use crate::{Result, Store, StoreError};
 use ggzy_core::audit::{chain, sm3_hex, Break, ChainWalker, Link, GENESIS};
 use serde_json::{json, Value};
@@ -121,8 +121,14 @@ pub(crate) async fn write_rows(
     device: i64,
     rows: Vec<AuditRow>,
 ) -> Result<()> {
-    insert_rows(
-        conn,
+    let mut built = Vec::new();
+    build_audit(&mut built, device, rows);
+    run(conn, built).await
+}
+
+pub(crate) fn build_audit(out: &mut Vec<Built>, device: i64, rows: Vec<AuditRow>) {
+    build_rows(
+        out,
         "INSERT INTO audit_records (origin_device, seq, at, kind, subject, content, prev_hash, hash) ",
         "",
         rows,
@@ -136,8 +142,7 @@ pub(crate) async fn write_rows(
                 .push_bind(r.prev_hash)
                 .push_bind(r.hash);
         },
-    )
-    .await
+    );
 }
 
 /// The audit body of an accepted event: its digest, and one digest over all
@@ -198,7 +203,7 @@ struct EventCheck {
 
 #[derive(FromRow)]
 struct PushCheck {
-    id: String,
+    id: uuid::Uuid,
     event_id: String,
     rule: String,
     recipient_role: String,
@@ -206,7 +211,8 @@ struct PushCheck {
     recipient_name: String,
     channel: String,
     address: String,
-    text: String,
+    head: String,
+    body: String,
     secret: Option<String>,
     origin_seq: i64,
 }
@@ -305,8 +311,8 @@ async fn verify_device(
         }
         let pushes: Vec<PushCheck> = sqlx::query_as(
             "SELECT p.id, p.event_id, p.rule, p.recipient_role, p.recipient_id, p.recipient_name, p.channel, \
-             p.address, p.text, p.secret, p.origin_seq FROM pushes p \
-             WHERE p.origin_device = ? AND p.origin_seq BETWEEN ? AND ?",
+             p.address, m.head, m.body, p.secret, p.origin_seq FROM pushes p \
+             JOIN messages m ON m.no = p.message WHERE p.origin_device = ? AND p.origin_seq BETWEEN ? AND ?",
         )
         .bind(device)
         .bind(lo)
@@ -324,7 +330,7 @@ async fn verify_device(
                 &p.recipient_name,
                 &p.channel,
                 &p.address,
-                &p.text,
+                (&p.head, &p.body),
                 p.secret.as_deref(),
             );
             pushes_by_seq.entry(p.origin_seq).or_default().push(d);

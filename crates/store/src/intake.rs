@@ -4,11 +4,14 @@
 //! nothing but its reject row, and a failed transaction writes nothing.
 //!
 //! Inside a transaction, everything the decisions need is read first; then
-//! the lines are decided in slices on a blocking thread (pure work, no IO)
-//! while the slice before is being written, so both cores are busy.
+//! the lines are decided, and their INSERT statements built, in slices on a
+//! blocking thread (pure work, no IO) while the slice before is being
+//! written, so both cores are busy.
 
-use crate::audit::{event_body, write_rows, AuditRow, AuditWriter};
-use crate::rows::{insert_events, insert_pushes, insert_rows, EventRow, PushRow};
+use crate::audit::{build_audit, event_body, AuditWriter};
+use crate::rows::{
+    build_events, build_messages, build_pushes, build_rows, run, Built, EventRow, PushRow,
+};
 use crate::{now, Result, Store, StoreError, WriteTx};
 use ggzy_core::audit::sm3_hex;
 use ggzy_core::engine::{
@@ -16,7 +19,7 @@ use ggzy_core::engine::{
     MemberRecord, StaffMember,
 };
 use ggzy_core::event::{parse, peek_id, Envelope, EventBody, Party};
-use ggzy_core::render::Center;
+use ggzy_core::render::{Center, Message};
 use ggzy_core::role::Role;
 use ggzy_core::workflow::{Progress, Project, ProjectParty};
 use ggzy_core::Refusal;
@@ -206,6 +209,7 @@ impl Intake<'_> {
     ) -> Result<Vec<LineResult>> {
         let mut decider = self.decider.take().unwrap_or_default();
         decider.reevaluate = self.reevaluate;
+        decider.source.clone_from(&self.source);
         decider
             .begin(conn, &mut self.data_version, self.store.device_n())
             .await?;
@@ -224,17 +228,17 @@ impl Intake<'_> {
             let raw_next = take_slice();
             let (d, (slice_results, pending)) = if in_flight.is_none() && raw_next.is_none() {
                 // A single slice: no thread hop.
-                let out = decider.decide_all(slice);
+                let out = decider.decide_all(slice, device);
                 (decider, out)
             } else {
-                // Decide this slice and parse the next on a blocking thread,
-                // while the slice before is written.
+                // Decide this slice, build its statements and parse the next
+                // on a blocking thread, while the slice before is written.
                 let task = tokio::task::spawn_blocking(move || {
-                    let out = decider.decide_all(slice);
+                    let out = decider.decide_all(slice, device);
                     (decider, out, raw_next.map(parse_slice))
                 });
                 let written = match in_flight.take() {
-                    Some(p) => write(conn, p, &self.source, device).await,
+                    Some(p) => write(conn, p, &self.source).await,
                     None => Ok(()),
                 };
                 let (d, out, parsed_next) = task.await.expect("deciding never panics");
@@ -247,7 +251,7 @@ impl Intake<'_> {
             in_flight = Some(pending);
         }
         if let Some(p) = in_flight {
-            write(conn, p, &self.source, device).await?;
+            write(conn, p, &self.source).await?;
         }
         // Every project the transaction moved, written once.
         let rows = decider.project_rows(decider.touched.iter(), &mut HashMap::new());
@@ -266,19 +270,20 @@ impl Intake<'_> {
 /// code, name, stage, progress JSON, registered_at (empty: already registered).
 type ProjectRow = (String, String, Option<&'static str>, String, String);
 
-/// What a slice of lines decided, ready to be written.
+/// What a slice of lines decided, ready to be written: the bulk rows as
+/// statements built ahead, the few others as they are.
 #[derive(Default)]
 struct Pending {
     at: String,
     events: Vec<EventRow>,
+    messages: Vec<(i64, Message)>,
     pushes: Vec<PushRow>,
-    projects: Vec<ProjectRow>,
     parties: Vec<(String, ProjectParty, i64)>,
+    built: Vec<Built>,
     members: Vec<(String, MemberRecord)>,
     complaints: Vec<(ComplaintRecord, String)>,
     surveys: Vec<Envelope>,
     rejects: Vec<(LineResult, String)>,
-    audit: Vec<AuditRow>,
     accepted: Vec<String>,
 }
 
@@ -287,6 +292,8 @@ struct Pending {
 #[derive(Default)]
 struct Decider {
     reevaluate: bool,
+    /// Where the lines come from, as events record it.
+    source: String,
     projects: HashMap<String, Project>,
     staff: Directory,
     center: Center,
@@ -300,6 +307,8 @@ struct Decider {
     kept: HashMap<String, (i64, String)>,
     /// Projects this transaction touched: the ones kept when the cache is trimmed.
     touched: HashSet<String>,
+    /// The number the next message body gets.
+    next_message: i64,
     at: String,
 }
 
@@ -330,6 +339,9 @@ impl Decider {
         self.complaints.clear();
         self.kept.clear();
         self.audit = Some(AuditWriter::load(conn, device).await?);
+        self.next_message = sqlx::query_scalar("SELECT coalesce(max(no), 0) + 1 FROM messages")
+            .fetch_one(&mut *conn)
+            .await?;
         self.at = now();
         Ok(())
     }
@@ -421,7 +433,7 @@ impl Decider {
     }
 
     /// Decide a slice of lines, in order.
-    fn decide_all(&mut self, slice: Vec<Parsed>) -> (Vec<LineResult>, Pending) {
+    fn decide_all(&mut self, slice: Vec<Parsed>, device: i64) -> (Vec<LineResult>, Pending) {
         let mut p = Pending {
             at: self.at.clone(),
             ..Pending::default()
@@ -455,8 +467,35 @@ impl Decider {
             .collect();
         // A project registered here gets its row now (its parties point at it);
         // the others are written once, when the transaction ends.
-        p.projects = self.project_rows(dirty.iter(), &mut registered_at);
-        p.audit = self.audit.as_mut().expect("begun").take_pending();
+        let projects = self.project_rows(dirty.iter(), &mut registered_at);
+        let audit = self.audit.as_mut().expect("begun").take_pending();
+        let b = &mut p.built;
+        build_events(
+            b,
+            std::mem::take(&mut p.events),
+            &self.source,
+            device,
+            &p.at,
+        );
+        build_projects(b, projects, &p.at);
+        build_rows(
+            b,
+            "INSERT INTO parties (project, role, id, name, phone, email, position) ",
+            "",
+            std::mem::take(&mut p.parties),
+            |mut b, (code, pp, position)| {
+                b.push_bind(code)
+                    .push_bind(pp.role.as_str())
+                    .push_bind(pp.party.id)
+                    .push_bind(pp.party.name)
+                    .push_bind(pp.party.phone)
+                    .push_bind(pp.party.email)
+                    .push_bind(position);
+            },
+        );
+        build_messages(b, std::mem::take(&mut p.messages));
+        build_pushes(b, std::mem::take(&mut p.pushes), device);
+        build_audit(b, device, audit);
         (results, p)
     }
 
@@ -537,33 +576,48 @@ impl Decider {
 
         let audit = self.audit.as_mut().expect("begun");
         let seq = audit.next_seq();
+        // Recipients that read alike share one message.
+        let mut messages: Vec<(i64, Message)> = Vec::new();
+        let mut digests = Vec::with_capacity(decision.pushes.len());
         let pushes: Vec<PushRow> = decision
             .pushes
             .into_iter()
-            .map(|d| PushRow {
-                id: d.key(&env.id, &env.at),
-                event_id: env.id.clone(),
-                project: env.project.clone(),
-                rule: d.rule,
-                clause: d.clause,
-                role: d.recipient.role.as_str(),
-                recipient_id: d.recipient.id,
-                recipient_name: d.recipient.name,
-                channel: d.channel.as_str(),
-                address: d.address,
-                text: d.text,
-                secret: d.secret.map(|s| s.as_str()),
-                origin_seq: seq,
+            .map(|d| {
+                let message = match messages.iter().find(|(_, m)| *m == d.message) {
+                    Some((no, _)) => *no,
+                    None => {
+                        let no = self.next_message;
+                        self.next_message += 1;
+                        messages.push((no, d.message.clone()));
+                        no
+                    }
+                };
+                let row = PushRow {
+                    id: d.key(&env.id, &env.at),
+                    event_id: env.id.clone(),
+                    rule: d.rule,
+                    clause: d.clause,
+                    role: d.recipient.role.as_str(),
+                    recipient_id: d.recipient.id,
+                    recipient_name: d.recipient.name,
+                    channel: d.channel.as_str(),
+                    address: d.address,
+                    message,
+                    secret: d.secret.map(|s| s.as_str()),
+                    origin_seq: seq,
+                };
+                digests.push(row.digest(&d.message));
+                row
             })
             .collect();
         let n = pushes.len();
-        let digests: Vec<String> = pushes.iter().map(PushRow::digest).collect();
         audit.append(
             &self.at,
             "event.accepted",
             &env.id,
             event_body(&digest, digests),
         );
+        p.messages.extend(messages);
         p.pushes.extend(pushes);
 
         match decision.change {
@@ -619,27 +673,9 @@ impl Decider {
 }
 
 /// Write what a slice decided, in the open transaction.
-async fn write(conn: &mut SqliteConnection, p: Pending, source: &str, device: i64) -> Result<()> {
+async fn write(conn: &mut SqliteConnection, p: Pending, source: &str) -> Result<()> {
     let at = p.at;
-    insert_events(conn, p.events, source, device, &at).await?;
-    write_projects(conn, p.projects, &at).await?;
-    insert_rows(
-        conn,
-        "INSERT INTO parties (project, role, id, name, phone, email, position) ",
-        "",
-        p.parties,
-        |mut b, (code, pp, position)| {
-            b.push_bind(code)
-                .push_bind(pp.role.as_str())
-                .push_bind(pp.party.id)
-                .push_bind(pp.party.name)
-                .push_bind(pp.party.phone)
-                .push_bind(pp.party.email)
-                .push_bind(position);
-        },
-    )
-    .await?;
-    insert_pushes(conn, p.pushes, device).await?;
+    run(conn, p.built).await?;
 
     for (username, m) in &p.members {
         sqlx::query(
@@ -692,7 +728,6 @@ async fn write(conn: &mut SqliteConnection, p: Pending, source: &str, device: i6
             .await?;
         }
     }
-    write_rows(conn, device, p.audit).await?;
     crate::rejects::keep(conn, source, p.rejects, &at).await?;
     crate::rejects::resolve(conn, &p.accepted, &at).await?;
     Ok(())
@@ -704,8 +739,14 @@ async fn write_projects(
     rows: Vec<ProjectRow>,
     at: &str,
 ) -> Result<()> {
-    insert_rows(
-        conn,
+    let mut built = Vec::new();
+    build_projects(&mut built, rows, at);
+    run(conn, built).await
+}
+
+fn build_projects(out: &mut Vec<Built>, rows: Vec<ProjectRow>, at: &str) {
+    build_rows(
+        out,
         "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at) ",
         " ON CONFLICT (code) DO UPDATE SET stage = excluded.stage, progress = excluded.progress, \
          updated_at = excluded.updated_at",
@@ -718,8 +759,7 @@ async fn write_projects(
                 .push_bind(registered_at)
                 .push_bind(at.to_owned());
         },
-    )
-    .await
+    );
 }
 
 /// Load projects with their parties.

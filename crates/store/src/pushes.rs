@@ -14,7 +14,7 @@ pub struct Push {
     /// Local queue order: what a worker claims and finishes by.
     pub no: i64,
     /// The idempotency key, the same on every device.
-    pub id: String,
+    pub id: uuid::Uuid,
     pub event_id: String,
     pub project: Option<String>,
     pub rule: String,
@@ -34,11 +34,12 @@ pub struct Push {
     pub updated_at: String,
 }
 
-/// A push row with its event's receipt time; `p` is pushes, `e` its event.
-const SELECT: &str = "SELECT p.no, p.id, p.event_id, p.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
-    p.recipient_name, p.channel, p.address, p.text, p.secret, p.status, p.attempts, p.next_attempt_at, \
-    e.received_at AS created_at, coalesce(p.updated_at, e.received_at) AS updated_at \
-    FROM pushes p JOIN events e ON e.origin_device = p.origin_device AND e.origin_seq = p.origin_seq";
+/// A push row with its text and its event's receipt time; `p` is pushes, `e` its event.
+const SELECT: &str = "SELECT p.no, p.id, p.event_id, e.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
+    p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body AS text, p.secret, p.status, p.attempts, \
+    p.next_attempt_at, e.received_at AS created_at, coalesce(p.updated_at, e.received_at) AS updated_at \
+    FROM pushes p JOIN events e ON e.origin_device = p.origin_device AND e.origin_seq = p.origin_seq \
+    JOIN messages m ON m.no = p.message";
 
 #[derive(Debug, Clone, Default)]
 pub struct PushFilter {

@@ -1,14 +1,49 @@
 //! Rows as written, and the multi-row inserts that write them. One statement
 //! carries many rows so a batch of events costs a handful of round trips;
-//! rows are moved into the statement, never copied again.
+//! rows are moved into the statement, never copied again. Statements can be
+//! built ahead (pure work, any thread) and run later, so the connection's
+//! thread never waits while the next statement is put together.
 
 use crate::Result;
+use ggzy_core::render::Message;
 use sm3::{Digest, Sm3};
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use uuid::Uuid;
 
 /// Rows per INSERT statement; well under SQLite's bound-parameter limit.
 const CHUNK: usize = 200;
+
+/// A statement built ahead, and whether its SQL repeats (worth a prepared-statement cache slot).
+pub(crate) type Built = (QueryBuilder<'static, Sqlite>, bool);
+
+/// Build `INSERT INTO <head> VALUES (...), (...) <tail>` for `rows`, chunked.
+pub(crate) fn build_rows<T>(
+    out: &mut Vec<Built>,
+    head: &str,
+    tail: &str,
+    rows: Vec<T>,
+    bind: impl FnMut(Separated<'_, 'static, Sqlite, &'static str>, T) + Copy,
+) {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<T> = rows.by_ref().take(CHUNK).collect();
+        // Only full chunks repeat: a short one is not worth a cache slot.
+        let repeats = chunk.len() == CHUNK;
+        let mut qb: QueryBuilder<'static, Sqlite> = QueryBuilder::new(head);
+        qb.push_values(chunk, bind);
+        qb.push(tail);
+        out.push((qb, repeats));
+    }
+}
+
+/// Run statements built ahead, in order.
+pub(crate) async fn run(conn: &mut SqliteConnection, built: Vec<Built>) -> Result<()> {
+    for (mut qb, repeats) in built {
+        qb.build().persistent(repeats).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
 
 /// Insert `rows` with `INSERT INTO <head> VALUES (...), (...) <tail>`, chunked.
 pub(crate) async fn insert_rows<T>(
@@ -18,17 +53,9 @@ pub(crate) async fn insert_rows<T>(
     rows: Vec<T>,
     bind: impl FnMut(Separated<'_, 'static, Sqlite, &'static str>, T) + Copy,
 ) -> Result<()> {
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<T> = rows.by_ref().take(CHUNK).collect();
-        // Only full chunks repeat: a short one is not worth a prepared-statement cache slot.
-        let repeats = chunk.len() == CHUNK;
-        let mut qb: QueryBuilder<'static, Sqlite> = QueryBuilder::new(head);
-        qb.push_values(chunk, bind);
-        qb.push(tail);
-        qb.build().persistent(repeats).execute(&mut *conn).await?;
-    }
-    Ok(())
+    let mut built = Vec::new();
+    build_rows(&mut built, head, tail, rows, bind);
+    run(conn, built).await
 }
 
 pub(crate) struct EventRow {
@@ -42,9 +69,8 @@ pub(crate) struct EventRow {
 }
 
 pub(crate) struct PushRow {
-    pub id: String,
+    pub id: Uuid,
     pub event_id: String,
-    pub project: Option<String>,
     pub rule: &'static str,
     pub clause: &'static str,
     pub role: &'static str,
@@ -52,15 +78,18 @@ pub(crate) struct PushRow {
     pub recipient_name: String,
     pub channel: &'static str,
     pub address: String,
-    pub text: String,
+    /// The number of its message (see `messages`).
+    pub message: i64,
     pub secret: Option<&'static str>,
     pub origin_seq: i64,
 }
 
-/// SM3 over a push's immutable content, as the audit record holds it.
+/// SM3 over a push's immutable content, as the audit record holds it. The
+/// text is hashed as it is pushed: the message's head, the recipient's name,
+/// the message's body.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn push_digest(
-    id: &str,
+    id: &Uuid,
     event_id: &str,
     rule: &str,
     role: &str,
@@ -68,12 +97,12 @@ pub(crate) fn push_digest(
     recipient_name: &str,
     channel: &str,
     address: &str,
-    text: &str,
+    (head, body): (&str, &str),
     secret: Option<&str>,
 ) -> String {
     let mut h = Sm3::new();
+    h.update(id.as_bytes());
     let fields = [
-        id,
         event_id,
         rule,
         role,
@@ -81,17 +110,24 @@ pub(crate) fn push_digest(
         recipient_name,
         channel,
         address,
-        text,
     ];
-    for f in fields.into_iter().chain(secret) {
+    for f in fields {
         h.update(f.as_bytes());
         h.update([0x1f]); // unit separator: fields cannot run into each other
+    }
+    for part in [head, recipient_name, body] {
+        h.update(part.as_bytes());
+    }
+    h.update([0x1f]);
+    if let Some(s) = secret {
+        h.update(s.as_bytes());
+        h.update([0x1f]);
     }
     format!("{:x}", h.finalize())
 }
 
 impl PushRow {
-    pub fn digest(&self) -> String {
+    pub fn digest(&self, message: &Message) -> String {
         push_digest(
             &self.id,
             &self.event_id,
@@ -101,21 +137,21 @@ impl PushRow {
             &self.recipient_name,
             self.channel,
             &self.address,
-            &self.text,
+            (&message.head, &message.body),
             self.secret,
         )
     }
 }
 
-pub(crate) async fn insert_events(
-    conn: &mut SqliteConnection,
+pub(crate) fn build_events(
+    out: &mut Vec<Built>,
     rows: Vec<EventRow>,
     source: &str,
     device: i64,
     received_at: &str,
-) -> Result<()> {
-    insert_rows(
-        conn,
+) {
+    build_rows(
+        out,
         "INSERT INTO events (id, type, at, project, body, digest, source, received_at, origin_device, origin_seq) ",
         "",
         rows,
@@ -131,25 +167,19 @@ pub(crate) async fn insert_events(
                 .push_bind(device)
                 .push_bind(r.origin_seq);
         },
-    )
-    .await
+    );
 }
 
-pub(crate) async fn insert_pushes(
-    conn: &mut SqliteConnection,
-    rows: Vec<PushRow>,
-    device: i64,
-) -> Result<()> {
-    insert_rows(
-        conn,
-        "INSERT INTO pushes (id, event_id, project, rule, clause, recipient_role, recipient_id, recipient_name, \
-         channel, address, text, secret, origin_device, origin_seq) ",
+pub(crate) fn build_pushes(out: &mut Vec<Built>, rows: Vec<PushRow>, device: i64) {
+    build_rows(
+        out,
+        "INSERT INTO pushes (id, event_id, rule, clause, recipient_role, recipient_id, recipient_name, \
+         channel, address, message, secret, origin_device, origin_seq) ",
         "",
         rows,
         |mut b, r| {
             b.push_bind(r.id)
                 .push_bind(r.event_id)
-                .push_bind(r.project)
                 .push_bind(r.rule)
                 .push_bind(r.clause)
                 .push_bind(r.role)
@@ -157,11 +187,22 @@ pub(crate) async fn insert_pushes(
                 .push_bind(r.recipient_name)
                 .push_bind(r.channel)
                 .push_bind(r.address)
-                .push_bind(r.text)
+                .push_bind(r.message)
                 .push_bind(r.secret)
                 .push_bind(device)
                 .push_bind(r.origin_seq);
         },
-    )
-    .await
+    );
+}
+
+pub(crate) fn build_messages(out: &mut Vec<Built>, rows: Vec<(i64, Message)>) {
+    build_rows(
+        out,
+        "INSERT INTO messages (no, head, body) ",
+        "",
+        rows,
+        |mut b, (no, m)| {
+            b.push_bind(no).push_bind(m.head).push_bind(m.body);
+        },
+    );
 }

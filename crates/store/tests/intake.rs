@@ -359,10 +359,7 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
         .unwrap();
     let again = d.store.claim_due(10, 60).await.unwrap();
     assert_eq!(again.len(), 1, "the retry is due again");
-    assert_eq!(
-        (again[0].id.as_str(), again[0].attempts),
-        (claimed[0].id.as_str(), 1)
-    );
+    assert_eq!((again[0].id, again[0].attempts), (claimed[0].id, 1));
     assert_eq!(count(&d.store, "push_status").await, 2);
 
     // Pushes queued later are claimed after the cursor; a lease that runs out is claimed again.
@@ -380,11 +377,16 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
     assert!(d.store.finish(9999, Attempt::Sent, "", None).await.is_err());
 
     assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
-    let err = sqlx::query("UPDATE pushes SET text = 'x'")
+    let err = sqlx::query("UPDATE pushes SET recipient_name = 'x'")
         .execute(d.store.pool())
         .await
         .unwrap_err();
     assert!(err.to_string().contains("immutable"), "{err}");
+    let err = sqlx::query("UPDATE messages SET body = 'x'")
+        .execute(d.store.pool())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
 }
 
 /// Enough lines for several slices in one transaction: what is decided on the
@@ -453,7 +455,7 @@ async fn a_large_import_equals_one_event_at_a_time() {
         single.store.submit_event("one", l).await.unwrap();
     }
     let texts = |pushes: Vec<ggzy_store::pushes::Push>| {
-        let mut v: Vec<(String, String, String)> = pushes
+        let mut v: Vec<(uuid::Uuid, String, String)> = pushes
             .into_iter()
             .map(|p| (p.id, p.recipient_id, p.text))
             .collect();

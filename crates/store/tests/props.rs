@@ -133,7 +133,7 @@ proptest! {
             let mut one_ids = accepted_ids(&outcomes);
             assert_eq!(summary.accepted as usize, one_ids.len());
             let keys = |pushes: Vec<ggzy_store::pushes::Push>| {
-                let mut k: Vec<(String, String)> = pushes.into_iter().map(|p| (p.id, p.text)).collect();
+                let mut k: Vec<(uuid::Uuid, String)> = pushes.into_iter().map(|p| (p.id, p.text)).collect();
                 k.sort();
                 k
             };

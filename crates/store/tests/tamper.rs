@@ -49,6 +49,8 @@ async fn attack(store: &Store, sql: &[&str]) {
         "events_no_delete",
         "pushes_no_delete",
         "pushes_content_immutable",
+        "messages_no_update",
+        "messages_no_delete",
     ] {
         sqlx::query(&format!("DROP TRIGGER IF EXISTS {t}"))
             .execute(store.pool())
@@ -163,10 +165,31 @@ async fn a_record_inserted_mid_chain_is_named() {
 #[tokio::test]
 async fn an_altered_push_or_event_is_named_by_its_record() {
     let d = seeded().await;
-    attack(&d.store, &["UPDATE pushes SET text = replace(text, 'https://x.cn/1', 'https://evil.cn/1') WHERE event_id = 'e3'"]).await;
+    attack(
+        &d.store,
+        &[
+            "UPDATE messages SET body = replace(body, 'https://x.cn/1', 'https://evil.cn/1') \
+                        WHERE no IN (SELECT message FROM pushes WHERE event_id = 'e3')",
+        ],
+    )
+    .await;
     let (seq, msg) = broken_at(&d.store).await;
     assert_eq!(seq, Some(5), "{msg}");
     assert!(msg.contains("e3"), "{msg}");
+
+    // One recipient's name (and so its greeting), or a push pointed at another message.
+    let d = seeded().await;
+    attack(&d.store, &["UPDATE pushes SET recipient_name = '假' || recipient_name WHERE no = (SELECT max(no) FROM pushes WHERE event_id = 'e3')"]).await;
+    let (seq, msg) = broken_at(&d.store).await;
+    assert_eq!(seq, Some(5), "{msg}");
+    let d = seeded().await;
+    attack(
+        &d.store,
+        &["UPDATE pushes SET message = (SELECT min(no) FROM messages) WHERE event_id = 'e5'"],
+    )
+    .await;
+    let (seq, msg) = broken_at(&d.store).await;
+    assert_eq!(seq, Some(7), "{msg}");
 
     let d = seeded().await;
     attack(

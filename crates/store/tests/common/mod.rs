@@ -68,7 +68,8 @@ pub async fn snapshot(store: &Store) -> String {
                 .unwrap();
         let sql = format!(
             "SELECT coalesce(json_group_array(json_array({})), '[]') FROM (SELECT * FROM {t} ORDER BY {})",
-            cols.join(", "),
+            // quote(): any value as an SQL literal, blobs included.
+            cols.iter().map(|c| format!("quote({c})")).collect::<Vec<_>>().join(", "),
             (1..=cols.len()).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
         );
         let dump: String = sqlx::query_scalar(&sql)
