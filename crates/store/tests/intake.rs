@@ -327,6 +327,32 @@ async fn the_demo_center_seeds_and_verifies() {
     let v = d.store.verify_audit(|_, _| {}).await.unwrap();
     assert_eq!(v.broken, None);
     assert_eq!(v.pushes, s.pushes);
+
+    // Bidders of one notice share a message; the file read by hand shows
+    // every push's full text, the same as the app lists.
+    let messages = count(&d.store, "messages").await;
+    assert!(
+        messages * 2 < s.pushes as i64,
+        "{messages} messages for {} pushes",
+        s.pushes
+    );
+    let by_hand: Vec<String> = sqlx::query_scalar("SELECT text FROM push_texts ORDER BY no")
+        .fetch_all(d.store.pool())
+        .await
+        .unwrap();
+    let listed = d.store.pushes(&PushFilter::default()).await.unwrap();
+    assert_eq!(
+        by_hand,
+        listed.iter().map(|p| p.text.clone()).collect::<Vec<_>>()
+    );
+    for p in &listed {
+        let greeting = format!("{}，您好！", p.recipient_name);
+        assert!(
+            p.text.starts_with('【') && p.text.contains(&greeting),
+            "{}",
+            p.text
+        );
+    }
 }
 
 #[tokio::test]
