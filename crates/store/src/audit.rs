@@ -94,18 +94,14 @@ impl AuditWriter {
         std::mem::take(&mut self.pending)
     }
 
+    /// The last chained record: its seq and hash.
+    pub fn head(&self) -> (i64, String) {
+        (self.seq, self.hash.clone())
+    }
+
     /// Move the head to the last chained record.
     pub async fn save_head(&self, conn: &mut SqliteConnection) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_heads (origin_device, seq, hash) VALUES (?, ?, ?) \
-             ON CONFLICT (origin_device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        )
-        .bind(self.device)
-        .bind(self.seq)
-        .bind(&self.hash)
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
+        save_head(conn, self.device, self.seq, &self.hash).await
     }
 
     /// Write the chained records and move the head, in the caller's transaction.
@@ -113,6 +109,25 @@ impl AuditWriter {
         write_rows(conn, self.device, self.take_pending()).await?;
         self.save_head(conn).await
     }
+}
+
+/// Move a device's head to the record `seq` with `hash`.
+pub(crate) async fn save_head(
+    conn: &mut SqliteConnection,
+    device: i64,
+    seq: i64,
+    hash: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_heads (origin_device, seq, hash) VALUES (?, ?, ?) \
+         ON CONFLICT (origin_device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(device)
+    .bind(seq)
+    .bind(hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Write chained records (the head is saved separately).

@@ -34,7 +34,7 @@ pub const BATCH: usize = 32_000;
 /// Lines decided at a time inside a transaction.
 const SLICE: usize = 1000;
 /// Projects kept in memory between transactions (each with all its parties).
-const CACHE_CAP: usize = 5_000;
+const CACHE_CAP: usize = 1_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineOutcome {
@@ -115,45 +115,57 @@ impl Store {
     }
 
     /// Import intake lines from a reader, streaming, `BATCH` lines a transaction.
-    /// `progress(lines_done)` is called after each transaction.
+    /// `progress(lines_done)` is called after each transaction commits.
     pub async fn import(
+        &self,
+        reader: impl BufRead,
+        source: &str,
+        progress: impl FnMut(u64),
+    ) -> Result<Summary> {
+        self.import_with(reader, source, BATCH, progress).await
+    }
+
+    /// `import` in transactions of `batch` lines.
+    pub async fn import_with(
         &self,
         mut reader: impl BufRead,
         source: &str,
+        batch: usize,
         mut progress: impl FnMut(u64),
     ) -> Result<Summary> {
-        let mut intake = self.intake(source);
-        let mut summary = Summary::default();
-        let mut batch: Vec<(u64, String)> = Vec::with_capacity(BATCH);
         let mut line_no = 0u64;
         let mut buf = Vec::new();
-        loop {
+        let lines = std::iter::from_fn(move || loop {
             buf.clear();
-            let n = reader.read_until(b'\n', &mut buf).map_err(|e| {
-                StoreError::invalid(
-                    "read_failed",
-                    format!("读取输入第 {} 行失败：{e}", line_no + 1),
-                )
-            })?;
-            if n > 0 {
-                line_no += 1;
-                let line = match std::str::from_utf8(&buf) {
-                    Ok(s) => s.trim().to_owned(),
-                    // Kept as a refused line: the parser reports it as malformed.
-                    Err(_) => format!("\u{fffd}{}", String::from_utf8_lossy(&buf).trim()),
-                };
-                if !line.is_empty() {
-                    batch.push((line_no, line));
+            match reader.read_until(b'\n', &mut buf) {
+                Err(e) => {
+                    return Some(Err(StoreError::invalid(
+                        "read_failed",
+                        format!("读取输入第 {} 行失败：{e}", line_no + 1),
+                    )))
+                }
+                Ok(0) => return None,
+                Ok(_) => {
+                    line_no += 1;
+                    let line = match std::str::from_utf8(&buf) {
+                        Ok(s) => s.trim().to_owned(),
+                        // Kept as a refused line: the parser reports it as malformed.
+                        Err(_) => format!("\u{fffd}{}", String::from_utf8_lossy(&buf).trim()),
+                    };
+                    if !line.is_empty() {
+                        return Some(Ok((line_no, line)));
+                    }
                 }
             }
-            if batch.len() >= BATCH || (n == 0 && !batch.is_empty()) {
-                summary.add(intake.submit(std::mem::take(&mut batch)).await?);
-                progress(line_no);
-            }
-            if n == 0 {
-                return Ok(summary);
-            }
-        }
+        });
+        let mut summary = Summary::default();
+        self.intake(source)
+            .run(lines, batch.max(1), |results, last_line| {
+                summary.add(results);
+                progress(last_line);
+            })
+            .await?;
+        Ok(summary)
     }
 
     /// Accept one event (the desktop app's actions): the same path as import.
@@ -168,7 +180,7 @@ impl Store {
 
 type Parsed = (u64, String, std::result::Result<Envelope, Refusal>);
 
-fn parse_slice(lines: Vec<(u64, String)>) -> Vec<Parsed> {
+fn parse_slice(lines: Vec<Line>) -> Vec<Parsed> {
     lines
         .into_iter()
         .map(|(n, raw)| {
@@ -178,18 +190,67 @@ fn parse_slice(lines: Vec<(u64, String)>) -> Vec<Parsed> {
         .collect()
 }
 
+/// An input line: its number and its text.
+type Line = (u64, String);
+
+/// Lines a slice at a time, each slice marked when it closes its transaction.
+struct Slices<I: Iterator> {
+    lines: std::iter::Peekable<I>,
+    batch: usize,
+    in_tx: usize,
+}
+
+impl<I: Iterator<Item = Result<Line>>> Slices<I> {
+    fn next(&mut self) -> Result<Option<(Vec<Line>, bool)>> {
+        let mut slice = Vec::new();
+        while slice.len() < SLICE && self.in_tx < self.batch {
+            match self.lines.next() {
+                Some(line) => slice.push(line?),
+                None => break,
+            }
+            self.in_tx += 1;
+        }
+        if slice.is_empty() {
+            return Ok(None);
+        }
+        let closes = self.in_tx >= self.batch || self.lines.peek().is_none();
+        if closes {
+            self.in_tx = 0;
+        }
+        Ok(Some((slice, closes)))
+    }
+}
+
 impl Intake<'_> {
     /// Submit lines `(line number, text)` in one transaction.
-    pub async fn submit(&mut self, lines: Vec<(u64, String)>) -> Result<Vec<LineResult>> {
+    pub async fn submit(&mut self, lines: Vec<Line>) -> Result<Vec<LineResult>> {
+        let mut out = Vec::with_capacity(lines.len());
+        self.run(lines.into_iter().map(Ok), usize::MAX, |results, _| {
+            out.extend(results)
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Take lines in transactions of up to `batch` lines. `committed(results,
+    /// last line)` hears of each transaction once it is committed; an error
+    /// rolls back the open transaction and leaves the committed ones.
+    async fn run(
+        &mut self,
+        lines: impl Iterator<Item = Result<Line>>,
+        batch: usize,
+        mut committed: impl FnMut(Vec<LineResult>, u64),
+    ) -> Result<()> {
         let conn = match self.conn.take() {
             Some(c) => c,
             None => self.store.pool().acquire().await?,
         };
         let mut tx = WriteTx::begin(conn).await?;
-        match self.submit_in(tx.conn(), lines).await {
-            Ok(results) => {
+        match self.run_in(&mut tx, lines, batch, &mut committed).await {
+            Ok((results, last_line)) => {
                 self.conn = Some(tx.commit_keep().await?);
-                Ok(results)
+                committed(results, last_line);
+                Ok(())
             }
             Err(e) => {
                 // The cache may hold what was rolled back: start afresh.
@@ -202,68 +263,116 @@ impl Intake<'_> {
         }
     }
 
-    async fn submit_in(
+    /// The loop of `run`. A slice is decided on a blocking thread while the
+    /// slice before is written — and, when that one closes its transaction,
+    /// while the transaction commits: the decider moves on to the next
+    /// transaction in memory, and if someone else wrote in between, the
+    /// slice is decided again on what they wrote.
+    async fn run_in(
         &mut self,
-        conn: &mut SqliteConnection,
-        lines: Vec<(u64, String)>,
-    ) -> Result<Vec<LineResult>> {
+        tx: &mut WriteTx,
+        lines: impl Iterator<Item = Result<Line>>,
+        batch: usize,
+        committed: &mut impl FnMut(Vec<LineResult>, u64),
+    ) -> Result<(Vec<LineResult>, u64)> {
+        let device = self.store.device_n();
         let mut decider = self.decider.take().unwrap_or_default();
         decider.reevaluate = self.reevaluate;
         decider.source.clone_from(&self.source);
         decider
-            .begin(conn, &mut self.data_version, self.store.device_n())
+            .begin(tx.conn(), &mut self.data_version, device)
             .await?;
-        let device = self.store.device_n();
-        let mut results = Vec::with_capacity(lines.len());
-        let mut lines = lines.into_iter().peekable();
-        let mut take_slice = move || -> Option<Vec<(u64, String)>> {
-            lines.peek()?;
-            Some(lines.by_ref().take(SLICE).collect())
+        let mut slices = Slices {
+            lines: lines.peekable(),
+            batch,
+            in_tx: 0,
         };
-        // Memory stays flat however big the batch: one slice parsed ahead at a time.
-        let mut next = take_slice().map(parse_slice);
-        let mut in_flight: Option<Pending> = None;
-        while let Some(slice) = next.take() {
-            decider.prefetch(conn, &slice).await?;
-            let raw_next = take_slice();
-            let (d, (slice_results, pending)) = if in_flight.is_none() && raw_next.is_none() {
+        // Results of the open transaction, and its last line.
+        let mut results = Vec::new();
+        let mut last_line = 0;
+        // Memory stays flat however big the input: one slice parsed ahead at a time.
+        let mut next = slices.next()?.map(|(s, closes)| (parse_slice(s), closes));
+        let mut in_flight: Option<(Pending, bool)> = None;
+        while let Some((slice, closes)) = next.take() {
+            let closing = match in_flight {
+                Some((_, true)) => Some(decider.end_tx()),
+                _ => None,
+            };
+            decider.prefetch(tx.conn(), &slice).await?;
+            let raw_next = slices.next()?;
+            let (slice_results, pending) = if in_flight.is_none() && raw_next.is_none() {
                 // A single slice: no thread hop.
-                let out = decider.decide_all(slice, device);
-                (decider, out)
+                decider.decide_all(slice, device)
             } else {
                 // Decide this slice, build its statements and parse the next
                 // on a blocking thread, while the slice before is written.
+                let again = closing.as_ref().map(|_| slice.clone());
                 let task = tokio::task::spawn_blocking(move || {
                     let out = decider.decide_all(slice, device);
-                    (decider, out, raw_next.map(parse_slice))
+                    let parsed_next = raw_next.map(|(s, closes)| (parse_slice(s), closes));
+                    (decider, out, parsed_next)
                 });
-                let written = match in_flight.take() {
-                    Some(p) => write(conn, p, &self.source).await,
-                    None => Ok(()),
-                };
+                let mut stale = false;
+                let written = async {
+                    if let Some((p, _)) = in_flight.take() {
+                        write(tx.conn(), p, &self.source).await?;
+                    }
+                    if let Some(end) = closing {
+                        end.write(tx.conn(), device).await?;
+                        tx.renew(|| committed(std::mem::take(&mut results), last_line))
+                            .await?;
+                        stale = Some(data_version(tx.conn()).await?) != self.data_version;
+                    }
+                    Ok::<_, StoreError>(())
+                }
+                .await;
                 let (d, out, parsed_next) = task.await.expect("deciding never panics");
+                decider = d;
                 written?;
                 next = parsed_next;
-                (d, out)
+                match again {
+                    Some(slice) if stale => {
+                        decider
+                            .begin(tx.conn(), &mut self.data_version, device)
+                            .await?;
+                        decider.prefetch(tx.conn(), &slice).await?;
+                        decider.decide_all(slice, device)
+                    }
+                    _ => out,
+                }
             };
-            decider = d;
+            last_line = slice_results.last().map_or(last_line, |r| r.line);
             results.extend(slice_results);
-            in_flight = Some(pending);
+            in_flight = Some((pending, closes));
         }
-        if let Some(p) = in_flight {
-            write(conn, p, &self.source).await?;
+        if let Some((p, _)) = in_flight {
+            write(tx.conn(), p, &self.source).await?;
         }
-        // Every project the transaction moved, written once.
-        let rows = decider.project_rows(decider.touched.iter(), &mut HashMap::new());
-        write_projects(conn, rows, &decider.at).await?;
-        decider
-            .audit
-            .as_ref()
-            .expect("begun")
-            .save_head(conn)
-            .await?;
+        decider.end_tx().write(tx.conn(), device).await?;
         self.decider = Some(decider);
-        Ok(results)
+        Ok((results, last_line))
+    }
+}
+
+async fn data_version(conn: &mut SqliteConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// What closes a transaction, taken from the decider as it moves on: every
+/// project the transaction moved (written once) and the chain's head.
+struct TxEnd {
+    at: String,
+    projects: Vec<ProjectRow>,
+    seq: i64,
+    hash: String,
+}
+
+impl TxEnd {
+    async fn write(self, conn: &mut SqliteConnection, device: i64) -> Result<()> {
+        write_projects(conn, self.projects, &self.at).await?;
+        crate::audit::save_head(conn, device, self.seq, &self.hash).await
     }
 }
 
@@ -298,8 +407,10 @@ struct Decider {
     staff: Directory,
     center: Center,
     audit: Option<AuditWriter>,
-    /// Event id -> digest: stored before this transaction or accepted in it.
+    /// Event id -> digest: stored before this transaction or accepted in it,
+    /// and accepted in the one before (which may still be committing).
     stored: HashMap<String, String>,
+    stored_before: HashMap<String, String>,
     /// Members and complaints the transaction refers to (`None`: not known).
     members: HashMap<String, Option<MemberRecord>>,
     complaints: HashMap<String, Option<(ComplaintRecord, String)>>,
@@ -313,16 +424,14 @@ struct Decider {
 }
 
 impl Decider {
-    /// Start a transaction: drop the cache if someone else wrote since.
+    /// Start from what is stored: drop the cache if someone else wrote since.
     async fn begin(
         &mut self,
         conn: &mut SqliteConnection,
         seen_version: &mut Option<i64>,
         device: i64,
     ) -> Result<()> {
-        let version: i64 = sqlx::query_scalar("PRAGMA data_version")
-            .fetch_one(&mut *conn)
-            .await?;
+        let version = data_version(conn).await?;
         if *seen_version != Some(version) {
             self.projects.clear();
             self.staff = crate::users::directory(conn).await?;
@@ -335,6 +444,7 @@ impl Decider {
         }
         self.touched.clear();
         self.stored.clear();
+        self.stored_before.clear();
         self.members.clear();
         self.complaints.clear();
         self.kept.clear();
@@ -344,6 +454,26 @@ impl Decider {
             .await?;
         self.at = now();
         Ok(())
+    }
+
+    /// Close the transaction in memory and move on to the next: what the
+    /// closing one must still write is returned.
+    fn end_tx(&mut self) -> TxEnd {
+        let projects = self.project_rows(self.touched.iter(), &mut HashMap::new());
+        if self.projects.len() > CACHE_CAP {
+            // Keep the projects still in motion; the others are read again when needed.
+            let touched = &self.touched;
+            self.projects.retain(|code, _| touched.contains(code));
+        }
+        self.touched.clear();
+        self.stored_before = std::mem::take(&mut self.stored);
+        let (seq, hash) = self.audit.as_ref().expect("begun").head();
+        TxEnd {
+            at: std::mem::replace(&mut self.at, now()),
+            projects,
+            seq,
+            hash,
+        }
     }
 
     /// Read everything the lines refer to, in a few queries.
@@ -531,7 +661,8 @@ impl Decider {
             }
         };
         let digest = sm3_hex(&env.canonical);
-        if let Some(seen) = self.stored.get(&env.id) {
+        let seen = self.stored.get(&env.id);
+        if let Some(seen) = seen.or_else(|| self.stored_before.get(&env.id)) {
             return if *seen == digest {
                 LineOutcome::Duplicate { event_id: env.id }
             } else {

@@ -146,6 +146,16 @@ impl WriteTx {
         self.end("COMMIT").await
     }
 
+    /// Commit, tell `committed`, and at once begin the next transaction on
+    /// the same connection. After a failed COMMIT the transaction is still
+    /// open, for the caller to roll back.
+    pub(crate) async fn renew(&mut self, committed: impl FnOnce()) -> Result<()> {
+        sqlx::query("COMMIT").execute(self.conn()).await?;
+        committed();
+        sqlx::query("BEGIN IMMEDIATE").execute(self.conn()).await?;
+        Ok(())
+    }
+
     pub(crate) async fn rollback(self) -> Result<PoolConnection<Sqlite>> {
         self.end("ROLLBACK").await
     }

@@ -6,6 +6,7 @@ use common::*;
 use ggzy_core::role::StaffRole;
 use ggzy_store::intake::LineOutcome;
 use ggzy_store::pushes::PushFilter;
+use ggzy_store::Store;
 use serde_json::json;
 
 #[tokio::test]
@@ -495,6 +496,30 @@ async fn a_large_import_equals_one_event_at_a_time() {
     let v = batch.store.verify_audit(|_, _| {}).await.unwrap();
     assert_eq!((v.broken, v.events as usize), (None, lines.len() - 70));
     assert_eq!(count(&batch.store, "parties").await, 70 * 20);
+
+    // The same in transactions of 700 lines (a slice of 700 closes each; the
+    // next is decided while it commits), with a replay of a transaction's
+    // last line right after it: still a duplicate, not a second event.
+    let mut replayed = lines.clone();
+    replayed.insert(700, lines[699].clone());
+    let small = staffed().await;
+    let mut commits = Vec::new();
+    let s = small
+        .store
+        .import_with(replayed.join("\n").as_bytes(), "small", 700, |n| {
+            commits.push(n)
+        })
+        .await
+        .unwrap();
+    assert_eq!(commits, vec![700, 1400, replayed.len() as u64]);
+    assert_eq!(
+        (s.accepted as usize, s.duplicates, s.refused.len()),
+        (lines.len() - 70, 1, 70)
+    );
+    let c = texts(small.store.pushes(&PushFilter::default()).await.unwrap());
+    assert_eq!(c, b);
+    let v = small.store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!((v.broken, v.events as usize), (None, lines.len() - 70));
 }
 
 #[tokio::test]
@@ -512,4 +537,61 @@ async fn an_id_conflict_stays_open_even_when_its_id_is_accepted_in_the_same_batc
     );
     assert_eq!(open[0].code, "id_conflict");
     assert_eq!(open[0].line_no, Some(2));
+}
+
+/// Staff act in the app between two transactions of an import: the slice
+/// decided while the first transaction committed is decided again on what
+/// they wrote, not on what the import alone knew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_between_two_transactions_of_an_import_is_taken_into_account() {
+    let d = staffed().await;
+    let lines = [
+        register("e1", "P1"),
+        line(
+            "e2",
+            "filing.submitted",
+            "P1",
+            json!({"stage": "tender_notice"}),
+        ),
+        // Allowed only once the filing review has passed.
+        line(
+            "e3",
+            "materials.submitted",
+            "P1",
+            json!({"stage": "tender_notice"}),
+        ),
+    ];
+    let path = d.path();
+    let mut commits = 0;
+    let s = d
+        .store
+        .import_with(lines.join("\n").as_bytes(), "f", 2, |_| {
+            commits += 1;
+            if commits > 1 {
+                return;
+            }
+            // The review, from the app's own connection, before the next transaction begins.
+            let path = path.clone();
+            std::thread::spawn(move || {
+                tokio::runtime::Runtime::new().unwrap().block_on(async {
+                    let app = Store::open(&path).await.unwrap();
+                    let review = line(
+                        "r1",
+                        "filing.reviewed",
+                        "P1",
+                        json!({"stage": "tender_notice", "outcome": "passed"}),
+                    );
+                    let out = app.submit_event("app", &review).await.unwrap();
+                    assert!(matches!(out, LineOutcome::Accepted { .. }), "{out:?}");
+                    app.close().await;
+                })
+            })
+            .join()
+            .unwrap();
+        })
+        .await
+        .unwrap();
+    assert_eq!((s.accepted, s.refused.len()), (3, 0), "{:?}", s.refused);
+    let v = d.store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!((v.broken, v.events), (None, 4));
 }
