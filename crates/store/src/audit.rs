@@ -3,7 +3,7 @@
 //! checks each head, and checks that every event and push is exactly what
 //! its record says.
 
-use crate::rows::{build_rows, push_digest, run, Built};
+use crate::rows::{body_digest, build_rows, push_digest, run, Built, Digest32};
 use crate::{Result, Store, StoreError};
 use ggzy_core::audit::{chain, sm3_hex, Break, ChainWalker, Link, GENESIS};
 use serde_json::{json, Value};
@@ -162,13 +162,13 @@ pub(crate) fn build_audit(out: &mut Vec<Built>, device: i64, rows: Vec<AuditRow>
 
 /// The audit body of an accepted event: its digest, and one digest over all
 /// its pushes (each push digest covers the push's id and whole content).
-pub(crate) fn event_body(event_digest: &str, push_digests: Vec<String>) -> Value {
+pub(crate) fn event_body(event_digest: &str, push_digests: Vec<Digest32>) -> Value {
     let n = push_digests.len();
     json!({ "event_digest": event_digest, "pushes": n, "pushes_digest": pushes_digest(push_digests) })
 }
 
 /// SM3 over a set of push digests, in sorted order.
-fn pushes_digest(mut digests: Vec<String>) -> String {
+fn pushes_digest(mut digests: Vec<Digest32>) -> String {
     digests.sort_unstable();
     sm3_hex(digests.concat())
 }
@@ -227,6 +227,7 @@ struct PushCheck {
     channel: String,
     address: String,
     head: String,
+    message: i64,
     body: String,
     secret: Option<String>,
     origin_seq: i64,
@@ -326,7 +327,7 @@ async fn verify_device(
         }
         let pushes: Vec<PushCheck> = sqlx::query_as(
             "SELECT p.id, p.event_id, p.rule, p.recipient_role, p.recipient_id, p.recipient_name, p.channel, \
-             p.address, m.head, m.body, p.secret, p.origin_seq FROM pushes p \
+             p.address, m.head, p.message, m.body, p.secret, p.origin_seq FROM pushes p \
              JOIN messages m ON m.no = p.message WHERE p.origin_device = ? AND p.origin_seq BETWEEN ? AND ?",
         )
         .bind(device)
@@ -334,8 +335,12 @@ async fn verify_device(
         .bind(hi)
         .fetch_all(&mut *conn)
         .await?;
-        let mut pushes_by_seq: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut pushes_by_seq: HashMap<i64, Vec<Digest32>> = HashMap::new();
+        let mut bodies: HashMap<i64, Digest32> = HashMap::new();
         for p in pushes {
+            let body = bodies
+                .entry(p.message)
+                .or_insert_with(|| body_digest(&p.body));
             let d = push_digest(
                 &p.id,
                 &p.event_id,
@@ -345,7 +350,7 @@ async fn verify_device(
                 &p.recipient_name,
                 &p.channel,
                 &p.address,
-                (&p.head, &p.body),
+                (&p.head, body),
                 p.secret.as_deref(),
             );
             pushes_by_seq.entry(p.origin_seq).or_default().push(d);

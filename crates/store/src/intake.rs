@@ -10,7 +10,8 @@
 
 use crate::audit::{build_audit, event_body, AuditWriter};
 use crate::rows::{
-    build_events, build_messages, build_pushes, build_rows, run, Built, EventRow, PushRow,
+    body_digest, build_events, build_messages, build_pushes, build_rows, run, Built, Digest32,
+    EventRow, PushRow,
 };
 use crate::{now, Result, Store, StoreError, WriteTx};
 use ggzy_core::audit::sm3_hex;
@@ -708,23 +709,25 @@ impl Decider {
         let audit = self.audit.as_mut().expect("begun");
         let seq = audit.next_seq();
         // Recipients that read alike share one message.
-        let mut messages: Vec<(i64, Message)> = Vec::new();
+        let mut messages: Vec<(i64, Message, Digest32)> = Vec::new();
         let mut digests = Vec::with_capacity(decision.pushes.len());
         let pushes: Vec<PushRow> = decision
             .pushes
             .into_iter()
             .map(|d| {
-                let message = match messages.iter().find(|(_, m)| *m == d.message) {
-                    Some((no, _)) => *no,
+                let id = d.key(&env.id, &env.at);
+                let at = match messages.iter().position(|(_, m, _)| *m == d.message) {
+                    Some(at) => at,
                     None => {
-                        let no = self.next_message;
+                        let body = body_digest(&d.message.body);
+                        messages.push((self.next_message, d.message, body));
                         self.next_message += 1;
-                        messages.push((no, d.message.clone()));
-                        no
+                        messages.len() - 1
                     }
                 };
+                let (message, m, body) = &messages[at];
                 let row = PushRow {
-                    id: d.key(&env.id, &env.at),
+                    id,
                     event_id: env.id.clone(),
                     rule: d.rule,
                     clause: d.clause,
@@ -733,11 +736,11 @@ impl Decider {
                     recipient_name: d.recipient.name,
                     channel: d.channel.as_str(),
                     address: d.address,
-                    message,
+                    message: *message,
                     secret: d.secret.map(|s| s.as_str()),
                     origin_seq: seq,
                 };
-                digests.push(row.digest(&d.message));
+                digests.push(row.digest(&m.head, body));
                 row
             })
             .collect();
@@ -748,7 +751,8 @@ impl Decider {
             &env.id,
             event_body(&digest, digests),
         );
-        p.messages.extend(messages);
+        p.messages
+            .extend(messages.into_iter().map(|(no, m, _)| (no, m)));
         p.pushes.extend(pushes);
 
         match decision.change {

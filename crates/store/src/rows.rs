@@ -84,9 +84,17 @@ pub(crate) struct PushRow {
     pub origin_seq: i64,
 }
 
+/// An SM3 digest, as bytes.
+pub(crate) type Digest32 = [u8; 32];
+
+/// SM3 of a message's body: computed once however many pushes share it.
+pub(crate) fn body_digest(body: &str) -> Digest32 {
+    Sm3::digest(body.as_bytes()).into()
+}
+
 /// SM3 over a push's immutable content, as the audit record holds it. The
-/// text is hashed as it is pushed: the message's head, the recipient's name,
-/// the message's body.
+/// text is covered as it is pushed: the message's head, the recipient's
+/// name, and the digest of the message's body.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn push_digest(
     id: &Uuid,
@@ -97,9 +105,9 @@ pub(crate) fn push_digest(
     recipient_name: &str,
     channel: &str,
     address: &str,
-    (head, body): (&str, &str),
+    (head, body): (&str, &Digest32),
     secret: Option<&str>,
-) -> String {
+) -> Digest32 {
     let mut h = Sm3::new();
     h.update(id.as_bytes());
     let fields = [
@@ -115,19 +123,19 @@ pub(crate) fn push_digest(
         h.update(f.as_bytes());
         h.update([0x1f]); // unit separator: fields cannot run into each other
     }
-    for part in [head, recipient_name, body] {
-        h.update(part.as_bytes());
-    }
+    h.update(head.as_bytes());
+    h.update(recipient_name.as_bytes());
+    h.update(body);
     h.update([0x1f]);
     if let Some(s) = secret {
         h.update(s.as_bytes());
         h.update([0x1f]);
     }
-    format!("{:x}", h.finalize())
+    h.finalize().into()
 }
 
 impl PushRow {
-    pub fn digest(&self, message: &Message) -> String {
+    pub fn digest(&self, head: &str, body: &Digest32) -> Digest32 {
         push_digest(
             &self.id,
             &self.event_id,
@@ -137,7 +145,7 @@ impl PushRow {
             &self.recipient_name,
             self.channel,
             &self.address,
-            (&message.head, &message.body),
+            (head, body),
             self.secret,
         )
     }
