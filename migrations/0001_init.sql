@@ -42,7 +42,8 @@ CREATE INDEX users_role ON users (role) WHERE active = 1;
 
 -- Every accepted intake event, as received (canonical JSON).
 CREATE TABLE events (
-    id            TEXT PRIMARY KEY,              -- the intake id: its idempotency key
+    no            INTEGER PRIMARY KEY,           -- local row number: what pushes point at
+    id            TEXT NOT NULL UNIQUE,          -- the intake id: its idempotency key
     type          TEXT NOT NULL,
     at            TEXT NOT NULL,
     project       TEXT,
@@ -129,7 +130,7 @@ CREATE TABLE pushes (
     no              INTEGER PRIMARY KEY,         -- local queue order
     id              BLOB NOT NULL,               -- idempotency key: time-ordered uuid (16 bytes) of (event, rule,
                                                  -- recipient, channel); unique by construction, as its event is
-    event_id        TEXT NOT NULL REFERENCES events (id),
+    event           INTEGER NOT NULL REFERENCES events (no),
     rule            TEXT NOT NULL,               -- e.g. 4.4.2-reject
     clause          TEXT NOT NULL,               -- e.g. 4.4.2
     recipient_role  TEXT NOT NULL,
@@ -140,7 +141,7 @@ CREATE TABLE pushes (
     message         INTEGER NOT NULL REFERENCES messages (no),
     secret          TEXT,                        -- a secret the dispatcher issues at send time
     origin_device   INTEGER NOT NULL,
-    origin_seq      INTEGER NOT NULL,            -- seq of the audit record that covers it
+    origin_seq      INTEGER NOT NULL,            -- seq of the audit record that covers it (its event's)
     status          TEXT NOT NULL DEFAULT 'queued'
         CHECK (status IN ('queued', 'sending', 'retrying', 'unknown', 'sent', 'delivered', 'failed', 'dead')),
     attempts        INTEGER NOT NULL DEFAULT 0,
@@ -148,10 +149,10 @@ CREATE TABLE pushes (
     lease_until     TEXT,                        -- a claiming worker's lease
     updated_at      TEXT                         -- last status change; queued since its event's received_at
 );
--- Pushes are found through the record that covers them (an event's pushes
--- share its origin_seq). Sequential keys only: a random-keyed index would
--- dirty one page per push and every commit would rewrite them all.
-CREATE INDEX pushes_record ON pushes (origin_device, origin_seq);
+-- Pushes are found through their event's local number. Sequential keys
+-- only: a random-keyed index would dirty one page per push and every commit
+-- would rewrite them all.
+CREATE INDEX pushes_event ON pushes (event);
 CREATE INDEX pushes_retry ON pushes (next_attempt_at) WHERE status = 'retrying';
 CREATE INDEX pushes_leased ON pushes (lease_until) WHERE status = 'sending';
 
@@ -231,6 +232,6 @@ BEGIN SELECT RAISE(ABORT, 'messages is append-only'); END;
 CREATE TRIGGER pushes_no_delete BEFORE DELETE ON pushes
 BEGIN SELECT RAISE(ABORT, 'pushes is append-only'); END;
 CREATE TRIGGER pushes_content_immutable
-BEFORE UPDATE OF no, id, event_id, rule, clause, recipient_role, recipient_id, recipient_name,
+BEFORE UPDATE OF no, id, event, rule, clause, recipient_role, recipient_id, recipient_name,
                  channel, address, message, secret, origin_device, origin_seq ON pushes
 BEGIN SELECT RAISE(ABORT, 'a push''s content is immutable; only its status changes'); END;

@@ -326,9 +326,10 @@ async fn verify_device(
             events_by_seq.insert(e.origin_seq, e);
         }
         let pushes: Vec<PushCheck> = sqlx::query_as(
-            "SELECT p.id, p.event_id, p.rule, p.recipient_role, p.recipient_id, p.recipient_name, p.channel, \
-             p.address, m.head, p.message, m.body, p.secret, p.origin_seq FROM pushes p \
-             JOIN messages m ON m.no = p.message WHERE p.origin_device = ? AND p.origin_seq BETWEEN ? AND ?",
+            "SELECT p.id, e.id AS event_id, p.rule, p.recipient_role, p.recipient_id, p.recipient_name, p.channel, \
+             p.address, m.head, p.message, m.body, p.secret, e.origin_seq FROM events e \
+             JOIN pushes p ON p.event = e.no AND p.origin_device = e.origin_device AND p.origin_seq = e.origin_seq \
+             JOIN messages m ON m.no = p.message WHERE e.origin_device = ? AND e.origin_seq BETWEEN ? AND ?",
         )
         .bind(device)
         .bind(lo)

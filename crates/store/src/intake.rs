@@ -419,7 +419,8 @@ struct Decider {
     kept: HashMap<String, (i64, String)>,
     /// Projects this transaction touched: the ones kept when the cache is trimmed.
     touched: HashSet<String>,
-    /// The number the next message body gets.
+    /// The numbers the next event and the next message get.
+    next_event: i64,
     next_message: i64,
     at: String,
 }
@@ -450,7 +451,11 @@ impl Decider {
         self.complaints.clear();
         self.kept.clear();
         self.audit = Some(AuditWriter::load(conn, device).await?);
-        self.next_message = sqlx::query_scalar("SELECT coalesce(max(no), 0) + 1 FROM messages")
+        let next = |table| format!("SELECT coalesce(max(no), 0) + 1 FROM {table}");
+        self.next_event = sqlx::query_scalar(&next("events"))
+            .fetch_one(&mut *conn)
+            .await?;
+        self.next_message = sqlx::query_scalar(&next("messages"))
             .fetch_one(&mut *conn)
             .await?;
         self.at = now();
@@ -708,6 +713,8 @@ impl Decider {
 
         let audit = self.audit.as_mut().expect("begun");
         let seq = audit.next_seq();
+        let event_no = self.next_event;
+        self.next_event += 1;
         // Recipients that read alike share one message.
         let mut messages: Vec<(i64, Message, Digest32)> = Vec::new();
         let mut digests = Vec::with_capacity(decision.pushes.len());
@@ -728,7 +735,7 @@ impl Decider {
                 let (message, m, body) = &messages[at];
                 let row = PushRow {
                     id,
-                    event_id: env.id.clone(),
+                    event: event_no,
                     rule: d.rule,
                     clause: d.clause,
                     role: d.recipient.role.as_str(),
@@ -740,7 +747,7 @@ impl Decider {
                     secret: d.secret.map(|s| s.as_str()),
                     origin_seq: seq,
                 };
-                digests.push(row.digest(&m.head, body));
+                digests.push(row.digest(&env.id, &m.head, body));
                 row
             })
             .collect();
@@ -792,6 +799,7 @@ impl Decider {
         self.stored.insert(env.id.clone(), digest.clone());
         p.accepted.push(env.id.clone());
         p.events.push(EventRow {
+            no: event_no,
             id: env.id.clone(),
             kind: env.kind,
             at: env.at.to_rfc3339(),

@@ -35,10 +35,10 @@ pub struct Push {
 }
 
 /// A push row with its text and its event's receipt time; `p` is pushes, `e` its event.
-const SELECT: &str = "SELECT p.no, p.id, p.event_id, e.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
+const SELECT: &str = "SELECT p.no, p.id, e.id AS event_id, e.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
     p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body AS text, p.secret, p.status, p.attempts, \
     p.next_attempt_at, e.received_at AS created_at, coalesce(p.updated_at, e.received_at) AS updated_at \
-    FROM pushes p JOIN events e ON e.origin_device = p.origin_device AND e.origin_seq = p.origin_seq \
+    FROM pushes p JOIN events e ON e.no = p.event \
     JOIN messages m ON m.no = p.message";
 
 #[derive(Debug, Clone, Default)]

@@ -59,6 +59,7 @@ pub(crate) async fn insert_rows<T>(
 }
 
 pub(crate) struct EventRow {
+    pub no: i64,
     pub id: String,
     pub kind: &'static str,
     pub at: String,
@@ -70,7 +71,8 @@ pub(crate) struct EventRow {
 
 pub(crate) struct PushRow {
     pub id: Uuid,
-    pub event_id: String,
+    /// Its event's local number.
+    pub event: i64,
     pub rule: &'static str,
     pub clause: &'static str,
     pub role: &'static str,
@@ -135,10 +137,10 @@ pub(crate) fn push_digest(
 }
 
 impl PushRow {
-    pub fn digest(&self, head: &str, body: &Digest32) -> Digest32 {
+    pub fn digest(&self, event_id: &str, head: &str, body: &Digest32) -> Digest32 {
         push_digest(
             &self.id,
-            &self.event_id,
+            event_id,
             self.rule,
             self.role,
             &self.recipient_id,
@@ -160,11 +162,12 @@ pub(crate) fn build_events(
 ) {
     build_rows(
         out,
-        "INSERT INTO events (id, type, at, project, body, digest, source, received_at, origin_device, origin_seq) ",
+        "INSERT INTO events (no, id, type, at, project, body, digest, source, received_at, origin_device, origin_seq) ",
         "",
         rows,
         |mut b, r| {
-            b.push_bind(r.id)
+            b.push_bind(r.no)
+                .push_bind(r.id)
                 .push_bind(r.kind)
                 .push_bind(r.at)
                 .push_bind(r.project)
@@ -181,13 +184,13 @@ pub(crate) fn build_events(
 pub(crate) fn build_pushes(out: &mut Vec<Built>, rows: Vec<PushRow>, device: i64) {
     build_rows(
         out,
-        "INSERT INTO pushes (id, event_id, rule, clause, recipient_role, recipient_id, recipient_name, \
+        "INSERT INTO pushes (id, event, rule, clause, recipient_role, recipient_id, recipient_name, \
          channel, address, message, secret, origin_device, origin_seq) ",
         "",
         rows,
         |mut b, r| {
             b.push_bind(r.id)
-                .push_bind(r.event_id)
+                .push_bind(r.event)
                 .push_bind(r.rule)
                 .push_bind(r.clause)
                 .push_bind(r.role)

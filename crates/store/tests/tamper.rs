@@ -169,7 +169,7 @@ async fn an_altered_push_or_event_is_named_by_its_record() {
         &d.store,
         &[
             "UPDATE messages SET body = replace(body, 'https://x.cn/1', 'https://evil.cn/1') \
-                        WHERE no IN (SELECT message FROM pushes WHERE event_id = 'e3')",
+                        WHERE no IN (SELECT message FROM pushes WHERE event = (SELECT no FROM events WHERE id = 'e3'))",
         ],
     )
     .await;
@@ -179,17 +179,27 @@ async fn an_altered_push_or_event_is_named_by_its_record() {
 
     // One recipient's name (and so its greeting), or a push pointed at another message.
     let d = seeded().await;
-    attack(&d.store, &["UPDATE pushes SET recipient_name = '假' || recipient_name WHERE no = (SELECT max(no) FROM pushes WHERE event_id = 'e3')"]).await;
+    attack(&d.store, &["UPDATE pushes SET recipient_name = '假' || recipient_name WHERE no = (SELECT max(no) FROM pushes WHERE event = (SELECT no FROM events WHERE id = 'e3'))"]).await;
     let (seq, msg) = broken_at(&d.store).await;
     assert_eq!(seq, Some(5), "{msg}");
     let d = seeded().await;
     attack(
         &d.store,
-        &["UPDATE pushes SET message = (SELECT min(no) FROM messages) WHERE event_id = 'e5'"],
+        &["UPDATE pushes SET message = (SELECT min(no) FROM messages) WHERE event = (SELECT no FROM events WHERE id = 'e5')"],
     )
     .await;
     let (seq, msg) = broken_at(&d.store).await;
     assert_eq!(seq, Some(7), "{msg}");
+    // A push moved under another event: the one it left no longer matches.
+    let d = seeded().await;
+    attack(
+        &d.store,
+        &["UPDATE pushes SET event = (SELECT no FROM events WHERE id = 'e1') \
+           WHERE no = (SELECT max(no) FROM pushes WHERE event = (SELECT no FROM events WHERE id = 'e3'))"],
+    )
+    .await;
+    let (seq, msg) = broken_at(&d.store).await;
+    assert_eq!(seq, Some(5), "{msg}");
 
     let d = seeded().await;
     attack(
@@ -203,7 +213,7 @@ async fn an_altered_push_or_event_is_named_by_its_record() {
     let d = seeded().await;
     attack(
         &d.store,
-        &["DELETE FROM pushes WHERE event_id = 'e1' AND recipient_role = 'agency'"],
+        &["DELETE FROM pushes WHERE event = (SELECT no FROM events WHERE id = 'e1') AND recipient_role = 'agency'"],
     )
     .await;
     let (seq, _) = broken_at(&d.store).await;
