@@ -60,7 +60,10 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| migration_error(path, e))?;
         sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)")
             .bind(uuid::Uuid::new_v4().to_string())
             .execute(&pool)
@@ -110,6 +113,26 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A database this program cannot bring up to date, said so a person can act.
+fn migration_error(path: &Path, e: sqlx::migrate::MigrateError) -> StoreError {
+    use sqlx::migrate::MigrateError::*;
+    let path = path.display();
+    match e {
+        VersionMismatch(v) => StoreError::invalid(
+            "schema_mismatch",
+            format!(
+                "数据库 {path} 的第 {v} 号结构与本程序内置的不一致：它由本程序的开发版本创建。\
+                 请备份后移走该文件，再次打开时会新建数据库（演示数据可用 make run 重新生成）"
+            ),
+        ),
+        VersionMissing(v) | VersionTooNew(v, _) => StoreError::invalid(
+            "schema_too_new",
+            format!("数据库 {path} 已按更新版本的程序升级（结构第 {v} 号）：请升级本程序后再打开"),
+        ),
+        other => StoreError::Migrate(other),
     }
 }
 

@@ -595,3 +595,49 @@ async fn a_write_between_two_transactions_of_an_import_is_taken_into_account() {
     let v = d.store.verify_audit(|_, _| {}).await.unwrap();
     assert_eq!((v.broken, v.events), (None, 4));
 }
+
+/// A database whose schema this program does not know is refused with what
+/// to do, and left as it is.
+#[tokio::test]
+async fn a_database_from_another_version_is_refused_with_what_to_do() {
+    let d = staffed().await;
+    let path = d.path();
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 1")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    d.store.close().await;
+    let err = Store::open(&path).await.unwrap_err();
+    assert_eq!(err.code(), "schema_mismatch");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&path.display().to_string()) && msg.contains("移走"),
+        "{msg}"
+    );
+
+    let d = staffed().await;
+    let path = d.path();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99, 'later', 1, x'00', 0)",
+    )
+    .execute(d.store.pool())
+    .await
+    .unwrap();
+    d.store.close().await;
+    let err = Store::open(&path).await.unwrap_err();
+    assert_eq!(err.code(), "schema_too_new", "{err}");
+    assert!(err.to_string().contains("升级本程序"), "{err}");
+    // Left as it was: the staff are still there.
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        path.display()
+    ))
+    .await
+    .unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(users, 2);
+}
