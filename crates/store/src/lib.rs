@@ -240,4 +240,40 @@ mod tests {
             .unwrap();
         assert_eq!(n, 0);
     }
+
+    /// A transaction renewed mid-import: a COMMIT that fails is not reported
+    /// as committed and can still be rolled back, writing nothing.
+    #[tokio::test]
+    async fn a_failed_renew_reports_nothing_committed_and_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let mut tx = store.write().await.unwrap();
+        sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ('a', '1', 'now')")
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        let mut said = 0;
+        tx.renew(|| said += 1).await.unwrap();
+        assert_eq!(said, 1, "a good COMMIT is reported");
+
+        sqlx::query("PRAGMA defer_foreign_keys = ON")
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO parties (project, role, id, name, position) VALUES ('NOPE', 'bidder', 'B', 'x', 0)")
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        let err = tx.renew(|| said += 1).await.unwrap_err();
+        assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+        assert_eq!(said, 1, "a failed COMMIT is not reported");
+        tx.rollback().await.unwrap();
+        let counts: (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM settings WHERE key = 'a'), (SELECT count(*) FROM parties)",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(counts, (1, 0));
+    }
 }
