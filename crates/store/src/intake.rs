@@ -439,11 +439,8 @@ impl Decider {
             self.staff = crate::users::directory(conn).await?;
             self.center = crate::settings::center(conn).await?;
             *seen_version = Some(version);
-        } else if self.projects.len() > CACHE_CAP {
-            // Keep the projects still in motion; the others are read again when needed.
-            let touched = std::mem::take(&mut self.touched);
-            self.projects.retain(|code, _| touched.contains(code));
         }
+        // (The cache was trimmed when the last transaction ended: `end_tx`.)
         self.touched.clear();
         self.stored.clear();
         self.stored_before.clear();
