@@ -84,31 +84,31 @@ pub fn render(
         return Err(missing("recipient_name"));
     }
     let head = format!("【{}】", center.name.trim());
-    let mut text = String::from("，您好！");
+    let mut body = String::from("，您好！");
     let mut rest = rule.template;
     while let Some(start) = rest.find('{') {
-        text.push_str(&rest[..start]);
+        body.push_str(&rest[..start]);
         let after = &rest[start + 1..];
         let end = after.find('}').expect("templates close every placeholder");
         let name = &after[..end];
         match items.get(name).map(|v| v.trim()) {
-            Some(v) if !v.is_empty() => text.push_str(v),
+            Some(v) if !v.is_empty() => body.push_str(v),
             _ => return Err(missing(name)),
         }
         rest = &after[end + 1..];
     }
-    text.push_str(rest);
+    body.push_str(rest);
     if rule.stage_done_for.contains(&role) {
-        text.push_str(
+        body.push_str(
             &rule
                 .stage_done_sentence()
                 .expect("stage-done rules publish a notice"),
         );
     }
     if let Some(phone) = center.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-        text.push_str(&format!("如有疑问，请致电{}。", phone.trim()));
+        body.push_str(&format!("如有疑问，请致电{}。", phone.trim()));
     }
-    Ok(Message { head, body: text })
+    Ok(Message { head, body })
 }
 
 #[cfg(test)]
