@@ -1,7 +1,8 @@
 -- GGZY Push local store. Records that travel to the sync server (events,
 -- pushes, push status changes, audit records) are append-only and carry the
 -- id of the device that wrote them and that device's own sequence number:
--- the seq of the device's audit record that covers them (origin_seq).
+-- the seq of the device's audit record that covers them (origin_seq); a push
+-- carries them through its event.
 -- Tables marked "projection" hold current state derived from those records.
 
 -- Every device whose records are here, by a local number: rows carry the
@@ -121,44 +122,51 @@ CREATE TABLE messages (
     body TEXT NOT NULL                           -- ，您好！…; secrets masked
 );
 
--- The outbox. Content columns are immutable; the status columns are a local
--- projection of push_status that the dispatcher claims and finishes by.
--- A worker takes fresh pushes by `no` after its cursor (meta outbox_cursor),
--- and retries and expired leases through partial indexes that queued pushes
--- never enter: queueing a push costs no status index at all.
+-- The outbox: what each push carries, written once with its event and never
+-- changed. A push travels with its event and shares its origin (the event's
+-- origin_device and origin_seq). Where a push stands is in push_states.
 CREATE TABLE pushes (
     no              INTEGER PRIMARY KEY,         -- local queue order
     id              BLOB NOT NULL,               -- idempotency key: time-ordered uuid (16 bytes) of (event, rule,
                                                  -- recipient, channel); unique by construction, as its event is
     event           INTEGER NOT NULL REFERENCES events (no),
     rule            TEXT NOT NULL,               -- e.g. 4.4.2-reject
-    clause          TEXT NOT NULL,               -- e.g. 4.4.2
+    clause          TEXT GENERATED ALWAYS AS     -- e.g. 4.4.2: the rule up to its '-'
+                        (substr(rule, 1, instr(rule || '-', '-') - 1)) VIRTUAL,
     recipient_role  TEXT NOT NULL,
     recipient_id    TEXT NOT NULL,
     recipient_name  TEXT NOT NULL,
     channel         TEXT NOT NULL,
     address         TEXT NOT NULL,
     message         INTEGER NOT NULL REFERENCES messages (no),
-    secret          TEXT,                        -- a secret the dispatcher issues at send time
-    origin_device   INTEGER NOT NULL,
-    origin_seq      INTEGER NOT NULL,            -- seq of the audit record that covers it (its event's)
-    status          TEXT NOT NULL DEFAULT 'queued'
-        CHECK (status IN ('queued', 'sending', 'retrying', 'unknown', 'sent', 'delivered', 'failed', 'dead')),
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at TEXT,                        -- NULL: due now
-    lease_until     TEXT,                        -- a claiming worker's lease
-    updated_at      TEXT                         -- last status change; queued since its event's received_at
+    secret          TEXT                         -- a secret the dispatcher issues at send time
 );
 -- Pushes are found through their event's local number. Sequential keys
 -- only: a random-keyed index would dirty one page per push and every commit
 -- would rewrite them all.
 CREATE INDEX pushes_event ON pushes (event);
-CREATE INDEX pushes_retry ON pushes (next_attempt_at) WHERE status = 'retrying';
-CREATE INDEX pushes_leased ON pushes (lease_until) WHERE status = 'sending';
+
+-- Projection: where each push stands, derived from push_status. A queued push
+-- has no row: a worker takes fresh pushes by `no` after its cursor (meta
+-- outbox_cursor), and retries and expired leases through partial indexes.
+CREATE TABLE push_states (
+    push_no         INTEGER PRIMARY KEY REFERENCES pushes (no),
+    status          TEXT NOT NULL
+        CHECK (status IN ('sending', 'retrying', 'unknown', 'sent', 'delivered', 'failed', 'dead')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,                        -- NULL: due now
+    lease_until     TEXT,                        -- a claiming worker's lease
+    updated_at      TEXT NOT NULL                -- last status change
+);
+CREATE INDEX push_states_retry ON push_states (next_attempt_at) WHERE status = 'retrying';
+CREATE INDEX push_states_leased ON push_states (lease_until) WHERE status = 'sending';
 
 -- Every push with the exact text it carries, for reading the file by hand.
 CREATE VIEW push_texts AS
-SELECT p.*, m.head || p.recipient_name || m.body AS text FROM pushes p JOIN messages m ON m.no = p.message;
+SELECT p.no, p.id, p.event, p.rule, p.clause, p.recipient_role, p.recipient_id, p.recipient_name, p.channel,
+       p.address, p.message, p.secret, coalesce(s.status, 'queued') AS status,
+       m.head || p.recipient_name || m.body AS text
+FROM pushes p JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no;
 
 -- Status history of each push: append-only.
 CREATE TABLE push_status (
@@ -231,7 +239,5 @@ CREATE TRIGGER messages_no_delete BEFORE DELETE ON messages
 BEGIN SELECT RAISE(ABORT, 'messages is append-only'); END;
 CREATE TRIGGER pushes_no_delete BEFORE DELETE ON pushes
 BEGIN SELECT RAISE(ABORT, 'pushes is append-only'); END;
-CREATE TRIGGER pushes_content_immutable
-BEFORE UPDATE OF no, id, event, rule, clause, recipient_role, recipient_id, recipient_name,
-                 channel, address, message, secret, origin_device, origin_seq ON pushes
-BEGIN SELECT RAISE(ABORT, 'a push''s content is immutable; only its status changes'); END;
+CREATE TRIGGER pushes_no_update BEFORE UPDATE ON pushes
+BEGIN SELECT RAISE(ABORT, 'pushes is append-only: a push''s status is in push_states'); END;

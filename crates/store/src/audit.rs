@@ -328,7 +328,7 @@ async fn verify_device(
         let pushes: Vec<PushCheck> = sqlx::query_as(
             "SELECT p.id, e.id AS event_id, p.rule, p.recipient_role, p.recipient_id, p.recipient_name, p.channel, \
              p.address, m.head, p.message, m.body, p.secret, e.origin_seq FROM events e \
-             JOIN pushes p ON p.event = e.no AND p.origin_device = e.origin_device AND p.origin_seq = e.origin_seq \
+             JOIN pushes p ON p.event = e.no \
              JOIN messages m ON m.no = p.message WHERE e.origin_device = ? AND e.origin_seq BETWEEN ? AND ?",
         )
         .bind(device)

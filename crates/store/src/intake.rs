@@ -627,7 +627,7 @@ impl Decider {
             },
         );
         build_messages(b, std::mem::take(&mut p.messages));
-        build_pushes(b, std::mem::take(&mut p.pushes), device);
+        build_pushes(b, std::mem::take(&mut p.pushes));
         build_audit(b, device, audit);
         (results, p)
     }
@@ -734,7 +734,6 @@ impl Decider {
                     id,
                     event: event_no,
                     rule: d.rule,
-                    clause: d.clause,
                     role: d.recipient.role.as_str(),
                     recipient_id: d.recipient.id,
                     recipient_name: d.recipient.name,
@@ -742,7 +741,6 @@ impl Decider {
                     address: d.address,
                     message: *message,
                     secret: d.secret.map(|s| s.as_str()),
-                    origin_seq: seq,
                 };
                 digests.push(row.digest(&env.id, &m.head, body));
                 row

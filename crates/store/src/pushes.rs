@@ -1,6 +1,7 @@
 //! The outbox: listing pushes, and the claim/finish cycle a dispatcher
 //! worker runs. Each status change appends a `push_status` record and an
-//! audit record, and moves the push's status columns (their projection).
+//! audit record, and moves the push's row in `push_states` (their
+//! projection). A push nobody has claimed yet has no such row: it is queued.
 
 use crate::audit::AuditWriter;
 use crate::{now, Result, Store, StoreError};
@@ -34,12 +35,14 @@ pub struct Push {
     pub updated_at: String,
 }
 
-/// A push row with its text and its event's receipt time; `p` is pushes, `e` its event.
+/// A push row with its text, state and its event's receipt time; `p` is
+/// pushes, `e` its event, `s` its state (none while queued).
 const SELECT: &str = "SELECT p.no, p.id, e.id AS event_id, e.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
-    p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body AS text, p.secret, p.status, p.attempts, \
-    p.next_attempt_at, e.received_at AS created_at, coalesce(p.updated_at, e.received_at) AS updated_at \
+    p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body AS text, p.secret, \
+    coalesce(s.status, 'queued') AS status, coalesce(s.attempts, 0) AS attempts, s.next_attempt_at, \
+    e.received_at AS created_at, coalesce(s.updated_at, e.received_at) AS updated_at \
     FROM pushes p JOIN events e ON e.no = p.event \
-    JOIN messages m ON m.no = p.message";
+    JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no";
 
 #[derive(Debug, Clone, Default)]
 pub struct PushFilter {
@@ -117,22 +120,23 @@ impl Store {
         let conn = tx.conn();
         // Leases that ran out and retries that are due, through their partial indexes...
         let mut nos: Vec<i64> = sqlx::query_scalar(
-            "SELECT no FROM pushes WHERE status = 'sending' AND lease_until < ?1 \
-             UNION ALL SELECT no FROM pushes WHERE status = 'retrying' AND next_attempt_at <= ?1 \
+            "SELECT push_no FROM push_states WHERE status = 'sending' AND lease_until < ?1 \
+             UNION ALL SELECT push_no FROM push_states WHERE status = 'retrying' AND next_attempt_at <= ?1 \
              LIMIT ?2",
         )
         .bind(&now_s)
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
-        // ...then fresh pushes after the cursor, in queue order.
+        // ...then fresh pushes after the cursor, in queue order: those with no state yet.
         let cursor: i64 = sqlx::query_scalar(
             "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_cursor'), 0)",
         )
         .fetch_one(&mut *conn)
         .await?;
         let fresh: Vec<i64> = sqlx::query_scalar(
-            "SELECT no FROM pushes WHERE no > ? AND status = 'queued' ORDER BY no LIMIT ?",
+            "SELECT no FROM pushes p WHERE no > ? \
+             AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) ORDER BY no LIMIT ?",
         )
         .bind(cursor)
         .bind(limit - nos.len() as i64)
@@ -151,12 +155,16 @@ impl Store {
         let mut claimed = Vec::with_capacity(nos.len());
         let sql = format!("{SELECT} WHERE p.no = ?");
         for no in nos {
-            sqlx::query("UPDATE pushes SET status = 'sending', lease_until = ?, updated_at = ? WHERE no = ?")
-                .bind(&lease)
-                .bind(&now_s)
-                .bind(no)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "INSERT INTO push_states (push_no, status, lease_until, updated_at) VALUES (?, 'sending', ?, ?) \
+                 ON CONFLICT (push_no) DO UPDATE SET status = 'sending', lease_until = excluded.lease_until, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(no)
+            .bind(&lease)
+            .bind(&now_s)
+            .execute(&mut *conn)
+            .await?;
             claimed.push(
                 sqlx::query_as::<_, Push>(&sql)
                     .bind(no)
@@ -180,19 +188,24 @@ impl Store {
         let conn = tx.conn();
         let at = now();
         let status = attempt.status();
-        let updated = sqlx::query(
-            "UPDATE pushes SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL, \
-             updated_at = ? WHERE no = ?",
+        let exists: Option<i64> = sqlx::query_scalar("SELECT no FROM pushes WHERE no = ?")
+            .bind(push_no)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(format!("没有第 {push_no} 号推送")));
+        }
+        sqlx::query(
+            "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) VALUES (?1, ?2, 1, ?3, ?4) \
+             ON CONFLICT (push_no) DO UPDATE SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, \
+             lease_until = NULL, updated_at = ?4",
         )
+        .bind(push_no)
         .bind(status)
         .bind(retry_at)
         .bind(&at)
-        .bind(push_no)
         .execute(&mut *conn)
         .await?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("没有第 {push_no} 号推送")));
-        }
         let seq = AuditWriter::record(
             conn,
             self.device_n(),

@@ -74,7 +74,6 @@ pub(crate) struct PushRow {
     /// Its event's local number.
     pub event: i64,
     pub rule: &'static str,
-    pub clause: &'static str,
     pub role: &'static str,
     pub recipient_id: String,
     pub recipient_name: String,
@@ -83,7 +82,6 @@ pub(crate) struct PushRow {
     /// The number of its message (see `messages`).
     pub message: i64,
     pub secret: Option<&'static str>,
-    pub origin_seq: i64,
 }
 
 /// An SM3 digest, as bytes.
@@ -181,27 +179,25 @@ pub(crate) fn build_events(
     );
 }
 
-pub(crate) fn build_pushes(out: &mut Vec<Built>, rows: Vec<PushRow>, device: i64) {
+/// Pushes carry no origin of their own: they travel with their event.
+pub(crate) fn build_pushes(out: &mut Vec<Built>, rows: Vec<PushRow>) {
     build_rows(
         out,
-        "INSERT INTO pushes (id, event, rule, clause, recipient_role, recipient_id, recipient_name, \
-         channel, address, message, secret, origin_device, origin_seq) ",
+        "INSERT INTO pushes (id, event, rule, recipient_role, recipient_id, recipient_name, \
+         channel, address, message, secret) ",
         "",
         rows,
         |mut b, r| {
             b.push_bind(r.id)
                 .push_bind(r.event)
                 .push_bind(r.rule)
-                .push_bind(r.clause)
                 .push_bind(r.role)
                 .push_bind(r.recipient_id)
                 .push_bind(r.recipient_name)
                 .push_bind(r.channel)
                 .push_bind(r.address)
                 .push_bind(r.message)
-                .push_bind(r.secret)
-                .push_bind(device)
-                .push_bind(r.origin_seq);
+                .push_bind(r.secret);
         },
     );
 }

@@ -404,11 +404,12 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
     assert!(d.store.finish(9999, Attempt::Sent, "", None).await.is_err());
 
     assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+    // What a push carries never changes; where it stands lives in push_states.
     let err = sqlx::query("UPDATE pushes SET recipient_name = 'x'")
         .execute(d.store.pool())
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("immutable"), "{err}");
+    assert!(err.to_string().contains("append-only"), "{err}");
     let err = sqlx::query("UPDATE messages SET body = 'x'")
         .execute(d.store.pool())
         .await

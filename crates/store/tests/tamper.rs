@@ -48,7 +48,7 @@ async fn attack(store: &Store, sql: &[&str]) {
         "events_no_update",
         "events_no_delete",
         "pushes_no_delete",
-        "pushes_content_immutable",
+        "pushes_no_update",
         "messages_no_update",
         "messages_no_delete",
     ] {
@@ -190,7 +190,8 @@ async fn an_altered_push_or_event_is_named_by_its_record() {
     .await;
     let (seq, msg) = broken_at(&d.store).await;
     assert_eq!(seq, Some(7), "{msg}");
-    // A push moved under another event: the one it left no longer matches.
+    // A push moved under another event: neither matches its record any more,
+    // and the first in the chain is named (here the one it was moved to).
     let d = seeded().await;
     attack(
         &d.store,
@@ -199,7 +200,18 @@ async fn an_altered_push_or_event_is_named_by_its_record() {
     )
     .await;
     let (seq, msg) = broken_at(&d.store).await;
-    assert_eq!(seq, Some(5), "{msg}");
+    assert_eq!(seq, Some(3), "{msg}");
+    assert!(msg.contains("e1"), "{msg}");
+    let d = seeded().await;
+    attack(
+        &d.store,
+        &["UPDATE pushes SET event = (SELECT no FROM events WHERE id = 'e5') \
+           WHERE no = (SELECT max(no) FROM pushes WHERE event = (SELECT no FROM events WHERE id = 'e3'))"],
+    )
+    .await;
+    let (seq, msg) = broken_at(&d.store).await;
+    assert_eq!(seq, Some(5), "the one it left: {msg}");
+    assert!(msg.contains("e3"), "{msg}");
 
     let d = seeded().await;
     attack(
