@@ -3,10 +3,11 @@
 //! lines. An event is accepted whole or not at all: a refused line writes
 //! nothing but its reject row, and a failed transaction writes nothing.
 //!
-//! Inside a transaction, everything the decisions need is read first; then
-//! the lines are decided, and their INSERT statements built, in slices on a
-//! blocking thread (pure work, no IO) while the slice before is being
-//! written, so both cores are busy.
+//! An import is decided a slice at a time on a blocking thread, which reads
+//! what the lines refer to, decides them and builds their INSERT statements,
+//! running a few slices ahead of the writer; the writer writes them in order
+//! and commits each transaction while the thread goes on, so both cores are
+//! busy.
 
 use crate::audit::{build_audit, event_body, AuditWriter};
 use crate::rows::{
@@ -194,6 +195,15 @@ fn parse_slice(lines: Vec<Line>) -> Vec<Parsed> {
 /// An input line: its number and its text.
 type Line = (u64, String);
 
+/// Lines decided together, and where they stand in the transactions.
+struct Slice {
+    lines: Vec<Line>,
+    /// The last slice of its transaction.
+    closes: bool,
+    /// The last slice of the input.
+    last: bool,
+}
+
 /// Lines a slice at a time, each slice marked when it closes its transaction.
 struct Slices<I: Iterator> {
     lines: std::iter::Peekable<I>,
@@ -202,23 +212,99 @@ struct Slices<I: Iterator> {
 }
 
 impl<I: Iterator<Item = Result<Line>>> Slices<I> {
-    fn next(&mut self) -> Result<Option<(Vec<Line>, bool)>> {
-        let mut slice = Vec::new();
-        while slice.len() < SLICE && self.in_tx < self.batch {
+    fn next(&mut self) -> Result<Option<Slice>> {
+        let mut lines = Vec::new();
+        while lines.len() < SLICE && self.in_tx < self.batch {
             match self.lines.next() {
-                Some(line) => slice.push(line?),
+                Some(line) => lines.push(line?),
                 None => break,
             }
             self.in_tx += 1;
         }
-        if slice.is_empty() {
+        if lines.is_empty() {
             return Ok(None);
         }
-        let closes = self.in_tx >= self.batch || self.lines.peek().is_none();
+        let last = self.lines.peek().is_none();
+        let closes = self.in_tx >= self.batch || last;
         if closes {
             self.in_tx = 0;
         }
-        Ok(Some((slice, closes)))
+        Ok(Some(Slice {
+            lines,
+            closes,
+            last,
+        }))
+    }
+}
+
+/// Decided slices that may wait for the writer.
+const AHEAD: usize = 3;
+
+/// A slice decided ahead, waiting to be written.
+struct Decided {
+    results: Vec<LineResult>,
+    pending: Pending,
+    /// Set when the slice closes its transaction.
+    end: Option<TxEnd>,
+    last: bool,
+    /// The slice itself, kept while the transaction before it is still to be
+    /// committed: if someone else writes in between, it is decided again.
+    again: Option<Slice>,
+}
+
+/// The deciding thread: parse, read what the lines refer to (through its own
+/// connection: what this import has not committed yet is in the decider's
+/// memory), decide, and hand the slices to the writer in order. It never
+/// runs more than one transaction ahead of the last commit, as its memory
+/// covers only the transaction it decides and the one before. Returns the
+/// decider and the slices it was given but did not take.
+fn decide_ahead(
+    mut decider: Decider,
+    mut reader: PoolConnection<Sqlite>,
+    feed: std::sync::mpsc::Receiver<Slice>,
+    out: tokio::sync::mpsc::Sender<Result<Decided>>,
+    commits: std::sync::mpsc::Receiver<()>,
+    device: i64,
+) -> (Decider, std::sync::mpsc::Receiver<Slice>) {
+    let rt = tokio::runtime::Handle::current();
+    // Transactions this thread ended, and those the writer has committed since it began.
+    let (mut ended, mut committed) = (0u64, 0u64);
+    loop {
+        while ended > committed + 1 {
+            if commits.recv().is_err() {
+                return (decider, feed);
+            }
+            committed += 1;
+        }
+        committed += commits.try_iter().count() as u64;
+        let Ok(slice) = feed.recv() else {
+            return (decider, feed);
+        };
+        let again = (ended > committed).then(|| Slice {
+            lines: slice.lines.clone(),
+            ..slice
+        });
+        let parsed = parse_slice(slice.lines);
+        let decided = rt
+            .block_on(decider.prefetch(&mut reader, &parsed))
+            .map(|()| {
+                let (results, pending) = decider.decide_all(parsed, device);
+                let end = slice.closes.then(|| {
+                    ended += 1;
+                    decider.end_tx()
+                });
+                Decided {
+                    results,
+                    pending,
+                    end,
+                    last: slice.last,
+                    again,
+                }
+            });
+        let failed = decided.is_err();
+        if out.blocking_send(decided).is_err() || failed {
+            return (decider, feed);
+        }
     }
 }
 
@@ -264,11 +350,12 @@ impl Intake<'_> {
         }
     }
 
-    /// The loop of `run`. A slice is decided on a blocking thread while the
-    /// slice before is written — and, when that one closes its transaction,
-    /// while the transaction commits: the decider moves on to the next
-    /// transaction in memory, and if someone else wrote in between, the
-    /// slice is decided again on what they wrote.
+    /// The loop of `run`. One slice (the app's one event) is decided in
+    /// place; more are decided on a blocking thread up to `AHEAD` slices
+    /// ahead of the writer, which writes them in order and commits each
+    /// transaction while the thread goes on. If someone else wrote between
+    /// two transactions, what was decided ahead is decided again on what
+    /// they wrote.
     async fn run_in(
         &mut self,
         tx: &mut WriteTx,
@@ -288,70 +375,88 @@ impl Intake<'_> {
             batch,
             in_tx: 0,
         };
+        let mut queue = std::collections::VecDeque::new();
+        match slices.next()? {
+            Some(slice) if slice.last => {
+                let parsed = parse_slice(slice.lines);
+                decider.prefetch(tx.conn(), &parsed).await?;
+                let (results, pending) = decider.decide_all(parsed, device);
+                write(tx.conn(), pending, &self.source).await?;
+                decider.end_tx().write(tx.conn(), device).await?;
+                self.decider = Some(decider);
+                let last_line = results.last().map_or(0, |r| r.line);
+                return Ok((results, last_line));
+            }
+            Some(slice) => queue.push_back(slice),
+            None => {
+                decider.end_tx().write(tx.conn(), device).await?;
+                self.decider = Some(decider);
+                return Ok((Vec::new(), 0));
+            }
+        }
         // Results of the open transaction, and its last line.
         let mut results = Vec::new();
         let mut last_line = 0;
-        // Memory stays flat however big the input: one slice parsed ahead at a time.
-        let mut next = slices.next()?.map(|(s, closes)| (parse_slice(s), closes));
-        let mut in_flight: Option<(Pending, bool)> = None;
-        while let Some((slice, closes)) = next.take() {
-            let closing = match in_flight {
-                Some((_, true)) => Some(decider.end_tx()),
-                _ => None,
-            };
-            decider.prefetch(tx.conn(), &slice).await?;
-            let raw_next = slices.next()?;
-            let (slice_results, pending) = if in_flight.is_none() && raw_next.is_none() {
-                // A single slice: no thread hop.
-                decider.decide_all(slice, device)
-            } else {
-                // Decide this slice, build its statements and parse the next
-                // on a blocking thread, while the slice before is written.
-                let again = closing.as_ref().map(|_| slice.clone());
-                let task = tokio::task::spawn_blocking(move || {
-                    let out = decider.decide_all(slice, device);
-                    let parsed_next = raw_next.map(|(s, closes)| (parse_slice(s), closes));
-                    (decider, out, parsed_next)
-                });
-                let mut stale = false;
-                let written = async {
-                    if let Some((p, _)) = in_flight.take() {
-                        write(tx.conn(), p, &self.source).await?;
-                    }
-                    if let Some(end) = closing {
-                        end.write(tx.conn(), device).await?;
-                        tx.renew(|| committed(std::mem::take(&mut results), last_line))
-                            .await?;
-                        stale = Some(data_version(tx.conn()).await?) != self.data_version;
-                    }
-                    Ok::<_, StoreError>(())
+        loop {
+            let (feed, feed_rx) = std::sync::mpsc::channel();
+            let (out, mut decided) = tokio::sync::mpsc::channel(AHEAD);
+            let (commits, commits_rx) = std::sync::mpsc::channel();
+            let reader = self.store.pool().acquire().await?;
+            let task = tokio::task::spawn_blocking(move || {
+                decide_ahead(decider, reader, feed_rx, out, commits_rx, device)
+            });
+            let mut fed = 0;
+            let mut stale = false;
+            loop {
+                // Memory stays flat however big the input: a few slices read ahead.
+                while fed < 2 * AHEAD {
+                    let Some(slice) = queue
+                        .pop_front()
+                        .map(Ok)
+                        .or_else(|| slices.next().transpose())
+                    else {
+                        break;
+                    };
+                    let _ = feed.send(slice?);
+                    fed += 1;
                 }
-                .await;
-                let (d, out, parsed_next) = task.await.expect("deciding never panics");
-                decider = d;
-                written?;
-                next = parsed_next;
-                match again {
-                    Some(slice) if stale => {
-                        decider
-                            .begin(tx.conn(), &mut self.data_version, device)
-                            .await?;
-                        decider.prefetch(tx.conn(), &slice).await?;
-                        decider.decide_all(slice, device)
-                    }
-                    _ => out,
+                let d = decided.recv().await.expect("deciding never panics")?;
+                fed -= 1;
+                write(tx.conn(), d.pending, &self.source).await?;
+                last_line = d.results.last().map_or(last_line, |r| r.line);
+                results.extend(d.results);
+                let Some(end) = d.end else { continue };
+                end.write(tx.conn(), device).await?;
+                if d.last {
+                    break;
                 }
-            };
-            last_line = slice_results.last().map_or(last_line, |r| r.line);
-            results.extend(slice_results);
-            in_flight = Some((pending, closes));
+                tx.renew(|| committed(std::mem::take(&mut results), last_line))
+                    .await?;
+                if Some(data_version(tx.conn()).await?) != self.data_version {
+                    stale = true;
+                    break;
+                }
+                let _ = commits.send(());
+            }
+            drop((feed, commits));
+            // Slices decided ahead but not written: decided again, if anything.
+            let mut again = std::collections::VecDeque::new();
+            while let Some(d) = decided.recv().await {
+                again.push_back(d?.again.expect("kept until its transaction begins"));
+            }
+            let (d, feed_rx) = task.await.expect("deciding never panics");
+            decider = d;
+            if !stale {
+                self.decider = Some(decider);
+                return Ok((results, last_line));
+            }
+            again.extend(feed_rx.try_iter());
+            again.append(&mut queue);
+            queue = again;
+            decider
+                .begin(tx.conn(), &mut self.data_version, device)
+                .await?;
         }
-        if let Some((p, _)) = in_flight {
-            write(tx.conn(), p, &self.source).await?;
-        }
-        decider.end_tx().write(tx.conn(), device).await?;
-        self.decider = Some(decider);
-        Ok((results, last_line))
     }
 }
 
