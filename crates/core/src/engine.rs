@@ -6,7 +6,7 @@ use crate::catalog::{rule_for, Rule, Trigger};
 use crate::error::Refusal;
 use crate::event::{Complaint, Envelope, EventBody, Outcome, Party};
 use crate::push::{party_channel, Channel, PushDraft, Recipient, Secret};
-use crate::render::{recipient_name, render, Center, Items, MASK};
+use crate::render::{recipient_name, render, Center, Items, Message, MASK};
 use crate::role::Role;
 use crate::workflow::{Project, ProjectParty};
 use serde::{Deserialize, Serialize};
@@ -198,7 +198,8 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             items.insert("result", result.clone());
             let rule = rule_for(Trigger::ComplaintResolved).expect("5.1.2 is in the catalog");
             let to = &record.complaint.complainant;
-            let pushes = vec![party_push(rule, Role::Complainant, to, &items, ctx)?];
+            let mut message = RoleMessage::new(rule, Role::Complainant, &items, ctx.center);
+            let pushes = vec![party_push(to, &mut message)?];
             Ok(Decision {
                 change: Change::Complaint(record),
                 pushes,
@@ -292,19 +293,51 @@ fn member_push(
     secret: Option<Secret>,
 ) -> Result<Vec<PushDraft>, Refusal> {
     let rule = rule_for(trigger).expect("every member trigger has a rule");
-    let mut push = party_push(rule, Role::Member, member, items, ctx)?;
+    let mut push = party_push(
+        member,
+        &mut RoleMessage::new(rule, Role::Member, items, ctx.center),
+    )?;
     push.recipient.id = member.username.clone().unwrap_or_else(|| member.id.clone());
     push.secret = secret;
     Ok(vec![push])
 }
 
-fn party_push(
+/// The message of one rule for one role: rendered for the first recipient
+/// and the same for the others, as only the name around it differs.
+struct RoleMessage<'a> {
     rule: &'static Rule,
     role: Role,
-    party: &Party,
-    items: &Items,
-    ctx: &Context,
-) -> Result<PushDraft, Refusal> {
+    items: &'a Items,
+    center: &'a Center,
+    rendered: Option<Message>,
+}
+
+impl<'a> RoleMessage<'a> {
+    fn new(rule: &'static Rule, role: Role, items: &'a Items, center: &'a Center) -> Self {
+        RoleMessage {
+            rule,
+            role,
+            items,
+            center,
+            rendered: None,
+        }
+    }
+
+    /// The message for a recipient of this name (refused as `render` refuses).
+    fn to(&mut self, name: &str) -> Result<Message, Refusal> {
+        match &self.rendered {
+            Some(m) if !name.trim().is_empty() => Ok(m.clone()),
+            _ => {
+                let m = render(self.rule, self.role, name, self.items, self.center)?;
+                self.rendered = Some(m.clone());
+                Ok(m)
+            }
+        }
+    }
+}
+
+fn party_push(party: &Party, message: &mut RoleMessage) -> Result<PushDraft, Refusal> {
+    let (rule, role) = (message.rule, message.role);
     let (channel, address) = party_channel(party.phone.as_deref(), party.email.as_deref())
         .ok_or_else(|| Refusal::MissingItem {
             clause: rule.clause,
@@ -320,7 +353,7 @@ fn party_push(
         },
         channel,
         address,
-        message: render(rule, role, &party.name, items, ctx.center)?,
+        message: message.to(&party.name)?,
         secret: None,
     })
 }
@@ -386,6 +419,7 @@ fn project_pushes(
 
     let mut pushes = Vec::new();
     for &role in rule.recipients {
+        let mut message = RoleMessage::new(rule, role, &items, ctx.center);
         if let Some(staff_role) = role.staff() {
             let staff = match staff_role {
                 crate::role::StaffRole::CenterStaff => &ctx.staff.center_staff,
@@ -408,14 +442,14 @@ fn project_pushes(
                     },
                     channel: Channel::Desktop,
                     address: s.username.clone(),
-                    message: render(rule, role, &s.name, &items, ctx.center)?,
+                    message: message.to(&s.name)?,
                     secret: None,
                 });
             }
             continue;
         }
         for party in recipients(env, before, after, role) {
-            pushes.push(party_push(rule, role, party, &items, ctx)?);
+            pushes.push(party_push(party, &mut message)?);
         }
     }
     Ok(pushes)

@@ -6,7 +6,7 @@
 use crate::rows::{body_digest, build_rows, push_digest, run, Built, Digest32};
 use crate::{Result, Store, StoreError};
 use ggzy_core::audit::{chain, sm3_hex, Break, ChainWalker, Link, GENESIS};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::{FromRow, SqliteConnection};
 use std::collections::HashMap;
 
@@ -57,7 +57,41 @@ impl AuditWriter {
         map.insert("at".into(), at.into());
         map.insert("kind".into(), kind.into());
         map.insert("subject".into(), subject.into());
-        let content = body.to_string();
+        self.chain(at, kind, subject, body.to_string())
+    }
+
+    /// Chain the record of an accepted event: its digest, and one digest over
+    /// all its pushes (each push digest covers the push's id and whole content).
+    pub fn append_event(
+        &mut self,
+        at: &str,
+        event_id: &str,
+        event_digest: &str,
+        push_digests: Vec<Digest32>,
+    ) -> i64 {
+        // The same canonical JSON as `append` writes (keys sorted), without building a map.
+        #[derive(serde::Serialize)]
+        struct Content<'a> {
+            at: &'a str,
+            event_digest: &'a str,
+            kind: &'static str,
+            pushes: usize,
+            pushes_digest: String,
+            subject: &'a str,
+        }
+        let content = Content {
+            at,
+            event_digest,
+            kind: EVENT_ACCEPTED,
+            pushes: push_digests.len(),
+            pushes_digest: pushes_digest(push_digests),
+            subject: event_id,
+        };
+        let content = serde_json::to_string(&content).expect("plain strings serialise");
+        self.chain(at, EVENT_ACCEPTED, event_id, content)
+    }
+
+    fn chain(&mut self, at: &str, kind: &'static str, subject: &str, content: String) -> i64 {
         self.seq += 1;
         let hash = chain(&self.hash, &content);
         let prev_hash = std::mem::replace(&mut self.hash, hash.clone());
@@ -160,12 +194,8 @@ pub(crate) fn build_audit(out: &mut Vec<Built>, device: i64, rows: Vec<AuditRow>
     );
 }
 
-/// The audit body of an accepted event: its digest, and one digest over all
-/// its pushes (each push digest covers the push's id and whole content).
-pub(crate) fn event_body(event_digest: &str, push_digests: Vec<Digest32>) -> Value {
-    let n = push_digests.len();
-    json!({ "event_digest": event_digest, "pushes": n, "pushes_digest": pushes_digest(push_digests) })
-}
+/// The kind of an accepted event's record.
+const EVENT_ACCEPTED: &str = "event.accepted";
 
 /// SM3 over a set of push digests, in sorted order.
 fn pushes_digest(mut digests: Vec<Digest32>) -> String {
@@ -389,7 +419,7 @@ async fn verify_device(
                     ),
                 );
             }
-            if r.kind == "event.accepted" {
+            if r.kind == EVENT_ACCEPTED {
                 let Some(event) = events_by_seq.remove(&r.seq) else {
                     return broken(
                         Some(r.seq),
@@ -491,4 +521,34 @@ async fn verify_device(
         );
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An accepted event's record is written without building a JSON map, yet
+    /// must be the same canonical content (keys sorted) as any other record.
+    #[test]
+    fn an_event_record_is_canonical_json() {
+        let writer = || AuditWriter {
+            device: 1,
+            seq: 0,
+            hash: GENESIS.to_owned(),
+            pending: Vec::new(),
+        };
+        let digests = vec![[2u8; 32], [1u8; 32]];
+        let mut fast = writer();
+        fast.append_event("2026-01-01T08:00:00+08:00", "e\"1", "abc", digests.clone());
+        let mut general = writer();
+        let body = serde_json::json!({
+            "event_digest": "abc",
+            "pushes": 2,
+            "pushes_digest": pushes_digest(digests),
+        });
+        general.append("2026-01-01T08:00:00+08:00", EVENT_ACCEPTED, "e\"1", body);
+        let (a, b) = (&fast.pending[0], &general.pending[0]);
+        assert_eq!((&a.content, &a.hash), (&b.content, &b.hash));
+        assert!(a.content.starts_with("{\"at\":"), "{}", a.content);
+    }
 }

@@ -9,7 +9,7 @@
 //! and commits each transaction while the thread goes on, so both cores are
 //! busy.
 
-use crate::audit::{build_audit, event_body, AuditWriter};
+use crate::audit::{build_audit, AuditWriter};
 use crate::rows::{
     body_digest, build_events, build_messages, build_pushes, build_rows, run, Built, Digest32,
     EventRow, PushRow,
@@ -26,7 +26,7 @@ use ggzy_core::role::Role;
 use ggzy_core::workflow::{Progress, Project, ProjectParty};
 use ggzy_core::Refusal;
 use sqlx::pool::PoolConnection;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::{ConnectOptions, QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::sync::Arc;
@@ -260,7 +260,7 @@ struct Decided {
 /// decider and the slices it was given but did not take.
 fn decide_ahead(
     mut decider: Decider,
-    mut reader: PoolConnection<Sqlite>,
+    mut reader: SqliteConnection,
     feed: std::sync::mpsc::Receiver<Slice>,
     out: tokio::sync::mpsc::Sender<Result<Decided>>,
     commits: std::sync::mpsc::Receiver<()>,
@@ -309,6 +309,12 @@ fn decide_ahead(
 }
 
 impl Intake<'_> {
+    /// The deciding thread's own connection, which can only read.
+    async fn reader(&self) -> Result<SqliteConnection> {
+        let options = (*self.store.pool().connect_options()).clone();
+        Ok(options.read_only(true).connect().await?)
+    }
+
     /// Submit lines `(line number, text)` in one transaction.
     pub async fn submit(&mut self, lines: Vec<Line>) -> Result<Vec<LineResult>> {
         let mut out = Vec::with_capacity(lines.len());
@@ -401,7 +407,7 @@ impl Intake<'_> {
             let (feed, feed_rx) = std::sync::mpsc::channel();
             let (out, mut decided) = tokio::sync::mpsc::channel(AHEAD);
             let (commits, commits_rx) = std::sync::mpsc::channel();
-            let reader = self.store.pool().acquire().await?;
+            let reader = self.reader().await?;
             let task = tokio::task::spawn_blocking(move || {
                 decide_ahead(decider, reader, feed_rx, out, commits_rx, device)
             });
@@ -852,12 +858,7 @@ impl Decider {
             })
             .collect();
         let n = pushes.len();
-        audit.append(
-            &self.at,
-            "event.accepted",
-            &env.id,
-            event_body(&digest, digests),
-        );
+        audit.append_event(&self.at, &env.id, &digest, digests);
         p.messages
             .extend(messages.into_iter().map(|(no, m, _)| (no, m)));
         p.pushes.extend(pushes);
