@@ -642,6 +642,29 @@ fn a_staff_clause_with_nobody_to_tell_is_refused() {
     assert_eq!(err.locus().as_deref(), Some("4.3.1"));
 }
 
+/// A message is rendered once per role and shared, but every recipient is
+/// still greeted by name: one without a name refuses the event, wherever it
+/// comes in the list.
+#[test]
+fn a_recipient_without_a_name_is_refused_even_after_others() {
+    let mut world = World::new();
+    world.staff.center_staff.push(StaffMember {
+        username: "cs3".into(),
+        name: "  ".into(),
+    });
+    world
+        .feed(ev(
+            "project.registered",
+            json!({"name": NAME, "tenderer": {"id": "T1", "name": "T", "phone": "0576-85000001"}}),
+        ))
+        .unwrap();
+    let err = world
+        .feed(ev("materials.submitted", json!({"stage": "consultation"})))
+        .unwrap_err();
+    assert_eq!(err.code(), "missing_item", "{err}");
+    assert!(err.to_string().contains("recipient_name"), "{err}");
+}
+
 #[test]
 fn out_of_order_steps_name_the_clause() {
     let mut world = World::new();
