@@ -625,19 +625,25 @@ fn passwords_are_never_in_a_stored_message() {
     assert!(pushes[0].text().contains(MASK));
 }
 
-#[test]
-fn a_staff_clause_with_nobody_to_tell_is_refused() {
-    let mut world = World::new();
-    world.staff.center_staff.clear();
+/// Register a project and submit consultation materials (4.3.1, to center
+/// staff), which must be refused: the refusal.
+fn materials_refused(world: &mut World) -> ggzy_core::Refusal {
     world
         .feed(ev(
             "project.registered",
             json!({"name": NAME, "tenderer": {"id": "T1", "name": "T", "phone": "0576-85000001"}}),
         ))
         .unwrap();
-    let err = world
+    world
         .feed(ev("materials.submitted", json!({"stage": "consultation"})))
-        .unwrap_err();
+        .unwrap_err()
+}
+
+#[test]
+fn a_staff_clause_with_nobody_to_tell_is_refused() {
+    let mut world = World::new();
+    world.staff.center_staff.clear();
+    let err = materials_refused(&mut world);
     assert_eq!(err.code(), "no_recipient");
     assert_eq!(err.locus().as_deref(), Some("4.3.1"));
 }
@@ -652,15 +658,7 @@ fn a_recipient_without_a_name_is_refused_even_after_others() {
         username: "cs3".into(),
         name: "  ".into(),
     });
-    world
-        .feed(ev(
-            "project.registered",
-            json!({"name": NAME, "tenderer": {"id": "T1", "name": "T", "phone": "0576-85000001"}}),
-        ))
-        .unwrap();
-    let err = world
-        .feed(ev("materials.submitted", json!({"stage": "consultation"})))
-        .unwrap_err();
+    let err = materials_refused(&mut world);
     assert_eq!(err.code(), "missing_item", "{err}");
     assert!(err.to_string().contains("recipient_name"), "{err}");
 }

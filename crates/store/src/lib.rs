@@ -203,14 +203,8 @@ pub fn now() -> String {
 mod tests {
     use super::*;
 
-    /// A COMMIT that fails leaves SQLite's transaction open: that connection
-    /// must never serve anyone again, or its half-done writes would be
-    /// committed by whoever got it next.
-    #[tokio::test]
-    async fn a_failed_commit_never_returns_an_open_transaction_to_the_pool() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
-        let mut tx = store.write().await.unwrap();
+    /// A party of no project, its foreign key checked only at COMMIT: a COMMIT that fails.
+    async fn insert_orphan(tx: &mut WriteTx) {
         sqlx::query("PRAGMA defer_foreign_keys = ON")
             .execute(tx.conn())
             .await
@@ -219,6 +213,17 @@ mod tests {
             .execute(tx.conn())
             .await
             .unwrap();
+    }
+
+    /// A COMMIT that fails leaves SQLite's transaction open: that connection
+    /// must never serve anyone again, or its half-done writes would be
+    /// committed by whoever got it next.
+    #[tokio::test]
+    async fn a_failed_commit_never_returns_an_open_transaction_to_the_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let mut tx = store.write().await.unwrap();
+        insert_orphan(&mut tx).await;
         let err = tx.commit().await.unwrap_err();
         assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
 
@@ -256,14 +261,7 @@ mod tests {
         tx.renew(|| said += 1).await.unwrap();
         assert_eq!(said, 1, "a good COMMIT is reported");
 
-        sqlx::query("PRAGMA defer_foreign_keys = ON")
-            .execute(tx.conn())
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO parties (project, role, id, name, position) VALUES ('NOPE', 'bidder', 'B', 'x', 0)")
-            .execute(tx.conn())
-            .await
-            .unwrap();
+        insert_orphan(&mut tx).await;
         let err = tx.renew(|| said += 1).await.unwrap_err();
         assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
         assert_eq!(said, 1, "a failed COMMIT is not reported");
