@@ -642,3 +642,50 @@ async fn a_database_from_another_version_is_refused_with_what_to_do() {
         .unwrap();
     assert_eq!(users, 2);
 }
+
+/// A transaction that fails in the middle of an import, while the deciding
+/// thread is ahead of the writer: the import reports the error, the
+/// transactions before it stay, nothing of the failed one is written, and
+/// the same file imported again (once the fault is gone) takes up where it
+/// stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_mid_import_keeps_the_transactions_before_and_nothing_after() {
+    let d = staffed().await;
+    // A real failure from SQLite itself when the fifth event is written.
+    sqlx::query(
+        "CREATE TRIGGER fault BEFORE INSERT ON events WHEN NEW.id = 'e5' \
+         BEGIN SELECT RAISE(ABORT, 'disk says no'); END",
+    )
+    .execute(d.store.pool())
+    .await
+    .unwrap();
+    let file: Vec<String> = (1..=8)
+        .map(|i| register(&format!("e{i}"), &format!("P{i}")))
+        .collect();
+    let file = file.join("\n");
+    let mut committed = Vec::new();
+    let err = d
+        .store
+        .import_with(file.as_bytes(), "f", 2, |line| committed.push(line))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("disk says no"), "{err}");
+    assert_eq!(committed, [2, 4], "two transactions were committed");
+    assert_eq!(count(&d.store, "events").await, 4);
+    assert_eq!(count(&d.store, "projects").await, 4);
+    let v = d.store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!((v.broken, v.events), (None, 4));
+
+    sqlx::query("DROP TRIGGER fault")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    let s = d
+        .store
+        .import_with(file.as_bytes(), "f", 2, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((s.accepted, s.duplicates, s.refused.len()), (4, 4, 0));
+    let v = d.store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!((v.broken, v.events, v.pushes), (None, 8, 16));
+}
