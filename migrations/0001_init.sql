@@ -41,15 +41,14 @@ CREATE TABLE users (
 );
 CREATE INDEX users_role ON users (role) WHERE active = 1;
 
--- Every accepted intake event, as received (canonical JSON).
+-- Every accepted intake event, as received (canonical JSON). Its type and
+-- time are in the body, not stored twice: see the view event_log.
 CREATE TABLE events (
     no            INTEGER PRIMARY KEY,           -- local row number: what pushes point at
     id            TEXT NOT NULL UNIQUE,          -- the intake id: its idempotency key
-    type          TEXT NOT NULL,
-    at            TEXT NOT NULL,
     project       TEXT,
     body          TEXT NOT NULL,
-    digest        TEXT NOT NULL,                 -- SM3 of body
+    digest        BLOB NOT NULL,                 -- SM3 of body, 32 bytes
     source        TEXT NOT NULL,                 -- e.g. import:file.jsonl, demo
     received_at   TEXT NOT NULL,
     origin_device INTEGER NOT NULL,
@@ -57,6 +56,13 @@ CREATE TABLE events (
     UNIQUE (origin_device, origin_seq)
 );
 CREATE INDEX events_project ON events (project) WHERE project IS NOT NULL;
+
+-- Events for reading by hand.
+CREATE VIEW event_log AS
+SELECT no, id, iif(json_valid(body), body ->> '$.type', NULL) AS type,
+       iif(json_valid(body), body ->> '$.at', NULL) AS at, project, body, hex(digest) AS digest,
+       source, received_at, origin_device, origin_seq
+FROM events;
 
 -- Projection: one row per registered project.
 CREATE TABLE projects (
@@ -181,26 +187,35 @@ CREATE TABLE push_status (
 );
 CREATE INDEX push_status_push ON push_status (push_no);
 
--- The audit trail: one SM3 hash chain per device.
+-- The audit trail: one SM3 hash chain per device. hash = SM3(prev_hash ‖
+-- content): the previous record's 32 hash bytes (32 zero bytes for a device's
+-- first record), then the content's UTF-8. Time, kind and subject are only
+-- in the content the hash covers (see the view audit_trail).
 CREATE TABLE audit_records (
     id            INTEGER PRIMARY KEY,
     origin_device INTEGER NOT NULL,
     seq           INTEGER NOT NULL,
-    at            TEXT NOT NULL,
-    kind          TEXT NOT NULL,
-    subject       TEXT NOT NULL,
-    content       TEXT NOT NULL,                 -- canonical JSON, includes at/kind/subject
-    prev_hash     TEXT NOT NULL,
-    hash          TEXT NOT NULL,
+    content       TEXT NOT NULL,                 -- canonical JSON (keys sorted), includes at/kind/subject
+    prev_hash     BLOB NOT NULL,                 -- 32 bytes
+    hash          BLOB NOT NULL,                 -- 32 bytes
     UNIQUE (origin_device, seq)
 );
+
+-- The trail for reading by hand: what each record says, hashes in hex.
+CREATE VIEW audit_trail AS
+SELECT a.id, d.id AS device, a.seq,
+       iif(json_valid(a.content), a.content ->> '$.at', NULL) AS at,
+       iif(json_valid(a.content), a.content ->> '$.kind', NULL) AS kind,
+       iif(json_valid(a.content), a.content ->> '$.subject', NULL) AS subject,
+       a.content, hex(a.prev_hash) AS prev_hash, hex(a.hash) AS hash
+FROM audit_records a LEFT JOIN devices d ON d.n = a.origin_device;
 
 -- The last record of each device's chain, written with it: a removed or
 -- forged tail shows as a mismatch here.
 CREATE TABLE audit_heads (
     origin_device INTEGER PRIMARY KEY,
     seq           INTEGER NOT NULL,
-    hash          TEXT NOT NULL
+    hash          BLOB NOT NULL
 );
 
 -- Refused input, kept for staff to fix and retry. Never silently dropped.

@@ -205,12 +205,14 @@ async fn sqlite_copy(dir: &Path) -> Result<f64> {
          INSERT INTO users SELECT * FROM src.users WHERE rowid > 0;
          INSERT INTO projects SELECT * FROM src.projects WHERE rowid > 0;
          INSERT INTO parties SELECT * FROM src.parties;
-         INSERT INTO events SELECT * FROM src.events WHERE no > 0;
+         INSERT INTO events (no, id, project, body, digest, source, received_at, origin_device, origin_seq)
+           SELECT no, id, project, body, digest, source, received_at, origin_device, origin_seq FROM src.events WHERE no > 0;
          INSERT INTO messages SELECT * FROM src.messages WHERE no > 0;
          INSERT INTO pushes (no, id, event, rule, recipient_role, recipient_id, recipient_name, channel, address, message, secret)
            SELECT no, id, event, rule, recipient_role, recipient_id, recipient_name, channel, address, message, secret
            FROM src.pushes WHERE no > 0;
-         INSERT INTO audit_records SELECT * FROM src.audit_records WHERE id > 0;
+         INSERT INTO audit_records (id, origin_device, seq, content, prev_hash, hash)
+           SELECT id, origin_device, seq, content, prev_hash, hash FROM src.audit_records WHERE id > 0;
          INSERT INTO audit_heads SELECT * FROM src.audit_heads WHERE origin_device > 0;
          COMMIT;",
     )

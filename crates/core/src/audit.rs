@@ -4,29 +4,48 @@
 
 use sm3::{Digest, Sm3};
 
-/// The `prev_hash` of a device's first record.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// An SM3 digest: 32 bytes, stored as a BLOB.
+pub type Hash = [u8; 32];
 
-/// SM3 of some bytes, as lowercase hex.
-pub fn sm3_hex(bytes: impl AsRef<[u8]>) -> String {
-    format!("{:x}", Sm3::digest(bytes.as_ref()))
+/// The `prev_hash` of a device's first record.
+pub const GENESIS: Hash = [0; 32];
+
+/// SM3 of some bytes.
+pub fn sm3(bytes: impl AsRef<[u8]>) -> Hash {
+    Sm3::digest(bytes.as_ref()).into()
 }
 
-/// The hash of a record, chained to its predecessor.
-pub fn chain(prev_hash: &str, content: &str) -> String {
+/// SM3 of some bytes, as lowercase hex (how digests appear inside JSON content).
+pub fn sm3_hex(bytes: impl AsRef<[u8]>) -> String {
+    hex(&sm3(bytes))
+}
+
+/// Bytes as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
+        .map(char::from)
+        .collect()
+}
+
+/// The hash of a record, chained to its predecessor: SM3(prev_hash ‖ content),
+/// the 32 bytes of the previous hash followed by the content's UTF-8.
+pub fn chain(prev_hash: &Hash, content: &str) -> Hash {
     let mut h = Sm3::new();
-    h.update(prev_hash.as_bytes());
-    h.update(b"\n");
+    h.update(prev_hash);
     h.update(content.as_bytes());
-    format!("{:x}", h.finalize())
+    h.finalize().into()
 }
 
 /// One stored record, as `verify` reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     pub seq: i64,
-    pub prev_hash: String,
-    pub hash: String,
+    /// As stored: 32 bytes unless someone wrote otherwise.
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
     pub content: String,
 }
 
@@ -59,14 +78,14 @@ impl std::fmt::Display for Break {
 #[derive(Debug)]
 pub struct ChainWalker {
     expected_seq: i64,
-    prev_hash: String,
+    prev_hash: Hash,
 }
 
 impl Default for ChainWalker {
     fn default() -> Self {
         ChainWalker {
             expected_seq: 1,
-            prev_hash: GENESIS.to_owned(),
+            prev_hash: GENESIS,
         }
     }
 }
@@ -74,26 +93,30 @@ impl Default for ChainWalker {
 impl ChainWalker {
     /// Check the next record; the first error is the first break.
     pub fn step(&mut self, link: &Link) -> Result<(), Break> {
-        if chain(&link.prev_hash, &link.content) != link.hash {
-            return Err(Break::Altered { seq: link.seq });
-        }
+        let hash: Hash = match (
+            <Hash>::try_from(&link.prev_hash[..]),
+            <Hash>::try_from(&link.hash[..]),
+        ) {
+            (Ok(prev), Ok(hash)) if chain(&prev, &link.content) == hash => hash,
+            _ => return Err(Break::Altered { seq: link.seq }),
+        };
         if link.seq > self.expected_seq {
             return Err(Break::Removed {
                 from: self.expected_seq,
                 to: link.seq - 1,
             });
         }
-        if link.seq < self.expected_seq || link.prev_hash != self.prev_hash {
+        if link.seq < self.expected_seq || link.prev_hash[..] != self.prev_hash {
             return Err(Break::Unlinked { seq: link.seq });
         }
         self.expected_seq += 1;
-        self.prev_hash.clone_from(&link.hash);
+        self.prev_hash = hash;
         Ok(())
     }
 
     /// The last good record: (seq, hash).
-    pub fn head(&self) -> (i64, &str) {
-        (self.expected_seq - 1, &self.prev_hash)
+    pub fn head(&self) -> (i64, Hash) {
+        (self.expected_seq - 1, self.prev_hash)
     }
 }
 
@@ -102,15 +125,15 @@ mod tests {
     use super::*;
 
     fn links(n: i64) -> Vec<Link> {
-        let mut prev = GENESIS.to_owned();
+        let mut prev = GENESIS;
         (1..=n)
             .map(|seq| {
                 let content = format!("{{\"n\":{seq}}}");
                 let hash = chain(&prev, &content);
                 let l = Link {
                     seq,
-                    prev_hash: prev.clone(),
-                    hash: hash.clone(),
+                    prev_hash: prev.to_vec(),
+                    hash: hash.to_vec(),
                     content,
                 };
                 prev = hash;
@@ -145,7 +168,12 @@ mod tests {
         let mut ls = links(5);
         // A forger rewrites record 3 and fixes its own hash: record 4 no longer follows.
         ls[2].content = "{\"n\":99}".into();
-        ls[2].hash = chain(&ls[2].prev_hash, &ls[2].content);
+        let prev: Hash = ls[2].prev_hash[..].try_into().unwrap();
+        ls[2].hash = chain(&prev, &ls[2].content).to_vec();
         assert_eq!(first_break(&ls), Some(Break::Unlinked { seq: 4 }));
+        let mut ls = links(5);
+        // A hash cut short is no hash.
+        ls[1].hash.pop();
+        assert_eq!(first_break(&ls), Some(Break::Altered { seq: 2 }));
     }
 }

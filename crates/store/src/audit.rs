@@ -3,9 +3,9 @@
 //! checks each head, and checks that every event and push is exactly what
 //! its record says.
 
-use crate::rows::{body_digest, build_rows, push_digest, run, Built, Digest32};
+use crate::rows::{build_rows, push_digest, run, Built};
 use crate::{Result, Store, StoreError};
-use ggzy_core::audit::{chain, sm3_hex, Break, ChainWalker, Link, GENESIS};
+use ggzy_core::audit::{chain, hex, sm3, sm3_hex, Break, ChainWalker, Hash, Link, GENESIS};
 use serde_json::Value;
 use sqlx::{FromRow, SqliteConnection};
 use std::collections::HashMap;
@@ -13,31 +13,39 @@ use std::collections::HashMap;
 /// An audit record about to be written.
 pub(crate) struct AuditRow {
     pub seq: i64,
-    pub at: String,
-    pub kind: &'static str,
-    pub subject: String,
+    /// Canonical JSON; holds the record's time, kind and subject.
     pub content: String,
-    pub prev_hash: String,
-    pub hash: String,
+    pub prev_hash: Hash,
+    pub hash: Hash,
 }
 
 /// The tip of this device's chain while a transaction appends to it.
 pub(crate) struct AuditWriter {
     device: i64,
     seq: i64,
-    hash: String,
+    hash: Hash,
     pending: Vec<AuditRow>,
 }
 
 impl AuditWriter {
     /// Read the head; call inside the write transaction.
     pub async fn load(conn: &mut SqliteConnection, device: i64) -> Result<Self> {
-        let head: Option<(i64, String)> =
+        let head: Option<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE origin_device = ?")
                 .bind(device)
                 .fetch_optional(&mut *conn)
                 .await?;
-        let (seq, hash) = head.unwrap_or((0, GENESIS.to_owned()));
+        let (seq, hash) = match head {
+            None => (0, GENESIS),
+            Some((seq, hash)) => (
+                seq,
+                hash.try_into().map_err(|_| {
+                    StoreError::Corrupt(format!(
+                        "the head of device #{device}'s audit chain is not a 32-byte hash: run `ggzy audit verify`"
+                    ))
+                })?,
+            ),
+        };
         Ok(AuditWriter {
             device,
             seq,
@@ -57,7 +65,7 @@ impl AuditWriter {
         map.insert("at".into(), at.into());
         map.insert("kind".into(), kind.into());
         map.insert("subject".into(), subject.into());
-        self.chain(at, kind, subject, body.to_string())
+        self.chain(body.to_string())
     }
 
     /// Chain the record of an accepted event: its digest, and one digest over
@@ -66,14 +74,14 @@ impl AuditWriter {
         &mut self,
         at: &str,
         event_id: &str,
-        event_digest: &str,
-        push_digests: Vec<Digest32>,
+        event_digest: &Hash,
+        push_digests: Vec<Hash>,
     ) -> i64 {
         // The same canonical JSON as `append` writes (keys sorted), without building a map.
         #[derive(serde::Serialize)]
         struct Content<'a> {
             at: &'a str,
-            event_digest: &'a str,
+            event_digest: String,
             kind: &'static str,
             pushes: usize,
             pushes_digest: String,
@@ -81,25 +89,22 @@ impl AuditWriter {
         }
         let content = Content {
             at,
-            event_digest,
+            event_digest: hex(event_digest),
             kind: EVENT_ACCEPTED,
             pushes: push_digests.len(),
             pushes_digest: pushes_digest(push_digests),
             subject: event_id,
         };
         let content = serde_json::to_string(&content).expect("plain strings serialise");
-        self.chain(at, EVENT_ACCEPTED, event_id, content)
+        self.chain(content)
     }
 
-    fn chain(&mut self, at: &str, kind: &'static str, subject: &str, content: String) -> i64 {
+    fn chain(&mut self, content: String) -> i64 {
         self.seq += 1;
         let hash = chain(&self.hash, &content);
-        let prev_hash = std::mem::replace(&mut self.hash, hash.clone());
+        let prev_hash = std::mem::replace(&mut self.hash, hash);
         self.pending.push(AuditRow {
             seq: self.seq,
-            at: at.to_owned(),
-            kind,
-            subject: subject.to_owned(),
             content,
             prev_hash,
             hash,
@@ -129,13 +134,13 @@ impl AuditWriter {
     }
 
     /// The last chained record: its seq and hash.
-    pub fn head(&self) -> (i64, String) {
-        (self.seq, self.hash.clone())
+    pub fn head(&self) -> (i64, Hash) {
+        (self.seq, self.hash)
     }
 
     /// Move the head to the last chained record.
     pub async fn save_head(&self, conn: &mut SqliteConnection) -> Result<()> {
-        save_head(conn, self.device, self.seq, &self.hash).await
+        save_head(conn, self.device, self.seq, self.hash).await
     }
 
     /// Write the chained records and move the head, in the caller's transaction.
@@ -150,7 +155,7 @@ pub(crate) async fn save_head(
     conn: &mut SqliteConnection,
     device: i64,
     seq: i64,
-    hash: &str,
+    hash: Hash,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO audit_heads (origin_device, seq, hash) VALUES (?, ?, ?) \
@@ -158,7 +163,7 @@ pub(crate) async fn save_head(
     )
     .bind(device)
     .bind(seq)
-    .bind(hash)
+    .bind(hash.to_vec())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -178,18 +183,15 @@ pub(crate) async fn write_rows(
 pub(crate) fn build_audit(out: &mut Vec<Built>, device: i64, rows: Vec<AuditRow>) {
     build_rows(
         out,
-        "INSERT INTO audit_records (origin_device, seq, at, kind, subject, content, prev_hash, hash) ",
+        "INSERT INTO audit_records (origin_device, seq, content, prev_hash, hash) ",
         "",
         rows,
         |mut b, r| {
             b.push_bind(device)
                 .push_bind(r.seq)
-                .push_bind(r.at)
-                .push_bind(r.kind)
-                .push_bind(r.subject)
                 .push_bind(r.content)
-                .push_bind(r.prev_hash)
-                .push_bind(r.hash);
+                .push_bind(r.prev_hash.to_vec())
+                .push_bind(r.hash.to_vec());
         },
     );
 }
@@ -198,7 +200,7 @@ pub(crate) fn build_audit(out: &mut Vec<Built>, device: i64, rows: Vec<AuditRow>
 const EVENT_ACCEPTED: &str = "event.accepted";
 
 /// SM3 over a set of push digests, in sorted order.
-fn pushes_digest(mut digests: Vec<Digest32>) -> String {
+fn pushes_digest(mut digests: Vec<Hash>) -> String {
     digests.sort_unstable();
     sm3_hex(digests.concat())
 }
@@ -230,19 +232,16 @@ impl std::fmt::Display for Broken {
 #[derive(FromRow)]
 struct RecordRow {
     seq: i64,
-    at: String,
-    kind: String,
-    subject: String,
     content: String,
-    prev_hash: String,
-    hash: String,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
 }
 
 #[derive(FromRow)]
 struct EventCheck {
     id: String,
     body: String,
-    digest: String,
+    digest: Vec<u8>,
     origin_seq: i64,
 }
 
@@ -330,7 +329,7 @@ async fn verify_device(
     let mut events_seen = 0i64;
     loop {
         let rows: Vec<RecordRow> = sqlx::query_as(
-            "SELECT seq, at, kind, subject, content, prev_hash, hash FROM audit_records \
+            "SELECT seq, content, prev_hash, hash FROM audit_records \
              WHERE origin_device = ? AND seq > ? ORDER BY seq LIMIT ?",
         )
         .bind(device)
@@ -366,12 +365,10 @@ async fn verify_device(
         .bind(hi)
         .fetch_all(&mut *conn)
         .await?;
-        let mut pushes_by_seq: HashMap<i64, Vec<Digest32>> = HashMap::new();
-        let mut bodies: HashMap<i64, Digest32> = HashMap::new();
+        let mut pushes_by_seq: HashMap<i64, Vec<Hash>> = HashMap::new();
+        let mut bodies: HashMap<i64, Hash> = HashMap::new();
         for p in pushes {
-            let body = bodies
-                .entry(p.message)
-                .or_insert_with(|| body_digest(&p.body));
+            let body = bodies.entry(p.message).or_insert_with(|| sm3(&p.body));
             let d = push_digest(
                 &p.id,
                 &p.event_id,
@@ -410,25 +407,18 @@ async fn verify_device(
                     .unwrap_or_default()
                     .to_owned()
             };
-            if field("at") != r.at || field("kind") != r.kind || field("subject") != r.subject {
-                return broken(
-                    Some(r.seq),
-                    format!(
-                        "第 {} 条审计记录的时间、类型或对象列被改写，与其已签内容不符",
-                        r.seq
-                    ),
-                );
-            }
-            if r.kind == EVENT_ACCEPTED {
+            let subject = field("subject");
+            if field("kind") == EVENT_ACCEPTED {
                 let Some(event) = events_by_seq.remove(&r.seq) else {
                     return broken(
                         Some(r.seq),
-                        format!("第 {} 条审计记录所记的事件 `{}` 不在事件表中（事件被删除，或该记录为插入的伪造记录）", r.seq, r.subject),
+                        format!("第 {} 条审计记录所记的事件 `{subject}` 不在事件表中（事件被删除，或该记录为插入的伪造记录）", r.seq),
                     );
                 };
-                if event.id != r.subject
-                    || sm3_hex(&event.body) != event.digest
-                    || field("event_digest") != event.digest
+                let digest = sm3(&event.body);
+                if event.id != subject
+                    || event.digest != digest
+                    || field("event_digest") != hex(&digest)
                 {
                     return broken(
                         Some(r.seq),
@@ -469,7 +459,7 @@ async fn verify_device(
     }
 
     // The head written with the last record: a removed or forged tail shows here.
-    let head: Option<(i64, String)> =
+    let head: Option<(i64, Vec<u8>)> =
         sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE origin_device = ?")
             .bind(device)
             .fetch_optional(&mut *conn)
@@ -506,7 +496,7 @@ async fn verify_device(
     if events_total != events_seen {
         let orphan: Option<(String, i64)> = sqlx::query_as(
             "SELECT e.id, e.origin_seq FROM events e WHERE e.origin_device = ?1 AND NOT EXISTS \
-             (SELECT 1 FROM audit_records a WHERE a.origin_device = ?1 AND a.seq = e.origin_seq AND a.subject = e.id) \
+             (SELECT 1 FROM audit_records a WHERE a.origin_device = ?1 AND a.seq = e.origin_seq AND a.content ->> '$.subject' = e.id) \
              ORDER BY e.origin_seq LIMIT 1",
         )
         .bind(device)
@@ -534,15 +524,20 @@ mod tests {
         let writer = || AuditWriter {
             device: 1,
             seq: 0,
-            hash: GENESIS.to_owned(),
+            hash: GENESIS,
             pending: Vec::new(),
         };
         let digests = vec![[2u8; 32], [1u8; 32]];
         let mut fast = writer();
-        fast.append_event("2026-01-01T08:00:00+08:00", "e\"1", "abc", digests.clone());
+        fast.append_event(
+            "2026-01-01T08:00:00+08:00",
+            "e\"1",
+            &[7; 32],
+            digests.clone(),
+        );
         let mut general = writer();
         let body = serde_json::json!({
-            "event_digest": "abc",
+            "event_digest": hex(&[7; 32]),
             "pushes": 2,
             "pushes_digest": pushes_digest(digests),
         });

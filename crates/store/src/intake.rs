@@ -11,11 +11,10 @@
 
 use crate::audit::{build_audit, AuditWriter};
 use crate::rows::{
-    body_digest, build_events, build_messages, build_pushes, build_rows, run, Built, Digest32,
-    EventRow, PushRow,
+    build_events, build_messages, build_pushes, build_rows, run, Built, EventRow, PushRow,
 };
 use crate::{now, Result, Store, StoreError, WriteTx};
-use ggzy_core::audit::sm3_hex;
+use ggzy_core::audit::{sm3, sm3_hex, Hash};
 use ggzy_core::engine::{
     complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
     MemberRecord, StaffMember,
@@ -478,13 +477,13 @@ struct TxEnd {
     at: String,
     projects: Vec<ProjectRow>,
     seq: i64,
-    hash: String,
+    hash: Hash,
 }
 
 impl TxEnd {
     async fn write(self, conn: &mut SqliteConnection, device: i64) -> Result<()> {
         write_projects(conn, self.projects, &self.at).await?;
-        crate::audit::save_head(conn, device, self.seq, &self.hash).await
+        crate::audit::save_head(conn, device, self.seq, self.hash).await
     }
 }
 
@@ -521,8 +520,8 @@ struct Decider {
     audit: Option<AuditWriter>,
     /// Event id -> digest: stored before this transaction or accepted in it,
     /// and accepted in the one before (which may still be committing).
-    stored: HashMap<String, String>,
-    stored_before: HashMap<String, String>,
+    stored: HashMap<String, Hash>,
+    stored_before: HashMap<String, Hash>,
     /// Members and complaints the transaction refers to (`None`: not known).
     members: HashMap<String, Option<MemberRecord>>,
     complaints: HashMap<String, Option<(ComplaintRecord, String)>>,
@@ -603,7 +602,11 @@ impl Decider {
             qb.push_tuples(chunk, |mut b, id| {
                 b.push_bind(*id);
             });
-            let rows: Vec<(String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+            let rows: Vec<(String, Vec<u8>)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+            // A digest that is not 32 bytes matches nothing: the line is refused as a conflict.
+            let rows = rows
+                .into_iter()
+                .map(|(id, d)| (id, d.try_into().unwrap_or_default()));
             self.stored.extend(rows);
         }
         let codes: Vec<&str> = envs
@@ -774,7 +777,7 @@ impl Decider {
                 }
             }
         };
-        let digest = sm3_hex(&env.canonical);
+        let digest = sm3(&env.canonical);
         let seen = self.stored.get(&env.id);
         if let Some(seen) = seen.or_else(|| self.stored_before.get(&env.id)) {
             return if *seen == digest {
@@ -824,7 +827,7 @@ impl Decider {
         let event_no = self.next_event;
         self.next_event += 1;
         // Recipients that read alike share one message.
-        let mut messages: Vec<(i64, Message, Digest32)> = Vec::new();
+        let mut messages: Vec<(i64, Message, Hash)> = Vec::new();
         let mut digests = Vec::with_capacity(decision.pushes.len());
         let pushes: Vec<PushRow> = decision
             .pushes
@@ -834,7 +837,7 @@ impl Decider {
                 let at = match messages.iter().position(|(_, m, _)| *m == d.message) {
                     Some(at) => at,
                     None => {
-                        let body = body_digest(&d.message.body);
+                        let body = sm3(&d.message.body);
                         messages.push((self.next_message, d.message, body));
                         self.next_message += 1;
                         messages.len() - 1
@@ -897,13 +900,11 @@ impl Decider {
             }
             Change::Survey => p.surveys.push(env.clone()),
         }
-        self.stored.insert(env.id.clone(), digest.clone());
+        self.stored.insert(env.id.clone(), digest);
         p.accepted.push(env.id.clone());
         p.events.push(EventRow {
             no: event_no,
             id: env.id.clone(),
-            kind: env.kind,
-            at: env.at.to_rfc3339(),
             project: env.project,
             body: env.canonical,
             digest,

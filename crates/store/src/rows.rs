@@ -5,6 +5,7 @@
 //! thread never waits while the next statement is put together.
 
 use crate::Result;
+use ggzy_core::audit::Hash;
 use ggzy_core::render::Message;
 use sm3::{Digest, Sm3};
 use sqlx::query_builder::Separated;
@@ -61,11 +62,9 @@ pub(crate) async fn insert_rows<T>(
 pub(crate) struct EventRow {
     pub no: i64,
     pub id: String,
-    pub kind: &'static str,
-    pub at: String,
     pub project: Option<String>,
     pub body: String,
-    pub digest: String,
+    pub digest: Hash,
     pub origin_seq: i64,
 }
 
@@ -84,14 +83,6 @@ pub(crate) struct PushRow {
     pub secret: Option<&'static str>,
 }
 
-/// An SM3 digest, as bytes.
-pub(crate) type Digest32 = [u8; 32];
-
-/// SM3 of a message's body: computed once however many pushes share it.
-pub(crate) fn body_digest(body: &str) -> Digest32 {
-    Sm3::digest(body.as_bytes()).into()
-}
-
 /// SM3 over a push's immutable content, as the audit record holds it. The
 /// text is covered as it is pushed: the message's head, the recipient's
 /// name, and the digest of the message's body.
@@ -105,9 +96,9 @@ pub(crate) fn push_digest(
     recipient_name: &str,
     channel: &str,
     address: &str,
-    (head, body): (&str, &Digest32),
+    (head, body): (&str, &Hash),
     secret: Option<&str>,
-) -> Digest32 {
+) -> Hash {
     let mut h = Sm3::new();
     h.update(id.as_bytes());
     let fields = [
@@ -135,7 +126,7 @@ pub(crate) fn push_digest(
 }
 
 impl PushRow {
-    pub fn digest(&self, event_id: &str, head: &str, body: &Digest32) -> Digest32 {
+    pub fn digest(&self, event_id: &str, head: &str, body: &Hash) -> Hash {
         push_digest(
             &self.id,
             event_id,
@@ -160,17 +151,15 @@ pub(crate) fn build_events(
 ) {
     build_rows(
         out,
-        "INSERT INTO events (no, id, type, at, project, body, digest, source, received_at, origin_device, origin_seq) ",
+        "INSERT INTO events (no, id, project, body, digest, source, received_at, origin_device, origin_seq) ",
         "",
         rows,
         |mut b, r| {
             b.push_bind(r.no)
                 .push_bind(r.id)
-                .push_bind(r.kind)
-                .push_bind(r.at)
                 .push_bind(r.project)
                 .push_bind(r.body)
-                .push_bind(r.digest)
+                .push_bind(r.digest.to_vec())
                 .push_bind(source.to_owned())
                 .push_bind(received_at.to_owned())
                 .push_bind(device)

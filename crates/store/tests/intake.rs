@@ -307,6 +307,14 @@ async fn a_member_password_is_masked_in_the_message_and_the_audit_trail() {
         .fetch_all(d.store.pool())
         .await
         .unwrap();
+    // Read by hand, the trail names what each record is about.
+    let (subject,): (String,) = sqlx::query_as(
+        "SELECT subject FROM audit_trail WHERE kind = 'member.password_issued' AND length(hash) = 64",
+    )
+    .fetch_one(d.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(subject, "abc");
     assert!(trail.iter().any(|c| c.contains("member.password_issued")));
     assert!(
         trail.iter().all(|c| !c.contains(&clear)),

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use ggzy_core::audit::chain;
+use ggzy_core::audit::{chain, hex, Hash};
 use ggzy_store::audit::Verdict;
 use ggzy_store::Store;
 use serde_json::json;
@@ -114,16 +114,17 @@ async fn a_removed_last_record_is_named() {
 #[tokio::test]
 async fn an_inserted_record_is_named_even_with_a_correct_hash() {
     let d = seeded().await;
-    let (prev,): (String,) = sqlx::query_as("SELECT hash FROM audit_records WHERE seq = 7")
+    let (prev,): (Vec<u8>,) = sqlx::query_as("SELECT hash FROM audit_records WHERE seq = 7")
         .fetch_one(d.store.pool())
         .await
         .unwrap();
+    let prev: Hash = prev.try_into().unwrap();
     let content = r#"{"at":"2026-11-27T10:00:00.000+08:00","event_digest":"00","kind":"event.accepted","pushes":[],"subject":"forged"}"#;
-    let hash = chain(&prev, content);
+    let (prev, hash) = (hex(&prev), hex(&chain(&prev, content)));
     let device = d.store.device_n();
     let insert = format!(
-        "INSERT INTO audit_records (origin_device, seq, at, kind, subject, content, prev_hash, hash) \
-         VALUES ({device}, 8, '2026-11-27T10:00:00.000+08:00', 'event.accepted', 'forged', '{content}', '{prev}', '{hash}')"
+        "INSERT INTO audit_records (origin_device, seq, content, prev_hash, hash) \
+         VALUES ({device}, 8, '{content}', X'{prev}', X'{hash}')"
     );
     attack(&d.store, &[&insert]).await;
     let (seq, msg) = broken_at(&d.store).await;
@@ -134,16 +135,17 @@ async fn an_inserted_record_is_named_even_with_a_correct_hash() {
 async fn a_record_inserted_mid_chain_is_named() {
     let d = seeded().await;
     // Shift records 5.. up by one and slip a forged record in at 5, chained to 4.
-    let (prev,): (String,) = sqlx::query_as("SELECT hash FROM audit_records WHERE seq = 4")
+    let (prev,): (Vec<u8>,) = sqlx::query_as("SELECT hash FROM audit_records WHERE seq = 4")
         .fetch_one(d.store.pool())
         .await
         .unwrap();
+    let prev: Hash = prev.try_into().unwrap();
     let content = r#"{"at":"x","kind":"user.added","subject":"mallory"}"#;
-    let hash = chain(&prev, content);
+    let (prev, hash) = (hex(&prev), hex(&chain(&prev, content)));
     let device = d.store.device_n();
     let insert = format!(
-        "INSERT INTO audit_records (origin_device, seq, at, kind, subject, content, prev_hash, hash) \
-         VALUES ({device}, 5, 'x', 'user.added', 'mallory', '{content}', '{prev}', '{hash}')"
+        "INSERT INTO audit_records (origin_device, seq, content, prev_hash, hash) \
+         VALUES ({device}, 5, '{content}', X'{prev}', X'{hash}')"
     );
     attack(
         &d.store,
