@@ -36,6 +36,34 @@ pub struct User {
 
 pub const MIN_PASSWORD_LEN: usize = 8;
 
+/// Wrong passwords in a row that lock an account, and for how long.
+pub const MAX_FAILED_LOGINS: i64 = 5;
+pub const LOCK_MINUTES: i64 = 15;
+
+#[derive(FromRow)]
+struct Credentials {
+    password_hash: String,
+    active: bool,
+    locked_until: Option<String>,
+}
+
+const SELECT_USER: &str =
+    "SELECT username, name, role, phone, email, active, must_change_password, created_at FROM users";
+
+fn bad_credentials() -> StoreError {
+    StoreError::invalid(
+        "bad_credentials",
+        format!("用户名或密码错误，请重新输入（连续 {MAX_FAILED_LOGINS} 次错误将锁定账户 {LOCK_MINUTES} 分钟）"),
+    )
+}
+
+/// An argon2 hash to check unknown usernames against, so a wrong name takes
+/// as long as a wrong password and cannot be told apart by timing.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| password::hash(&password::generate()))
+}
+
 fn validate(u: &NewUser) -> Result<()> {
     let bad = |m: String| Err(StoreError::invalid("invalid_user", m));
     let name_ok = (2..=32).contains(&u.username.len())
@@ -117,12 +145,146 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        Ok(sqlx::query_as(
-            "SELECT username, name, role, phone, email, active, must_change_password, created_at \
-             FROM users ORDER BY role, username",
+        Ok(
+            sqlx::query_as(&format!("{SELECT_USER} ORDER BY role, username"))
+                .fetch_all(self.pool())
+                .await?,
         )
-        .fetch_all(self.pool())
-        .await?)
+    }
+
+    pub async fn user(&self, username: &str) -> Result<User> {
+        sqlx::query_as(&format!("{SELECT_USER} WHERE username = ?"))
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有用户 `{username}`")))
+    }
+
+    /// Check a staff member's password. `MAX_FAILED_LOGINS` wrong ones in a
+    /// row lock the account for `LOCK_MINUTES`; each login, failure and lock
+    /// is in the audit trail. The caller checks `must_change_password`.
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<User> {
+        let creds: Option<Credentials> = sqlx::query_as(
+            "SELECT password_hash, active, locked_until FROM users WHERE username = ?",
+        )
+        .bind(username)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(creds) = creds else {
+            password::verify(password, decoy_hash());
+            return Err(bad_credentials());
+        };
+        if !creds.active {
+            return Err(StoreError::invalid(
+                "account_disabled",
+                "该账户已停用，请联系系统管理员",
+            ));
+        }
+        let locked_until = creds
+            .locked_until
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .filter(|t| *t > chrono::Local::now());
+        if let Some(until) = locked_until {
+            return Err(StoreError::invalid(
+                "account_locked",
+                format!(
+                    "密码连续错误 {MAX_FAILED_LOGINS} 次，账户已锁定至 {}，请稍后再试或请管理员解锁",
+                    until.with_timezone(&chrono::Local).format("%H:%M")
+                ),
+            ));
+        }
+        let ok = password::verify(password, &creds.password_hash);
+
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let at = now();
+        let (kind, body) = if ok {
+            sqlx::query(
+                "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?",
+            )
+            .bind(username)
+            .execute(&mut *conn)
+            .await?;
+            ("user.login", json!({}))
+        } else {
+            let failed: i64 = sqlx::query_scalar(
+                "UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ? RETURNING failed_logins",
+            )
+            .bind(username)
+            .fetch_one(&mut *conn)
+            .await?;
+            if failed >= MAX_FAILED_LOGINS {
+                let until = (chrono::Local::now() + chrono::Duration::minutes(LOCK_MINUTES))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
+                sqlx::query(
+                    "UPDATE users SET failed_logins = 0, locked_until = ? WHERE username = ?",
+                )
+                .bind(&until)
+                .bind(username)
+                .execute(&mut *conn)
+                .await?;
+                ("user.locked", json!({ "failed": failed, "until": until }))
+            } else {
+                ("user.login_failed", json!({ "failed": failed }))
+            }
+        };
+        AuditWriter::record(conn, self.device_n(), &at, kind, username, body).await?;
+        tx.commit().await?;
+        if ok {
+            self.user(username).await
+        } else {
+            Err(bad_credentials())
+        }
+    }
+
+    /// Change one's own password: the current one is checked, the new one
+    /// must be long enough and different. Clears `must_change_password`.
+    pub async fn change_password(&self, username: &str, current: &str, new: &str) -> Result<()> {
+        let hash: Option<String> =
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE username = ? AND active = 1")
+                .bind(username)
+                .fetch_optional(self.pool())
+                .await?;
+        if !hash.is_some_and(|h| password::verify(current, &h)) {
+            return Err(StoreError::invalid(
+                "bad_credentials",
+                "当前密码不正确，请重新输入",
+            ));
+        }
+        if new.chars().count() < MIN_PASSWORD_LEN {
+            return Err(StoreError::invalid(
+                "weak_password",
+                format!("新密码过短：至少 {MIN_PASSWORD_LEN} 个字符"),
+            ));
+        }
+        if new == current {
+            return Err(StoreError::invalid(
+                "weak_password",
+                "新密码不能与当前密码相同",
+            ));
+        }
+        let hash = password::hash(new);
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        sqlx::query(
+            "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE username = ?",
+        )
+        .bind(&hash)
+        .bind(username)
+        .execute(&mut *conn)
+        .await?;
+        AuditWriter::record(
+            conn,
+            self.device_n(),
+            &now(),
+            "user.password_changed",
+            username,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

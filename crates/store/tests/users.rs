@@ -1,0 +1,148 @@
+//! Staff logins: argon2 check, lock after repeated failures, the one-time
+//! password changed at first login, every outcome in the audit trail.
+
+mod common;
+use common::*;
+use ggzy_core::role::StaffRole;
+use ggzy_store::users::{NewUser, MAX_FAILED_LOGINS};
+use ggzy_store::{Store, StoreError};
+
+fn code(e: StoreError) -> (String, String) {
+    (e.code().to_owned(), e.to_string())
+}
+
+async fn trail_kinds(store: &Store, subject: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT kind FROM audit_trail WHERE subject = ? ORDER BY seq")
+        .bind(subject)
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_name_read_alike() {
+    let d = staffed().await;
+    let user = d.store.authenticate("cs1", "correct horse").await.unwrap();
+    assert_eq!(
+        (user.name.as_str(), user.role.as_str()),
+        ("张一", "center_staff")
+    );
+
+    let wrong = code(
+        d.store
+            .authenticate("cs1", "wrong horse")
+            .await
+            .unwrap_err(),
+    );
+    let unknown = code(
+        d.store
+            .authenticate("nobody", "wrong horse")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(wrong.0, "bad_credentials");
+    assert_eq!(
+        wrong, unknown,
+        "nothing tells a wrong name from a wrong password"
+    );
+    assert_eq!(
+        trail_kinds(&d.store, "cs1").await,
+        ["user.added", "user.login", "user.login_failed"]
+    );
+    assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_even_against_the_right_password() {
+    let d = staffed().await;
+    // A success in between starts the count again.
+    for _ in 0..MAX_FAILED_LOGINS - 1 {
+        d.store.authenticate("cs1", "guess").await.unwrap_err();
+    }
+    d.store.authenticate("cs1", "correct horse").await.unwrap();
+    for _ in 0..MAX_FAILED_LOGINS {
+        let (c, _) = code(d.store.authenticate("cs1", "guess").await.unwrap_err());
+        assert_eq!(c, "bad_credentials");
+    }
+    let (c, msg) = code(
+        d.store
+            .authenticate("cs1", "correct horse")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(c, "account_locked", "{msg}");
+    assert!(msg.contains("锁定至"), "{msg}");
+    assert!(trail_kinds(&d.store, "cs1")
+        .await
+        .contains(&"user.locked".to_owned()));
+    // Others are not affected.
+    d.store.authenticate("ss1", "correct horse").await.unwrap();
+
+    // When the lock runs out, the right password works again.
+    sqlx::query(
+        "UPDATE users SET locked_until = '2000-01-01T00:00:00.000+08:00' WHERE username = 'cs1'",
+    )
+    .execute(d.store.pool())
+    .await
+    .unwrap();
+    d.store.authenticate("cs1", "correct horse").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_one_time_password_is_changed_at_first_login() {
+    let d = db().await;
+    let one_time = d
+        .store
+        .add_user(
+            NewUser {
+                username: "new".into(),
+                name: "新同事".into(),
+                role: StaffRole::CenterStaff,
+                phone: None,
+                email: None,
+                password: None,
+            },
+            "admin",
+        )
+        .await
+        .unwrap()
+        .expect("a generated password");
+    let user = d.store.authenticate("new", &one_time).await.unwrap();
+    assert!(user.must_change_password);
+
+    for (current, new, want) in [
+        ("not it", "a long new secret", "bad_credentials"),
+        (one_time.as_str(), "short", "weak_password"),
+        (one_time.as_str(), one_time.as_str(), "weak_password"),
+    ] {
+        let err = d
+            .store
+            .change_password("new", current, new)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), want, "{err}");
+    }
+    // Refused changes changed nothing.
+    assert!(
+        d.store
+            .authenticate("new", &one_time)
+            .await
+            .unwrap()
+            .must_change_password
+    );
+
+    d.store
+        .change_password("new", &one_time, "a long new secret")
+        .await
+        .unwrap();
+    assert!(d.store.authenticate("new", &one_time).await.is_err());
+    let user = d
+        .store
+        .authenticate("new", "a long new secret")
+        .await
+        .unwrap();
+    assert!(!user.must_change_password);
+    assert!(trail_kinds(&d.store, "new")
+        .await
+        .contains(&"user.password_changed".to_owned()));
+}
