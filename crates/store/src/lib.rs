@@ -7,6 +7,7 @@ pub mod demo;
 pub mod error;
 pub mod intake;
 pub mod members;
+pub mod overview;
 pub mod pushes;
 pub mod rejects;
 pub mod settings;

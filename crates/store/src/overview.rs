@@ -1,0 +1,50 @@
+//! What the workbench shows at a glance: counters and the latest activity.
+
+use crate::{Result, Store};
+use serde::Serialize;
+use sqlx::FromRow;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct Overview {
+    pub projects: i64,
+    pub events: i64,
+    pub pushes_queued: i64,
+    /// Failed for good (dead) or waiting for a retry.
+    pub pushes_failing: i64,
+    pub rejects_open: i64,
+}
+
+/// One audit record, as a person reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct Activity {
+    pub seq: i64,
+    pub at: String,
+    pub kind: String,
+    pub subject: String,
+}
+
+impl Store {
+    pub async fn overview(&self) -> Result<Overview> {
+        Ok(sqlx::query_as(
+            "SELECT (SELECT count(*) FROM projects) AS projects, \
+                    (SELECT count(*) FROM events) AS events, \
+                    (SELECT count(*) FROM pushes) - (SELECT count(*) FROM push_states) AS pushes_queued, \
+                    (SELECT count(*) FROM push_states WHERE status IN ('retrying', 'dead')) AS pushes_failing, \
+                    (SELECT count(*) FROM rejects WHERE resolved_at IS NULL) AS rejects_open",
+        )
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// The latest audit records of this device, newest first.
+    pub async fn recent_activity(&self, limit: i64) -> Result<Vec<Activity>> {
+        Ok(sqlx::query_as(
+            "SELECT seq, coalesce(at, '') AS at, coalesce(kind, '') AS kind, coalesce(subject, '') AS subject \
+             FROM audit_trail WHERE device = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(self.device())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
