@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import { menusFor } from '../router/menus'
+import { kindName } from '../views/workbench/kinds'
+import { formatTime } from '../utils/time'
+
+describe('menus', () => {
+  it('every role lands on the workbench', () => {
+    for (const role of ['center_staff', 'supervisor_staff', 'supervisor', 'admin'] as const) {
+      expect(menusFor(role).map((m) => m.path)).toContain('/workbench')
+    }
+  })
+})
+
+describe('audit kinds', () => {
+  it('are named in Chinese, unknown ones shown as they are', () => {
+    expect(kindName('user.login')).toBe('登录')
+    expect(kindName('something.new')).toBe('something.new')
+  })
+})
+
+describe('times', () => {
+  // `npm test` runs in Asia/Shanghai, as the center's desktops do.
+  it('read as local date and time, text that is no time stays', () => {
+    expect(formatTime('2026-03-01T09:05:07.123+08:00')).toBe('2026-03-01 09:05:07')
+    expect(formatTime('2026-03-01T01:05:07Z')).toBe('2026-03-01 09:05:07')
+    expect(formatTime('不是时间')).toBe('不是时间')
+  })
+})

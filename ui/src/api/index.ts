@@ -1,0 +1,38 @@
+// The one door to the backend: every command goes through `call`, which
+// turns a failure into an `ElMessage` and a typed `AppError`.
+import { invoke } from '@tauri-apps/api/core'
+import { ElMessage } from 'element-plus'
+import type { AppError } from './bindings/AppError'
+import type { Session } from './bindings/Session'
+import type { Workbench } from './bindings/Workbench'
+
+export type { AppError, Session, Workbench }
+
+export function isAppError(e: unknown): e is AppError {
+  return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
+}
+
+/** Called when the backend says nobody is logged in (set by the router). */
+export let onLoggedOut: () => void = () => {}
+export function setOnLoggedOut(f: () => void) {
+  onLoggedOut = f
+}
+
+export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args)
+  } catch (e) {
+    const err: AppError = isAppError(e) ? e : { code: 'internal', message: `操作失败：${String(e)}` }
+    ElMessage.error(err.message)
+    if (err.code === 'not_logged_in') onLoggedOut()
+    throw err
+  }
+}
+
+export const api = {
+  login: (username: string, password: string) => call<Session>('login', { username, password }),
+  logout: () => call<void>('logout'),
+  session: () => call<Session | null>('session'),
+  changePassword: (current: string, next: string) => call<Session>('change_password', { current, new: next }),
+  workbench: () => call<Workbench>('workbench'),
+}

@@ -1,0 +1,30 @@
+import { createRouter, createWebHashHistory } from 'vue-router'
+import { setOnLoggedOut } from '../api'
+import { useSession } from '../stores/session'
+import Layout from '../layout/index.vue'
+
+export const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: '/login', component: () => import('../views/login/index.vue'), meta: { public: true } },
+    {
+      path: '/',
+      component: Layout,
+      redirect: '/workbench',
+      children: [{ path: 'workbench', component: () => import('../views/workbench/index.vue'), meta: { title: '工作台' } }],
+    },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  const s = useSession()
+  await s.load().catch(() => {})
+  if (to.meta.public) return true
+  if (!s.session || s.session.must_change_password) return { path: '/login' }
+  return true
+})
+
+setOnLoggedOut(() => {
+  useSession().forget()
+  router.push('/login')
+})

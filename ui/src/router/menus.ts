@@ -1,0 +1,18 @@
+import type { Session } from '../api'
+
+export type Role = Session['role']
+
+export interface MenuItem {
+  path: string
+  title: string
+  roles: Role[]
+}
+
+const ALL: Role[] = ['center_staff', 'supervisor_staff', 'supervisor', 'admin']
+
+/** The side menu; each page is listed for the roles that work in it. */
+export const MENUS: MenuItem[] = [{ path: '/workbench', title: '工作台', roles: ALL }]
+
+export function menusFor(role: Role): MenuItem[] {
+  return MENUS.filter((m) => m.roles.includes(role))
+}
