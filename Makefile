@@ -1,36 +1,74 @@
 # GGZY Push. `make run` and `make test` install what is missing, then work.
 SHELL := /bin/bash
 CARGO ?= cargo
-DEMO_DB ?= $(HOME)/.local/share/cn.ggzy.push/ggzy.db
-GGZY := $(or $(CARGO_TARGET_DIR),target)/debug/ggzy
+NPM ?= npm
+TARGET := $(or $(CARGO_TARGET_DIR),target)
+GGZY := $(TARGET)/debug/ggzy
+DESKTOP := $(TARGET)/debug/ggzy-desktop
+# cargo-installed tools (tauri-driver) live here.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: deps run test lint bench clean
+# What the desktop app and its end-to-end tests need from Debian 12.
+DEBS := libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev \
+        libssl-dev libxdo-dev pkg-config xvfb xauth webkit2gtk-driver dbus fonts-noto-cjk
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-# The Rust toolchain comes with the machine; check it and its components.
-deps:
+.PHONY: deps debs ui run test lint ui-test e2e bench clean
+
+# The Rust toolchain and Node come with the machine; the rest is installed here.
+deps: debs ui/node_modules/.installed
 	@command -v $(CARGO) >/dev/null || { echo "需要 Rust 工具链（cargo）：请先安装 rustup"; exit 1; }
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+	@command -v tauri-driver >/dev/null || $(CARGO) install tauri-driver --locked --version '^2'
 
-# Until the desktop window lands, "the app" is the engine and its CLI on the
-# seeded demo database (the same file the desktop app will open).
-run: deps
-	$(CARGO) build -p ggzy-cli
-	$(GGZY) --db "$(DEMO_DB)" demo
-	$(GGZY) --db "$(DEMO_DB)" audit verify
-	@echo "演示数据库：$(DEMO_DB)；试试：$(GGZY) --db \"$(DEMO_DB)\" pushes --project LH-2026-0110"
+debs:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "安装系统依赖：$$missing"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
 
-lint: deps
+ui/node_modules/.installed: ui/package.json ui/package-lock.json
+	@command -v $(NPM) >/dev/null || { echo "需要 Node.js 20 与 npm：请先安装"; exit 1; }
+	cd ui && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+# The web UI, type-checked and built into ui/dist (the app embeds it).
+ui: deps
+	cd ui && $(NPM) run build
+
+# The desktop app on the seeded demo center: the app seeds its database on
+# first start (accounts in the README).
+run: ui
+	$(CARGO) build -p ggzy-desktop
+	$(DESKTOP)
+
+lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: lint
-	$(CARGO) test --workspace
+ui-test: deps
+	cd ui && $(NPM) test
+
+test: lint ui-test
+	$(CARGO) test --workspace --exclude ggzy-e2e
+	@git diff --quiet -- ui/src/api/bindings 2>/dev/null || { git diff --stat -- ui/src/api/bindings; \
+	  echo "TypeScript 类型与 Rust 不一致：cargo test 已重新生成 ui/src/api/bindings，请提交"; exit 1; }
+	$(MAKE) e2e
+
+# The real app in a real WebKit window, driven by WebDriver, on a virtual
+# display and its own session bus: nothing outlives the run.
+e2e: ui
+	$(CARGO) build -p ggzy-desktop
+	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- $(CARGO) test -p ggzy-e2e -- --test-threads=1
+	@echo "截图：$(TARGET)/e2e-screens/"
 
 # The bench runs the real `ggzy` built beside it: build both, so it never times a stale binary.
 bench: deps
 	$(CARGO) build --release -p ggzy-cli -p ggzy-bench
-	$(or $(CARGO_TARGET_DIR),target)/release/ggzy-bench $(BENCH_ARGS)
+	$(TARGET)/release/ggzy-bench $(BENCH_ARGS)
 
 clean:
 	$(CARGO) clean
+	rm -rf ui/dist ui/node_modules

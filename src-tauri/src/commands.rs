@@ -1,0 +1,32 @@
+//! Every command the UI may call: each forwards to `ggzy_app::App`, which
+//! checks the session and role.
+
+use ggzy_app::{App, AppError, Session, Workbench};
+use tauri::State;
+
+type Result<T> = std::result::Result<T, AppError>;
+
+#[tauri::command]
+pub async fn login(app: State<'_, App>, username: String, password: String) -> Result<Session> {
+    app.login(&username, &password).await
+}
+
+#[tauri::command]
+pub fn logout(app: State<'_, App>) {
+    app.logout()
+}
+
+#[tauri::command]
+pub fn session(app: State<'_, App>) -> Option<Session> {
+    app.session()
+}
+
+#[tauri::command]
+pub async fn change_password(app: State<'_, App>, current: String, new: String) -> Result<Session> {
+    app.change_password(&current, &new).await
+}
+
+#[tauri::command]
+pub async fn workbench(app: State<'_, App>) -> Result<Workbench> {
+    app.workbench().await
+}

@@ -1,0 +1,63 @@
+//! The desktop shell: opens the store, hands it to `ggzy-app`, and forwards
+//! each command to it. No business rule lives here.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+
+use ggzy_app::App;
+use ggzy_store::Store;
+use std::path::PathBuf;
+use tauri::Manager;
+
+/// The database: `GGZY_DB` if set (tests, a second office), else the app's data directory.
+fn database_path() -> Result<PathBuf, String> {
+    std::env::var_os("GGZY_DB")
+        .map(PathBuf::from)
+        .or_else(Store::default_path)
+        .ok_or_else(|| "找不到用户数据目录：请设置 GGZY_DB 指向数据库文件".to_owned())
+}
+
+/// Open the store; a database that does not exist yet starts as the demo center.
+async fn open_store() -> Result<Store, Box<dyn std::error::Error>> {
+    let path = database_path()?;
+    let fresh = !path.exists();
+    let store = Store::open(&path).await?;
+    if fresh {
+        store.seed_demo().await?;
+        tracing::info!(path = %path.display(), "seeded the demo center into a new database");
+    }
+    Ok(store)
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            // A second start brings the open window forward instead.
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            let store = tauri::async_runtime::block_on(open_store())?;
+            app.manage(App::new(store));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::login,
+            commands::logout,
+            commands::session,
+            commands::change_password,
+            commands::workbench,
+        ])
+        .run(tauri::generate_context!())
+        .expect("the desktop app failed to start");
+}

@@ -1,0 +1,182 @@
+//! A driven desktop app: `tauri-driver` on a free port, the built
+//! `ggzy-desktop` on its own temp database, a WebDriver client, and
+//! screenshots saved as test artifacts. Run under `xvfb-run` and
+//! `dbus-run-session` (see `make e2e`) so nothing outlives the test.
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use fantoccini;
+
+/// The app binary beside this test's own build: `<target>/debug/ggzy-desktop`.
+fn app_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("GGZY_DESKTOP") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    // <target>/debug/deps/<test> -> <target>/debug/ggzy-desktop
+    let bin = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target dir")
+        .join("ggzy-desktop");
+    assert!(
+        bin.exists(),
+        "{} is missing: build the desktop app first (`make e2e` does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Where screenshots go: `<target>/e2e-screens/`.
+pub fn artifacts() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .and_then(|d| d.parent())
+        .expect("target dir")
+        .join("e2e-screens");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+pub struct Driven {
+    pub client: Client,
+    driver: Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl Driven {
+    /// Start the app on a fresh database (seeded as the demo center on first start).
+    pub async fn start() -> Driven {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let native_port = free_port();
+        let driver = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("GGZY_DB", dir.path().join("ggzy.db"))
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("tauri-driver not found: `make e2e` installs it (cargo install tauri-driver --locked)");
+        let caps = serde_json::json!({
+            "browserName": "wry",
+            "tauri:options": { "application": app_binary() },
+        });
+        let caps = caps.as_object().expect("an object").clone();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("rustls")
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("no WebDriver session at {url}: {e}"),
+            }
+        };
+        Driven {
+            client,
+            driver,
+            dir,
+        }
+    }
+
+    /// Wait for an element (the UI loads asynchronously).
+    pub async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("`{css}` never appeared: {e}"))
+    }
+
+    /// Wait until the element's text contains `want`; return the text.
+    pub async fn text_contains(&self, css: &str, want: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            // innerText: what a person sees (WebKit's element text skips table cells).
+            let text = self
+                .client
+                .execute(
+                    "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+                    vec![css.into()],
+                )
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            if text.contains(want) {
+                return text;
+            }
+            if Instant::now() > deadline {
+                self.screenshot("failure").await;
+                panic!("`{css}` never said `{want}`; it says `{text}` (see failure.png)");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let e = self.find(css).await;
+        // WebDriver's clear does not reach Vue's model in WebKit: empty it as typing would.
+        self.client
+            .execute(
+                "arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input'));",
+                vec![serde_json::to_value(&e).expect("element reference")],
+            )
+            .await
+            .expect("clear");
+        e.send_keys(value).await.expect("type");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.expect("click");
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(artifacts().join(format!("{name}.png")), png).expect("save screenshot");
+    }
+
+    pub async fn login(&self, username: &str, password: &str) {
+        self.fill("[data-test=username]", username).await;
+        self.fill("[data-test=password]", password).await;
+        self.click("[data-test=login]").await;
+    }
+
+    /// End the session; the driver stops when dropped.
+    pub async fn stop(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Driven {
+    /// Stop the driver with SIGTERM (never SIGKILL), so it closes the app,
+    /// also when a test fails half-way.
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(self.driver.id() as i32, libc::SIGTERM) };
+        let _ = self.driver.wait();
+    }
+}

@@ -1,0 +1,42 @@
+//! Staff log in to the real app and land on the workbench; the backend
+//! refuses a command forged from the page when nobody is logged in.
+
+use ggzy_e2e::Driven;
+
+const DEMO_PASSWORD: &str = "Demo@2026";
+
+#[tokio::test]
+async fn center_staff_log_in_to_the_workbench() {
+    let app = Driven::start().await;
+    app.find("[data-test=username]").await;
+    app.screenshot("login").await;
+
+    // A wrong password is refused with a message that says what to do.
+    app.login("zhangwei", "not the password").await;
+    app.text_contains(".el-message", "用户名或密码错误").await;
+
+    app.login("zhangwei", DEMO_PASSWORD).await;
+    app.text_contains("[data-test=current-user]", "张伟（中心工作人员）")
+        .await;
+    // The demo center's twelve projects, counted by the backend.
+    app.text_contains("[data-counter=projects]", "12").await;
+    app.text_contains("[data-test=recent] .el-table__body", "zhangwei")
+        .await;
+    app.screenshot("workbench").await;
+
+    // Logged out, a command sent by hand from the page is refused by the backend.
+    app.click("[data-test=logout]").await;
+    app.find("[data-test=username]").await;
+    let refused = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('workbench').then(
+               () => done('accepted'), (e) => done(e.code));",
+            vec![],
+        )
+        .await
+        .expect("script ran");
+    assert_eq!(refused, "not_logged_in");
+    app.stop().await;
+}
