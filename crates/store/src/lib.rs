@@ -8,6 +8,7 @@ pub mod error;
 pub mod intake;
 pub mod members;
 pub mod overview;
+pub mod projects;
 pub mod pushes;
 pub mod rejects;
 pub mod settings;

@@ -1,0 +1,138 @@
+//! Projects as staff look them up: a page of the list, searched and
+//! filtered, and one project's timeline of events with the pushes each
+//! caused. Every query reads one page or one project, never a whole table.
+
+use crate::pushes::{Push, PushFilter};
+use crate::{Result, Store, StoreError};
+use serde::Serialize;
+use sqlx::{FromRow, QueryBuilder, Sqlite};
+
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFilter {
+    /// Part of the code or the name.
+    pub query: Option<String>,
+    /// The stage touched last, e.g. `tender_notice`.
+    pub stage: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct ProjectSummary {
+    pub code: String,
+    pub name: String,
+    pub stage: Option<String>,
+    pub registered_at: String,
+    pub updated_at: String,
+    pub events: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectPage {
+    pub total: i64,
+    pub items: Vec<ProjectSummary>,
+}
+
+/// One event of a project, with the pushes it caused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct TimelineEvent {
+    pub id: String,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub at: String,
+    pub stage: Option<String>,
+    pub source: String,
+    pub received_at: String,
+    #[sqlx(skip)]
+    pub pushes: Vec<Push>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Timeline {
+    pub project: ProjectSummary,
+    pub events: Vec<TimelineEvent>,
+}
+
+const SUMMARY: &str = "SELECT p.code, p.name, p.stage, p.registered_at, p.updated_at, \
+    (SELECT count(*) FROM events e WHERE e.project = p.code) AS events FROM projects p";
+
+/// `%text%` for LIKE, with LIKE's own wildcards taken literally.
+fn contains(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl Store {
+    pub async fn projects(&self, filter: &ProjectFilter) -> Result<ProjectPage> {
+        let push_where = |qb: &mut QueryBuilder<'_, Sqlite>| {
+            qb.push(" WHERE 1 = 1");
+            if let Some(q) = filter
+                .query
+                .as_deref()
+                .map(str::trim)
+                .filter(|q| !q.is_empty())
+            {
+                let pattern = contains(q);
+                qb.push(" AND (p.code LIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\' OR p.name LIKE ")
+                    .push_bind(pattern)
+                    .push(" ESCAPE '\\')");
+            }
+            if let Some(stage) = filter.stage.as_deref().filter(|s| !s.is_empty()) {
+                qb.push(" AND p.stage = ").push_bind(stage.to_owned());
+            }
+        };
+        let mut count: QueryBuilder<'_, Sqlite> =
+            QueryBuilder::new("SELECT count(*) FROM projects p");
+        push_where(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(self.pool()).await?;
+        let mut page: QueryBuilder<'_, Sqlite> = QueryBuilder::new(SUMMARY);
+        push_where(&mut page);
+        page.push(" ORDER BY p.updated_at DESC, p.code LIMIT ")
+            .push_bind(filter.limit.clamp(1, 200))
+            .push(" OFFSET ")
+            .push_bind(filter.offset.max(0));
+        let items = page.build_query_as().fetch_all(self.pool()).await?;
+        Ok(ProjectPage { total, items })
+    }
+
+    /// A project's events in the order they were accepted, each with its pushes.
+    pub async fn timeline(&self, code: &str) -> Result<Timeline> {
+        let project: ProjectSummary = sqlx::query_as(&format!("{SUMMARY} WHERE p.code = ?"))
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有编号为 `{code}` 的项目")))?;
+        let mut events: Vec<TimelineEvent> = sqlx::query_as(
+            "SELECT id, body ->> '$.type' AS type, body ->> '$.at' AS at, body ->> '$.stage' AS stage, \
+             source, received_at FROM events WHERE project = ? ORDER BY no",
+        )
+        .bind(code)
+        .fetch_all(self.pool())
+        .await?;
+        let filter = PushFilter {
+            project: Some(code.to_owned()),
+            ..Default::default()
+        };
+        let index: std::collections::HashMap<String, usize> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i))
+            .collect();
+        let mut pushes: Vec<Vec<Push>> = vec![Vec::new(); events.len()];
+        self.for_each_push(&filter, |push| {
+            if let Some(&i) = index.get(&push.event_id) {
+                pushes[i].push(push);
+            }
+        })
+        .await?;
+        for (e, p) in events.iter_mut().zip(pushes) {
+            e.pushes = p;
+        }
+        Ok(Timeline { project, events })
+    }
+}
