@@ -1,6 +1,7 @@
 //! Every command the UI may call: each forwards to `ggzy_app::App`, which
 //! checks the session and role.
 
+use ggzy_app::projects::{ProjectDetail, ProjectList};
 use ggzy_app::{App, AppError, Session, Workbench};
 use tauri::State;
 
@@ -29,4 +30,19 @@ pub async fn change_password(app: State<'_, App>, current: String, new: String) 
 #[tauri::command]
 pub async fn workbench(app: State<'_, App>) -> Result<Workbench> {
     app.workbench().await
+}
+
+#[tauri::command]
+pub async fn projects(
+    app: State<'_, App>,
+    query: Option<String>,
+    stage: Option<String>,
+    page: i64,
+) -> Result<ProjectList> {
+    app.projects(query, stage, page).await
+}
+
+#[tauri::command]
+pub async fn project(app: State<'_, App>, code: String) -> Result<ProjectDetail> {
+    app.project(&code).await
 }

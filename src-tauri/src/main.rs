@@ -57,6 +57,8 @@ fn main() {
             commands::session,
             commands::change_password,
             commands::workbench,
+            commands::projects,
+            commands::project,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

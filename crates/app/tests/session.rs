@@ -78,3 +78,41 @@ async fn a_one_time_password_must_be_changed_first() {
     assert!(!s.must_change_password);
     app.workbench().await.unwrap();
 }
+
+#[tokio::test]
+async fn projects_are_searched_paged_and_traced() {
+    let (app, _dir) = demo_app().await;
+    assert_eq!(
+        app.projects(None, None, 1).await.unwrap_err().code,
+        "not_logged_in"
+    );
+    app.login("wangfang", DEMO_PASSWORD).await.unwrap();
+
+    let all = app.projects(None, None, 1).await.unwrap();
+    assert_eq!((all.total, all.items.len()), (12, 12));
+    // A search matches code or name; LIKE's wildcards are taken literally.
+    let hit = app.projects(Some("0110".into()), None, 1).await.unwrap();
+    assert_eq!(hit.total, 1);
+    assert_eq!(hit.items[0].code, "LH-2026-0110");
+    assert_eq!(
+        app.projects(Some("%".into()), None, 1).await.unwrap().total,
+        0
+    );
+    // Past the last page: nothing, but the total still says how many.
+    let beyond = app.projects(None, None, 2).await.unwrap();
+    assert_eq!((beyond.total, beyond.items.len()), (12, 0));
+
+    let detail = app.project("LH-2026-0110").await.unwrap();
+    assert_eq!(detail.project.code, "LH-2026-0110");
+    assert_eq!(detail.events.len() as i64, detail.project.events);
+    let registered = &detail.events[0];
+    assert_eq!(registered.kind, "project.registered");
+    assert!(
+        !registered.pushes.is_empty(),
+        "4.2 pushes to tenderer and agency"
+    );
+    let push = &registered.pushes[0];
+    assert_eq!(push.clause, "4.2");
+    assert!(push.text.contains(&detail.project.name), "{}", push.text);
+    assert_eq!(app.project("NOPE").await.unwrap_err().code, "not_found");
+}

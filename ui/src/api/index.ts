@@ -5,8 +5,12 @@ import { ElMessage } from 'element-plus'
 import type { AppError } from './bindings/AppError'
 import type { Session } from './bindings/Session'
 import type { Workbench } from './bindings/Workbench'
+import type { ProjectDetail } from './bindings/ProjectDetail'
+import type { ProjectItem } from './bindings/ProjectItem'
+import type { ProjectList } from './bindings/ProjectList'
+import type { PushItem } from './bindings/PushItem'
 
-export type { AppError, Session, Workbench }
+export type { AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -35,4 +39,6 @@ export const api = {
   session: () => call<Session | null>('session'),
   changePassword: (current: string, next: string) => call<Session>('change_password', { current, new: next }),
   workbench: () => call<Workbench>('workbench'),
+  projects: (query: string | null, stage: string | null, page: number) => call<ProjectList>('projects', { query, stage, page }),
+  project: (code: string) => call<ProjectDetail>('project', { code }),
 }
