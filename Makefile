@@ -60,7 +60,7 @@ test: lint ui-test
 # The real app in a real WebKit window, driven by WebDriver, on a virtual
 # display and its own session bus: nothing outlives the run.
 e2e: ui
-	$(CARGO) build -p ggzy-desktop
+	$(CARGO) build -p ggzy-desktop -p ggzy-cli
 	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- $(CARGO) test -p ggzy-e2e -- --test-threads=1
 	@echo "截图：$(TARGET)/e2e-screens/"
 

@@ -12,24 +12,27 @@ use std::time::{Duration, Instant};
 
 pub use fantoccini;
 
-/// The app binary beside this test's own build: `<target>/debug/ggzy-desktop`.
-fn app_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("GGZY_DESKTOP") {
-        return p.into();
-    }
+/// A binary built beside this test: `<target>/debug/<name>`.
+fn sibling(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // <target>/debug/deps/<test> -> <target>/debug/ggzy-desktop
+    // <target>/debug/deps/<test> -> <target>/debug/<name>
     let bin = exe
         .parent()
         .and_then(|d| d.parent())
         .expect("target dir")
-        .join("ggzy-desktop");
+        .join(name);
     assert!(
         bin.exists(),
-        "{} is missing: build the desktop app first (`make e2e` does)",
+        "{} is missing: build it first (`make e2e` builds ggzy-desktop and ggzy)",
         bin.display()
     );
     bin
+}
+
+fn app_binary() -> PathBuf {
+    std::env::var_os("GGZY_DESKTOP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| sibling("ggzy-desktop"))
 }
 
 /// Where screenshots go: `<target>/e2e-screens/`.
@@ -61,7 +64,31 @@ pub struct Driven {
 impl Driven {
     /// Start the app on a fresh database (seeded as the demo center on first start).
     pub async fn start() -> Driven {
+        Driven::start_with(&[]).await
+    }
+
+    /// Start the app on the demo center plus these intake lines, imported
+    /// with the real `ggzy` CLI before the window opens.
+    pub async fn start_with(lines: &[&str]) -> Driven {
         let dir = tempfile::tempdir().expect("temp dir");
+        if !lines.is_empty() {
+            let db = dir.path().join("ggzy.db");
+            let file = dir.path().join("extra.jsonl");
+            std::fs::write(&file, lines.join("\n")).expect("write intake");
+            for args in [
+                vec!["demo".into()],
+                vec!["import".into(), file.into_os_string()],
+            ] {
+                let status = Command::new(sibling("ggzy"))
+                    .arg("--db")
+                    .arg(&db)
+                    .args(args)
+                    .stdout(Stdio::null())
+                    .status()
+                    .expect("run ggzy");
+                assert!(status.success(), "ggzy failed preparing the database");
+            }
+        }
         let port = free_port();
         let native_port = free_port();
         let driver = Command::new("tauri-driver")
@@ -150,8 +177,19 @@ impl Driven {
         e.send_keys(value).await.expect("type");
     }
 
+    /// Click once the element takes clicks (it may still be fading in).
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("click");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if Instant::now() > deadline => {
+                    self.screenshot("failure").await;
+                    panic!("could not click `{css}`: {e} (see failure.png)");
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
     }
 
     pub async fn screenshot(&self, name: &str) {

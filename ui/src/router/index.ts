@@ -11,7 +11,11 @@ export const router = createRouter({
       path: '/',
       component: Layout,
       redirect: '/workbench',
-      children: [{ path: 'workbench', component: () => import('../views/workbench/index.vue'), meta: { title: '工作台' } }],
+      children: [
+        { path: 'workbench', component: () => import('../views/workbench/index.vue'), meta: { title: '工作台' } },
+        { path: 'projects', component: () => import('../views/projects/index.vue'), meta: { title: '项目' } },
+        { path: 'projects/:code', component: () => import('../views/projects/detail.vue'), meta: { title: '项目详情' } },
+      ],
     },
   ],
 })

@@ -11,7 +11,10 @@ export interface MenuItem {
 const ALL: Role[] = ['center_staff', 'supervisor_staff', 'supervisor', 'admin']
 
 /** The side menu; each page is listed for the roles that work in it. */
-export const MENUS: MenuItem[] = [{ path: '/workbench', title: '工作台', roles: ALL }]
+export const MENUS: MenuItem[] = [
+  { path: '/workbench', title: '工作台', roles: ALL },
+  { path: '/projects', title: '项目', roles: ALL },
+]
 
 export function menusFor(role: Role): MenuItem[] {
   return MENUS.filter((m) => m.roles.includes(role))
