@@ -177,6 +177,25 @@ impl Store {
             .await?;
         Ok(results.remove(0).outcome)
     }
+
+    /// What one event would come to, with nothing kept: it is decided and
+    /// written as `submit_event` would, then rolled back (a person's form is
+    /// checked before it is sent, so a refused one leaves no reject behind).
+    pub async fn check_event(&self, source: &str, line: &str) -> Result<LineOutcome> {
+        let mut intake = self.retrying_intake(source);
+        let mut tx = WriteTx::begin(self.pool().acquire().await?).await?;
+        let decided = intake
+            .run_in(
+                &mut tx,
+                std::iter::once(Ok((1, line.to_owned()))),
+                usize::MAX,
+                &mut |_, _| {},
+            )
+            .await;
+        tx.rollback().await?;
+        let (mut results, _) = decided?;
+        Ok(results.remove(0).outcome)
+    }
 }
 
 type Parsed = (u64, String, std::result::Result<Envelope, Refusal>);
