@@ -1,6 +1,7 @@
 //! Every command the UI may call: each forwards to `ggzy_app::App`, which
 //! checks the session and role.
 
+use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::projects::{ProjectDetail, ProjectList};
 use ggzy_app::{App, AppError, Session, Workbench};
 use tauri::State;
@@ -45,4 +46,9 @@ pub async fn projects(
 #[tauri::command]
 pub async fn project(app: State<'_, App>, code: String) -> Result<ProjectDetail> {
     app.project(&code).await
+}
+
+#[tauri::command]
+pub async fn act(app: State<'_, App>, action: Action) -> Result<ActionDone> {
+    app.act(action).await
 }

@@ -59,6 +59,7 @@ fn main() {
             commands::workbench,
             commands::projects,
             commands::project,
+            commands::act,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

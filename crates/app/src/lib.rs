@@ -2,6 +2,7 @@
 //! logged in and what their role allows, then calls the store. The Tauri
 //! shell only forwards to these; tests call them on a temp database.
 
+pub mod actions;
 pub mod error;
 pub mod projects;
 

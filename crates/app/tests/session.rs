@@ -116,3 +116,104 @@ async fn projects_are_searched_paged_and_traced() {
     assert!(push.text.contains(&detail.project.name), "{}", push.text);
     assert_eq!(app.project("NOPE").await.unwrap_err().code, "not_found");
 }
+
+fn party(id: &str, name: &str, phone: &str) -> ggzy_app::actions::PartyInput {
+    ggzy_app::actions::PartyInput {
+        id: id.into(),
+        name: name.into(),
+        phone: Some(phone.into()),
+        email: None,
+    }
+}
+
+#[tokio::test]
+async fn actions_follow_the_standard_and_the_roles() {
+    use ggzy_app::actions::Action;
+    let (app, _dir) = demo_app().await;
+    let register = Action::RegisterProject {
+        project: "LH-2026-0500".into(),
+        name: "临海市东湖公园改造工程".into(),
+        tenderer: party("T500", "临海市园林局", "0576-85000500"),
+        agency: party("A500", "浙江临海招标代理有限公司", "13800000500"),
+    };
+    // Supervisory staff may not register a project: refused by the backend.
+    app.login("wangfang", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(
+        app.act(register.clone()).await.unwrap_err().code,
+        "forbidden"
+    );
+
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    let before = app.store().overview().await.unwrap();
+    let done = app.act(register).await.unwrap();
+    assert_eq!(done.pushes, 2, "4.2: tenderer and agency");
+    // Materials before the filing passed: refused, naming the clause, nothing kept.
+    let early = Action::CheckMaterials {
+        project: "LH-2026-0500".into(),
+        stage: "tender_notice".into(),
+        round: None,
+    };
+    let err = app.act(early.clone()).await.unwrap_err();
+    assert_eq!(err.code, "refused");
+    assert!(err.message.contains("4.4.3"), "{}", err.message);
+    let after = app.store().overview().await.unwrap();
+    assert_eq!(
+        after.rejects_open, before.rejects_open,
+        "a refused form leaves no reject"
+    );
+    assert_eq!(after.projects, before.projects + 1);
+
+    let stage = || "tender_notice".to_owned();
+    let project = || "LH-2026-0500".to_owned();
+    app.act(Action::SubmitFiling {
+        project: project(),
+        stage: stage(),
+        round: None,
+        winner: None,
+    })
+    .await
+    .unwrap();
+    app.login("wangfang", DEMO_PASSWORD).await.unwrap();
+    let no_opinion = Action::ReviewFiling {
+        project: project(),
+        stage: stage(),
+        round: None,
+        outcome: "rejected".into(),
+        opinion: None,
+    };
+    assert_eq!(app.act(no_opinion).await.unwrap_err().code, "refused");
+    app.act(Action::ReviewFiling {
+        project: project(),
+        stage: stage(),
+        round: None,
+        outcome: "passed".into(),
+        opinion: None,
+    })
+    .await
+    .unwrap();
+
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    app.act(early).await.unwrap();
+    app.act(Action::Publish {
+        project: project(),
+        stage: stage(),
+        round: None,
+        url: "https://ggzy.linhai.gov.cn/notice/500".into(),
+    })
+    .await
+    .unwrap();
+    let trace = app.project("LH-2026-0500").await.unwrap();
+    let clauses: Vec<&str> = trace
+        .events
+        .iter()
+        .flat_map(|e| e.pushes.iter().map(|p| p.clause.as_str()))
+        .collect();
+    for c in ["4.2", "4.4.1", "4.4.2", "4.4.3", "4.4.4"] {
+        assert!(clauses.contains(&c), "{c} in {clauses:?}");
+    }
+    assert!(trace.events.iter().all(|e| e.source.starts_with("app:")));
+    assert_eq!(
+        app.store().verify_audit(|_, _| {}).await.unwrap().broken,
+        None
+    );
+}

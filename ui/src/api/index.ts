@@ -9,8 +9,11 @@ import type { ProjectDetail } from './bindings/ProjectDetail'
 import type { ProjectItem } from './bindings/ProjectItem'
 import type { ProjectList } from './bindings/ProjectList'
 import type { PushItem } from './bindings/PushItem'
+import type { Action } from './bindings/Action'
+import type { ActionDone } from './bindings/ActionDone'
+import type { PartyInput } from './bindings/PartyInput'
 
-export type { AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -41,4 +44,5 @@ export const api = {
   workbench: () => call<Workbench>('workbench'),
   projects: (query: string | null, stage: string | null, page: number) => call<ProjectList>('projects', { query, stage, page }),
   project: (code: string) => call<ProjectDetail>('project', { code }),
+  act: (action: Action) => call<ActionDone>('act', { action }),
 }

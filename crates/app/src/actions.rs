@@ -1,0 +1,157 @@
+//! Staff actions: each form becomes an intake event and goes through the
+//! same core path as an imported line. It is checked first, so a refused
+//! form changes nothing and leaves no reject behind; the refusal names the
+//! clause or field, as an import's would.
+
+use crate::{App, AppError, Result};
+use ggzy_core::role::StaffRole;
+use ggzy_store::intake::LineOutcome;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PartyInput {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub email: Option<String>,
+}
+
+/// A form, in the shape of the intake event it becomes (less `id` and `at`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "type")]
+#[ts(export)]
+pub enum Action {
+    /// 4.2 项目登记
+    #[serde(rename = "project.registered")]
+    RegisterProject {
+        project: String,
+        name: String,
+        tenderer: PartyInput,
+        agency: PartyInput,
+    },
+    #[serde(rename = "project.bidder_added")]
+    AddBidder { project: String, bidder: PartyInput },
+    /// 备案 submitted (4.4.1, 4.5.1, 4.9.1 with the winner, 4.10.1): recorded
+    /// by center staff, it tells the supervisory staff who review it.
+    #[serde(rename = "filing.submitted")]
+    SubmitFiling {
+        project: String,
+        stage: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        round: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        winner: Option<String>,
+    },
+    /// 备案审核 outcome, with the opinion of a rejection
+    #[serde(rename = "filing.reviewed")]
+    ReviewFiling {
+        project: String,
+        stage: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        round: Option<u32>,
+        outcome: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        opinion: Option<String>,
+    },
+    /// 发布资料查验
+    #[serde(rename = "materials.submitted")]
+    CheckMaterials {
+        project: String,
+        stage: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        round: Option<u32>,
+    },
+    /// 公告发布, with its URL
+    #[serde(rename = "notice.published")]
+    Publish {
+        project: String,
+        stage: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        round: Option<u32>,
+        url: String,
+    },
+    /// 4.11 保证金退还 (no bidders: all of them)
+    #[serde(rename = "deposit.refunded")]
+    RefundDeposits {
+        project: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        bidders: Option<Vec<String>>,
+    },
+}
+
+impl Action {
+    /// Who does it, and how they call it.
+    fn rights(&self) -> (&'static [StaffRole], &'static str) {
+        const CENTER: &[StaffRole] = &[StaffRole::CenterStaff];
+        const SUPERVISORY: &[StaffRole] = &[StaffRole::SupervisorStaff];
+        match self {
+            Action::RegisterProject { .. } => (CENTER, "登记项目"),
+            Action::AddBidder { .. } => (CENTER, "新增投标人"),
+            Action::SubmitFiling { .. } => (CENTER, "登记备案"),
+            Action::ReviewFiling { .. } => (SUPERVISORY, "备案审核"),
+            Action::CheckMaterials { .. } => (CENTER, "查验发布资料"),
+            Action::Publish { .. } => (CENTER, "发布公告"),
+            Action::RefundDeposits { .. } => (CENTER, "退还保证金"),
+        }
+    }
+}
+
+/// What an accepted action did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ActionDone {
+    pub event_id: String,
+    #[ts(type = "number")]
+    pub pushes: i64,
+}
+
+impl App {
+    pub async fn act(&self, action: Action) -> Result<ActionDone> {
+        let (roles, what) = action.rights();
+        let session = self.require(roles, what)?;
+        let mut event =
+            serde_json::to_value(&action).map_err(|e| AppError::new("internal", e.to_string()))?;
+        let id = format!("app-{}", uuid::Uuid::now_v7());
+        let at = chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        event["id"] = id.clone().into();
+        event["at"] = at.into();
+        let line = event.to_string();
+        let source = format!("app:{}", session.username);
+        // Checked first: a refused form leaves nothing behind.
+        if let LineOutcome::Refused { refusal, .. } =
+            self.store().check_event(&source, &line).await?
+        {
+            return Err(AppError::new(
+                "refused",
+                format!("{what}未能办理：{refusal}"),
+            ));
+        }
+        match self.store().submit_event(&source, &line).await? {
+            LineOutcome::Accepted { event_id, pushes } => Ok(ActionDone {
+                event_id,
+                pushes: pushes as i64,
+            }),
+            LineOutcome::Refused { refusal, .. } => Err(AppError::new(
+                "refused",
+                format!("{what}未能办理：{refusal}"),
+            )),
+            LineOutcome::Duplicate { event_id } => Err(AppError::new(
+                "duplicate",
+                format!("事件 {event_id} 已办理过，未重复办理"),
+            )),
+        }
+    }
+}
