@@ -26,3 +26,28 @@ describe('times', () => {
     expect(formatTime('不是时间')).toBe('不是时间')
   })
 })
+
+import { actionsFor, emptyForm, toAction } from '../views/projects/actions'
+
+describe('project actions', () => {
+  it('are offered to the role that does them', () => {
+    expect(actionsFor('supervisor_staff').map((a) => a.type)).toEqual(['filing.reviewed'])
+    expect(actionsFor('center_staff').map((a) => a.type)).toContain('notice.published')
+    expect(actionsFor('supervisor')).toEqual([])
+  })
+
+  it('become the intake event of the standard', () => {
+    const f = { ...emptyForm(), stage: 'tender_notice', outcome: 'rejected' as const, opinion: ' 资格条件表述不清 ' }
+    expect(toAction('filing.reviewed', 'P1', f)).toEqual({
+      type: 'filing.reviewed',
+      project: 'P1',
+      stage: 'tender_notice',
+      round: undefined,
+      outcome: 'rejected',
+      opinion: '资格条件表述不清',
+    })
+    // A round only for corrections; a winner only for the award filing.
+    const c = toAction('filing.submitted', 'P1', { ...emptyForm(), stage: 'correction', round: 2, winner: 'B1' })
+    expect(c).toMatchObject({ round: 2, winner: undefined })
+  })
+})

@@ -1,0 +1,119 @@
+//! The day's work across two roles, in the real window: center staff
+//! register a project and record its filing; supervisory staff pass it;
+//! center staff check the publication materials and publish. Each step's
+//! pushes show in the project's timeline. A role that may not act sees no
+//! action, and the backend refuses the action forged from the page.
+
+use ggzy_e2e::Driven;
+
+const DEMO_PASSWORD: &str = "Demo@2026";
+
+async fn as_user(app: &Driven, username: &str) {
+    if app
+        .client
+        .find(fantoccini_css("[data-test=logout]"))
+        .await
+        .is_ok()
+    {
+        app.click("[data-test=logout]").await;
+    }
+    app.login(username, DEMO_PASSWORD).await;
+    app.find("[data-test=current-user]").await;
+}
+
+fn fantoccini_css(css: &str) -> ggzy_e2e::fantoccini::Locator<'_> {
+    ggzy_e2e::fantoccini::Locator::Css(css)
+}
+
+async fn open_project(app: &Driven, code: &str) {
+    app.click("[data-menu='/projects']").await;
+    app.fill("[data-test=project-search]", code).await;
+    app.click("[data-test=project-search-button]").await;
+    app.text_contains(".el-pagination", "共 1 条").await;
+    app.click("[data-test=open-project]").await;
+    app.text_contains("[data-test=project-title]", "东湖公园")
+        .await;
+}
+
+/// Open an action, pick the stage, fill what else it asks, submit, wait for the trace.
+async fn act(app: &Driven, action: &str, url: Option<&str>, expect_clause: &str) {
+    app.click(&format!("[data-action='{action}']")).await;
+    app.click("[data-test=action-stage]").await;
+    app.click(".el-select-dropdown__item[data-stage=tender_notice]")
+        .await;
+    if let Some(url) = url {
+        app.fill("[data-test=action-url]", url).await;
+    }
+    app.click("[data-test=action-submit]").await;
+    app.text_contains(".el-message--success", "已办理").await;
+    app.text_contains("[data-test=timeline]", expect_clause)
+        .await;
+}
+
+#[tokio::test]
+async fn a_tender_notice_goes_from_registration_to_publication() {
+    let app = Driven::start().await;
+
+    as_user(&app, "zhangwei").await;
+    app.click("[data-menu='/projects']").await;
+    app.click("[data-test=register-project]").await;
+    for (field, value) in [
+        ("register-code", "LH-2026-0600"),
+        ("register-name", "临海市东湖公园改造工程"),
+        ("tenderer-id", "T600"),
+        ("tenderer-name", "临海市园林管理局"),
+        ("tenderer-phone", "0576-85000600"),
+        ("agency-id", "A600"),
+        ("agency-name", "浙江临海招标代理有限公司"),
+        ("agency-email", "bid@lhzb.cn"),
+    ] {
+        app.fill(&format!("[data-test={field}]"), value).await;
+    }
+    app.screenshot("register-project").await;
+    app.click("[data-test=register-submit]").await;
+    app.text_contains("[data-test=timeline]", "项目登记").await;
+    app.text_contains("[data-test=timeline]", "4.2").await;
+    // Center staff are not offered the filing review; they record the filing.
+    let offered = app
+        .text_contains("[data-test=project-actions]", "发布公告")
+        .await;
+    assert!(!offered.contains("备案审核"), "{offered}");
+    act(&app, "filing.submitted", None, "4.4.1").await;
+
+    as_user(&app, "wangfang").await;
+    open_project(&app, "LH-2026-0600").await;
+    let offered = app
+        .text_contains("[data-test=project-actions]", "备案审核")
+        .await;
+    assert!(!offered.contains("发布公告"), "{offered}");
+    // Forged from the page: the backend refuses what the role may not do.
+    let refused = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('act', { action: { type: 'notice.published',
+               project: 'LH-2026-0600', stage: 'tender_notice', url: 'https://evil.example/x' } })
+               .then(() => done('accepted'), (e) => done(e.code));",
+            vec![],
+        )
+        .await
+        .expect("script ran");
+    assert_eq!(refused, "forbidden");
+    act(&app, "filing.reviewed", None, "4.4.2").await;
+    app.screenshot("filing-review").await;
+
+    as_user(&app, "zhangwei").await;
+    open_project(&app, "LH-2026-0600").await;
+    act(&app, "materials.submitted", None, "4.4.3").await;
+    act(
+        &app,
+        "notice.published",
+        Some("https://ggzy.linhai.gov.cn/notice/600"),
+        "4.4.4",
+    )
+    .await;
+    app.text_contains("[data-test=timeline]", "查验通过并发布")
+        .await;
+    app.screenshot("published").await;
+    app.stop().await;
+}
