@@ -53,7 +53,7 @@ ui-test: deps
 
 test: lint ui-test
 	$(CARGO) test --workspace --exclude ggzy-e2e
-	@git diff --quiet -- ui/src/api/bindings 2>/dev/null || { git diff --stat -- ui/src/api/bindings; \
+	@test -z "$$(git status --porcelain -- ui/src/api/bindings 2>/dev/null)" || { git status --short -- ui/src/api/bindings; \
 	  echo "TypeScript 类型与 Rust 不一致：cargo test 已重新生成 ui/src/api/bindings，请提交"; exit 1; }
 	$(MAKE) e2e
 
