@@ -151,6 +151,16 @@ CREATE TABLE pushes (
 -- only: a random-keyed index would dirty one page per push and every commit
 -- would rewrite them all.
 CREATE INDEX pushes_event ON pushes (event);
+-- A staff member's inbox: their own pushes, newest first. Partial, so the
+-- pushes to parties outside (most of them) cost no index entry.
+CREATE INDEX pushes_staff ON pushes (recipient_id, no)
+    WHERE recipient_role IN ('center_staff', 'supervisor_staff');
+
+-- How far each staff member has read their inbox (local to this desktop).
+CREATE TABLE inbox_reads (
+    username  TEXT PRIMARY KEY REFERENCES users (username),
+    read_upto INTEGER NOT NULL                   -- pushes.no
+);
 
 -- Projection: where each push stands, derived from push_status. A queued push
 -- has no row: a worker takes fresh pushes by `no` after its cursor (meta

@@ -50,6 +50,31 @@ pub struct PushFilter {
     pub event_id: Option<String>,
 }
 
+/// A page of the push log, newest first, by filters that each narrow it.
+#[derive(Debug, Clone, Default)]
+pub struct PushQuery {
+    pub clause: Option<String>,
+    pub status: Option<String>,
+    pub channel: Option<String>,
+    pub project: Option<String>,
+    /// Received on or after this day (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    /// Received on or before this day.
+    pub to: Option<String>,
+    /// A staff member's own pushes (their inbox): username.
+    pub staff: Option<String>,
+    /// Older than this push number (the previous page's `next_before`).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PushPage {
+    pub items: Vec<Push>,
+    /// Where the next (older) page starts; `None` on the last page.
+    pub next_before: Option<i64>,
+}
+
 /// What a send attempt came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
@@ -101,6 +126,83 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+
+    /// One page of the log. Pages by push number, never by offset, so a page
+    /// deep in two million pushes costs what the first does.
+    pub async fn push_log(&self, q: &PushQuery) -> Result<PushPage> {
+        let limit = q.limit.clamp(1, 200);
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(SELECT);
+        qb.push(" WHERE 1 = 1");
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        if let Some(before) = q.before {
+            qb.push(" AND p.no < ").push_bind(before);
+        }
+        if let Some(clause) = text(&q.clause) {
+            qb.push(" AND p.clause = ").push_bind(clause);
+        }
+        if let Some(status) = text(&q.status) {
+            qb.push(" AND coalesce(s.status, 'queued') = ")
+                .push_bind(status);
+        }
+        if let Some(channel) = text(&q.channel) {
+            qb.push(" AND p.channel = ").push_bind(channel);
+        }
+        if let Some(project) = text(&q.project) {
+            qb.push(" AND e.project = ").push_bind(project);
+        }
+        if let Some(from) = text(&q.from) {
+            qb.push(" AND substr(e.received_at, 1, 10) >= ")
+                .push_bind(from);
+        }
+        if let Some(to) = text(&q.to) {
+            qb.push(" AND substr(e.received_at, 1, 10) <= ")
+                .push_bind(to);
+        }
+        if let Some(staff) = text(&q.staff) {
+            qb.push(" AND p.recipient_id = ")
+                .push_bind(staff)
+                .push(" AND p.recipient_role IN ('center_staff', 'supervisor_staff')");
+        }
+        qb.push(" ORDER BY p.no DESC LIMIT ").push_bind(limit + 1);
+        let mut items: Vec<Push> = qb.build_query_as().fetch_all(self.pool()).await?;
+        let next_before = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|p| p.no)
+        } else {
+            None
+        };
+        Ok(PushPage { items, next_before })
+    }
+
+    /// A staff member's unread pushes: how many, and the newest one's number.
+    pub async fn inbox_unread(&self, username: &str) -> Result<(i64, Option<i64>)> {
+        Ok(sqlx::query_as(
+            "SELECT count(*), max(no) FROM pushes WHERE recipient_id = ?1 \
+             AND recipient_role IN ('center_staff', 'supervisor_staff') \
+             AND no > coalesce((SELECT read_upto FROM inbox_reads WHERE username = ?1), 0)",
+        )
+        .bind(username)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Everything up to push `upto` has been read.
+    pub async fn mark_inbox_read(&self, username: &str, upto: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO inbox_reads (username, read_upto) VALUES (?1, ?2) \
+             ON CONFLICT (username) DO UPDATE SET read_upto = max(read_upto, ?2)",
+        )
+        .bind(username)
+        .bind(upto)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     pub async fn pushes(&self, filter: &PushFilter) -> Result<Vec<Push>> {
