@@ -3,6 +3,7 @@
 
 use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::projects::{ProjectDetail, ProjectList};
+use ggzy_app::pushes::{PushList, PushLogQuery};
 use ggzy_app::{App, AppError, Session, Workbench};
 use tauri::State;
 
@@ -51,4 +52,19 @@ pub async fn project(app: State<'_, App>, code: String) -> Result<ProjectDetail>
 #[tauri::command]
 pub async fn act(app: State<'_, App>, action: Action) -> Result<ActionDone> {
     app.act(action).await
+}
+
+#[tauri::command]
+pub async fn push_log(app: State<'_, App>, query: PushLogQuery) -> Result<PushList> {
+    app.push_log(query).await
+}
+
+#[tauri::command]
+pub async fn inbox(app: State<'_, App>, before: Option<i64>) -> Result<PushList> {
+    app.inbox(before).await
+}
+
+#[tauri::command]
+pub async fn inbox_unread(app: State<'_, App>) -> Result<i64> {
+    app.inbox_unread().await
 }

@@ -30,6 +30,30 @@ async fn open_store() -> Result<Store, Box<dyn std::error::Error>> {
     Ok(store)
 }
 
+/// Every few seconds, a desktop notification when the logged-in staff
+/// member has new messages (each told once).
+async fn notify_new_messages(handle: tauri::AppHandle) {
+    use tauri_plugin_notification::NotificationExt;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        match handle.state::<App>().inbox_notice().await {
+            Ok(Some(notice)) => {
+                let shown = handle
+                    .notification()
+                    .builder()
+                    .title(notice.title)
+                    .body(notice.body)
+                    .show();
+                if let Err(e) = shown {
+                    tracing::warn!(error = %e, "desktop notification failed");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "inbox check failed"),
+        }
+    }
+}
+
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -49,6 +73,7 @@ fn main() {
         .setup(|app| {
             let store = tauri::async_runtime::block_on(open_store())?;
             app.manage(App::new(store));
+            tauri::async_runtime::spawn(notify_new_messages(app.handle().clone()));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -60,6 +85,9 @@ fn main() {
             commands::projects,
             commands::project,
             commands::act,
+            commands::push_log,
+            commands::inbox,
+            commands::inbox_unread,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod error;
 pub mod projects;
+pub mod pushes;
 
 pub use error::{AppError, Result};
 
@@ -62,6 +63,8 @@ pub const ANY_ROLE: &[StaffRole] = &StaffRole::ALL;
 pub struct App {
     store: Store,
     session: Mutex<Option<Session>>,
+    /// The user and the newest push a desktop notice has told them of.
+    told: Mutex<Option<(String, i64)>>,
 }
 
 impl App {
@@ -69,6 +72,7 @@ impl App {
         App {
             store,
             session: Mutex::new(None),
+            told: Mutex::new(None),
         }
     }
 

@@ -217,3 +217,53 @@ async fn actions_follow_the_standard_and_the_roles() {
         None
     );
 }
+
+#[tokio::test]
+async fn the_push_log_pages_and_the_inbox_tells_once() {
+    use ggzy_app::pushes::PushLogQuery;
+    let (app, _dir) = demo_app().await;
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+
+    // Newest first, by pages that do not overlap.
+    let first = app.push_log(PushLogQuery::default()).await.unwrap();
+    assert_eq!(first.items.len(), 20);
+    let second = app
+        .push_log(PushLogQuery {
+            before: first.next_before,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(second
+        .items
+        .iter()
+        .all(|p| !first.items.iter().any(|q| q.id == p.id)));
+    let by_clause = app
+        .push_log(PushLogQuery {
+            clause: Some("4.2".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!by_clause.items.is_empty() && by_clause.items.iter().all(|p| p.clause == "4.2"));
+    let bad = PushLogQuery {
+        from: Some("2026-13-01".into()),
+        ..Default::default()
+    };
+    assert_eq!(app.push_log(bad).await.unwrap_err().code, "invalid_date");
+
+    // Center staff get pushes of their own (e.g. 4.2's notice to staff, if any, or 4.4.3);
+    // the first look raises one notice, and reading the inbox clears the count.
+    let unread = app.inbox_unread().await.unwrap();
+    assert!(unread > 0, "the demo center has pushes to 张伟");
+    let notice = app.inbox_notice().await.unwrap().expect("a notice");
+    assert!(
+        notice.body.contains(&format!("{unread} 条未读消息")),
+        "{}",
+        notice.body
+    );
+    assert_eq!(app.inbox_notice().await.unwrap(), None, "told once");
+    let inbox = app.inbox(None).await.unwrap();
+    assert!(inbox.items.iter().all(|p| p.recipient_id == "zhangwei"));
+    assert_eq!(app.inbox_unread().await.unwrap(), 0);
+}

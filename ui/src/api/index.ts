@@ -12,8 +12,10 @@ import type { PushItem } from './bindings/PushItem'
 import type { Action } from './bindings/Action'
 import type { ActionDone } from './bindings/ActionDone'
 import type { PartyInput } from './bindings/PartyInput'
+import type { PushList } from './bindings/PushList'
+import type { PushLogQuery } from './bindings/PushLogQuery'
 
-export type { Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -45,4 +47,7 @@ export const api = {
   projects: (query: string | null, stage: string | null, page: number) => call<ProjectList>('projects', { query, stage, page }),
   project: (code: string) => call<ProjectDetail>('project', { code }),
   act: (action: Action) => call<ActionDone>('act', { action }),
+  pushLog: (query: PushLogQuery) => call<PushList>('push_log', { query }),
+  inbox: (before: number | null) => call<PushList>('inbox', { before }),
+  inboxUnread: () => call<number>('inbox_unread'),
 }
