@@ -58,6 +58,8 @@ fn free_port() -> u16 {
 pub struct Driven {
     pub client: Client,
     driver: Child,
+    /// `dbus-monitor` on the session bus, writing every `Notify` call to a file.
+    monitor: Child,
     pub dir: tempfile::TempDir,
 }
 
@@ -89,6 +91,16 @@ impl Driven {
                 assert!(status.success(), "ggzy failed preparing the database");
             }
         }
+        // Desktop notifications are D-Bus calls to org.freedesktop.Notifications:
+        // watch the bus itself, since the plugin reports no failure on Linux.
+        let monitor = Command::new("dbus-monitor")
+            .args([
+                "--session",
+                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(std::fs::File::create(dir.path().join("notify.log")).expect("monitor log"))
+            .spawn()
+            .expect("dbus-monitor (package dbus) under dbus-run-session: run through `make e2e`");
         let port = free_port();
         let native_port = free_port();
         let driver = Command::new("tauri-driver")
@@ -124,6 +136,7 @@ impl Driven {
         Driven {
             client,
             driver,
+            monitor,
             dir,
         }
     }
@@ -203,6 +216,23 @@ impl Driven {
         self.click("[data-test=login]").await;
     }
 
+    /// Wait until a desktop notification carrying `text` has gone out on the bus.
+    pub async fn notified(&self, text: &str) -> String {
+        let log = self.dir.path().join("notify.log");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let seen = std::fs::read_to_string(&log).unwrap_or_default();
+            if seen.contains(text) {
+                return seen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no desktop notification with `{text}`; the bus saw:\n{seen}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// End the session; the driver stops when dropped.
     pub async fn stop(self) {
         let _ = self.client.clone().close().await;
@@ -216,5 +246,7 @@ impl Drop for Driven {
         // SAFETY: signalling our own child process.
         unsafe { libc::kill(self.driver.id() as i32, libc::SIGTERM) };
         let _ = self.driver.wait();
+        let _ = self.monitor.kill();
+        let _ = self.monitor.wait();
     }
 }

@@ -81,6 +81,13 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
     act(&app, "filing.submitted", None, "4.4.1").await;
 
     as_user(&app, "wangfang").await;
+    // The filing recorded for her review: a desktop notification, and the inbox shows it.
+    app.notified("王芳，您有").await;
+    app.find("[data-test=unread] .el-badge__content").await;
+    app.click("[data-menu='/inbox']").await;
+    app.text_contains("[data-test=inbox] .el-table__body", "4.4.1")
+        .await;
+    app.screenshot("inbox").await;
     open_project(&app, "LH-2026-0600").await;
     let offered = app
         .text_contains("[data-test=project-actions]", "备案审核")

@@ -14,6 +14,8 @@ const ALL: Role[] = ['center_staff', 'supervisor_staff', 'supervisor', 'admin']
 export const MENUS: MenuItem[] = [
   { path: '/workbench', title: '工作台', roles: ALL },
   { path: '/projects', title: '项目', roles: ALL },
+  { path: '/pushes', title: '推送记录', roles: ALL },
+  { path: '/inbox', title: '消息', roles: ['center_staff', 'supervisor_staff'] },
 ]
 
 export function menusFor(role: Role): MenuItem[] {

@@ -3,7 +3,7 @@ import { api, type Session } from '../api'
 import { menusFor } from '../router/menus'
 
 export const useSession = defineStore('session', {
-  state: () => ({ session: null as Session | null, loaded: false }),
+  state: () => ({ session: null as Session | null, loaded: false, unread: 0 }),
   getters: {
     loggedIn: (s) => s.session !== null,
     menus: (s) => (s.session ? menusFor(s.session.role) : []),
@@ -25,6 +25,9 @@ export const useSession = defineStore('session', {
     async logout() {
       await api.logout()
       this.session = null
+    },
+    async refreshUnread() {
+      if (this.session && !this.session.must_change_password) this.unread = await api.inboxUnread()
     },
     forget() {
       this.session = null
