@@ -278,6 +278,63 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Put a push that failed back in line, due now: a person's decision,
+    /// kept in the push's history and the audit trail. Only a push that
+    /// failed (for good or awaiting a retry) can be put back.
+    pub async fn requeue(&self, push_no: i64, by: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let state: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT s.status FROM pushes p LEFT JOIN push_states s ON s.push_no = p.no WHERE p.no = ?",
+        )
+        .bind(push_no)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match state {
+            None => return Err(StoreError::NotFound(format!("没有第 {push_no} 号推送"))),
+            Some((Some(s),)) if matches!(s.as_str(), "dead" | "failed" | "retrying") => {}
+            Some((s,)) => {
+                return Err(StoreError::invalid(
+                    "not_failed",
+                    format!(
+                        "第 {push_no} 号推送当前为“{}”，只有发送失败的推送可以重新排队",
+                        s.as_deref().unwrap_or("queued")
+                    ),
+                ))
+            }
+        }
+        let at = now();
+        sqlx::query(
+            "UPDATE push_states SET status = 'retrying', next_attempt_at = ?1, lease_until = NULL, updated_at = ?1 \
+             WHERE push_no = ?2",
+        )
+        .bind(&at)
+        .bind(push_no)
+        .execute(&mut *conn)
+        .await?;
+        let detail = format!("由 {by} 重新排队");
+        let seq = AuditWriter::record(
+            conn,
+            self.device_n(),
+            &at,
+            "push.status",
+            &push_no.to_string(),
+            json!({ "status": "retrying", "detail": detail, "by": by }),
+        )
+        .await?;
+        sqlx::query(
+            "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) VALUES (?, 'retrying', ?, ?, ?, ?)",
+        )
+        .bind(push_no)
+        .bind(&detail)
+        .bind(&at)
+        .bind(self.device_n())
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+        tx.commit().await
+    }
+
     /// Record what an attempt came to: history, audit record and status, together.
     pub async fn finish(
         &self,
