@@ -68,3 +68,8 @@ pub async fn inbox(app: State<'_, App>, before: Option<i64>) -> Result<PushList>
 pub async fn inbox_unread(app: State<'_, App>) -> Result<i64> {
     app.inbox_unread().await
 }
+
+#[tauri::command]
+pub async fn requeue(app: State<'_, App>, no: i64) -> Result<()> {
+    app.requeue(no).await
+}

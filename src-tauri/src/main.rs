@@ -88,6 +88,7 @@ fn main() {
             commands::push_log,
             commands::inbox,
             commands::inbox_unread,
+            commands::requeue,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

@@ -34,6 +34,9 @@ pub struct ProjectList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct PushItem {
+    /// Local queue number: what an action on the push names.
+    #[ts(type = "number")]
+    pub no: i64,
     pub id: String,
     pub clause: String,
     pub rule: String,
@@ -87,6 +90,7 @@ impl From<ProjectSummary> for ProjectItem {
 impl From<Push> for PushItem {
     fn from(p: Push) -> Self {
         PushItem {
+            no: p.no,
             id: p.id.to_string(),
             clause: p.clause,
             rule: p.rule,

@@ -111,6 +111,12 @@ impl App {
         Ok(page.into())
     }
 
+    /// Put a failed push back in line (center staff and admins).
+    pub async fn requeue(&self, push_no: i64) -> Result<()> {
+        let me = self.require(&[StaffRole::CenterStaff, StaffRole::Admin], "重新发送推送")?;
+        Ok(self.store().requeue(push_no, &me.username).await?)
+    }
+
     pub async fn inbox_unread(&self) -> Result<i64> {
         let me = self.require(ANY_ROLE, "查看消息")?;
         Ok(self.store().inbox_unread(&me.username).await?.0)

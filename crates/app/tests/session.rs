@@ -267,3 +267,28 @@ async fn the_push_log_pages_and_the_inbox_tells_once() {
     assert!(inbox.items.iter().all(|p| p.recipient_id == "zhangwei"));
     assert_eq!(app.inbox_unread().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_failed_push_is_put_back_in_line_by_center_staff_only() {
+    use ggzy_store::pushes::Attempt;
+    let (app, _dir) = demo_app().await;
+    let claimed = app.store().claim_due(2, 60).await.unwrap();
+    let (dead, sending) = (claimed[0].no, claimed[1].no);
+    app.store()
+        .finish(dead, Attempt::Dead, "gateway said no", None)
+        .await
+        .unwrap();
+
+    app.login("wangfang", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(app.requeue(dead).await.unwrap_err().code, "forbidden");
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(app.requeue(sending).await.unwrap_err().code, "not_failed");
+    app.requeue(dead).await.unwrap();
+    // Due at once: the next claim takes it again.
+    let again = app.store().claim_due(10, 60).await.unwrap();
+    assert!(again.iter().any(|p| p.no == dead));
+    assert_eq!(
+        app.store().verify_audit(|_, _| {}).await.unwrap().broken,
+        None
+    );
+}

@@ -50,4 +50,5 @@ export const api = {
   pushLog: (query: PushLogQuery) => call<PushList>('push_log', { query }),
   inbox: (before: number | null) => call<PushList>('inbox', { before }),
   inboxUnread: () => call<number>('inbox_unread'),
+  requeue: (no: number) => call<void>('requeue', { no }),
 }

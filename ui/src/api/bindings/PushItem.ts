@@ -3,4 +3,8 @@
 /**
  * A push as staff see it: who, how, where it stands, the exact text (secrets masked).
  */
-export type PushItem = { id: string, clause: string, rule: string, recipient_role: string, recipient_id: string, recipient_name: string, channel: string, address: string, text: string, status: string, attempts: number, created_at: string, updated_at: string, };
+export type PushItem = { 
+/**
+ * Local queue number: what an action on the push names.
+ */
+no: number, id: string, clause: string, rule: string, recipient_role: string, recipient_id: string, recipient_name: string, channel: string, address: string, text: string, status: string, attempts: number, created_at: string, updated_at: string, };
