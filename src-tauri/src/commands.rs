@@ -2,9 +2,11 @@
 //! checks the session and role.
 
 use ggzy_app::actions::{Action, ActionDone};
+use ggzy_app::audit::{AuditProgress, AuditReport};
 use ggzy_app::projects::{ProjectDetail, ProjectList};
 use ggzy_app::pushes::{PushList, PushLogQuery};
 use ggzy_app::{App, AppError, Session, Workbench};
+use tauri::ipc::Channel;
 use tauri::State;
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -72,4 +74,16 @@ pub async fn inbox_unread(app: State<'_, App>) -> Result<i64> {
 #[tauri::command]
 pub async fn requeue(app: State<'_, App>, no: i64) -> Result<()> {
     app.requeue(no).await
+}
+
+#[tauri::command]
+pub async fn verify_audit(
+    app: State<'_, App>,
+    on_progress: Channel<AuditProgress>,
+) -> Result<AuditReport> {
+    app.verify_audit(|p| {
+        // A closed window stops listening; the check itself goes on.
+        let _ = on_progress.send(p);
+    })
+    .await
 }

@@ -89,6 +89,7 @@ fn main() {
             commands::inbox,
             commands::inbox_unread,
             commands::requeue,
+            commands::verify_audit,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

@@ -292,3 +292,31 @@ async fn a_failed_push_is_put_back_in_line_by_center_staff_only() {
         None
     );
 }
+
+#[tokio::test]
+async fn the_audit_trail_is_verified_with_progress() {
+    let (app, dir) = demo_app().await;
+    app.login("chenjing", DEMO_PASSWORD).await.unwrap();
+    let mut seen = Vec::new();
+    let report = app.verify_audit(|p| seen.push(p)).await.unwrap();
+    assert!(report.intact, "{:?}", report.broken);
+    assert!(report.events > 0 && report.pushes > 0);
+    let last = seen.last().expect("progress was reported");
+    assert_eq!((last.done, last.total), (report.records, report.records));
+
+    // Altered by hand: the report names the record.
+    sqlx::query("DROP TRIGGER audit_records_no_update")
+        .execute(app.store().pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE audit_records SET content = replace(content, 'demo', 'dem0') WHERE seq = 20",
+    )
+    .execute(app.store().pool())
+    .await
+    .unwrap();
+    let report = app.verify_audit(|_| {}).await.unwrap();
+    assert!(!report.intact);
+    assert_eq!(report.broken_seq, Some(20), "{:?}", report.broken);
+    drop(dir);
+}

@@ -1,5 +1,6 @@
-//! Staff log in to the real app and land on the workbench; the backend
-//! refuses a command forged from the page when nobody is logged in.
+//! Staff log in to the real app and land on the workbench, verify the audit
+//! trail; the backend refuses a command forged from the page when nobody is
+//! logged in.
 
 use ggzy_e2e::Driven;
 
@@ -23,6 +24,15 @@ async fn center_staff_log_in_to_the_workbench() {
     app.text_contains("[data-test=recent] .el-table__body", "zhangwei")
         .await;
     app.screenshot("workbench").await;
+
+    // The audit trail, verified from the window with progress.
+    app.click("[data-menu='/audit']").await;
+    app.click("[data-test=verify]").await;
+    app.text_contains("[data-test=verify-result]", "审计链完整")
+        .await;
+    app.text_contains("[data-test=verify-progress]", "100%")
+        .await;
+    app.screenshot("audit").await;
 
     // Logged out, a command sent by hand from the page is refused by the backend.
     app.click("[data-test=logout]").await;

@@ -1,6 +1,6 @@
 // The one door to the backend: every command goes through `call`, which
 // turns a failure into an `ElMessage` and a typed `AppError`.
-import { invoke } from '@tauri-apps/api/core'
+import { Channel, invoke } from '@tauri-apps/api/core'
 import { ElMessage } from 'element-plus'
 import type { AppError } from './bindings/AppError'
 import type { Session } from './bindings/Session'
@@ -13,9 +13,11 @@ import type { Action } from './bindings/Action'
 import type { ActionDone } from './bindings/ActionDone'
 import type { PartyInput } from './bindings/PartyInput'
 import type { PushList } from './bindings/PushList'
+import type { AuditProgress } from './bindings/AuditProgress'
+import type { AuditReport } from './bindings/AuditReport'
 import type { PushLogQuery } from './bindings/PushLogQuery'
 
-export type { PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -51,4 +53,9 @@ export const api = {
   inbox: (before: number | null) => call<PushList>('inbox', { before }),
   inboxUnread: () => call<number>('inbox_unread'),
   requeue: (no: number) => call<void>('requeue', { no }),
+  verifyAudit: (onProgress: (p: AuditProgress) => void) => {
+    const channel = new Channel<AuditProgress>()
+    channel.onmessage = onProgress
+    return call<AuditReport>('verify_audit', { onProgress: channel })
+  },
 }

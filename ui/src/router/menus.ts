@@ -16,6 +16,7 @@ export const MENUS: MenuItem[] = [
   { path: '/projects', title: '项目', roles: ALL },
   { path: '/pushes', title: '推送记录', roles: ALL },
   { path: '/inbox', title: '消息', roles: ['center_staff', 'supervisor_staff'] },
+  { path: '/audit', title: '审计', roles: ALL },
 ]
 
 export function menusFor(role: Role): MenuItem[] {
