@@ -53,8 +53,9 @@ pub struct Timeline {
     pub events: Vec<TimelineEvent>,
 }
 
+/// A project with its number of events; `p` is the projects (or a page of them).
 const SUMMARY: &str = "SELECT p.code, p.name, p.stage, p.registered_at, p.updated_at, \
-    (SELECT count(*) FROM events e WHERE e.project = p.code) AS events FROM projects p";
+    (SELECT count(*) FROM events e WHERE e.project = p.code) AS events FROM";
 
 /// `%text%` for LIKE, with LIKE's own wildcards taken literally.
 fn contains(text: &str) -> String {
@@ -90,23 +91,27 @@ impl Store {
             QueryBuilder::new("SELECT count(*) FROM projects p");
         push_where(&mut count);
         let total: i64 = count.build_query_scalar().fetch_one(self.pool()).await?;
+        // The page is chosen first, so events are counted for its rows only.
         let mut page: QueryBuilder<'_, Sqlite> = QueryBuilder::new(SUMMARY);
+        page.push(" (SELECT * FROM projects p");
         push_where(&mut page);
         page.push(" ORDER BY p.updated_at DESC, p.code LIMIT ")
             .push_bind(filter.limit.clamp(1, 200))
             .push(" OFFSET ")
-            .push_bind(filter.offset.max(0));
+            .push_bind(filter.offset.max(0))
+            .push(") p ORDER BY p.updated_at DESC, p.code");
         let items = page.build_query_as().fetch_all(self.pool()).await?;
         Ok(ProjectPage { total, items })
     }
 
     /// A project's events in the order they were accepted, each with its pushes.
     pub async fn timeline(&self, code: &str) -> Result<Timeline> {
-        let project: ProjectSummary = sqlx::query_as(&format!("{SUMMARY} WHERE p.code = ?"))
-            .bind(code)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("没有编号为 `{code}` 的项目")))?;
+        let project: ProjectSummary =
+            sqlx::query_as(&format!("{SUMMARY} projects p WHERE p.code = ?"))
+                .bind(code)
+                .fetch_optional(self.pool())
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("没有编号为 `{code}` 的项目")))?;
         let mut events: Vec<TimelineEvent> = sqlx::query_as(
             "SELECT id, body ->> '$.type' AS type, body ->> '$.at' AS at, body ->> '$.stage' AS stage, \
              source, received_at FROM events WHERE project = ? ORDER BY no",
