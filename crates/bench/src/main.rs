@@ -30,6 +30,9 @@ struct Args {
     /// Rounds of import + baseline, taken in turn
     #[arg(long, default_value_t = 3)]
     rounds: u32,
+    /// Only time the desktop commands on the year already imported in --dir
+    #[arg(long, requires = "dir")]
+    queries_only: bool,
 }
 
 const CENTER_STAFF: usize = 6;
@@ -53,6 +56,15 @@ fn main() -> Result<()> {
 
     let file = dir.join("year.jsonl");
     let db = dir.join("bench.db");
+    if args.queries_only {
+        if !db.exists() {
+            bail!(
+                "{} not found: run `make bench BENCH_ARGS=\"--dir DIR\"` first",
+                db.display()
+            );
+        }
+        return tokio::runtime::Runtime::new()?.block_on(desktop_queries(&db, args.projects));
+    }
     let t = Instant::now();
     let events = generate(&file, args.projects)?;
     let file_mb = std::fs::metadata(&file)?.len() as f64 / 1e6;
@@ -143,6 +155,79 @@ fn main() -> Result<()> {
     println!("for scale: SQLite copying the imported rows into a fresh file by itself (INSERT ... SELECT, same schema and settings, one transaction: no parsing, deciding, hashing or binding)");
     println!("  copy wall time           {:>12.2} s", copy_secs);
     println!("  import / copy            {:>12.2} x", secs / copy_secs);
+
+    rt.block_on(desktop_queries(&db, args.projects))?;
+    Ok(())
+}
+
+fn project_code(p: u32) -> String {
+    format!("TZ-2026-{p:05}")
+}
+
+/// The desktop app's commands on the imported year, as the window calls
+/// them (`ggzy_app::App`, role checks and all): p50 and p95 of each.
+async fn desktop_queries(db: &Path, projects: u32) -> Result<()> {
+    const CALLS: usize = 200;
+    let store = ggzy_store::Store::open(db).await?;
+    let app = ggzy_app::App::new(store);
+    app.login("cs0", "bench password").await?;
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut figures = Vec::new();
+    macro_rules! measure {
+        ($name:expr, $call:expr) => {{
+            let mut times = Vec::with_capacity(CALLS);
+            for _ in 0..CALLS {
+                let t = Instant::now();
+                $call;
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            times.sort_by(f64::total_cmp);
+            figures.push(($name, times[CALLS / 2], times[CALLS * 95 / 100]));
+        }};
+    }
+    let code = |rng: &mut StdRng| project_code(rng.gen_range(0..projects));
+    measure!("project list page (search)", {
+        let q = format!("{:05}", rng.gen_range(0..projects));
+        app.projects(Some(q), None, 1).await?
+    });
+    measure!("project list page (deep)", {
+        let page = rng.gen_range(1..=(projects as i64 / 20).max(1));
+        app.projects(None, None, page).await?
+    });
+    measure!("project timeline", app.project(&code(&mut rng)).await?);
+    let mut before = None;
+    measure!("push log page (walking back)", {
+        let page = app
+            .push_log(ggzy_app::pushes::PushLogQuery {
+                before,
+                ..Default::default()
+            })
+            .await?;
+        before = page.next_before;
+        page
+    });
+    measure!("push log page (clause 4.4.2)", {
+        app.push_log(ggzy_app::pushes::PushLogQuery {
+            clause: Some("4.4.2".into()),
+            ..Default::default()
+        })
+        .await?
+    });
+    // The worst case: a filter nothing matches walks the whole log.
+    measure!("push log page (no match)", {
+        app.push_log(ggzy_app::pushes::PushLogQuery {
+            clause: Some("5.1.2".into()),
+            ..Default::default()
+        })
+        .await?
+    });
+    measure!("inbox page", app.inbox(None).await?);
+    measure!("inbox unread count", app.inbox_unread().await?);
+    println!("desktop commands on the imported year ({CALLS} calls each)");
+    println!("  {:<32} {:>8} {:>8}", "", "p50 ms", "p95 ms");
+    for (name, p50, p95) in figures {
+        println!("  {name:<32} {p50:>8.2} {p95:>8.2}    target p95 <= 50 ms");
+    }
     Ok(())
 }
 
@@ -367,7 +452,7 @@ fn generate(path: &Path, projects: u32) -> Result<u64> {
 }
 
 fn lifecycle(p: u32, rng: &mut StdRng) -> Vec<(i64, String)> {
-    let code = format!("TZ-2026-{p:05}");
+    let code = project_code(p);
     let mut t = 0i64;
     let mut out = Vec::new();
     let mut ev = |rng: &mut StdRng, kind: &str, fields: Value| {
