@@ -2,6 +2,7 @@
 //! checks the session and role.
 
 use ggzy_app::actions::{Action, ActionDone};
+use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser};
 use ggzy_app::audit::{AuditProgress, AuditReport};
 use ggzy_app::projects::{ProjectDetail, ProjectList};
 use ggzy_app::pushes::{PushList, PushLogQuery};
@@ -86,4 +87,27 @@ pub async fn verify_audit(
         let _ = on_progress.send(p);
     })
     .await
+}
+
+#[tauri::command]
+pub async fn center_settings(app: State<'_, App>) -> Result<CenterSettings> {
+    app.center_settings().await
+}
+
+#[tauri::command]
+pub async fn save_center_settings(
+    app: State<'_, App>,
+    settings: CenterSettings,
+) -> Result<CenterSettings> {
+    app.save_center_settings(settings).await
+}
+
+#[tauri::command]
+pub async fn staff_users(app: State<'_, App>) -> Result<Vec<StaffUser>> {
+    app.staff_users().await
+}
+
+#[tauri::command]
+pub async fn add_staff_user(app: State<'_, App>, user: NewStaffUser) -> Result<String> {
+    app.add_staff_user(user).await
 }

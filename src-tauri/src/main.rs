@@ -90,6 +90,10 @@ fn main() {
             commands::inbox_unread,
             commands::requeue,
             commands::verify_audit,
+            commands::center_settings,
+            commands::save_center_settings,
+            commands::staff_users,
+            commands::add_staff_user,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

@@ -3,6 +3,7 @@
 //! shell only forwards to these; tests call them on a temp database.
 
 pub mod actions;
+pub mod admin;
 pub mod audit;
 pub mod error;
 pub mod projects;

@@ -320,3 +320,55 @@ async fn the_audit_trail_is_verified_with_progress() {
     assert_eq!(report.broken_seq, Some(20), "{:?}", report.broken);
     drop(dir);
 }
+
+#[tokio::test]
+async fn admins_keep_the_center_and_its_staff() {
+    use ggzy_app::admin::{CenterSettings, NewStaffUser};
+    let (app, _dir) = demo_app().await;
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(app.staff_users().await.unwrap_err().code, "forbidden");
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+
+    let before = app.center_settings().await.unwrap();
+    let bad = CenterSettings {
+        center_name: "新名称".into(),
+        center_phone: "不是电话".into(),
+    };
+    assert_eq!(
+        app.save_center_settings(bad).await.unwrap_err().code,
+        "invalid_setting"
+    );
+    assert_eq!(
+        app.center_settings().await.unwrap(),
+        before,
+        "nothing half-applied"
+    );
+    let saved = app
+        .save_center_settings(CenterSettings {
+            center_name: before.center_name.clone(),
+            center_phone: "0576-85119999".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(saved.center_phone, "0576-85119999");
+
+    let one_time = app
+        .add_staff_user(NewStaffUser {
+            username: "zhoujie".into(),
+            name: "周杰".into(),
+            role: StaffRole::CenterStaff,
+            phone: Some("13857610009".into()),
+            email: None,
+        })
+        .await
+        .unwrap();
+    let users = app.staff_users().await.unwrap();
+    let u = users.iter().find(|u| u.username == "zhoujie").unwrap();
+    assert!(u.must_change_password && u.role_name == "中心工作人员");
+    assert!(
+        app.login("zhoujie", &one_time)
+            .await
+            .unwrap()
+            .must_change_password
+    );
+}

@@ -15,9 +15,12 @@ import type { PartyInput } from './bindings/PartyInput'
 import type { PushList } from './bindings/PushList'
 import type { AuditProgress } from './bindings/AuditProgress'
 import type { AuditReport } from './bindings/AuditReport'
+import type { CenterSettings } from './bindings/CenterSettings'
+import type { NewStaffUser } from './bindings/NewStaffUser'
+import type { StaffUser } from './bindings/StaffUser'
 import type { PushLogQuery } from './bindings/PushLogQuery'
 
-export type { AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -53,6 +56,10 @@ export const api = {
   inbox: (before: number | null) => call<PushList>('inbox', { before }),
   inboxUnread: () => call<number>('inbox_unread'),
   requeue: (no: number) => call<void>('requeue', { no }),
+  centerSettings: () => call<CenterSettings>('center_settings'),
+  saveCenterSettings: (settings: CenterSettings) => call<CenterSettings>('save_center_settings', { settings }),
+  staffUsers: () => call<StaffUser[]>('staff_users'),
+  addStaffUser: (user: NewStaffUser) => call<string>('add_staff_user', { user }),
   verifyAudit: (onProgress: (p: AuditProgress) => void) => {
     const channel = new Channel<AuditProgress>()
     channel.onmessage = onProgress

@@ -18,6 +18,7 @@ export const router = createRouter({
         { path: 'pushes', component: () => import('../views/pushes/index.vue'), meta: { title: '推送记录' } },
         { path: 'inbox', component: () => import('../views/inbox/index.vue'), meta: { title: '消息' } },
         { path: 'audit', component: () => import('../views/audit/index.vue'), meta: { title: '审计' } },
+        { path: 'settings', component: () => import('../views/settings/index.vue'), meta: { title: '设置' } },
       ],
     },
   ],

@@ -17,6 +17,7 @@ export const MENUS: MenuItem[] = [
   { path: '/pushes', title: '推送记录', roles: ALL },
   { path: '/inbox', title: '消息', roles: ['center_staff', 'supervisor_staff'] },
   { path: '/audit', title: '审计', roles: ALL },
+  { path: '/settings', title: '设置', roles: ['admin'] },
 ]
 
 export function menusFor(role: Role): MenuItem[] {

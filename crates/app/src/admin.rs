@@ -1,0 +1,126 @@
+//! 设置: the center's settings and the staff directory, for admins.
+
+use crate::{App, AppError, Result, ANY_ROLE};
+use ggzy_core::role::StaffRole;
+use ggzy_store::users::NewUser;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+const ADMIN: &[StaffRole] = &[StaffRole::Admin];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CenterSettings {
+    pub center_name: String,
+    pub center_phone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct StaffUser {
+    pub username: String,
+    pub name: String,
+    pub role: String,
+    pub role_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub active: bool,
+    pub must_change_password: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[ts(export)]
+pub struct NewStaffUser {
+    pub username: String,
+    pub name: String,
+    #[ts(type = "\"center_staff\" | \"supervisor_staff\" | \"supervisor\" | \"admin\"")]
+    pub role: StaffRole,
+    #[ts(optional)]
+    pub phone: Option<String>,
+    #[ts(optional)]
+    pub email: Option<String>,
+}
+
+impl App {
+    pub async fn center_settings(&self) -> Result<CenterSettings> {
+        self.require(ANY_ROLE, "查看中心设置")?;
+        let all = self.store().settings().await?;
+        let get = |k: &str| {
+            all.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        Ok(CenterSettings {
+            center_name: get("center_name"),
+            center_phone: get("center_phone"),
+        })
+    }
+
+    /// Both settings, or neither: the phone is checked before the name is written.
+    pub async fn save_center_settings(&self, s: CenterSettings) -> Result<CenterSettings> {
+        let me = self.require(ADMIN, "修改中心设置")?;
+        let (name, phone) = (s.center_name.trim(), s.center_phone.trim());
+        if name.is_empty() {
+            return Err(AppError::new("invalid_setting", "中心名称不能为空"));
+        }
+        if !phone.is_empty() && !ggzy_core::event::valid_phone(phone) {
+            return Err(AppError::new(
+                "invalid_setting",
+                format!("“{phone}”不是有效的电话号码"),
+            ));
+        }
+        self.store()
+            .set_setting("center_name", name, &me.username)
+            .await?;
+        self.store()
+            .set_setting("center_phone", phone, &me.username)
+            .await?;
+        self.center_settings().await
+    }
+
+    pub async fn staff_users(&self) -> Result<Vec<StaffUser>> {
+        self.require(ADMIN, "管理用户")?;
+        Ok(self
+            .store()
+            .users()
+            .await?
+            .into_iter()
+            .map(|u| StaffUser {
+                role_name: u
+                    .role
+                    .parse::<StaffRole>()
+                    .map(|r| r.zh().to_owned())
+                    .unwrap_or_else(|_| u.role.clone()),
+                username: u.username,
+                name: u.name,
+                role: u.role,
+                phone: u.phone,
+                email: u.email,
+                active: u.active,
+                must_change_password: u.must_change_password,
+            })
+            .collect())
+    }
+
+    /// Add a staff member; returns the one-time password, to be handed over once.
+    pub async fn add_staff_user(&self, new: NewStaffUser) -> Result<String> {
+        let me = self.require(ADMIN, "新增用户")?;
+        let opt = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let password = self
+            .store()
+            .add_user(
+                NewUser {
+                    username: new.username.trim().to_owned(),
+                    name: new.name,
+                    role: new.role,
+                    phone: opt(new.phone),
+                    email: opt(new.email),
+                    password: None,
+                },
+                &me.username,
+            )
+            .await?;
+        password.ok_or_else(|| AppError::new("internal", "未生成初始密码"))
+    }
+}

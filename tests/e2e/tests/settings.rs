@@ -1,0 +1,56 @@
+//! An admin keeps the center's details and adds a colleague, who logs in
+//! with the one-time password and must change it before anything else.
+
+use ggzy_e2e::Driven;
+
+#[tokio::test]
+async fn an_admin_adds_a_colleague_who_changes_the_one_time_password() {
+    let app = Driven::start().await;
+    app.login("admin", "Demo@2026").await;
+    app.click("[data-menu='/settings']").await;
+    app.text_contains("[data-test=users] .el-table__body", "zhangwei")
+        .await;
+    app.fill("[data-test=center-phone]", "0576-85119999").await;
+    app.click("[data-test=save-center]").await;
+    app.text_contains(".el-message--success", "已保存").await;
+
+    app.click("[data-test=add-user]").await;
+    app.fill("[data-test=user-username]", "zhoujie").await;
+    app.fill("[data-test=user-name]", "周杰").await;
+    app.click("[data-test=user-submit]").await;
+    app.text_contains("[data-test=one-time]", "初始密码").await;
+    let one_time = app
+        .client
+        .execute(
+            "return document.querySelector('[data-test=one-time] .mono').innerText",
+            vec![],
+        )
+        .await
+        .expect("script ran");
+    let one_time = one_time.as_str().expect("the password").to_owned();
+    assert_eq!(one_time.len(), 12, "{one_time}");
+    app.text_contains("[data-test=users] .el-table__body", "待修改初始密码")
+        .await;
+    app.screenshot("settings").await;
+
+    // Close the dialog; log out and in as the colleague.
+    app.client
+        .execute(
+            "document.querySelector('.el-dialog__headerbtn').click()",
+            vec![],
+        )
+        .await
+        .expect("close");
+    app.click("[data-test=logout]").await;
+    app.login("zhoujie", &one_time).await;
+    app.fill("[data-test=current-password]", &one_time).await;
+    app.fill("[data-test=new-password]", "周杰的新密码2026")
+        .await;
+    app.fill("[data-test=new-password-again]", "周杰的新密码2026")
+        .await;
+    app.screenshot("first-login").await;
+    app.click("[data-test=change-password]").await;
+    app.text_contains("[data-test=current-user]", "周杰（中心工作人员）")
+        .await;
+    app.stop().await;
+}
