@@ -153,6 +153,12 @@ impl Driven {
 
     /// Wait until the element's text contains `want`; return the text.
     pub async fn text_contains(&self, css: &str, want: &str) -> String {
+        self.text_where(css, &format!("says `{want}`"), |t| t.contains(want))
+            .await
+    }
+
+    /// Wait until the element's text passes `ok` (`what` says what was awaited); return the text.
+    pub async fn text_where(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             // innerText: what a person sees (WebKit's element text skips table cells).
@@ -166,12 +172,12 @@ impl Driven {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            if text.contains(want) {
+            if ok(&text) {
                 return text;
             }
             if Instant::now() > deadline {
                 self.screenshot("failure").await;
-                panic!("`{css}` never said `{want}`; it says `{text}` (see failure.png)");
+                panic!("`{css}` never {what}; it says `{text}` (see failure.png)");
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -78,6 +78,27 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
         .text_contains("[data-test=project-actions]", "发布公告")
         .await;
     assert!(!offered.contains("备案审核"), "{offered}");
+    // Materials before the filing passed: the dialog says why not, and will not send.
+    app.click("[data-action='materials.submitted']").await;
+    app.click("[data-test=action-stage]").await;
+    app.click(".el-select-dropdown__item[data-stage=tender_notice]")
+        .await;
+    app.text_contains("[data-test=action-why]", "4.4.3").await;
+    let disabled = app
+        .find("[data-test=action-submit]")
+        .await
+        .attr("disabled")
+        .await
+        .expect("attribute");
+    assert!(disabled.is_some(), "确定办理 is disabled");
+    app.screenshot("action-not-yet").await;
+    app.client
+        .execute(
+            "document.querySelector('.el-dialog__headerbtn').click()",
+            vec![],
+        )
+        .await
+        .expect("close");
     act(&app, "filing.submitted", None, "4.4.1").await;
 
     as_user(&app, "wangfang").await;
@@ -122,5 +143,26 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
     app.text_contains("[data-test=timeline]", "查验通过并发布")
         .await;
     app.screenshot("published").await;
+
+    // The push log finds the project's pushes by clause.
+    app.click("[data-menu='/pushes']").await;
+    app.fill("[data-test=log-project]", "LH-2026-0600").await;
+    app.fill("[data-test=log-clause]", "4.4.4").await;
+    app.click("[data-test=log-search]").await;
+    // Filtered: 4.4.4's two pushes and nothing else.
+    app.text_where(
+        "[data-test=push-log] .el-table__body",
+        "held only the two 4.4.4 pushes",
+        |t| t.matches("4.4.4").count() == 2 && !t.contains("4.4.3") && !t.contains("4.2"),
+    )
+    .await;
+    let next = app
+        .find("[data-test=page-next]")
+        .await
+        .attr("disabled")
+        .await
+        .expect("attribute");
+    assert!(next.is_some(), "one page holds them: no 下一页");
+    app.screenshot("push-log").await;
     app.stop().await;
 }
