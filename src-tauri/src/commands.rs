@@ -111,3 +111,8 @@ pub async fn staff_users(app: State<'_, App>) -> Result<Vec<StaffUser>> {
 pub async fn add_staff_user(app: State<'_, App>, user: NewStaffUser) -> Result<String> {
     app.add_staff_user(user).await
 }
+
+#[tauri::command]
+pub async fn check_action(app: State<'_, App>, action: Action) -> Result<Option<String>> {
+    app.check_action(action).await
+}

@@ -85,6 +85,7 @@ fn main() {
             commands::projects,
             commands::project,
             commands::act,
+            commands::check_action,
             commands::push_log,
             commands::inbox,
             commands::inbox_unread,

@@ -118,18 +118,44 @@ pub struct ActionDone {
     pub pushes: i64,
 }
 
+impl Action {
+    /// Stand-ins for what a person has not typed yet, so a check while the
+    /// form is being filled in asks only whether the standard allows the step.
+    fn with_placeholders(mut self) -> Action {
+        match &mut self {
+            Action::Publish { url, .. } if url.trim().is_empty() => {
+                *url = "https://example.invalid/".into()
+            }
+            Action::ReviewFiling {
+                outcome, opinion, ..
+            } if outcome == "rejected"
+                && opinion.as_deref().is_none_or(|o| o.trim().is_empty()) =>
+            {
+                *opinion = Some("…".into())
+            }
+            _ => {}
+        }
+        self
+    }
+}
+
 impl App {
+    /// Whether the standard allows this step now: `None`, or why not (the
+    /// clause it would break). Nothing is kept.
+    pub async fn check_action(&self, action: Action) -> Result<Option<String>> {
+        let (roles, what) = action.rights();
+        let session = self.require(roles, what)?;
+        let (source, line) = event_line(&session.username, &action.with_placeholders())?;
+        Ok(match self.store().check_event(&source, &line).await? {
+            LineOutcome::Refused { refusal, .. } => Some(refusal.to_string()),
+            _ => None,
+        })
+    }
+
     pub async fn act(&self, action: Action) -> Result<ActionDone> {
         let (roles, what) = action.rights();
         let session = self.require(roles, what)?;
-        let mut event =
-            serde_json::to_value(&action).map_err(|e| AppError::new("internal", e.to_string()))?;
-        let id = format!("app-{}", uuid::Uuid::now_v7());
-        let at = chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-        event["id"] = id.clone().into();
-        event["at"] = at.into();
-        let line = event.to_string();
-        let source = format!("app:{}", session.username);
+        let (source, line) = event_line(&session.username, &action)?;
         // Checked first: a refused form leaves nothing behind.
         if let LineOutcome::Refused { refusal, .. } =
             self.store().check_event(&source, &line).await?
@@ -154,4 +180,15 @@ impl App {
             )),
         }
     }
+}
+
+/// The intake line an action becomes, with a fresh id and the time now, and its source.
+fn event_line(username: &str, action: &Action) -> Result<(String, String)> {
+    let mut event =
+        serde_json::to_value(action).map_err(|e| AppError::new("internal", e.to_string()))?;
+    event["id"] = format!("app-{}", uuid::Uuid::now_v7()).into();
+    event["at"] = chrono::Local::now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        .into();
+    Ok((format!("app:{username}"), event.to_string()))
 }

@@ -153,6 +153,25 @@ async fn actions_follow_the_standard_and_the_roles() {
         stage: "tender_notice".into(),
         round: None,
     };
+    // Asked while the form is open: why not, before anything is sent.
+    let why = app
+        .check_action(early.clone())
+        .await
+        .unwrap()
+        .expect("not allowed yet");
+    assert!(why.contains("4.4.3"), "{why}");
+    let publish_blank = Action::Publish {
+        project: "LH-2026-0500".into(),
+        stage: "consultation".into(),
+        round: None,
+        url: String::new(),
+    };
+    let why = app
+        .check_action(publish_blank)
+        .await
+        .unwrap()
+        .expect("materials first");
+    assert!(why.contains("4.3"), "the order, not the blank URL: {why}");
     let err = app.act(early.clone()).await.unwrap_err();
     assert_eq!(err.code, "refused");
     assert!(err.message.contains("4.4.3"), "{}", err.message);
@@ -193,6 +212,7 @@ async fn actions_follow_the_standard_and_the_roles() {
     .unwrap();
 
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(app.check_action(early.clone()).await.unwrap(), None);
     app.act(early).await.unwrap();
     app.act(Action::Publish {
         project: project(),
@@ -246,6 +266,16 @@ async fn the_push_log_pages_and_the_inbox_tells_once() {
         .await
         .unwrap();
     assert!(!by_clause.items.is_empty() && by_clause.items.iter().all(|p| p.clause == "4.2"));
+    let one_project = app
+        .push_log(PushLogQuery {
+            clause: Some("4.2".into()),
+            project: Some("LH-2026-0110".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(one_project.items.len(), 2, "tenderer and agency");
+    assert_eq!(one_project.next_before, None, "one page holds them all");
     let bad = PushLogQuery {
         from: Some("2026-13-01".into()),
         ..Default::default()

@@ -52,6 +52,7 @@ export const api = {
   projects: (query: string | null, stage: string | null, page: number) => call<ProjectList>('projects', { query, stage, page }),
   project: (code: string) => call<ProjectDetail>('project', { code }),
   act: (action: Action) => call<ActionDone>('act', { action }),
+  checkAction: (action: Action) => call<string | null>('check_action', { action }),
   pushLog: (query: PushLogQuery) => call<PushList>('push_log', { query }),
   inbox: (before: number | null) => call<PushList>('inbox', { before }),
   inboxUnread: () => call<number>('inbox_unread'),
