@@ -211,6 +211,27 @@ impl Driven {
         }
     }
 
+    /// Whether a control is disabled (it will not take the click).
+    pub async fn disabled(&self, css: &str) -> bool {
+        self.find(css)
+            .await
+            .attr("disabled")
+            .await
+            .expect("attribute")
+            .is_some()
+    }
+
+    /// Close the open dialog with its × button.
+    pub async fn close_dialog(&self) {
+        self.client
+            .execute(
+                "document.querySelector('.el-dialog__headerbtn').click()",
+                vec![],
+            )
+            .await
+            .expect("close the dialog");
+    }
+
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
         std::fs::write(artifacts().join(format!("{name}.png")), png).expect("save screenshot");

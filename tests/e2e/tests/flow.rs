@@ -84,21 +84,12 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
     app.click(".el-select-dropdown__item[data-stage=tender_notice]")
         .await;
     app.text_contains("[data-test=action-why]", "4.4.3").await;
-    let disabled = app
-        .find("[data-test=action-submit]")
-        .await
-        .attr("disabled")
-        .await
-        .expect("attribute");
-    assert!(disabled.is_some(), "确定办理 is disabled");
+    assert!(
+        app.disabled("[data-test=action-submit]").await,
+        "确定办理 is disabled"
+    );
     app.screenshot("action-not-yet").await;
-    app.client
-        .execute(
-            "document.querySelector('.el-dialog__headerbtn').click()",
-            vec![],
-        )
-        .await
-        .expect("close");
+    app.close_dialog().await;
     act(&app, "filing.submitted", None, "4.4.1").await;
 
     as_user(&app, "wangfang").await;
@@ -156,13 +147,10 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
         |t| t.matches("4.4.4").count() == 2 && !t.contains("4.4.3") && !t.contains("4.2"),
     )
     .await;
-    let next = app
-        .find("[data-test=page-next]")
-        .await
-        .attr("disabled")
-        .await
-        .expect("attribute");
-    assert!(next.is_some(), "one page holds them: no 下一页");
+    assert!(
+        app.disabled("[data-test=page-next]").await,
+        "one page holds them: no 下一页"
+    );
     app.screenshot("push-log").await;
     app.stop().await;
 }

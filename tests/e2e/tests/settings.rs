@@ -34,13 +34,7 @@ async fn an_admin_adds_a_colleague_who_changes_the_one_time_password() {
     app.screenshot("settings").await;
 
     // Close the dialog; log out and in as the colleague.
-    app.client
-        .execute(
-            "document.querySelector('.el-dialog__headerbtn').click()",
-            vec![],
-        )
-        .await
-        .expect("close");
+    app.close_dialog().await;
     app.click("[data-test=logout]").await;
     app.login("zhoujie", &one_time).await;
     app.fill("[data-test=current-password]", &one_time).await;
