@@ -57,24 +57,17 @@ impl App {
         })
     }
 
-    /// Both settings, or neither: the phone is checked before the name is written.
+    /// Both settings, or neither (checked and written together by the store).
     pub async fn save_center_settings(&self, s: CenterSettings) -> Result<CenterSettings> {
         let me = self.require(ADMIN, "修改中心设置")?;
-        let (name, phone) = (s.center_name.trim(), s.center_phone.trim());
-        if name.is_empty() {
-            return Err(AppError::new("invalid_setting", "中心名称不能为空"));
-        }
-        if !phone.is_empty() && !ggzy_core::event::valid_phone(phone) {
-            return Err(AppError::new(
-                "invalid_setting",
-                format!("“{phone}”不是有效的电话号码"),
-            ));
-        }
         self.store()
-            .set_setting("center_name", name, &me.username)
-            .await?;
-        self.store()
-            .set_setting("center_phone", phone, &me.username)
+            .set_settings(
+                &[
+                    ("center_name", &s.center_name),
+                    ("center_phone", &s.center_phone),
+                ],
+                &me.username,
+            )
             .await?;
         self.center_settings().await
     }

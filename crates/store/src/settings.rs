@@ -16,46 +16,62 @@ pub const KEYS: [(&str, &str); 2] = [
     ("center_phone", "中心联系电话：附在消息末尾，供对方咨询"),
 ];
 
+/// A setting's value as staff may set it, or what is wrong with it.
+fn check(key: &str, value: &str) -> Result<()> {
+    if !KEYS.iter().any(|(k, _)| *k == key) {
+        let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+        return Err(StoreError::invalid(
+            "unknown_setting",
+            format!("没有名为 `{key}` 的设置；可设置：{}", known.join("、")),
+        ));
+    }
+    if key == "center_name" && value.is_empty() {
+        return Err(StoreError::invalid("invalid_setting", "中心名称不能为空"));
+    }
+    if key == "center_phone" && !value.is_empty() && !valid_phone(value) {
+        return Err(StoreError::invalid(
+            "invalid_setting",
+            format!("`{value}` 不是有效的电话号码"),
+        ));
+    }
+    Ok(())
+}
+
 impl Store {
     pub async fn set_setting(&self, key: &str, value: &str, by: &str) -> Result<()> {
-        let value = value.trim();
-        if !KEYS.iter().any(|(k, _)| *k == key) {
-            let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
-            return Err(StoreError::invalid(
-                "unknown_setting",
-                format!("没有名为 `{key}` 的设置；可设置：{}", known.join("、")),
-            ));
-        }
-        if key == "center_name" && value.is_empty() {
-            return Err(StoreError::invalid("invalid_setting", "中心名称不能为空"));
-        }
-        if key == "center_phone" && !value.is_empty() && !valid_phone(value) {
-            return Err(StoreError::invalid(
-                "invalid_setting",
-                format!("`{value}` 不是有效的电话号码"),
-            ));
+        self.set_settings(&[(key, value)], by).await
+    }
+
+    /// Change several settings together: every value is checked first, then
+    /// all are written in one transaction, so a bad one changes nothing.
+    pub async fn set_settings(&self, pairs: &[(&str, &str)], by: &str) -> Result<()> {
+        for (key, value) in pairs {
+            check(key, value.trim())?;
         }
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let at = now();
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(&at)
-        .execute(&mut *conn)
-        .await?;
-        AuditWriter::record(
-            conn,
-            self.device_n(),
-            &at,
-            "setting.changed",
-            key,
-            json!({ "value": value, "by": by }),
-        )
-        .await?;
+        for (key, value) in pairs {
+            let value = value.trim();
+            sqlx::query(
+                "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(key)
+            .bind(value)
+            .bind(&at)
+            .execute(&mut *conn)
+            .await?;
+            AuditWriter::record(
+                conn,
+                self.device_n(),
+                &at,
+                "setting.changed",
+                key,
+                json!({ "value": value, "by": by }),
+            )
+            .await?;
+        }
         tx.commit().await
     }
 
