@@ -4,6 +4,7 @@
 use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser};
 use ggzy_app::audit::{AuditProgress, AuditReport};
+use ggzy_app::import::{ImportProgress, ImportReport, RejectList, RetryReport};
 use ggzy_app::projects::{ProjectDetail, ProjectList};
 use ggzy_app::pushes::{PushList, PushLogQuery};
 use ggzy_app::{App, AppError, Session, Workbench};
@@ -115,4 +116,58 @@ pub async fn add_staff_user(app: State<'_, App>, user: NewStaffUser) -> Result<S
 #[tauri::command]
 pub async fn check_action(app: State<'_, App>, action: Action) -> Result<Option<String>> {
     app.check_action(action).await
+}
+
+/// The system's file dialog, opened by the backend (the page has no file
+/// access of its own): the chosen path, or `None` if cancelled.
+#[tauri::command]
+pub async fn pick_import_file(
+    app: State<'_, App>,
+    window: tauri::Window,
+) -> Result<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    app.may_import()?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .set_title("选择要导入的事件文件")
+        .add_filter("事件文件 (JSON Lines)", &["jsonl", "ndjson", "json", "txt"])
+        .pick_file(move |path| {
+            let _ = tx.send(path);
+        });
+    Ok(rx
+        .await
+        .ok()
+        .flatten()
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.display().to_string()))
+}
+
+#[tauri::command]
+pub async fn import_file(
+    app: State<'_, App>,
+    path: String,
+    on_progress: Channel<ImportProgress>,
+) -> Result<ImportReport> {
+    app.import_file(&path, |p| {
+        let _ = on_progress.send(p);
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn rejects(app: State<'_, App>, page: i64) -> Result<RejectList> {
+    app.rejects(page).await
+}
+
+#[tauri::command]
+pub async fn fix_reject(app: State<'_, App>, id: i64, line: String) -> Result<String> {
+    app.fix_reject(id, &line).await
+}
+
+#[tauri::command]
+pub async fn retry_rejects(app: State<'_, App>) -> Result<RetryReport> {
+    app.retry_rejects().await
 }

@@ -70,6 +70,7 @@ fn main() {
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let store = tauri::async_runtime::block_on(open_store())?;
             app.manage(App::new(store));
@@ -95,6 +96,11 @@ fn main() {
             commands::save_center_settings,
             commands::staff_users,
             commands::add_staff_user,
+            commands::pick_import_file,
+            commands::import_file,
+            commands::rejects,
+            commands::fix_reject,
+            commands::retry_rejects,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app failed to start");

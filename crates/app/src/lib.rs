@@ -6,6 +6,7 @@ pub mod actions;
 pub mod admin;
 pub mod audit;
 pub mod error;
+pub mod import;
 pub mod projects;
 pub mod pushes;
 
@@ -67,6 +68,8 @@ pub struct App {
     session: Mutex<Option<Session>>,
     /// The user and the newest push a desktop notice has told them of.
     told: Mutex<Option<(String, i64)>>,
+    /// An import or a retry is running.
+    importing: std::sync::atomic::AtomicBool,
 }
 
 impl App {
@@ -75,6 +78,7 @@ impl App {
             store,
             session: Mutex::new(None),
             told: Mutex::new(None),
+            importing: Default::default(),
         }
     }
 

@@ -402,3 +402,157 @@ async fn admins_keep_the_center_and_its_staff() {
             .must_change_password
     );
 }
+
+fn intake_line(id: &str, kind: &str, project: &str, fields: serde_json::Value) -> String {
+    let mut e = serde_json::json!({"id": id, "type": kind, "at": "2026-11-27T09:30:00+08:00", "project": project});
+    for (k, v) in fields.as_object().unwrap() {
+        e[k] = v.clone();
+    }
+    e.to_string()
+}
+
+fn register_line(id: &str, project: &str) -> String {
+    intake_line(
+        id,
+        "project.registered",
+        project,
+        serde_json::json!({"name": format!("{project} 工程"),
+            "tenderer": {"id": "T9", "name": "招标人", "phone": "0576-85000001"},
+            "agency": {"id": "A9", "name": "代理机构", "email": "a@agency.cn"}}),
+    )
+}
+
+fn bidder_line(id: &str, project: &str) -> String {
+    intake_line(
+        id,
+        "project.bidder_added",
+        project,
+        serde_json::json!({"bidder": {"id": "B9", "name": "投标人", "phone": "13800000009"}}),
+    )
+}
+
+#[tokio::test]
+async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
+    let (app, dir) = demo_app().await;
+    let file = dir.path().join("收到的事件.jsonl");
+    let lines = [
+        register_line("imp-1", "IMP-001"),
+        String::new(), // blank lines are skipped, but counted
+        bidder_line("imp-2", "IMP-009"),
+        "{\"id\": \"imp-3\", \"type\":".to_owned(),
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let path = file.to_str().unwrap();
+
+    app.login("wangfang", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(
+        app.import_file(path, |_| {}).await.unwrap_err().code,
+        "forbidden",
+        "supervisory staff do not import"
+    );
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    let missing = app
+        .import_file("/nowhere/events.jsonl", |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code, "file_unreadable");
+    assert!(
+        missing.message.contains("/nowhere/events.jsonl"),
+        "{}",
+        missing.message
+    );
+
+    let mut heard = Vec::new();
+    let report = app
+        .import_file(&format!(" {path} "), |p| heard.push(p))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            report.lines,
+            report.accepted,
+            report.duplicates,
+            report.refused_total
+        ),
+        (3, 1, 0, 2)
+    );
+    assert!(
+        report.pushes > 0,
+        "a registration tells the tenderer and agency"
+    );
+    let last = heard.last().unwrap();
+    assert_eq!(last.bytes_done, last.bytes_total);
+    assert_eq!(last.bytes_total, std::fs::metadata(&file).unwrap().len());
+    let refused: Vec<_> = report
+        .refused
+        .iter()
+        .map(|r| (r.line, r.code.as_str()))
+        .collect();
+    assert_eq!(refused, [(3, "unknown_project"), (4, "malformed")]);
+    assert!(
+        report.refused[0].message.contains("IMP-009"),
+        "{}",
+        report.refused[0].message
+    );
+
+    // The same file again changes nothing.
+    let again = app.import_file(path, |_| {}).await.unwrap();
+    assert_eq!(
+        (again.accepted, again.duplicates, again.refused_total),
+        (0, 1, 2)
+    );
+    let open = app.rejects(0).await.unwrap();
+    assert_eq!(open.total, 2);
+    assert_eq!(open.items[0].source, "app:zhangwei import:收到的事件.jsonl");
+    let malformed = &open.items[1];
+    assert_eq!(malformed.raw, lines[3]);
+
+    // A correction still wrong: the reason comes back, nothing is kept.
+    let err = app
+        .fix_reject(malformed.id, &bidder_line("imp-3", "IMP-404"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "refused");
+    assert!(err.message.contains("IMP-404"), "{}", err.message);
+    assert_eq!(app.rejects(0).await.unwrap().total, 2);
+    // Corrected: taken, and the reject is resolved by it.
+    let id = app
+        .fix_reject(malformed.id, &bidder_line("imp-3", "IMP-001"))
+        .await
+        .unwrap();
+    assert_eq!(id, "imp-3");
+    let open = app.rejects(0).await.unwrap();
+    assert_eq!(open.total, 1);
+    assert_eq!(
+        app.fix_reject(malformed.id, &bidder_line("imp-3", "IMP-001"))
+            .await
+            .unwrap_err()
+            .code,
+        "reject_not_open"
+    );
+
+    // The cause of the other one fixed elsewhere: a retry takes it.
+    let r = app.retry_rejects().await.unwrap();
+    assert_eq!((r.accepted, r.still_refused), (0, 1));
+    app.import_file(path, |_| {}).await.unwrap();
+    let fixed = dir.path().join("补登.jsonl");
+    std::fs::write(&fixed, register_line("imp-4", "IMP-009")).unwrap();
+    let report = app
+        .import_file(fixed.to_str().unwrap(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(report.accepted, 1);
+    let r = app.retry_rejects().await.unwrap();
+    assert_eq!((r.accepted, r.still_refused), (1, 0));
+    assert_eq!(app.rejects(0).await.unwrap().total, 0);
+    assert!(app.workbench().await.unwrap().rejects_open == 0);
+    let detail = app.project("IMP-009").await.unwrap();
+    assert_eq!(detail.events.len(), 2, "registered, then the bidder");
+    assert!(app
+        .store()
+        .verify_audit(|_, _| {})
+        .await
+        .unwrap()
+        .broken
+        .is_none());
+}

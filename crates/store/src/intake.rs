@@ -380,7 +380,7 @@ impl Intake<'_> {
     /// transaction while the thread goes on. If someone else wrote between
     /// two transactions, what was decided ahead is decided again on what
     /// they wrote.
-    async fn run_in(
+    pub(crate) async fn run_in(
         &mut self,
         tx: &mut WriteTx,
         lines: impl Iterator<Item = Result<Line>>,

@@ -2,6 +2,7 @@
 
 use crate::intake::{LineOutcome, LineResult, Summary};
 use crate::rows::insert_rows;
+use crate::{now, StoreError, WriteTx};
 use crate::{Result, Store};
 use ggzy_core::audit::sm3_hex;
 use serde::Serialize;
@@ -135,6 +136,67 @@ impl Store {
         .bind(include_resolved)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    /// A page of open rejects, oldest first, and how many are open.
+    pub async fn open_rejects(&self, offset: i64, limit: i64) -> Result<(Vec<Reject>, i64)> {
+        let total = sqlx::query_scalar("SELECT count(*) FROM rejects WHERE resolved_at IS NULL")
+            .fetch_one(self.pool())
+            .await?;
+        let page = sqlx::query_as(
+            "SELECT id, source, line_no, event_id, raw, code, locus, message, created_at, resolved_at, resolved_by \
+             FROM rejects WHERE resolved_at IS NULL ORDER BY id LIMIT ? OFFSET ?",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        Ok((page, total))
+    }
+
+    /// A refused line corrected by a person: the new text goes the same way
+    /// as any line. If it is taken (or was taken already), the reject is
+    /// marked resolved by that event in the same transaction; if it is
+    /// refused, nothing is kept and the reject stays open, and the refusal
+    /// is returned for the person to fix again.
+    pub async fn fix_reject(&self, id: i64, source: &str, line: &str) -> Result<LineOutcome> {
+        let mut tx = WriteTx::begin(self.pool().acquire().await?).await?;
+        let open: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM rejects WHERE id = ? AND resolved_at IS NULL")
+                .bind(id)
+                .fetch_optional(tx.conn())
+                .await?;
+        if open.is_none() {
+            return Err(StoreError::invalid(
+                "reject_not_open",
+                format!("拒收记录 {id} 不存在或已处理，请刷新列表"),
+            ));
+        }
+        let mut intake = self.retrying_intake(source);
+        let (mut results, _) = intake
+            .run_in(
+                &mut tx,
+                std::iter::once(Ok((1, line.trim().to_owned()))),
+                usize::MAX,
+                &mut |_, _| {},
+            )
+            .await?;
+        let outcome = results.remove(0).outcome;
+        match &outcome {
+            LineOutcome::Accepted { event_id, .. } | LineOutcome::Duplicate { event_id } => {
+                sqlx::query("UPDATE rejects SET resolved_at = ?, resolved_by = ? WHERE id = ?")
+                    .bind(now())
+                    .bind(event_id)
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await?;
+                tx.commit().await?;
+            }
+            LineOutcome::Refused { .. } => {
+                tx.rollback().await?;
+            }
+        }
+        Ok(outcome)
     }
 
     /// Submit every open reject again, in the order it arrived (after the

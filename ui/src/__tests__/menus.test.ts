@@ -4,6 +4,12 @@ import { kindName } from '../views/workbench/kinds'
 import { formatTime } from '../utils/time'
 
 describe('menus', () => {
+  it('import is for center staff and admins only', () => {
+    expect(menusFor('center_staff').map((m) => m.path)).toContain('/import')
+    expect(menusFor('admin').map((m) => m.path)).toContain('/import')
+    expect(menusFor('supervisor_staff').map((m) => m.path)).not.toContain('/import')
+    expect(menusFor('supervisor').map((m) => m.path)).not.toContain('/import')
+  })
   it('every role lands on the workbench', () => {
     for (const role of ['center_staff', 'supervisor_staff', 'supervisor', 'admin'] as const) {
       expect(menusFor(role).map((m) => m.path)).toContain('/workbench')

@@ -19,8 +19,13 @@ import type { CenterSettings } from './bindings/CenterSettings'
 import type { NewStaffUser } from './bindings/NewStaffUser'
 import type { StaffUser } from './bindings/StaffUser'
 import type { PushLogQuery } from './bindings/PushLogQuery'
+import type { ImportProgress } from './bindings/ImportProgress'
+import type { ImportReport } from './bindings/ImportReport'
+import type { RejectItem } from './bindings/RejectItem'
+import type { RejectList } from './bindings/RejectList'
+import type { RetryReport } from './bindings/RetryReport'
 
-export type { CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -66,4 +71,13 @@ export const api = {
     channel.onmessage = onProgress
     return call<AuditReport>('verify_audit', { onProgress: channel })
   },
+  pickImportFile: () => call<string | null>('pick_import_file'),
+  importFile: (path: string, onProgress: (p: ImportProgress) => void) => {
+    const channel = new Channel<ImportProgress>()
+    channel.onmessage = onProgress
+    return call<ImportReport>('import_file', { path, onProgress: channel })
+  },
+  rejects: (page: number) => call<RejectList>('rejects', { page }),
+  fixReject: (id: number, line: string) => call<string>('fix_reject', { id, line }),
+  retryRejects: () => call<RetryReport>('retry_rejects'),
 }

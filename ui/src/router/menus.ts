@@ -16,6 +16,7 @@ export const MENUS: MenuItem[] = [
   { path: '/projects', title: '项目', roles: ALL },
   { path: '/pushes', title: '推送记录', roles: ALL },
   { path: '/inbox', title: '消息', roles: ['center_staff', 'supervisor_staff'] },
+  { path: '/import', title: '导入', roles: ['center_staff', 'admin'] },
   { path: '/audit', title: '审计', roles: ALL },
   { path: '/settings', title: '设置', roles: ['admin'] },
 ]

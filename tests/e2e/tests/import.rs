@@ -1,0 +1,73 @@
+//! Center staff import an intake file: progress, per-line results, and a
+//! refused line corrected in place until it is taken.
+
+use ggzy_e2e::Driven;
+
+fn bidder(id: &str, project: &str) -> String {
+    serde_json::json!({"id": id, "type": "project.bidder_added", "at": "2026-11-27T09:30:00+08:00",
+        "project": project, "bidder": {"id": "B77", "name": "临海路桥公司", "phone": "13800000077"}})
+    .to_string()
+}
+
+#[tokio::test]
+async fn an_import_reports_each_line_and_a_refused_one_is_fixed() {
+    let app = Driven::start().await;
+    let file = app.dir.path().join("交易系统导出.jsonl");
+    let register = serde_json::json!({"id": "imp-1", "type": "project.registered",
+        "at": "2026-11-27T09:00:00+08:00", "project": "IMP-001", "name": "东湖引水工程",
+        "tenderer": {"id": "T77", "name": "临海水务", "phone": "0576-85000077"},
+        "agency": {"id": "A77", "name": "台州招标代理", "email": "a77@agency.cn"}});
+    let lines = [
+        register.to_string(),
+        bidder("imp-2", "IMP-404"),
+        "{\"id\": \"imp-3\",".into(),
+    ];
+    std::fs::write(&file, lines.join("\n")).expect("write the file");
+
+    app.login("zhangwei", "Demo@2026").await;
+    app.click("[data-menu='/import']").await;
+    app.fill(
+        "[data-test=import-path]",
+        file.to_str().expect("utf-8 path"),
+    )
+    .await;
+    app.click("[data-test=import-start]").await;
+    app.text_contains("[data-test=import-summary]", "共 3 行：受理 1 行")
+        .await;
+    app.text_contains("[data-test=import-summary]", "拒收 2 行")
+        .await;
+    app.text_contains("[data-test=import-refused] .el-table__body", "IMP-404")
+        .await;
+    app.text_contains("[data-test=rejects] .el-table__body", "交易系统导出.jsonl")
+        .await;
+    app.screenshot("import").await;
+
+    // The malformed line, corrected first wrongly (the reason changes and the
+    // dialog stays), then rightly.
+    app.click("[data-test=rejects] .el-table__body tr:last-child [data-fix]")
+        .await;
+    app.fill("[data-test=fix-text]", &bidder("imp-3", "IMP-405"))
+        .await;
+    app.click("[data-test=fix-submit]").await;
+    app.text_contains("[data-test=fix-reason]", "IMP-405").await;
+    app.screenshot("import-fix").await;
+    app.fill("[data-test=fix-text]", &bidder("imp-3", "IMP-001"))
+        .await;
+    app.click("[data-test=fix-submit]").await;
+    app.text_contains(".el-message--success", "已受理事件 imp-3")
+        .await;
+    app.text_contains("[data-test=rejects-title]", "待处理的拒收数据（1）")
+        .await;
+
+    // The bidder is on the project now.
+    app.click("[data-menu='/projects']").await;
+    app.fill("[data-test=project-search]", "IMP-001").await;
+    app.click("[data-test=project-search-button]").await;
+    app.text_contains(".el-pagination", "共 1 条").await;
+    app.click("[data-test=open-project]").await;
+    app.text_contains("[data-test=project-title]", "东湖引水工程")
+        .await;
+    app.text_contains("[data-test=timeline]", "新增投标人")
+        .await;
+    app.stop().await;
+}
