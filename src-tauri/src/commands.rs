@@ -2,11 +2,12 @@
 //! checks the session and role.
 
 use ggzy_app::actions::{Action, ActionDone};
-use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser};
+use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
 use ggzy_app::audit::{AuditProgress, AuditReport};
 use ggzy_app::import::{ImportProgress, ImportReport, RejectList, RetryReport};
 use ggzy_app::projects::{ProjectDetail, ProjectList};
 use ggzy_app::pushes::{PushList, PushLogQuery};
+use ggzy_app::templates::TemplatePreview;
 use ggzy_app::{App, AppError, Session, Workbench};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -111,6 +112,20 @@ pub async fn staff_users(app: State<'_, App>) -> Result<Vec<StaffUser>> {
 #[tauri::command]
 pub async fn add_staff_user(app: State<'_, App>, user: NewStaffUser) -> Result<String> {
     app.add_staff_user(user).await
+}
+
+#[tauri::command]
+pub async fn change_staff_user(
+    app: State<'_, App>,
+    username: String,
+    change: StaffUserChange,
+) -> Result<Option<String>> {
+    app.change_staff_user(&username, change).await
+}
+
+#[tauri::command]
+pub async fn template_previews(app: State<'_, App>) -> Result<Vec<TemplatePreview>> {
+    app.template_previews().await
 }
 
 #[tauri::command]

@@ -96,6 +96,8 @@ fn main() {
             commands::save_center_settings,
             commands::staff_users,
             commands::add_staff_user,
+            commands::change_staff_user,
+            commands::template_previews,
             commands::pick_import_file,
             commands::import_file,
             commands::rejects,

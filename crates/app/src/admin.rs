@@ -2,7 +2,7 @@
 
 use crate::{App, AppError, Result, ANY_ROLE};
 use ggzy_core::role::StaffRole;
-use ggzy_store::users::NewUser;
+use ggzy_store::users::{NewUser, UserChange};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -26,6 +26,23 @@ pub struct StaffUser {
     pub email: Option<String>,
     pub active: bool,
     pub must_change_password: bool,
+    /// Locked now after repeated wrong passwords (a new password unlocks it).
+    pub locked: bool,
+}
+
+/// What an admin changes of a colleague; absent fields stay as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[ts(export)]
+pub struct StaffUserChange {
+    #[ts(
+        optional,
+        type = "\"center_staff\" | \"supervisor_staff\" | \"supervisor\" | \"admin\""
+    )]
+    pub role: Option<StaffRole>,
+    #[ts(optional)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub reset_password: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
@@ -92,6 +109,11 @@ impl App {
                 email: u.email,
                 active: u.active,
                 must_change_password: u.must_change_password,
+                locked: u
+                    .locked_until
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| t > chrono::Local::now()),
             })
             .collect())
     }
@@ -115,5 +137,27 @@ impl App {
             )
             .await?;
         password.ok_or_else(|| AppError::new("internal", "未生成初始密码"))
+    }
+
+    /// Change a colleague's role or access, or give them a new one-time
+    /// password (returned, to be handed over once).
+    pub async fn change_staff_user(
+        &self,
+        username: &str,
+        change: StaffUserChange,
+    ) -> Result<Option<String>> {
+        let me = self.require(ADMIN, "修改用户")?;
+        Ok(self
+            .store()
+            .change_user(
+                username,
+                &UserChange {
+                    role: change.role,
+                    active: change.active,
+                    reset_password: change.reset_password,
+                },
+                &me.username,
+            )
+            .await?)
     }
 }

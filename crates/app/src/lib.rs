@@ -9,6 +9,7 @@ pub mod error;
 pub mod import;
 pub mod projects;
 pub mod pushes;
+pub mod templates;
 
 pub use error::{AppError, Result};
 

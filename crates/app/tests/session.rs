@@ -556,3 +556,133 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
         .broken
         .is_none());
 }
+
+#[tokio::test]
+async fn an_admin_changes_a_role_disables_and_unlocks_a_colleague() {
+    use ggzy_app::admin::StaffUserChange;
+    let (app, _dir) = demo_app().await;
+    let change = |role, active, reset_password| StaffUserChange {
+        role,
+        active,
+        reset_password,
+    };
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(
+        app.change_staff_user("wangfang", change(Some(StaffRole::Admin), None, false))
+            .await
+            .unwrap_err()
+            .code,
+        "forbidden"
+    );
+    // Locked out by wrong passwords.
+    for _ in 0..5 {
+        app.login("zhangwei", "wrong").await.unwrap_err();
+    }
+    assert_eq!(
+        app.login("zhangwei", DEMO_PASSWORD).await.unwrap_err().code,
+        "account_locked"
+    );
+
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let find = |users: Vec<ggzy_app::admin::StaffUser>, name: &str| {
+        users.into_iter().find(|u| u.username == name).unwrap()
+    };
+    assert!(find(app.staff_users().await.unwrap(), "zhangwei").locked);
+    assert_eq!(
+        app.change_staff_user("admin", change(None, Some(false), false))
+            .await
+            .unwrap_err()
+            .code,
+        "own_account",
+        "an admin cannot lock themselves out"
+    );
+    assert_eq!(
+        app.change_staff_user("nobody", change(None, Some(false), false))
+            .await
+            .unwrap_err()
+            .code,
+        "not_found"
+    );
+    assert_eq!(
+        app.change_staff_user(
+            "zhangwei",
+            change(Some(StaffRole::CenterStaff), Some(true), false)
+        )
+        .await
+        .unwrap_err()
+        .code,
+        "nothing_changed"
+    );
+
+    // A new one-time password unlocks the account.
+    let one_time = app
+        .change_staff_user("zhangwei", change(None, None, true))
+        .await
+        .unwrap()
+        .unwrap();
+    let u = find(app.staff_users().await.unwrap(), "zhangwei");
+    assert!(!u.locked && u.must_change_password);
+
+    // Supervisory staff made supervisor (complaints): out of the filing pushes.
+    assert!(app
+        .change_staff_user("wangfang", change(Some(StaffRole::Supervisor), None, false))
+        .await
+        .unwrap()
+        .is_none());
+    let u = find(app.staff_users().await.unwrap(), "wangfang");
+    assert_eq!(u.role_name, "监督（投诉处理）人员");
+    let s = app.login("wangfang", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(s.role, StaffRole::Supervisor);
+
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    app.change_staff_user("wangfang", change(None, Some(false), false))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.login("wangfang", DEMO_PASSWORD).await.unwrap_err().code,
+        "account_disabled"
+    );
+    let s = app.login("zhangwei", &one_time).await.unwrap();
+    assert!(s.must_change_password);
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM audit_trail WHERE kind = 'user.changed' ORDER BY seq")
+            .fetch_all(app.store().pool())
+            .await
+            .unwrap();
+    assert!(kinds.len() >= 3, "{kinds:?}");
+    assert!(app
+        .store()
+        .verify_audit(|_, _| {})
+        .await
+        .unwrap()
+        .broken
+        .is_none());
+}
+
+#[tokio::test]
+async fn every_clause_previews_with_the_centers_name_and_phone() {
+    let (app, _dir) = demo_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let center = app.center_settings().await.unwrap();
+    let previews = app.template_previews().await.unwrap();
+    assert_eq!(previews.len(), ggzy_core::catalog::CATALOG.len());
+    for p in &previews {
+        assert!(!p.samples.is_empty(), "{} reaches someone", p.rule);
+        for s in &p.samples {
+            assert!(
+                s.text.starts_with(&format!("【{}】", center.center_name)),
+                "{}",
+                s.text
+            );
+            assert!(s.text.contains(&center.center_phone), "{}", s.text);
+            assert!(!s.text.contains('{'), "every item filled: {}", s.text);
+        }
+    }
+    let published = previews.iter().find(|p| p.rule == "4.4.4").unwrap();
+    assert_eq!(published.items, ["project_name", "url"]);
+    assert!(published.samples[0]
+        .text
+        .contains("该项目已完成招标公告阶段"));
+    let member = previews.iter().find(|p| p.rule == "4.1.2a").unwrap();
+    assert!(member.samples[0].text.contains("******"), "no secret shown");
+}

@@ -14,6 +14,37 @@ async fn an_admin_adds_a_colleague_who_changes_the_one_time_password() {
     app.click("[data-test=save-center]").await;
     app.text_contains(".el-message--success", "已保存").await;
 
+    // Every clause's message, as it will read with the phone just saved.
+    app.fill("[data-test=template-filter]", "4.4.4").await;
+    app.text_where(
+        "[data-test=templates] .el-table__body",
+        "lists 4.4.4 alone",
+        |t| t.contains("招标公告发布") && !t.contains("4.4.3"),
+    )
+    .await;
+    app.click("[data-test=templates] .el-table__expand-icon")
+        .await;
+    app.text_contains(
+        "[data-sample='4.4.4']",
+        "招标公告已发布，网址：https://ggzy.example.gov.cn/notice/2026/0001。该项目已完成招标公告阶段。如有疑问，请致电0576-85119999。",
+    )
+    .await;
+    app.client
+        .execute(
+            "document.querySelector('[data-test=templates]').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .expect("scroll to the templates");
+    app.screenshot("settings-templates").await;
+
+    // Supervisory staff moved to complaints.
+    app.click("[data-edit-user=wangfang]").await;
+    app.click("[data-role=supervisor]").await;
+    app.click("[data-test=edit-submit]").await;
+    app.text_contains("[data-test=users] .el-table__body", "监督（投诉处理）人员")
+        .await;
+
     app.click("[data-test=add-user]").await;
     app.fill("[data-test=user-username]", "zhoujie").await;
     app.fill("[data-test=user-name]", "周杰").await;

@@ -19,13 +19,15 @@ import type { CenterSettings } from './bindings/CenterSettings'
 import type { NewStaffUser } from './bindings/NewStaffUser'
 import type { StaffUser } from './bindings/StaffUser'
 import type { PushLogQuery } from './bindings/PushLogQuery'
+import type { StaffUserChange } from './bindings/StaffUserChange'
+import type { TemplatePreview } from './bindings/TemplatePreview'
 import type { ImportProgress } from './bindings/ImportProgress'
 import type { ImportReport } from './bindings/ImportReport'
 import type { RejectItem } from './bindings/RejectItem'
 import type { RejectList } from './bindings/RejectList'
 import type { RetryReport } from './bindings/RetryReport'
 
-export type { ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -66,6 +68,8 @@ export const api = {
   saveCenterSettings: (settings: CenterSettings) => call<CenterSettings>('save_center_settings', { settings }),
   staffUsers: () => call<StaffUser[]>('staff_users'),
   addStaffUser: (user: NewStaffUser) => call<string>('add_staff_user', { user }),
+  changeStaffUser: (username: string, change: StaffUserChange) => call<string | null>('change_staff_user', { username, change }),
+  templatePreviews: () => call<TemplatePreview[]>('template_previews'),
   verifyAudit: (onProgress: (p: AuditProgress) => void) => {
     const channel = new Channel<AuditProgress>()
     channel.onmessage = onProgress

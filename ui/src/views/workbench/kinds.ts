@@ -2,6 +2,7 @@
 const KINDS: Record<string, string> = {
   'event.accepted': '接收事件',
   'user.added': '新增用户',
+  'user.changed': '修改用户',
   'user.login': '登录',
   'user.login_failed': '登录失败',
   'user.locked': '账户锁定',
