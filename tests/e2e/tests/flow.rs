@@ -38,8 +38,7 @@ async fn open_project(app: &Driven, code: &str) {
 /// Open an action, pick the stage, fill what else it asks, submit, wait for the trace.
 async fn act(app: &Driven, action: &str, url: Option<&str>, expect_clause: &str) {
     app.click(&format!("[data-action='{action}']")).await;
-    app.click("[data-test=action-stage]").await;
-    app.click(".el-select-dropdown__item[data-stage=tender_notice]")
+    app.choose("[data-test=action-stage]", "[data-stage=tender_notice]")
         .await;
     if let Some(url) = url {
         app.fill("[data-test=action-url]", url).await;
@@ -80,8 +79,7 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
     assert!(!offered.contains("备案审核"), "{offered}");
     // Materials before the filing passed: the dialog says why not, and will not send.
     app.click("[data-action='materials.submitted']").await;
-    app.click("[data-test=action-stage]").await;
-    app.click(".el-select-dropdown__item[data-stage=tender_notice]")
+    app.choose("[data-test=action-stage]", "[data-stage=tender_notice]")
         .await;
     app.text_contains("[data-test=action-why]", "4.4.3").await;
     assert!(

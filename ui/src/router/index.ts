@@ -1,7 +1,6 @@
 import { createRouter, createWebHashHistory } from 'vue-router'
 import { setOnLoggedOut } from '../api'
 import { useSession } from '../stores/session'
-import Layout from '../layout/index.vue'
 
 export const router = createRouter({
   history: createWebHashHistory(),
@@ -9,7 +8,8 @@ export const router = createRouter({
     { path: '/login', component: () => import('../views/login/index.vue'), meta: { public: true } },
     {
       path: '/',
-      component: Layout,
+      // Loaded while the login form waits for a person (views/login).
+      component: () => import('../layout/index.vue'),
       redirect: '/workbench',
       children: [
         { path: 'workbench', component: () => import('../views/workbench/index.vue'), meta: { title: '工作台' } },
