@@ -13,7 +13,7 @@ DEBS := libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicat
         libssl-dev libxdo-dev pkg-config xvfb xauth webkit2gtk-driver dbus fonts-noto-cjk
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps debs ui run test lint ui-test e2e bench clean
+.PHONY: deps debs ui run test lint ui-test e2e bench bench-start clean
 
 # The Rust toolchain and Node come with the machine; the rest is installed here.
 deps: debs ui/node_modules/.installed
@@ -68,6 +68,14 @@ e2e: ui
 bench: deps
 	$(CARGO) build --release -p ggzy-cli -p ggzy-bench
 	$(TARGET)/release/ggzy-bench $(BENCH_ARGS)
+	$(MAKE) bench-start
+
+# Cold start and idle memory of the app beside an empty Tauri window, both
+# release builds of the same Tauri, in one run (START_ROUNDS rounds, default 5).
+bench-start: ui
+	$(CARGO) build --release -p ggzy-desktop -p ggzy-empty-window -p ggzy-cli
+	$(CARGO) build --release -p ggzy-e2e --bin ggzy-startbench
+	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- $(TARGET)/release/ggzy-startbench $(START_ROUNDS)
 
 clean:
 	$(CARGO) clean

@@ -12,15 +12,21 @@ use std::time::{Duration, Instant};
 
 pub use fantoccini;
 
-/// A binary built beside this test: `<target>/debug/<name>`.
-fn sibling(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // <target>/debug/deps/<test> -> <target>/debug/<name>
-    let bin = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target dir")
-        .join(name);
+/// `<target>/<profile>/`, where this test or binary was built (a test runs
+/// from `<target>/<profile>/deps/`, a binary from `<target>/<profile>/`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("executable path");
+    let dir = exe.parent().expect("executable dir");
+    if dir.ends_with("deps") {
+        dir.parent().expect("target dir").to_owned()
+    } else {
+        dir.to_owned()
+    }
+}
+
+/// A binary built beside this one.
+pub fn sibling(name: &str) -> PathBuf {
+    let bin = profile_dir().join(name);
     assert!(
         bin.exists(),
         "{} is missing: build it first (`make e2e` builds ggzy-desktop and ggzy)",
@@ -37,11 +43,8 @@ fn app_binary() -> PathBuf {
 
 /// Where screenshots go: `<target>/e2e-screens/`.
 pub fn artifacts() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
+    let dir = profile_dir()
         .parent()
-        .and_then(|d| d.parent())
-        .and_then(|d| d.parent())
         .expect("target dir")
         .join("e2e-screens");
     std::fs::create_dir_all(&dir).expect("screenshot folder");
@@ -91,6 +94,12 @@ impl Driven {
                 assert!(status.success(), "ggzy failed preparing the database");
             }
         }
+        Driven::launch(&app_binary(), dir).await
+    }
+
+    /// Start `application` (the app, or the benchmark's empty window) on the
+    /// database `dir/ggzy.db`, with its own data and config folders in `dir`.
+    pub async fn launch(application: &std::path::Path, dir: tempfile::TempDir) -> Driven {
         // Desktop notifications are D-Bus calls to org.freedesktop.Notifications:
         // watch the bus itself, since the plugin reports no failure on Linux.
         let monitor = Command::new("dbus-monitor")
@@ -113,7 +122,7 @@ impl Driven {
             .expect("tauri-driver not found: `make e2e` installs it (cargo install tauri-driver --locked)");
         let caps = serde_json::json!({
             "browserName": "wry",
-            "tauri:options": { "application": app_binary() },
+            "tauri:options": { "application": application },
         });
         let caps = caps.as_object().expect("an object").clone();
         let url = format!("http://127.0.0.1:{port}");
@@ -209,6 +218,16 @@ impl Driven {
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
+    }
+
+    /// Open a select and pick the option matching `option` in the list now
+    /// open (lists of selects opened before stay in the page, hidden).
+    pub async fn choose(&self, select: &str, option: &str) {
+        self.click(select).await;
+        self.click(&format!(
+            ".el-select__popper:not([style*='display: none']) .el-select-dropdown__item{option}"
+        ))
+        .await;
     }
 
     /// Whether a control is disabled (it will not take the click).
