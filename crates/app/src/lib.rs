@@ -14,7 +14,7 @@ pub mod templates;
 pub use error::{AppError, Result};
 
 use ggzy_core::role::StaffRole;
-use ggzy_store::overview::{Activity, Overview};
+use ggzy_store::overview::{Activity, Overview, TaskKind};
 use ggzy_store::Store;
 use serde::Serialize;
 use std::sync::Mutex;
@@ -48,8 +48,35 @@ pub struct Workbench {
     pub pushes_failing: i64,
     #[ts(type = "number")]
     pub rejects_open: i64,
+    /// What waits for this person, by kind (their role decides which kinds).
+    pub tasks: Vec<TaskGroup>,
     pub recent: Vec<ActivityItem>,
 }
+
+/// One kind of pending task: how many, and the projects longest waiting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct TaskGroup {
+    /// `filing_review`, `materials`, `failed_pushes` or `rejects`.
+    pub kind: String,
+    pub title: String,
+    #[ts(type = "number")]
+    pub total: i64,
+    /// The projects waiting (empty for pushes and rejects, which have their pages).
+    pub projects: Vec<TaskProjectItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct TaskProjectItem {
+    pub code: String,
+    pub name: String,
+    pub stage: Option<String>,
+    pub updated_at: String,
+}
+
+/// Projects listed per kind of task on the workbench.
+const TASKS_LISTED: i64 = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
@@ -140,7 +167,7 @@ impl App {
     }
 
     pub async fn workbench(&self) -> Result<Workbench> {
-        self.require(ANY_ROLE, "查看工作台")?;
+        let me = self.require(ANY_ROLE, "查看工作台")?;
         let Overview {
             projects,
             events,
@@ -160,12 +187,55 @@ impl App {
                 subject: a.subject,
             })
             .collect();
+        let mut tasks = Vec::new();
+        let project_kinds: &[(TaskKind, &str, &str)] = match me.role {
+            StaffRole::SupervisorStaff => {
+                &[(TaskKind::FilingReview, "filing_review", "备案待审核")]
+            }
+            StaffRole::CenterStaff | StaffRole::Admin => &[(
+                TaskKind::Materials,
+                "materials",
+                "发布资料待查验、公告待发布",
+            )],
+            StaffRole::Supervisor => &[],
+        };
+        for &(kind, key, title) in project_kinds {
+            let (items, total) = self.store.waiting_projects(kind, TASKS_LISTED).await?;
+            tasks.push(TaskGroup {
+                kind: key.into(),
+                title: title.into(),
+                total,
+                projects: items
+                    .into_iter()
+                    .map(|p| TaskProjectItem {
+                        code: p.code,
+                        name: p.name,
+                        stage: p.stage,
+                        updated_at: p.updated_at,
+                    })
+                    .collect(),
+            });
+        }
+        if matches!(me.role, StaffRole::CenterStaff | StaffRole::Admin) {
+            for (kind, title, total) in [
+                ("failed_pushes", "发送失败的推送", pushes_failing),
+                ("rejects", "待处理的拒收数据", rejects_open),
+            ] {
+                tasks.push(TaskGroup {
+                    kind: kind.into(),
+                    title: title.into(),
+                    total,
+                    projects: Vec::new(),
+                });
+            }
+        }
         Ok(Workbench {
             projects,
             events,
             pushes_queued,
             pushes_failing,
             rejects_open,
+            tasks,
             recent,
         })
     }

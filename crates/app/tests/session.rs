@@ -686,3 +686,96 @@ async fn every_clause_previews_with_the_centers_name_and_phone() {
     let member = previews.iter().find(|p| p.rule == "4.1.2a").unwrap();
     assert!(member.samples[0].text.contains("******"), "no secret shown");
 }
+
+#[tokio::test]
+async fn the_workbench_lists_what_waits_for_each_role() {
+    use ggzy_app::actions::Action;
+    let (app, _dir) = demo_app().await;
+    let waiting = |wb: &ggzy_app::Workbench, kind: &str| {
+        wb.tasks.iter().find(|t| t.kind == kind).map(|t| {
+            (
+                t.total,
+                t.projects
+                    .iter()
+                    .map(|p| p.code.clone())
+                    .collect::<Vec<_>>(),
+            )
+        })
+    };
+    let code = || "LH-2026-0700".to_owned();
+    let stage = || "tender_notice".to_owned();
+
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    let kinds: Vec<String> = app
+        .workbench()
+        .await
+        .unwrap()
+        .tasks
+        .into_iter()
+        .map(|t| t.kind)
+        .collect();
+    assert_eq!(kinds, ["materials", "failed_pushes", "rejects"]);
+    app.act(Action::RegisterProject {
+        project: code(),
+        name: "临海市北洋路改造工程".into(),
+        tenderer: party("T700", "临海市交通局", "0576-85000700"),
+        agency: party("A700", "浙江临海招标代理有限公司", "13800000700"),
+    })
+    .await
+    .unwrap();
+    app.act(Action::SubmitFiling {
+        project: code(),
+        stage: stage(),
+        round: None,
+        winner: None,
+    })
+    .await
+    .unwrap();
+
+    app.login("wangfang", DEMO_PASSWORD).await.unwrap();
+    let wb = app.workbench().await.unwrap();
+    let (total, codes) = waiting(&wb, "filing_review").expect("supervisory staff review filings");
+    assert!(codes.contains(&code()), "{codes:?}");
+    assert!(waiting(&wb, "materials").is_none(), "not their task");
+    app.act(Action::ReviewFiling {
+        project: code(),
+        stage: stage(),
+        round: None,
+        outcome: "passed".into(),
+        opinion: None,
+    })
+    .await
+    .unwrap();
+    let (after, codes) = waiting(&app.workbench().await.unwrap(), "filing_review").unwrap();
+    assert_eq!(after, total - 1);
+    assert!(!codes.contains(&code()));
+
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    let before = waiting(&app.workbench().await.unwrap(), "materials")
+        .unwrap()
+        .0;
+    app.act(Action::CheckMaterials {
+        project: code(),
+        stage: stage(),
+        round: None,
+    })
+    .await
+    .unwrap();
+    let (total, codes) = waiting(&app.workbench().await.unwrap(), "materials").unwrap();
+    assert_eq!(total, before + 1);
+    assert!(codes.contains(&code()) || total > 10, "{codes:?}");
+    app.act(Action::Publish {
+        project: code(),
+        stage: stage(),
+        round: None,
+        url: "https://ggzy.example.gov.cn/notice/700".into(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        waiting(&app.workbench().await.unwrap(), "materials")
+            .unwrap()
+            .0,
+        before
+    );
+}

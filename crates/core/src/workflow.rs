@@ -184,6 +184,23 @@ impl Project {
         &mut self.progress.stages[i]
     }
 
+    /// A filing waits for the supervisory staff's review (their task).
+    pub fn filing_pending(&self) -> bool {
+        self.progress
+            .stages
+            .iter()
+            .any(|s| s.filing == Filing::Pending)
+    }
+
+    /// Publication materials were submitted and the notice is not out yet
+    /// (the center staff's task).
+    pub fn materials_pending(&self) -> bool {
+        self.progress
+            .stages
+            .iter()
+            .any(|s| s.materials > 0 && s.url.is_none())
+    }
+
     pub fn published(&self, stage: Stage) -> bool {
         self.progress
             .stages

@@ -506,8 +506,17 @@ impl TxEnd {
     }
 }
 
-/// code, name, stage, progress JSON, registered_at (empty: already registered).
-type ProjectRow = (String, String, Option<&'static str>, String, String);
+/// A project's projection row.
+struct ProjectRow {
+    code: String,
+    name: String,
+    stage: Option<&'static str>,
+    progress: String,
+    /// Empty: already registered.
+    registered_at: String,
+    filing_pending: bool,
+    materials_pending: bool,
+}
 
 /// What a slice of lines decided, ready to be written: the bulk rows as
 /// statements built ahead, the few others as they are.
@@ -687,13 +696,16 @@ impl Decider {
         codes
             .map(|code| {
                 let project = &self.projects[code];
-                (
-                    code.clone(),
-                    project.name.clone(),
-                    project.progress.current.map(|(s, _)| s.as_str()),
-                    serde_json::to_string(&project.progress).expect("progress serialises"),
-                    registered_at.remove(code).unwrap_or_default(),
-                )
+                ProjectRow {
+                    code: code.clone(),
+                    name: project.name.clone(),
+                    stage: project.progress.current.map(|(s, _)| s.as_str()),
+                    progress: serde_json::to_string(&project.progress)
+                        .expect("progress serialises"),
+                    registered_at: registered_at.remove(code).unwrap_or_default(),
+                    filing_pending: project.filing_pending(),
+                    materials_pending: project.materials_pending(),
+                }
             })
             .collect()
     }
@@ -1011,17 +1023,20 @@ async fn write_projects(
 fn build_projects(out: &mut Vec<Built>, rows: Vec<ProjectRow>, at: &str) {
     build_rows(
         out,
-        "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at) ",
+        "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at, filing_pending, materials_pending) ",
         " ON CONFLICT (code) DO UPDATE SET stage = excluded.stage, progress = excluded.progress, \
-         updated_at = excluded.updated_at",
+         updated_at = excluded.updated_at, filing_pending = excluded.filing_pending, \
+         materials_pending = excluded.materials_pending",
         rows,
-        |mut b, (code, name, stage, progress, registered_at)| {
-            b.push_bind(code)
-                .push_bind(name)
-                .push_bind(stage)
-                .push_bind(progress)
-                .push_bind(registered_at)
-                .push_bind(at.to_owned());
+        |mut b, r| {
+            b.push_bind(r.code)
+                .push_bind(r.name)
+                .push_bind(r.stage)
+                .push_bind(r.progress)
+                .push_bind(r.registered_at)
+                .push_bind(at.to_owned())
+                .push_bind(r.filing_pending)
+                .push_bind(r.materials_pending);
         },
     );
 }

@@ -48,3 +48,47 @@ impl Store {
         .await?)
     }
 }
+
+/// A project waiting for staff: what waits is the task's kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct TaskProject {
+    pub code: String,
+    pub name: String,
+    pub stage: Option<String>,
+    pub updated_at: String,
+}
+
+/// What staff may be waited on for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    /// A filing awaits the supervisory staff's review.
+    FilingReview,
+    /// Materials were submitted; the center staff check them and publish.
+    Materials,
+}
+
+impl Store {
+    /// Projects waiting on this kind of task, longest waiting first (up to
+    /// `limit`), and how many there are. Found through partial indexes.
+    pub async fn waiting_projects(
+        &self,
+        kind: TaskKind,
+        limit: i64,
+    ) -> Result<(Vec<TaskProject>, i64)> {
+        let flag = match kind {
+            TaskKind::FilingReview => "filing_pending",
+            TaskKind::Materials => "materials_pending",
+        };
+        let total = sqlx::query_scalar(&format!("SELECT count(*) FROM projects WHERE {flag} = 1"))
+            .fetch_one(self.pool())
+            .await?;
+        let items = sqlx::query_as(&format!(
+            "SELECT code, name, stage, updated_at FROM projects WHERE {flag} = 1 \
+             ORDER BY updated_at LIMIT ?"
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok((items, total))
+    }
+}

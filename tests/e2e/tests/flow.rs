@@ -94,6 +94,13 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
     // The filing recorded for her review: a desktop notification, and the inbox shows it.
     app.notified("王芳，您有").await;
     app.find("[data-test=unread] .el-badge__content").await;
+    // Her workbench lists the filing waiting for her review.
+    app.text_contains(
+        "[data-task=filing_review]",
+        "LH-2026-0600 临海市东湖公园改造工程",
+    )
+    .await;
+    app.screenshot("workbench-tasks").await;
     app.click("[data-menu='/inbox']").await;
     app.text_contains("[data-test=inbox] .el-table__body", "4.4.1")
         .await;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { menusFor } from '../router/menus'
-import { kindName } from '../views/workbench/kinds'
+import { kindName, taskLink } from '../views/workbench/kinds'
 import { formatTime } from '../utils/time'
 
 describe('menus', () => {
@@ -14,6 +14,15 @@ describe('menus', () => {
     for (const role of ['center_staff', 'supervisor_staff', 'supervisor', 'admin'] as const) {
       expect(menusFor(role).map((m) => m.path)).toContain('/workbench')
     }
+  })
+})
+
+describe('workbench tasks', () => {
+  it('link to the page they are worked on, or list their projects', () => {
+    expect(taskLink('failed_pushes')).toBe('/pushes')
+    expect(taskLink('rejects')).toBe('/import')
+    expect(taskLink('filing_review')).toBeNull()
+    expect(taskLink('materials')).toBeNull()
   })
 })
 
