@@ -5,7 +5,7 @@ use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
 use ggzy_app::audit::{AuditProgress, AuditReport};
 use ggzy_app::import::{ImportProgress, ImportReport, RejectList, RetryReport};
-use ggzy_app::projects::{ProjectDetail, ProjectList};
+use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
 use ggzy_app::templates::TemplatePreview;
 use ggzy_app::{App, AppError, Session, Workbench};
@@ -40,13 +40,8 @@ pub async fn workbench(app: State<'_, App>) -> Result<Workbench> {
 }
 
 #[tauri::command]
-pub async fn projects(
-    app: State<'_, App>,
-    query: Option<String>,
-    stage: Option<String>,
-    page: i64,
-) -> Result<ProjectList> {
-    app.projects(query, stage, page).await
+pub async fn projects(app: State<'_, App>, query: ProjectQuery) -> Result<ProjectList> {
+    app.projects(query).await
 }
 
 #[tauri::command]

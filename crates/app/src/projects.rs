@@ -1,9 +1,10 @@
 //! Projects: the searchable list and one project's timeline, as the UI reads them.
 
-use crate::{App, Result, ANY_ROLE};
+use crate::{App, AppError, Result, ANY_ROLE};
+use ggzy_store::overview::TaskKind;
 use ggzy_store::projects::{ProjectFilter, ProjectSummary, TimelineEvent};
 use ggzy_store::pushes::Push;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// Rows per page of a list.
@@ -122,21 +123,77 @@ impl From<TimelineEvent> for TimelineItem {
     }
 }
 
+/// What the project list is asked for; absent or empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[ts(export)]
+pub struct ProjectQuery {
+    #[ts(optional)]
+    pub query: Option<String>,
+    #[ts(optional)]
+    pub stage: Option<String>,
+    /// `filing_review` or `materials`: projects waiting on that task.
+    #[ts(optional)]
+    pub status: Option<String>,
+    /// Registered on or after this day (`YYYY-MM-DD`).
+    #[ts(optional)]
+    pub registered_from: Option<String>,
+    /// Registered on or before this day.
+    #[ts(optional)]
+    pub registered_to: Option<String>,
+    /// From 1.
+    #[ts(type = "number")]
+    pub page: i64,
+}
+
 impl App {
     /// One page (from 1) of the projects matching a search and a stage.
-    pub async fn projects(
-        &self,
-        query: Option<String>,
-        stage: Option<String>,
-        page: i64,
-    ) -> Result<ProjectList> {
+    pub async fn projects(&self, q: ProjectQuery) -> Result<ProjectList> {
         self.require(ANY_ROLE, "查看项目")?;
+        let waiting = match q.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some("filing_review") => Some(TaskKind::FilingReview),
+            Some("materials") => Some(TaskKind::Materials),
+            Some(other) => {
+                return Err(AppError::new(
+                    "invalid",
+                    format!("没有名为 `{other}` 的项目状态：可选 filing_review（备案待审核）、materials（资料待查验发布）"),
+                ))
+            }
+        };
+        let day = |d: Option<String>, what: &str| -> Result<Option<chrono::NaiveDate>> {
+            d.filter(|d| !d.trim().is_empty())
+                .map(|d| {
+                    chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
+                        AppError::new(
+                            "invalid",
+                            format!(
+                                "{what} `{d}` 不是有效日期：请按 YYYY-MM-DD 填写，如 2026-11-27"
+                            ),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let from = day(q.registered_from, "登记日期起")?;
+        let to = day(q.registered_to, "登记日期止")?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(AppError::new(
+                    "invalid",
+                    format!("登记日期起 {f} 晚于止 {t}：请调换或改正"),
+                ));
+            }
+        }
         let list = self
             .store()
             .projects(&ProjectFilter {
-                query,
-                stage,
-                offset: (page.max(1) - 1) * PAGE_SIZE,
+                query: q.query,
+                stage: q.stage,
+                waiting,
+                registered_from: from.map(|d| d.to_string()),
+                // The last day counts whole.
+                registered_before: to.and_then(|d| d.succ_opt()).map(|d| d.to_string()),
+                offset: (q.page.max(1) - 1) * PAGE_SIZE,
                 limit: PAGE_SIZE,
             })
             .await?;

@@ -1,5 +1,6 @@
 //! The app's commands on a real SQLite file, no window: who may do what.
 
+use ggzy_app::projects::ProjectQuery;
 use ggzy_app::{App, ANY_ROLE};
 use ggzy_core::role::StaffRole;
 use ggzy_store::demo::DEMO_PASSWORD;
@@ -83,23 +84,55 @@ async fn a_one_time_password_must_be_changed_first() {
 async fn projects_are_searched_paged_and_traced() {
     let (app, _dir) = demo_app().await;
     assert_eq!(
-        app.projects(None, None, 1).await.unwrap_err().code,
+        app.projects(ProjectQuery {
+            page: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err()
+        .code,
         "not_logged_in"
     );
     app.login("wangfang", DEMO_PASSWORD).await.unwrap();
 
-    let all = app.projects(None, None, 1).await.unwrap();
+    let all = app
+        .projects(ProjectQuery {
+            page: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!((all.total, all.items.len()), (12, 12));
     // A search matches code or name; LIKE's wildcards are taken literally.
-    let hit = app.projects(Some("0110".into()), None, 1).await.unwrap();
+    let hit = app
+        .projects(ProjectQuery {
+            query: Some("0110".into()),
+            page: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(hit.total, 1);
     assert_eq!(hit.items[0].code, "LH-2026-0110");
     assert_eq!(
-        app.projects(Some("%".into()), None, 1).await.unwrap().total,
+        app.projects(ProjectQuery {
+            query: Some("%".into()),
+            page: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .total,
         0
     );
     // Past the last page: nothing, but the total still says how many.
-    let beyond = app.projects(None, None, 2).await.unwrap();
+    let beyond = app
+        .projects(ProjectQuery {
+            page: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!((beyond.total, beyond.items.len()), (12, 0));
 
     let detail = app.project("LH-2026-0110").await.unwrap();
@@ -731,6 +764,60 @@ async fn the_workbench_lists_what_waits_for_each_role() {
     })
     .await
     .unwrap();
+
+    // The list filters by what waits and by registration day.
+    let today = chrono::Local::now().date_naive();
+    let list = |status: &str, from: Option<chrono::NaiveDate>, to: Option<chrono::NaiveDate>| {
+        ProjectQuery {
+            status: Some(status.into()),
+            registered_from: from.map(|d| d.to_string()),
+            registered_to: to.map(|d| d.to_string()),
+            page: 1,
+            ..Default::default()
+        }
+    };
+    let found = app
+        .projects(list("filing_review", Some(today), Some(today)))
+        .await
+        .unwrap();
+    assert!(found.items.iter().any(|p| p.code == code()), "{found:?}");
+    assert!(
+        found.items.iter().all(|p| p.code != "LH-2026-0104"),
+        "its filing passed"
+    );
+    let yesterday = today.pred_opt().unwrap();
+    let none = app
+        .projects(list("filing_review", None, Some(yesterday)))
+        .await
+        .unwrap();
+    assert!(
+        none.items.iter().all(|p| p.code != code()),
+        "registered today"
+    );
+    let bad = app
+        .projects(ProjectQuery {
+            registered_from: Some("2026-13-01".into()),
+            page: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        bad.code == "invalid" && bad.message.contains("YYYY-MM-DD"),
+        "{bad:?}"
+    );
+    let reversed = app
+        .projects(list("", Some(today), Some(yesterday)))
+        .await
+        .unwrap_err();
+    assert!(reversed.message.contains("晚于"), "{reversed:?}");
+    assert_eq!(
+        app.projects(list("done", None, None))
+            .await
+            .unwrap_err()
+            .code,
+        "invalid"
+    );
 
     app.login("wangfang", DEMO_PASSWORD).await.unwrap();
     let wb = app.workbench().await.unwrap();

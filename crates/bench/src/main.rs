@@ -188,11 +188,20 @@ async fn desktop_queries(db: &Path, projects: u32) -> Result<()> {
     let code = |rng: &mut StdRng| project_code(rng.gen_range(0..projects));
     measure!("project list page (search)", {
         let q = format!("{:05}", rng.gen_range(0..projects));
-        app.projects(Some(q), None, 1).await?
+        app.projects(ggzy_app::projects::ProjectQuery {
+            query: Some(q),
+            page: 1,
+            ..Default::default()
+        })
+        .await?
     });
     measure!("project list page (deep)", {
         let page = rng.gen_range(1..=(projects as i64 / 20).max(1));
-        app.projects(None, None, page).await?
+        app.projects(ggzy_app::projects::ProjectQuery {
+            page,
+            ..Default::default()
+        })
+        .await?
     });
     measure!("project timeline", app.project(&code(&mut rng)).await?);
     let mut before = None;

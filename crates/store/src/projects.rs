@@ -13,6 +13,11 @@ pub struct ProjectFilter {
     pub query: Option<String>,
     /// The stage touched last, e.g. `tender_notice`.
     pub stage: Option<String>,
+    /// Only projects waiting on this kind of task.
+    pub waiting: Option<crate::overview::TaskKind>,
+    /// Registered on or after this day, and before this one (`YYYY-MM-DD`).
+    pub registered_from: Option<String>,
+    pub registered_before: Option<String>,
     pub offset: i64,
     pub limit: i64,
 }
@@ -85,6 +90,22 @@ impl Store {
             }
             if let Some(stage) = filter.stage.as_deref().filter(|s| !s.is_empty()) {
                 qb.push(" AND p.stage = ").push_bind(stage.to_owned());
+            }
+            match filter.waiting {
+                Some(crate::overview::TaskKind::FilingReview) => {
+                    qb.push(" AND p.filing_pending = 1");
+                }
+                Some(crate::overview::TaskKind::Materials) => {
+                    qb.push(" AND p.materials_pending = 1");
+                }
+                None => {}
+            }
+            // Times are RFC 3339 in the center's offset: a day compares as a prefix.
+            if let Some(day) = &filter.registered_from {
+                qb.push(" AND p.registered_at >= ").push_bind(day.clone());
+            }
+            if let Some(day) = &filter.registered_before {
+                qb.push(" AND p.registered_at < ").push_bind(day.clone());
             }
         };
         let mut count: QueryBuilder<'_, Sqlite> =

@@ -58,5 +58,16 @@ async fn a_project_is_found_and_its_pushes_read() {
         .expect("script ran");
     assert_eq!(rendered, 0, "no element was made from the names");
     app.screenshot("project-markup").await;
+
+    // The list by what waits: the demo center has one filing under review.
+    app.click("[data-menu='/projects']").await;
+    app.choose("[data-test=project-status]", "[data-status=filing_review]")
+        .await;
+    app.text_where(".el-pagination", "counts one project", |t| {
+        t.contains("共 1 条")
+    })
+    .await;
+    app.text_contains("[data-test=projects] .el-table__body", "LH-2026-0102")
+        .await;
     app.stop().await;
 }

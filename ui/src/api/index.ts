@@ -19,6 +19,7 @@ import type { CenterSettings } from './bindings/CenterSettings'
 import type { NewStaffUser } from './bindings/NewStaffUser'
 import type { StaffUser } from './bindings/StaffUser'
 import type { PushLogQuery } from './bindings/PushLogQuery'
+import type { ProjectQuery } from './bindings/ProjectQuery'
 import type { StaffUserChange } from './bindings/StaffUserChange'
 import type { TemplatePreview } from './bindings/TemplatePreview'
 import type { ImportProgress } from './bindings/ImportProgress'
@@ -27,7 +28,7 @@ import type { RejectItem } from './bindings/RejectItem'
 import type { RejectList } from './bindings/RejectList'
 import type { RetryReport } from './bindings/RetryReport'
 
-export type { StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -56,7 +57,7 @@ export const api = {
   session: () => call<Session | null>('session'),
   changePassword: (current: string, next: string) => call<Session>('change_password', { current, new: next }),
   workbench: () => call<Workbench>('workbench'),
-  projects: (query: string | null, stage: string | null, page: number) => call<ProjectList>('projects', { query, stage, page }),
+  projects: (query: ProjectQuery) => call<ProjectList>('projects', { query }),
   project: (code: string) => call<ProjectDetail>('project', { code }),
   act: (action: Action) => call<ActionDone>('act', { action }),
   checkAction: (action: Action) => call<string | null>('check_action', { action }),
