@@ -72,7 +72,20 @@ pub struct TimelineItem {
 #[ts(export)]
 pub struct ProjectDetail {
     pub project: ProjectItem,
+    /// Tenderer, agency, bidders and experts, in order of arrival.
+    pub parties: Vec<PartyItem>,
     pub events: Vec<TimelineItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PartyItem {
+    pub role: String,
+    pub role_name: String,
+    pub id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
 }
 
 impl From<ProjectSummary> for ProjectItem {
@@ -206,8 +219,21 @@ impl App {
     pub async fn project(&self, code: &str) -> Result<ProjectDetail> {
         self.require(ANY_ROLE, "查看项目")?;
         let t = self.store().timeline(code).await?;
+        let parties = self.store().project_parties(code).await?;
         Ok(ProjectDetail {
             project: t.project.into(),
+            parties: parties
+                .into_iter()
+                .map(|p| PartyItem {
+                    role_name: ggzy_core::role::Role::parse(&p.role)
+                        .map_or_else(|| p.role.clone(), |r| r.zh().to_owned()),
+                    role: p.role,
+                    id: p.id,
+                    name: p.name,
+                    phone: p.phone,
+                    email: p.email,
+                })
+                .collect(),
             events: t.events.into_iter().map(TimelineItem::from).collect(),
         })
     }

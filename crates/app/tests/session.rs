@@ -580,6 +580,16 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
     assert_eq!(app.rejects(0).await.unwrap().total, 0);
     assert!(app.workbench().await.unwrap().rejects_open == 0);
     let detail = app.project("IMP-009").await.unwrap();
+    let parties: Vec<_> = detail
+        .parties
+        .iter()
+        .map(|p| (p.role_name.as_str(), p.id.as_str()))
+        .collect();
+    assert_eq!(
+        parties,
+        [("招标人", "T9"), ("招标代理机构", "A9"), ("投标人", "B9")],
+        "in order of arrival, for the award's winner to be picked from"
+    );
     assert_eq!(detail.events.len(), 2, "registered, then the bidder");
     assert!(app
         .store()

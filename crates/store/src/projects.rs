@@ -52,6 +52,16 @@ pub struct TimelineEvent {
     pub pushes: Vec<Push>,
 }
 
+/// A party of a project: tenderer, agency, bidder or expert, in order of arrival.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct ProjectPartyRow {
+    pub role: String,
+    pub id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Timeline {
     pub project: ProjectSummary,
@@ -126,6 +136,15 @@ impl Store {
     }
 
     /// A project's events in the order they were accepted, each with its pushes.
+    pub async fn project_parties(&self, code: &str) -> Result<Vec<ProjectPartyRow>> {
+        Ok(sqlx::query_as(
+            "SELECT role, id, name, phone, email FROM parties WHERE project = ? ORDER BY position",
+        )
+        .bind(code)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     pub async fn timeline(&self, code: &str) -> Result<Timeline> {
         let project: ProjectSummary =
             sqlx::query_as(&format!("{SUMMARY} projects p WHERE p.code = ?"))

@@ -19,6 +19,7 @@ import type { CenterSettings } from './bindings/CenterSettings'
 import type { NewStaffUser } from './bindings/NewStaffUser'
 import type { StaffUser } from './bindings/StaffUser'
 import type { PushLogQuery } from './bindings/PushLogQuery'
+import type { PartyItem } from './bindings/PartyItem'
 import type { ProjectQuery } from './bindings/ProjectQuery'
 import type { StaffUserChange } from './bindings/StaffUserChange'
 import type { TemplatePreview } from './bindings/TemplatePreview'
@@ -28,7 +29,7 @@ import type { RejectItem } from './bindings/RejectItem'
 import type { RejectList } from './bindings/RejectList'
 import type { RetryReport } from './bindings/RetryReport'
 
-export type { ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
