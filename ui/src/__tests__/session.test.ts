@@ -1,0 +1,60 @@
+// The backend is Rust in the Tauri process; nothing of it runs under jsdom,
+// so its side of the IPC is played by Tauri's own mock (@tauri-apps/api/mocks).
+// What is tested is this side: the session store and the one door `call`.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
+import { createPinia, setActivePinia } from 'pinia'
+import { api, setOnLoggedOut } from '../api'
+import { useSession } from '../stores/session'
+
+const zhang = { username: 'zhangwei', name: '张伟', role: 'center_staff', role_name: '中心工作人员', must_change_password: false }
+
+beforeEach(() => setActivePinia(createPinia()))
+afterEach(() => clearMocks())
+
+describe('the session store', () => {
+  it('fills on login, follows the role in its menus, and empties on logout', async () => {
+    const calls: string[] = []
+    mockIPC((cmd, args) => {
+      calls.push(cmd)
+      if (cmd === 'login') return { ...zhang, username: (args as { username: string }).username }
+      return null
+    })
+    const s = useSession()
+    await s.login('zhangwei', 'Demo@2026')
+    expect(s.loggedIn).toBe(true)
+    expect(s.menus.map((m) => m.path)).toEqual(['/workbench', '/projects', '/pushes', '/inbox', '/import', '/audit'])
+    await s.logout()
+    expect(s.session).toBeNull()
+    expect(s.menus).toEqual([])
+    expect(calls).toEqual(['login', 'logout'])
+  })
+
+  it('keeps nobody logged in when the backend refuses, with its reason', async () => {
+    mockIPC(() => {
+      throw { code: 'bad_credentials', message: '用户名或密码错误' }
+    })
+    const s = useSession()
+    await expect(s.login('zhangwei', 'wrong')).rejects.toMatchObject({ code: 'bad_credentials', message: '用户名或密码错误' })
+    expect(s.loggedIn).toBe(false)
+  })
+})
+
+describe('call', () => {
+  it('sends the person to log in when any command says nobody is', async () => {
+    let sentToLogin = false
+    setOnLoggedOut(() => (sentToLogin = true))
+    mockIPC(() => {
+      throw { code: 'not_logged_in', message: '请先登录' }
+    })
+    await expect(api.workbench()).rejects.toMatchObject({ code: 'not_logged_in' })
+    expect(sentToLogin).toBe(true)
+  })
+
+  it('turns a failure that is not ours into an internal error a person can read', async () => {
+    mockIPC(() => {
+      throw 'connection reset'
+    })
+    await expect(api.workbench()).rejects.toEqual({ code: 'internal', message: '操作失败：connection reset' })
+  })
+})
