@@ -236,6 +236,15 @@ async fn desktop_queries(db: &Path, projects: u32) -> Result<()> {
     });
     measure!("inbox page", app.inbox(None).await?);
     measure!("inbox unread count", app.inbox_unread().await?);
+    measure!("workbench", app.workbench().await?);
+    measure!("project list (what waits)", {
+        app.projects(ggzy_app::projects::ProjectQuery {
+            status: Some("materials".into()),
+            page: 1,
+            ..Default::default()
+        })
+        .await?
+    });
     println!("desktop commands on the imported year ({CALLS} calls each)");
     println!("  {:<32} {:>8} {:>8}", "", "p50 ms", "p95 ms");
     for (name, p50, p95) in figures {
@@ -343,9 +352,8 @@ async fn sqlite_copy(dir: &Path) -> Result<f64> {
         .pragma("wal_autocheckpoint", "10000")
         .connect()
         .await?;
-    sqlx::raw_sql(include_str!("../../../migrations/0001_init.sql"))
-        .execute(&mut conn)
-        .await?;
+    // The same schema, every migration applied, so the copy lands in the same tables.
+    sqlx::migrate!("../../migrations").run(&mut conn).await?;
     let source = dir.join("bench.db");
     sqlx::query("ATTACH ? AS src")
         .bind(source.to_str().context("a UTF-8 path")?)

@@ -36,13 +36,20 @@ impl Store {
         .await?)
     }
 
-    /// The latest audit records of this device, newest first.
+    /// The latest audit records of this device, newest first: walked back
+    /// along the device's own chain (its `(origin_device, seq)` key), so the
+    /// newest few are read and nothing is sorted. (Through the `audit_trail`
+    /// view ordered by id, SQLite sorted the whole trail: 0.8–1.3 s for half
+    /// a million records.)
     pub async fn recent_activity(&self, limit: i64) -> Result<Vec<Activity>> {
         Ok(sqlx::query_as(
-            "SELECT seq, coalesce(at, '') AS at, coalesce(kind, '') AS kind, coalesce(subject, '') AS subject \
-             FROM audit_trail WHERE device = ? ORDER BY id DESC LIMIT ?",
+            "SELECT seq, \
+                    coalesce(iif(json_valid(content), content ->> '$.at', NULL), '') AS at, \
+                    coalesce(iif(json_valid(content), content ->> '$.kind', NULL), '') AS kind, \
+                    coalesce(iif(json_valid(content), content ->> '$.subject', NULL), '') AS subject \
+             FROM audit_records WHERE origin_device = ? ORDER BY seq DESC LIMIT ?",
         )
-        .bind(self.device())
+        .bind(self.device_n())
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
