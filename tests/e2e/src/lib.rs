@@ -64,6 +64,22 @@ pub struct Driven {
     /// `dbus-monitor` on the session bus, writing every `Notify` call to a file.
     monitor: Child,
     pub dir: tempfile::TempDir,
+    /// The started executable, to make sure it is gone at the end.
+    application: PathBuf,
+}
+
+/// The running process of this executable, if any (tests run one at a time).
+pub fn running(exe: &std::path::Path) -> Option<i32> {
+    let exe = exe.canonicalize().ok()?;
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe"))
+                .ok()
+                .as_deref()
+                == Some(&exe)
+        })
 }
 
 impl Driven {
@@ -147,6 +163,7 @@ impl Driven {
             driver,
             monitor,
             dir,
+            application: application.to_owned(),
         }
     }
 
@@ -294,5 +311,29 @@ impl Drop for Driven {
         let _ = self.driver.wait();
         let _ = self.monitor.kill();
         let _ = self.monitor.wait();
+        // Now and then WebKitWebDriver ends its session and exits leaving the
+        // app running, idle, with no page; the next test's app would then
+        // find it (single instance) and hand over to it. Close it: SIGTERM
+        // after 3 s, SIGKILL after 6.
+        let asked = Instant::now();
+        while let Some(pid) = running(&self.application) {
+            let waited = asked.elapsed();
+            let signal = if waited > Duration::from_secs(6) {
+                libc::SIGKILL
+            } else if waited > Duration::from_secs(3) {
+                libc::SIGTERM
+            } else {
+                0
+            };
+            if signal != 0 {
+                eprintln!(
+                    "{} outlived its WebDriver session: signal {signal}",
+                    self.application.display()
+                );
+                // SAFETY: signalling the app this test started.
+                unsafe { libc::kill(pid, signal) };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }

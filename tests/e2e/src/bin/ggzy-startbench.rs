@@ -8,7 +8,7 @@
 //! process of each (PSS, so libraries shared between them count once, and
 //! RSS). Run by `make bench` under `xvfb-run` + `dbus-run-session`.
 
-use ggzy_e2e::{sibling, Driven};
+use ggzy_e2e::{running, sibling, Driven};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -46,17 +46,6 @@ fn pids() -> Vec<i32> {
         .expect("/proc")
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .collect()
-}
-
-/// The running process of this executable, if any.
-fn running(exe: &Path) -> Option<i32> {
-    let exe = exe.canonicalize().ok()?;
-    pids().into_iter().find(|pid| {
-        std::fs::read_link(format!("/proc/{pid}/exe"))
-            .ok()
-            .as_deref()
-            == Some(&exe)
-    })
 }
 
 /// The process and all its descendants (WebKit's web and network processes).
@@ -198,27 +187,8 @@ async fn start(exe: &Path, db_from: Option<&Path>) -> Start {
     tokio::time::sleep(IDLE).await;
     let processes = tree(pid);
     let (pss, rss) = memory(&processes);
+    // Dropped: the driver is stopped and the app gone before the next start.
     app.stop().await;
-    // Dropped: the driver is stopped (SIGTERM) and closes the window. Wait
-    // for it to be gone, so the next start is a start, not a second instance.
-    let asked = Instant::now();
-    while let Some(pid) = running(exe) {
-        let waited = asked.elapsed();
-        assert!(
-            waited < Duration::from_secs(20),
-            "{} did not exit",
-            exe.display()
-        );
-        if waited > Duration::from_secs(5) {
-            eprintln!(
-                "{} still open 5 s after its driver stopped: closing it",
-                exe.display()
-            );
-            // SAFETY: signalling a process this benchmark started.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     Start {
         first,
         login,
