@@ -188,9 +188,14 @@ impl Store {
                 "不能修改自己的角色、停用自己或重置自己的密码：请由另一位管理员操作（修改自己的密码请用右上角的“修改密码”）",
             ));
         }
-        let current = self.user(username).await?;
         let mut tx = self.write().await?;
         let conn = tx.conn();
+        // Read inside the write transaction: what is compared is what is changed.
+        let current: User = sqlx::query_as(&format!("{SELECT_USER} WHERE username = ?"))
+            .bind(username)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有用户 `{username}`")))?;
         let mut body = serde_json::Map::new();
         body.insert("by".into(), by.into());
         if let Some(role) = change.role.filter(|r| r.as_str() != current.role) {

@@ -146,3 +146,42 @@ async fn a_one_time_password_is_changed_at_first_login() {
         .await
         .contains(&"user.password_changed".to_owned()));
 }
+
+/// Migration 0002 fills `filing_pending` / `materials_pending` in for a
+/// database made before them, in SQL over the stored progress; from then on
+/// the store writes them from the core's `Project`. Both must agree: its
+/// UPDATE, run again over the demo center with the flags cleared, must give
+/// back what the store wrote.
+#[tokio::test]
+async fn the_migrations_backfill_of_what_waits_agrees_with_the_store() {
+    let d = db().await;
+    d.store.seed_demo().await.unwrap();
+    let flags = |store: &Store| {
+        let pool = store.pool().clone();
+        async move {
+            sqlx::query_as::<_, (String, bool, bool)>(
+                "SELECT code, filing_pending, materials_pending FROM projects ORDER BY code",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let written = flags(&d.store).await;
+    assert!(written.iter().any(|r| r.1), "the demo has a filing waiting");
+    assert!(
+        written.iter().any(|r| r.2),
+        "the demo has materials waiting"
+    );
+    sqlx::query("UPDATE projects SET filing_pending = 0, materials_pending = 0")
+        .execute(d.store.pool())
+        .await
+        .unwrap();
+    let migration = include_str!("../../../migrations/0002_project_tasks.sql");
+    let backfill = migration
+        .split(';')
+        .find_map(|s| s.find("UPDATE projects").map(|at| &s[at..]))
+        .expect("the backfill statement");
+    sqlx::query(backfill).execute(d.store.pool()).await.unwrap();
+    assert_eq!(flags(&d.store).await, written);
+}
