@@ -222,11 +222,27 @@ impl Driven {
         e.send_keys(value).await.expect("type");
     }
 
-    /// Click once the element takes clicks (it may still be fading in).
+    /// Click once the element takes clicks (it may still be fading in) and
+    /// has stopped moving: a dialog slides 20 px as it opens, and a click
+    /// aimed at a moving button lands beside it, lost without an error.
     pub async fn click(&self, css: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            match self.find(css).await.click().await {
+            let e = self.find(css).await;
+            self.client
+                .execute_async(
+                    "const [e, done] = arguments; let last = '', same = 0;
+                     const tick = () => {
+                       const r = e.getBoundingClientRect(), now = [r.x, r.y, r.width, r.height].join();
+                       same = now === last ? same + 1 : 0; last = now;
+                       if (same >= 2) done(); else requestAnimationFrame(tick);
+                     };
+                     requestAnimationFrame(tick);",
+                    vec![serde_json::to_value(&e).expect("element reference")],
+                )
+                .await
+                .unwrap_or_else(|err| panic!("`{css}` never stood still: {err}"));
+            match e.click().await {
                 Ok(()) => return,
                 Err(e) if Instant::now() > deadline => {
                     self.screenshot("failure").await;
