@@ -336,7 +336,7 @@ async fn a_failed_push_is_put_back_in_line_by_center_staff_only() {
     use ggzy_store::pushes::Attempt;
     let (app, _dir) = demo_app().await;
     let claimed = app.store().claim_due(2, 60).await.unwrap();
-    let (dead, sending) = (claimed[0].no, claimed[1].no);
+    let (dead, sending) = (claimed[0].push.no, claimed[1].push.no);
     app.store()
         .finish(dead, Attempt::Dead, "gateway said no", None)
         .await
@@ -349,7 +349,7 @@ async fn a_failed_push_is_put_back_in_line_by_center_staff_only() {
     app.requeue(dead).await.unwrap();
     // Due at once: the next claim takes it again.
     let again = app.store().claim_due(10, 60).await.unwrap();
-    assert!(again.iter().any(|p| p.no == dead));
+    assert!(again.iter().any(|c| c.push.no == dead));
     assert_eq!(
         app.store().verify_audit(|_, _| {}).await.unwrap().broken,
         None

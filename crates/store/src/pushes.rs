@@ -83,9 +83,9 @@ pub const LOG_WINDOW: i64 = 100_000;
 /// What a send attempt came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
-    /// Handed to the provider.
+    /// Handed to the provider; its receipt may follow.
     Sent,
-    /// The provider confirmed delivery.
+    /// Delivered (the provider confirmed it, or the channel is the inbox).
     Delivered,
     /// Failed; try again at the given time.
     Retry,
@@ -93,18 +93,44 @@ pub enum Attempt {
     Dead,
     /// The request left but no answer came: reconcile before any resend.
     Unknown,
+    /// The provider reported that delivery failed.
+    Failed,
+    /// Held back, not tried (quiet hours): due again at the given time,
+    /// without counting as an attempt.
+    Deferred,
 }
 
 impl Attempt {
-    fn status(self) -> &'static str {
+    pub fn status(self) -> &'static str {
         match self {
             Attempt::Sent => "sent",
             Attempt::Delivered => "delivered",
-            Attempt::Retry => "retrying",
+            Attempt::Retry | Attempt::Deferred => "retrying",
             Attempt::Dead => "dead",
             Attempt::Unknown => "unknown",
+            Attempt::Failed => "failed",
         }
     }
+}
+
+/// A push a worker has claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub push: Push,
+    /// An earlier attempt may have reached the provider (its answer never
+    /// came, or a worker died mid-send): ask the provider before sending again.
+    pub uncertain: bool,
+}
+
+/// What one attempt came to, for [`Store::finish_all`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub push_no: i64,
+    pub attempt: Attempt,
+    /// What happened, in words staff read in the push's history (never a secret).
+    pub detail: String,
+    /// When to try again (`Retry`, `Unknown`, `Deferred`); `None` is now.
+    pub retry_at: Option<String>,
 }
 
 impl Store {
@@ -237,17 +263,19 @@ impl Store {
 
     /// Claim up to `limit` due pushes for `lease_secs`: they become `sending`
     /// and no other worker takes them until the lease runs out.
-    pub async fn claim_due(&self, limit: i64, lease_secs: i64) -> Result<Vec<Push>> {
+    pub async fn claim_due(&self, limit: i64, lease_secs: i64) -> Result<Vec<Claimed>> {
         let at = chrono::Local::now();
         let now_s = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
         let lease = (at + chrono::Duration::seconds(lease_secs))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
         let mut tx = self.write().await?;
         let conn = tx.conn();
-        // Leases that ran out and retries that are due, through their partial indexes...
-        let mut nos: Vec<i64> = sqlx::query_scalar(
-            "SELECT push_no FROM push_states WHERE status = 'sending' AND lease_until < ?1 \
-             UNION ALL SELECT push_no FROM push_states WHERE status = 'retrying' AND next_attempt_at <= ?1 \
+        // Leases that ran out, answers that never came and retries that are
+        // due, through their partial indexes...
+        let mut due: Vec<(i64, bool)> = sqlx::query_as(
+            "SELECT push_no, 1 FROM push_states WHERE status = 'sending' AND lease_until < ?1 \
+             UNION ALL SELECT push_no, 1 FROM push_states WHERE status = 'unknown' AND next_attempt_at <= ?1 \
+             UNION ALL SELECT push_no, 0 FROM push_states WHERE status = 'retrying' AND next_attempt_at <= ?1 \
              LIMIT ?2",
         )
         .bind(&now_s)
@@ -265,7 +293,7 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) ORDER BY no LIMIT ?",
         )
         .bind(cursor)
-        .bind(limit - nos.len() as i64)
+        .bind(limit - due.len() as i64)
         .fetch_all(&mut *conn)
         .await?;
         if let Some(last) = fresh.last() {
@@ -277,10 +305,10 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         }
-        nos.extend(fresh);
-        let mut claimed = Vec::with_capacity(nos.len());
+        due.extend(fresh.into_iter().map(|no| (no, false)));
+        let mut claimed = Vec::with_capacity(due.len());
         let sql = format!("{SELECT} WHERE p.no = ?");
-        for no in nos {
+        for (no, uncertain) in due {
             sqlx::query(
                 "INSERT INTO push_states (push_no, status, lease_until, updated_at) VALUES (?, 'sending', ?, ?) \
                  ON CONFLICT (push_no) DO UPDATE SET status = 'sending', lease_until = excluded.lease_until, \
@@ -291,19 +319,29 @@ impl Store {
             .bind(&now_s)
             .execute(&mut *conn)
             .await?;
-            claimed.push(
-                sqlx::query_as::<_, Push>(&sql)
-                    .bind(no)
-                    .fetch_one(&mut *conn)
-                    .await?,
-            );
+            let push = sqlx::query_as::<_, Push>(&sql)
+                .bind(no)
+                .fetch_one(&mut *conn)
+                .await?;
+            claimed.push(Claimed { push, uncertain });
         }
         tx.commit().await?;
         Ok(claimed)
     }
 
-    /// Put a push that failed back in line, due now: a person's decision,
-    /// kept in the push's history and the audit trail. Only a push that
+    /// One dispatcher per deployment: a dispatcher starting takes over what
+    /// the one before it left mid-send (those pushes are uncertain).
+    pub async fn take_over_leases(&self) -> Result<u64> {
+        let done =
+            sqlx::query("UPDATE push_states SET lease_until = '0000' WHERE status = 'sending'")
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Put a push that failed back in line, due now, with a fresh series of
+    /// attempts: a person's decision, kept in the push's history and the
+    /// audit trail. Only a push that
     /// failed (for good or awaiting a retry) can be put back.
     pub async fn requeue(&self, push_no: i64, by: &str) -> Result<()> {
         let mut tx = self.write().await?;
@@ -329,32 +367,23 @@ impl Store {
         }
         let at = now();
         sqlx::query(
-            "UPDATE push_states SET status = 'retrying', next_attempt_at = ?1, lease_until = NULL, updated_at = ?1 \
-             WHERE push_no = ?2",
+            "UPDATE push_states SET status = 'retrying', attempts = 0, next_attempt_at = ?1, lease_until = NULL, \
+             updated_at = ?1 WHERE push_no = ?2",
         )
         .bind(&at)
         .bind(push_no)
         .execute(&mut *conn)
         .await?;
         let detail = format!("由 {by} 重新排队");
-        let seq = AuditWriter::record(
+        history(
             conn,
             self.device_n(),
             &at,
-            "push.status",
-            &push_no.to_string(),
-            json!({ "status": "retrying", "detail": detail, "by": by }),
+            push_no,
+            "retrying",
+            &detail,
+            Some(by),
         )
-        .await?;
-        sqlx::query(
-            "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) VALUES (?, 'retrying', ?, ?, ?, ?)",
-        )
-        .bind(push_no)
-        .bind(&detail)
-        .bind(&at)
-        .bind(self.device_n())
-        .bind(seq)
-        .execute(&mut *conn)
         .await?;
         tx.commit().await
     }
@@ -367,48 +396,139 @@ impl Store {
         detail: &str,
         retry_at: Option<&str>,
     ) -> Result<()> {
+        self.finish_all(&[Finished {
+            push_no,
+            attempt,
+            detail: detail.to_owned(),
+            retry_at: retry_at.map(str::to_owned),
+        }])
+        .await
+    }
+
+    /// Record what several attempts came to, in one transaction: for each,
+    /// its history, audit record and status. All or nothing.
+    pub async fn finish_all(&self, done: &[Finished]) -> Result<()> {
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let at = now();
-        let status = attempt.status();
-        let exists: Option<i64> = sqlx::query_scalar("SELECT no FROM pushes WHERE no = ?")
-            .bind(push_no)
-            .fetch_optional(&mut *conn)
+        for f in done {
+            let status = f.attempt.status();
+            let key: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM pushes WHERE no = ?")
+                .bind(f.push_no)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let Some(key) = key else {
+                return Err(StoreError::NotFound(format!("没有第 {} 号推送", f.push_no)));
+            };
+            let counted = i64::from(f.attempt != Attempt::Deferred);
+            sqlx::query(
+                "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (push_no) DO UPDATE SET status = ?2, attempts = attempts + ?3, next_attempt_at = ?4, \
+                 lease_until = NULL, updated_at = ?5",
+            )
+            .bind(f.push_no)
+            .bind(status)
+            .bind(counted)
+            .bind(&f.retry_at)
+            .bind(&at)
+            .execute(&mut *conn)
             .await?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound(format!("没有第 {push_no} 号推送")));
+            if f.attempt == Attempt::Sent {
+                sqlx::query(
+                    "INSERT INTO sent_keys (key, push_no) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                )
+                .bind(key)
+                .bind(f.push_no)
+                .execute(&mut *conn)
+                .await?;
+            }
+            history(
+                conn,
+                self.device_n(),
+                &at,
+                f.push_no,
+                status,
+                &f.detail,
+                None,
+            )
+            .await?;
         }
-        sqlx::query(
-            "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) VALUES (?1, ?2, 1, ?3, ?4) \
-             ON CONFLICT (push_no) DO UPDATE SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, \
-             lease_until = NULL, updated_at = ?4",
-        )
-        .bind(push_no)
-        .bind(status)
-        .bind(retry_at)
-        .bind(&at)
-        .execute(&mut *conn)
-        .await?;
-        let seq = AuditWriter::record(
-            conn,
-            self.device_n(),
-            &at,
-            "push.status",
-            &push_no.to_string(),
-            json!({ "status": status, "detail": detail }),
-        )
-        .await?;
-        sqlx::query(
-            "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(push_no)
-        .bind(status)
-        .bind(detail)
-        .bind(&at)
-        .bind(self.device_n())
-        .bind(seq)
-        .execute(&mut *conn)
-        .await?;
         tx.commit().await
     }
+
+    /// A provider's delivery receipt for the push sent under `key`: it
+    /// becomes delivered or failed. A receipt for a push already settled
+    /// changes nothing (providers repeat them); one for a key never sent is
+    /// refused.
+    pub async fn receipt(&self, key: uuid::Uuid, delivered: bool, detail: &str) -> Result<Receipt> {
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let found: Option<(i64, String)> = sqlx::query_as(
+            "SELECT k.push_no, s.status FROM sent_keys k JOIN push_states s ON s.push_no = k.push_no WHERE k.key = ?",
+        )
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((push_no, status)) = found else {
+            return Err(StoreError::NotFound(format!("没有以 {key} 发出的推送")));
+        };
+        if matches!(status.as_str(), "delivered" | "failed") {
+            return Ok(Receipt::Already { push_no, status });
+        }
+        let at = now();
+        let status = if delivered { "delivered" } else { "failed" };
+        sqlx::query("UPDATE push_states SET status = ?, updated_at = ? WHERE push_no = ?")
+            .bind(status)
+            .bind(&at)
+            .bind(push_no)
+            .execute(&mut *conn)
+            .await?;
+        history(conn, self.device_n(), &at, push_no, status, detail, None).await?;
+        tx.commit().await?;
+        Ok(Receipt::Applied { push_no })
+    }
+}
+
+/// What a receipt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receipt {
+    Applied {
+        push_no: i64,
+    },
+    /// The push had settled already: nothing changed.
+    Already {
+        push_no: i64,
+        status: String,
+    },
+}
+
+/// A push's status change: its audit record (who did it, if a person) and
+/// the history row that the record covers.
+async fn history(
+    conn: &mut sqlx::SqliteConnection,
+    device: i64,
+    at: &str,
+    push_no: i64,
+    status: &str,
+    detail: &str,
+    by: Option<&str>,
+) -> Result<()> {
+    let mut body = json!({ "status": status, "detail": detail });
+    if let Some(by) = by {
+        body["by"] = json!(by);
+    }
+    let seq =
+        AuditWriter::record(conn, device, at, "push.status", &push_no.to_string(), body).await?;
+    sqlx::query(
+        "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(push_no)
+    .bind(status)
+    .bind(detail)
+    .bind(at)
+    .bind(device)
+    .bind(seq)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

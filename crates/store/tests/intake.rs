@@ -374,6 +374,7 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
         .unwrap();
     let claimed = d.store.claim_due(10, 60).await.unwrap();
     assert_eq!(claimed.len(), 2);
+    let claimed: Vec<_> = claimed.into_iter().map(|c| c.push).collect();
     assert!(claimed.iter().all(|p| p.status == "sending"));
     assert!(
         d.store.claim_due(10, 60).await.unwrap().is_empty(),
@@ -394,7 +395,14 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
         .unwrap();
     let again = d.store.claim_due(10, 60).await.unwrap();
     assert_eq!(again.len(), 1, "the retry is due again");
-    assert_eq!((again[0].id, again[0].attempts), (claimed[0].id, 1));
+    assert_eq!(
+        (again[0].push.id, again[0].push.attempts),
+        (claimed[0].id, 1)
+    );
+    assert!(
+        !again[0].uncertain,
+        "a retry after an answer is not uncertain"
+    );
     assert_eq!(count(&d.store, "push_status").await, 2);
 
     // Pushes queued later are claimed after the cursor; a lease that runs out is claimed again.
@@ -404,11 +412,17 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
         .unwrap();
     let fresh = d.store.claim_due(10, -1).await.unwrap();
     assert_eq!(fresh.len(), 2);
-    assert!(fresh.iter().all(|p| p.event_id == "e2"));
+    assert!(fresh
+        .iter()
+        .all(|c| c.push.event_id == "e2" && !c.uncertain));
     let expired = d.store.claim_due(10, 60).await.unwrap();
-    let mut nos: Vec<i64> = expired.iter().map(|p| p.no).collect();
+    assert!(
+        expired.iter().all(|c| c.uncertain),
+        "a worker may have died mid-send"
+    );
+    let mut nos: Vec<i64> = expired.iter().map(|c| c.push.no).collect();
     nos.sort();
-    assert_eq!(nos, fresh.iter().map(|p| p.no).collect::<Vec<_>>());
+    assert_eq!(nos, fresh.iter().map(|c| c.push.no).collect::<Vec<_>>());
     assert!(d.store.finish(9999, Attempt::Sent, "", None).await.is_err());
 
     assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);

@@ -1,0 +1,264 @@
+//! Which channels a deployment has and how hard to try: plain settings
+//! (no secret among them: they live in [`crate::secrets`]).
+
+use crate::channel::{Failover, Inbox, Sender};
+use crate::email::{Security, Smtp};
+use crate::robot::{DingTalk, RateLimit, WeCom};
+use crate::secrets::Secrets;
+use crate::sms::{Aliyun, Gateway};
+use crate::worker::{Policy, QuietHours, Routes};
+use chrono::NaiveTime;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchConfig {
+    /// SMS providers, the primary first; a provider that is down hands over to the next.
+    #[serde(default)]
+    pub sms: Vec<SmsProvider>,
+    #[serde(default)]
+    pub email: Option<EmailConfig>,
+    #[serde(default)]
+    pub dingtalk: Option<DingTalkConfig>,
+    #[serde(default)]
+    pub wecom: Option<WeComConfig>,
+    #[serde(default)]
+    pub retry: RetryConfig,
+    #[serde(default)]
+    pub quiet_hours: Option<QuietConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SmsProvider {
+    /// Secret: `sms.<name>` (the shared signing secret).
+    Gateway {
+        name: String,
+        url: String,
+        key_id: String,
+    },
+    /// Secret: `sms.<name>` (the AccessKey secret).
+    Aliyun {
+        name: String,
+        #[serde(default = "aliyun_endpoint")]
+        endpoint: String,
+        access_key_id: String,
+        sign_name: String,
+        template_code: String,
+    },
+}
+
+fn aliyun_endpoint() -> String {
+    "https://dysmsapi.aliyuncs.com/".into()
+}
+
+/// Secret: `smtp` (the password), when `username` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    #[serde(default)]
+    pub username: Option<String>,
+    pub from: String,
+}
+
+/// Secret: `dingtalk` (the robot's 加签 secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DingTalkConfig {
+    pub webhook: String,
+}
+
+/// Secret: `wecom` (the robot's key, which the webhook URL carries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeComConfig {
+    #[serde(default = "wecom_url")]
+    pub url: String,
+}
+
+fn wecom_url() -> String {
+    "https://qyapi.weixin.qq.com/cgi-bin/webhook/send".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryConfig {
+    pub max_attempts: i64,
+    pub first_retry_secs: u64,
+    pub max_retry_secs: u64,
+    /// How long a provider may take to answer.
+    pub timeout_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        let p = Policy::default();
+        RetryConfig {
+            max_attempts: p.max_attempts,
+            first_retry_secs: p.first_retry.as_secs(),
+            max_retry_secs: p.max_retry.as_secs(),
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietConfig {
+    /// `22:00`
+    pub start: String,
+    /// `08:00`
+    pub end: String,
+    /// Clauses sent at any hour.
+    #[serde(default = "urgent_clauses")]
+    pub urgent: Vec<String>,
+}
+
+/// Experts drawn (4.6): they must know at once, whatever the hour.
+fn urgent_clauses() -> Vec<String> {
+    vec!["4.6".into()]
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("缺少密钥 `{0}`：请在 设置 → 推送通道 中填写（保存在系统钥匙串），或设置环境变量 {1}")]
+    MissingSecret(String, String),
+    #[error("{0}")]
+    Smtp(#[from] crate::email::SmtpSetupError),
+    #[error("免打扰时段 `{0}` 不是 HH:MM 形式的时间")]
+    Time(String),
+    #[error("短信服务商名称 `{0}` 重复：每个服务商需要不同的名称（密钥按名称保存）")]
+    DuplicateName(String),
+    #[error("重试次数须在 1–100 之间，现为 {0}")]
+    Attempts(i64),
+    #[error("HTTP 客户端无法创建：{0}")]
+    Http(String),
+}
+
+impl DispatchConfig {
+    /// The senders this configuration names, each with its secret; the inbox always.
+    pub fn routes(&self, center_name: &str, secrets: &dyn Secrets) -> Result<Routes, ConfigError> {
+        let timeout = Duration::from_millis(self.retry.timeout_ms.max(100));
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .pool_max_idle_per_host(256)
+            .build()
+            .map_err(|e| ConfigError::Http(e.to_string()))?;
+        let secret = |name: &str| {
+            secrets.get(name).ok_or_else(|| {
+                ConfigError::MissingSecret(name.into(), crate::secrets::env_name(name))
+            })
+        };
+        let mut routes = Routes::default().with("desktop", Inbox);
+        let mut names = std::collections::HashSet::new();
+        let mut sms: Vec<Box<dyn Sender>> = Vec::new();
+        for p in &self.sms {
+            let name = match p {
+                SmsProvider::Gateway { name, .. } | SmsProvider::Aliyun { name, .. } => name,
+            };
+            if !names.insert(name.clone()) {
+                return Err(ConfigError::DuplicateName(name.clone()));
+            }
+            let key = format!("sms.{name}");
+            sms.push(match p {
+                SmsProvider::Gateway { name, url, key_id } => Box::new(Gateway {
+                    name: name.clone(),
+                    url: url.clone(),
+                    key_id: key_id.clone(),
+                    secret: secret(&key)?,
+                    http: http.clone(),
+                }),
+                SmsProvider::Aliyun {
+                    name,
+                    endpoint,
+                    access_key_id,
+                    sign_name,
+                    template_code,
+                } => Box::new(Aliyun {
+                    name: name.clone(),
+                    endpoint: endpoint.clone(),
+                    access_key_id: access_key_id.clone(),
+                    access_key_secret: secret(&key)?,
+                    sign_name: sign_name.clone(),
+                    template_code: template_code.clone(),
+                    http: http.clone(),
+                }),
+            });
+        }
+        if !sms.is_empty() {
+            routes = routes.with("sms", Failover::new(sms));
+        }
+        if let Some(e) = &self.email {
+            let password = match &e.username {
+                Some(_) => Some(secret("smtp")?),
+                None => None,
+            };
+            routes = routes.with(
+                "email",
+                Smtp::new(
+                    &e.host,
+                    e.port,
+                    e.security,
+                    e.username.clone(),
+                    password,
+                    &e.from,
+                    center_name,
+                    timeout,
+                )?,
+            );
+        }
+        if let Some(d) = &self.dingtalk {
+            routes = routes.with(
+                "dingtalk",
+                DingTalk {
+                    webhook: d.webhook.clone(),
+                    secret: secret("dingtalk")?,
+                    http: http.clone(),
+                    limit: RateLimit::per_minute(20),
+                },
+            );
+        }
+        if let Some(w) = &self.wecom {
+            let key = secret("wecom")?;
+            routes = routes.with(
+                "wecom",
+                WeCom {
+                    webhook: format!("{}?key={key}", w.url),
+                    http,
+                    limit: RateLimit::per_minute(20),
+                },
+            );
+        }
+        Ok(routes)
+    }
+
+    pub fn policy(&self) -> Result<Policy, ConfigError> {
+        let r = &self.retry;
+        if !(1..=100).contains(&r.max_attempts) {
+            return Err(ConfigError::Attempts(r.max_attempts));
+        }
+        let time = |s: &str| {
+            NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| ConfigError::Time(s.to_owned()))
+        };
+        let quiet = match &self.quiet_hours {
+            Some(q) => Some(QuietHours {
+                start: time(&q.start)?,
+                end: time(&q.end)?,
+                urgent: q.urgent.clone(),
+            }),
+            None => None,
+        };
+        Ok(Policy {
+            max_attempts: r.max_attempts,
+            first_retry: Duration::from_secs(r.first_retry_secs),
+            max_retry: Duration::from_secs(r.max_retry_secs.max(r.first_retry_secs)),
+            quiet,
+            ..Policy::default()
+        })
+    }
+}

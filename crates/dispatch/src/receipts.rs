@@ -1,0 +1,154 @@
+//! The delivery-receipt endpoint: providers report what became of a push,
+//! which becomes delivered or failed (with its audit record).
+//!
+//! - `POST /receipts/gateway`: `{"key", "status": "delivered"|"failed", "detail"}`,
+//!   signed as the gateway's own requests are (`X-Ggzy-Timestamp`,
+//!   `X-Ggzy-Signature`), within five minutes of now.
+//! - `POST /receipts/aliyun/{token}`: Alibaba Cloud's SmsReport push, a JSON
+//!   array of `{"out_id", "success", "err_code", "err_msg", …}`; Alibaba signs
+//!   nothing, so the URL carries a secret token.
+
+use crate::sms::gateway_signature;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use ggzy_store::{Store, StoreError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+#[derive(Clone)]
+struct Receiver {
+    store: Store,
+    gateway_secret: Option<Arc<str>>,
+    aliyun_token: Option<Arc<str>>,
+}
+
+pub fn router(
+    store: Store,
+    gateway_secret: Option<String>,
+    aliyun_token: Option<String>,
+) -> Router {
+    Router::new()
+        .route("/receipts/gateway", post(gateway))
+        .route("/receipts/aliyun/{token}", post(aliyun))
+        .with_state(Receiver {
+            store,
+            gateway_secret: gateway_secret.map(Into::into),
+            aliyun_token: aliyun_token.map(Into::into),
+        })
+}
+
+type Answer = (StatusCode, Json<Value>);
+
+fn refuse(status: StatusCode, message: &str) -> Answer {
+    (status, Json(json!({ "error": message })))
+}
+
+/// Equal without telling by timing how much of it matched.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn apply(store: &Store, key: &str, delivered: bool, detail: &str) -> Result<(), Answer> {
+    let key: uuid::Uuid = key
+        .parse()
+        .map_err(|_| refuse(StatusCode::BAD_REQUEST, "key is not a UUID"))?;
+    match store.receipt(key, delivered, detail).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound(_)) => Err(refuse(
+            StatusCode::NOT_FOUND,
+            "no push was sent under this key",
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "receipt not recorded");
+            Err(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not recorded; send again",
+            ))
+        }
+    }
+}
+
+async fn gateway(State(r): State<Receiver>, headers: HeaderMap, body: String) -> Answer {
+    let Some(secret) = &r.gateway_secret else {
+        return refuse(StatusCode::NOT_FOUND, "gateway receipts are not configured");
+    };
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    let timestamp = header("x-ggzy-timestamp");
+    let fresh = timestamp
+        .parse::<i64>()
+        .is_ok_and(|t| (chrono::Utc::now().timestamp() - t).abs() <= 300);
+    let expected = gateway_signature(secret, timestamp, "POST", "/receipts/gateway", &body);
+    if !fresh || !same(expected.as_bytes(), header("x-ggzy-signature").as_bytes()) {
+        return refuse(StatusCode::UNAUTHORIZED, "bad or stale signature");
+    }
+    #[derive(Deserialize)]
+    struct Report {
+        key: String,
+        status: String,
+        #[serde(default)]
+        detail: String,
+    }
+    let Ok(report) = serde_json::from_str::<Report>(&body) else {
+        return refuse(StatusCode::BAD_REQUEST, "expected {key, status, detail}");
+    };
+    let delivered = match report.status.as_str() {
+        "delivered" => true,
+        "failed" => false,
+        _ => return refuse(StatusCode::BAD_REQUEST, "status is delivered or failed"),
+    };
+    let detail = format!(
+        "短信网关回执：{}",
+        if report.detail.is_empty() {
+            &report.status
+        } else {
+            &report.detail
+        }
+    );
+    match apply(&r.store, &report.key, delivered, &detail).await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "ok": true }))),
+        Err(a) => a,
+    }
+}
+
+async fn aliyun(
+    State(r): State<Receiver>,
+    Path(token): Path<String>,
+    Json(reports): Json<Vec<Value>>,
+) -> Answer {
+    let Some(expected) = &r.aliyun_token else {
+        return refuse(StatusCode::NOT_FOUND, "aliyun receipts are not configured");
+    };
+    if !same(expected.as_bytes(), token.as_bytes()) {
+        return refuse(StatusCode::UNAUTHORIZED, "bad token");
+    }
+    for report in &reports {
+        let Some(key) = report["out_id"].as_str() else {
+            continue;
+        };
+        let delivered = report["success"].as_bool().unwrap_or(false);
+        let detail = format!(
+            "阿里云短信回执：{} {}",
+            report["err_code"].as_str().unwrap_or(""),
+            report["err_msg"].as_str().unwrap_or("")
+        );
+        match apply(&r.store, key, delivered, detail.trim()).await {
+            // A report for something this device never sent is not worth a resend.
+            Ok(()) | Err((StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST, _)) => {}
+            Err(_) => {
+                return (
+                    StatusCode::OK,
+                    Json(json!({ "code": 1, "msg": "稍后重试" })),
+                )
+            }
+        }
+    }
+    (StatusCode::OK, Json(json!({ "code": 0, "msg": "成功" })))
+}

@@ -1,0 +1,300 @@
+//! The dispatcher: claims due pushes in batches, sends each through its
+//! channel's sender at least once, and records what every attempt came to.
+//! Retries wait a capped exponential backoff with full jitter; after the
+//! configured attempts a push is a dead letter. A push whose earlier answer
+//! never came is asked after before it is sent again.
+
+use crate::channel::{Asked, Outcome, Outgoing, Sender};
+use chrono::{Local, NaiveTime, TimeZone};
+use futures_util::StreamExt;
+use ggzy_store::pushes::{Attempt, Claimed, Finished};
+use ggzy_store::{Store, StoreError};
+use rand::Rng;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How hard to try, and when.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Attempts before a push becomes a dead letter.
+    pub max_attempts: i64,
+    /// The backoff's first ceiling: attempt n waits a random time up to
+    /// `min(max_retry, first_retry × 2ⁿ⁻¹)` (full jitter).
+    pub first_retry: Duration,
+    pub max_retry: Duration,
+    /// How long an unknown answer waits before the provider is asked.
+    pub ask_after: Duration,
+    /// A claimed push's lease: another worker may take it after this.
+    pub lease: Duration,
+    pub batch: i64,
+    /// Sends in flight at once.
+    pub concurrency: usize,
+    pub quiet: Option<QuietHours>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_attempts: 6,
+            first_retry: Duration::from_secs(5),
+            max_retry: Duration::from_secs(30 * 60),
+            ask_after: Duration::from_secs(30),
+            lease: Duration::from_secs(120),
+            batch: 256,
+            concurrency: 64,
+            quiet: None,
+        }
+    }
+}
+
+/// Hours when SMS and email wait (non-urgent clauses only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+    /// Clauses sent at any hour, e.g. `4.6` (experts drawn: they must know now).
+    pub urgent: Vec<String>,
+}
+
+impl QuietHours {
+    /// When a push of `clause` on `channel` may go, if not now.
+    pub fn hold_until(
+        &self,
+        clause: &str,
+        channel: &str,
+        now: chrono::DateTime<Local>,
+    ) -> Option<chrono::DateTime<Local>> {
+        if !matches!(channel, "sms" | "email") || self.urgent.iter().any(|c| c == clause) {
+            return None;
+        }
+        let t = now.time();
+        let quiet = if self.start <= self.end {
+            t >= self.start && t < self.end
+        } else {
+            t >= self.start || t < self.end
+        };
+        if !quiet {
+            return None;
+        }
+        let mut day = now.date_naive();
+        if t >= self.end {
+            day = day.succ_opt()?;
+        }
+        Local
+            .from_local_datetime(&day.and_time(self.end))
+            .earliest()
+    }
+}
+
+/// The backoff before attempt `attempt + 1`, after `attempt` failures:
+/// uniform in `[0, min(cap, base × 2^(attempt−1))]`.
+pub fn backoff(policy: &Policy, attempt: i64, rng: &mut impl Rng) -> Duration {
+    let exp = attempt.clamp(1, 30) - 1;
+    let ceiling = policy
+        .first_retry
+        .saturating_mul(1u32 << exp)
+        .min(policy.max_retry);
+    ceiling.mul_f64(rng.gen::<f64>())
+}
+
+/// The sender for each channel (`sms`, `email`, `desktop`, `dingtalk`, `wecom`).
+#[derive(Clone, Default)]
+pub struct Routes(HashMap<String, Arc<dyn Sender>>);
+
+impl Routes {
+    pub fn with(mut self, channel: &str, sender: impl Sender + 'static) -> Self {
+        self.0.insert(channel.to_owned(), Arc::new(sender));
+        self
+    }
+
+    pub fn get(&self, channel: &str) -> Option<&Arc<dyn Sender>> {
+        self.0.get(channel)
+    }
+}
+
+pub struct Dispatcher {
+    store: Store,
+    routes: Routes,
+    policy: Policy,
+    wake: Arc<Notify>,
+}
+
+fn stamp(at: chrono::DateTime<Local>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+}
+
+fn after(d: Duration) -> String {
+    stamp(Local::now() + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX))
+}
+
+impl Dispatcher {
+    pub fn new(store: Store, routes: Routes, policy: Policy) -> Self {
+        Dispatcher {
+            store,
+            routes,
+            policy,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Notify this after queueing pushes to have them sent at once rather
+    /// than at the next poll.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Run until the process ends: take over what a previous dispatcher left
+    /// mid-send, then send what is due, waiting for a wake-up or `poll`
+    /// whenever nothing is.
+    pub async fn run(&self, poll: Duration) -> Result<(), StoreError> {
+        let taken = self.store.take_over_leases().await?;
+        if taken > 0 {
+            tracing::info!(taken, "took over pushes left mid-send");
+        }
+        loop {
+            if self.run_once().await? == 0 {
+                tokio::select! {
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
+        }
+    }
+
+    /// Claim one batch, send it, record every outcome in one transaction;
+    /// how many were claimed.
+    pub async fn run_once(&self) -> Result<usize, StoreError> {
+        let lease = self.policy.lease.as_secs().max(1) as i64;
+        let claimed = self.store.claim_due(self.policy.batch, lease).await?;
+        let n = claimed.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let done: Vec<Finished> =
+            futures_util::stream::iter(claimed.iter().map(|c| self.attempt(c)))
+                .buffer_unordered(self.policy.concurrency)
+                .collect()
+                .await;
+        self.store.finish_all(&done).await?;
+        Ok(n)
+    }
+
+    async fn attempt(&self, c: &Claimed) -> Finished {
+        let p = &c.push;
+        let finished = |attempt: Attempt, detail: String, retry_at: Option<String>| Finished {
+            push_no: p.no,
+            attempt,
+            detail,
+            retry_at,
+        };
+        let Some(sender) = self.routes.get(&p.channel) else {
+            return finished(
+                Attempt::Dead,
+                format!(
+                    "未配置“{}”通道：请在 设置 → 推送通道 中配置后重新排队",
+                    zh_channel(&p.channel)
+                ),
+                None,
+            );
+        };
+        if let Some(quiet) = &self.policy.quiet {
+            if let Some(until) = quiet.hold_until(&p.clause, &p.channel, Local::now()) {
+                return finished(
+                    Attempt::Deferred,
+                    format!("免打扰时段，{} 发送", until.format("%m-%d %H:%M")),
+                    Some(stamp(until)),
+                );
+            }
+        }
+        let m = Outgoing::from(p);
+        let outcome = if c.uncertain {
+            match sender.ask(&m).await {
+                Asked::Known(o) => o,
+                Asked::NotReceived | Asked::CannotAsk => sender.send(&m).await,
+                Asked::Failed(why) => Outcome::Retry(why),
+            }
+        } else {
+            sender.send(&m).await
+        };
+        let last = p.attempts + 1 >= self.policy.max_attempts;
+        match outcome {
+            Outcome::Accepted(d) => finished(Attempt::Sent, d, None),
+            Outcome::Delivered(d) => finished(Attempt::Delivered, d, None),
+            Outcome::Rejected(d) => finished(Attempt::Dead, d, None),
+            Outcome::Later(d, wait) => finished(Attempt::Deferred, d, Some(after(wait))),
+            Outcome::Retry(d) | Outcome::Unknown(d) if last => finished(
+                Attempt::Dead,
+                format!("{d}；已尝试 {} 次，转为死信，可重新排队", p.attempts + 1),
+                None,
+            ),
+            Outcome::Retry(d) => {
+                let wait = backoff(&self.policy, p.attempts + 1, &mut rand::thread_rng());
+                finished(Attempt::Retry, d, Some(after(wait)))
+            }
+            Outcome::Unknown(d) => {
+                finished(Attempt::Unknown, d, Some(after(self.policy.ask_after)))
+            }
+        }
+    }
+}
+
+pub fn zh_channel(channel: &str) -> &str {
+    match channel {
+        "sms" => "短信",
+        "email" => "电子邮件",
+        "desktop" => "桌面通知",
+        "dingtalk" => "钉钉",
+        "wecom" => "企业微信",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+
+    proptest! {
+        /// Full jitter: never more than the capped exponential ceiling.
+        #[test]
+        fn backoff_stays_under_its_ceiling(attempt in 1i64..40, seed in any::<u64>()) {
+            let policy = Policy::default();
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            let wait = backoff(&policy, attempt, &mut rng);
+            let ceiling = policy.first_retry.saturating_mul(1 << (attempt.min(30) - 1)).min(policy.max_retry);
+            prop_assert!(wait <= ceiling);
+        }
+    }
+
+    #[test]
+    fn quiet_hours_hold_sms_but_not_an_expert_draw() {
+        let quiet = QuietHours {
+            start: NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            urgent: vec!["4.6".into()],
+        };
+        let night = Local.with_ymd_and_hms(2026, 11, 27, 23, 30, 0).unwrap();
+        let held = quiet.hold_until("4.4.4", "sms", night).expect("held");
+        assert_eq!(held, Local.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap());
+        assert_eq!(
+            quiet.hold_until("4.6", "sms", night),
+            None,
+            "experts must know now"
+        );
+        assert_eq!(
+            quiet.hold_until("4.4.1", "desktop", night),
+            None,
+            "staff inbox is no phone"
+        );
+        let early = Local.with_ymd_and_hms(2026, 11, 28, 6, 0, 0).unwrap();
+        assert_eq!(
+            quiet.hold_until("4.4.4", "email", early),
+            Some(Local.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap())
+        );
+        let day = Local.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap();
+        assert_eq!(quiet.hold_until("4.4.4", "sms", day), None);
+    }
+}

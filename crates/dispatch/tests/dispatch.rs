@@ -1,0 +1,563 @@
+//! The dispatcher against real servers on loopback playing the providers:
+//! the demo center's pushes go out, faults are retried, the unknown is
+//! asked after, the dead are re-driven, the backup takes over, receipts land.
+
+use ggzy_dispatch::channel::{Failover, Inbox, Outcome, Outgoing, Sender};
+use ggzy_dispatch::robot::{DingTalk, RateLimit, WeCom};
+use ggzy_dispatch::sms::{gateway_signature, Aliyun, Gateway};
+use ggzy_dispatch::{Dispatcher, Policy, Routes};
+use ggzy_providers as providers;
+use ggzy_providers::{Fake, Fault};
+use ggzy_store::Store;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+fn http(timeout_ms: u64) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_millis(timeout_ms))
+        .build()
+        .unwrap()
+}
+
+fn gateway_sender(fake: &Fake, name: &str) -> Gateway {
+    Gateway {
+        name: name.into(),
+        url: fake.url("/sms"),
+        key_id: "ggzy-test".into(),
+        secret: providers::SECRET.into(),
+        http: http(400),
+    }
+}
+
+/// Quick retries, so faults play out in a test's time.
+fn quick() -> Policy {
+    Policy {
+        max_attempts: 4,
+        first_retry: Duration::from_millis(20),
+        max_retry: Duration::from_millis(80),
+        ask_after: Duration::from_millis(20),
+        ..Policy::default()
+    }
+}
+
+/// Run the dispatcher until `done` holds of the push statuses (or fail).
+async fn drain(
+    d: &Dispatcher,
+    store: &Store,
+    done: impl Fn(&BTreeMap<String, i64>) -> bool,
+) -> BTreeMap<String, i64> {
+    drain_channel(d, store, None, done).await
+}
+
+/// `drain`, looking at one channel's pushes only.
+async fn drain_channel(
+    d: &Dispatcher,
+    store: &Store,
+    channel: Option<&str>,
+    done: impl Fn(&BTreeMap<String, i64>) -> bool,
+) -> BTreeMap<String, i64> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n = d.run_once().await.unwrap();
+        let now = match channel {
+            Some(c) => providers::channel_statuses(store, c).await,
+            None => providers::statuses(store).await,
+        };
+        if done(&now) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "dispatch never settled: {now:?}");
+        if n == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn sms_texts(store: &Store) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT lower(substr(hex(id),1,8)||'-'||substr(hex(id),9,4)||'-'||substr(hex(id),13,4)||'-'||substr(hex(id),17,4)||'-'||substr(hex(id),21)), \
+         address, text FROM push_texts WHERE channel = 'sms' ORDER BY no",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_center_goes_out_through_the_gateway_each_push_once() {
+    let (store, _dir) = providers::demo().await;
+    let fake = providers::gateway().await;
+    let d = Dispatcher::new(
+        store.clone(),
+        Routes::default()
+            .with("sms", gateway_sender(&fake, "短信网关"))
+            .with("desktop", Inbox),
+        quick(),
+    );
+    let done = drain(&d, &store, |s| {
+        !s.contains_key("queued") && !s.contains_key("sending")
+    })
+    .await;
+    // 218 SMS sent, 104 inbox items delivered, the one email a dead letter: no email channel here.
+    assert_eq!(
+        done,
+        BTreeMap::from([
+            ("sent".into(), 218),
+            ("delivered".into(), 104),
+            ("dead".into(), 1)
+        ])
+    );
+
+    let log = fake.seen();
+    assert_eq!((log.bad_signatures, log.repeats), (0, 0));
+    let mut taken = log.taken.clone();
+    taken.sort();
+    let mut queued = sms_texts(&store).await;
+    queued.sort();
+    assert_eq!(
+        taken, queued,
+        "the gateway got exactly the texts queued, under their keys"
+    );
+
+    let (detail,): (String,) = sqlx::query_as(
+        "SELECT detail FROM push_status s JOIN pushes p ON p.no = s.push_no WHERE p.channel = 'email'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert!(detail.contains("未配置“电子邮件”通道"), "{detail}");
+    // Every status change is in the audit chain, which still verifies.
+    let audit: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_trail WHERE kind = 'push.status'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(audit, 323);
+    assert_eq!(store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+    // No phone number in the history staff read beside the push: masked.
+    let plain: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM push_status s JOIN pushes p ON p.no = s.push_no WHERE instr(s.detail, p.address) > 0",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(plain, 0);
+}
+
+#[tokio::test]
+async fn faults_are_retried_until_delivered_and_nothing_is_lost() {
+    let (store, _dir) = providers::demo().await;
+    let fake = providers::gateway().await;
+    // 500s, a slow answer inside the timeout, and a stall past it after the
+    // gateway took the message: the dispatcher must ask, not send twice.
+    fake.fail_next(&[
+        Fault::Error,
+        Fault::Error,
+        Fault::Slow(Duration::from_millis(150)),
+        Fault::TakeThenStall(Duration::from_secs(2)),
+        Fault::Error,
+    ]);
+    let d = Dispatcher::new(
+        store.clone(),
+        Routes::default().with("sms", gateway_sender(&fake, "短信网关")),
+        Policy {
+            batch: 4,
+            concurrency: 1,
+            ..quick()
+        },
+    );
+    drain(&d, &store, |s| s.get("sent") == Some(&218)).await;
+    let log = fake.seen();
+    assert_eq!(log.taken.len(), 218);
+    assert_eq!(
+        log.repeats, 0,
+        "the stalled push was asked after, not sent again"
+    );
+    assert!(log.asked >= 1);
+    let failures: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM push_status WHERE status IN ('retrying', 'unknown')",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        failures, 4,
+        "three 500s and one unknown, each in the history"
+    );
+}
+
+#[tokio::test]
+async fn refused_connections_are_retried_until_the_gateway_is_back() {
+    let (store, _dir) = providers::demo().await;
+    // A port with nothing behind it, for now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = Gateway {
+        name: "短信网关".into(),
+        url: format!("http://127.0.0.1:{port}/sms"),
+        key_id: "ggzy-test".into(),
+        secret: providers::SECRET.into(),
+        http: http(400),
+    };
+    let d = Dispatcher::new(
+        store.clone(),
+        Routes::default().with("sms", down),
+        Policy {
+            max_attempts: 50,
+            batch: 20,
+            ..quick()
+        },
+    );
+    for _ in 0..3 {
+        d.run_once().await.unwrap();
+    }
+    assert!(providers::statuses(&store).await["retrying"] > 0);
+    let fake = providers::gateway_at(&format!("127.0.0.1:{port}")).await;
+    drain(&d, &store, |s| s.get("sent") == Some(&218)).await;
+    assert_eq!((fake.taken(), fake.seen().repeats), (218, 0));
+}
+
+#[tokio::test]
+async fn after_n_failures_dead_letters_are_re_driven_by_a_person() {
+    let (store, _dir) = providers::demo().await;
+    let fake = providers::gateway().await;
+    let (phone, to_phone): (String, i64) = sqlx::query_as(
+        "SELECT address, count(*) FROM pushes WHERE channel = 'sms' GROUP BY address ORDER BY 2 DESC LIMIT 1",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    fake.log.lock().unwrap().refuse_to = Some(phone.clone());
+    let d = Dispatcher::new(
+        store.clone(),
+        Routes::default().with("sms", gateway_sender(&fake, "短信网关")),
+        Policy {
+            max_attempts: 3,
+            ..quick()
+        },
+    );
+    let done = drain_channel(&d, &store, Some("sms"), |s| {
+        s.get("dead") == Some(&to_phone)
+    })
+    .await;
+    assert_eq!(done.get("sent"), Some(&(218 - to_phone)), "{done:?}");
+    let dead: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT push_no, detail FROM push_status s JOIN pushes p ON p.no = s.push_no \
+         WHERE s.status = 'dead' AND p.channel = 'sms'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert!(
+        dead.iter()
+            .all(|(_, d)| d.contains("已尝试 3 次，转为死信")),
+        "{dead:?}"
+    );
+    let tries: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM push_status WHERE status = 'retrying'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(tries, 2 * to_phone, "two retries, then dead");
+
+    // The carrier is back; a person re-drives each dead letter.
+    fake.log.lock().unwrap().refuse_to = None;
+    for (no, _) in &dead {
+        store.requeue(*no, "zhangwei").await.unwrap();
+    }
+    drain_channel(&d, &store, Some("sms"), |s| s.get("sent") == Some(&218)).await;
+    assert_eq!((fake.taken(), fake.seen().repeats), (218, 0));
+    let by: Vec<String> = sqlx::query_scalar(
+        "SELECT json_extract(content, '$.by') FROM audit_trail WHERE kind = 'push.status' \
+         AND json_extract(content, '$.by') IS NOT NULL",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        by,
+        vec!["zhangwei".to_owned(); dead.len()],
+        "each re-drive is an audited act of a person"
+    );
+}
+
+#[tokio::test]
+async fn the_backup_provider_delivers_when_the_primary_is_down() {
+    let (store, _dir) = providers::demo().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let primary = Gateway {
+        name: "主用网关".into(),
+        url: format!("http://127.0.0.1:{port}/sms"),
+        key_id: "ggzy-test".into(),
+        secret: providers::SECRET.into(),
+        http: http(400),
+    };
+    let aliyun = providers::aliyun().await;
+    let backup = Aliyun {
+        name: "阿里云短信".into(),
+        endpoint: aliyun.url("/"),
+        access_key_id: providers::ALIYUN_ID.into(),
+        access_key_secret: providers::ALIYUN_SECRET.into(),
+        sign_name: "临海市公共资源交易中心".into(),
+        template_code: "SMS_000001".into(),
+        http: http(400),
+    };
+    let d = Dispatcher::new(
+        store.clone(),
+        Routes::default().with(
+            "sms",
+            Failover::new(vec![Box::new(primary), Box::new(backup)]),
+        ),
+        quick(),
+    );
+    drain(&d, &store, |s| s.get("sent") == Some(&218)).await;
+    let log = aliyun.seen();
+    assert_eq!(
+        (log.taken.len(), log.bad_signatures, log.repeats),
+        (218, 0, 0)
+    );
+    let mut taken = log.taken.clone();
+    taken.sort();
+    let mut queued = sms_texts(&store).await;
+    queued.sort();
+    assert_eq!(
+        taken, queued,
+        "OutId is the push's key; the template's content its text"
+    );
+    let (detail,): (String,) =
+        sqlx::query_as("SELECT detail FROM push_status WHERE status = 'sent' LIMIT 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert!(
+        detail.starts_with("主用网关：") && detail.contains("阿里云短信：已受理"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn alibaba_cloud_is_asked_by_out_id_before_a_resend() {
+    let aliyun = providers::aliyun().await;
+    let sender = Aliyun {
+        name: "阿里云短信".into(),
+        endpoint: aliyun.url("/"),
+        access_key_id: providers::ALIYUN_ID.into(),
+        access_key_secret: providers::ALIYUN_SECRET.into(),
+        sign_name: "临海市公共资源交易中心".into(),
+        template_code: "SMS_000001".into(),
+        http: http(400),
+    };
+    let m = Outgoing {
+        key: uuid::Uuid::now_v7(),
+        clause: "4.2".into(),
+        title: "项目受理登记".into(),
+        recipient: "招标人".into(),
+        address: "13812345678".into(),
+        text: "【临海市公共资源交易中心】您好！".into(),
+    };
+    use ggzy_dispatch::channel::Asked;
+    assert_eq!(sender.ask(&m).await, Asked::NotReceived);
+    assert!(matches!(sender.send(&m).await, Outcome::Accepted(_)));
+    assert!(matches!(
+        sender.ask(&m).await,
+        Asked::Known(Outcome::Accepted(_))
+    ));
+    let wrong = Aliyun {
+        access_key_secret: "not-the-secret".into(),
+        ..sender
+    };
+    assert!(
+        matches!(wrong.send(&m).await, Outcome::Rejected(d) if d.contains("SignatureDoesNotMatch"))
+    );
+}
+
+fn group_message(n: usize) -> Outgoing {
+    Outgoing {
+        key: uuid::Uuid::now_v7(),
+        clause: "4.4.1".into(),
+        title: "招标文件备案".into(),
+        recipient: "监督科".into(),
+        address: "group".into(),
+        text: format!("第 {n} 条：招标文件备案待审核"),
+    }
+}
+
+#[tokio::test]
+async fn work_group_robots_get_signed_messages_and_wecom_twenty_a_minute() {
+    let ding = providers::dingtalk().await;
+    let robot = DingTalk {
+        webhook: ding.url("/robot/send?access_token=tok"),
+        secret: providers::DINGTALK_SECRET.into(),
+        http: http(1000),
+        limit: RateLimit::per_minute(20),
+    };
+    assert!(matches!(
+        robot.send(&group_message(1)).await,
+        Outcome::Delivered(_)
+    ));
+    let wrong = DingTalk {
+        secret: "SEC-wrong".into(),
+        ..robot
+    };
+    assert!(
+        matches!(wrong.send(&group_message(2)).await, Outcome::Rejected(d) if d.contains("310000"))
+    );
+    {
+        let log = ding.seen();
+        assert_eq!((log.taken.len(), log.bad_signatures), (1, 1));
+        assert_eq!(log.taken[0].2, "第 1 条：招标文件备案待审核");
+    }
+
+    let wecom = providers::wecom().await;
+    let robot = WeCom {
+        webhook: format!(
+            "{}?key={}",
+            wecom.url("/cgi-bin/webhook/send"),
+            providers::WECOM_KEY
+        ),
+        http: http(1000),
+        limit: RateLimit::per_minute(20),
+    };
+    let mut later = 0;
+    for n in 0..25 {
+        match robot.send(&group_message(n)).await {
+            Outcome::Delivered(_) => {}
+            Outcome::Later(_, wait) => {
+                assert!(wait > Duration::from_secs(50));
+                later += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(later, 5);
+    assert_eq!(
+        wecom.seen().requests,
+        20,
+        "the limit is kept here, not learnt from refusals"
+    );
+}
+
+#[tokio::test]
+async fn receipts_make_pushes_delivered_or_failed_once() {
+    let (store, _dir) = providers::demo().await;
+    let fake = providers::gateway().await;
+    let d = Dispatcher::new(
+        store.clone(),
+        Routes::default().with("sms", gateway_sender(&fake, "短信网关")),
+        quick(),
+    );
+    drain(&d, &store, |s| s.get("sent") == Some(&218)).await;
+    let keys: Vec<String> = fake.seen().taken.iter().map(|t| t.0.clone()).collect();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = ggzy_dispatch::receipts::router(
+        store.clone(),
+        Some(providers::SECRET.into()),
+        Some("tok-123".into()),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = http(2000);
+    let post = |body: String, secret: &str| {
+        let ts = chrono::Utc::now().timestamp().to_string();
+        client
+            .post(format!("http://{addr}/receipts/gateway"))
+            .header("X-Ggzy-Timestamp", &ts)
+            .header(
+                "X-Ggzy-Signature",
+                gateway_signature(secret, &ts, "POST", "/receipts/gateway", &body),
+            )
+            .body(body)
+            .send()
+    };
+    let report = |key: &str, status: &str| {
+        serde_json::json!({"key": key, "status": status, "detail": "用户已接收"}).to_string()
+    };
+
+    assert_eq!(
+        post(report(&keys[0], "delivered"), providers::SECRET)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        post(report(&keys[0], "failed"), providers::SECRET)
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "a repeat is taken"
+    );
+    assert_eq!(
+        post(report(&keys[1], "failed"), providers::SECRET)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        post(report(&keys[2], "delivered"), "wrong")
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let never = uuid::Uuid::now_v7().to_string();
+    assert_eq!(
+        post(report(&never, "delivered"), providers::SECRET)
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    // Alibaba's SmsReport push, through its token URL.
+    let ali = serde_json::json!([{"out_id": keys[3], "success": true, "err_code": "DELIVERED", "err_msg": "用户接收成功", "phone_number": "13800000000"}]);
+    let r = client
+        .post(format!("http://{addr}/receipts/aliyun/tok-123"))
+        .json(&ali)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], 0);
+    let bad = client
+        .post(format!("http://{addr}/receipts/aliyun/guess"))
+        .json(&ali)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+
+    let s = providers::statuses(&store).await;
+    assert_eq!(
+        (s["delivered"], s["failed"], s["sent"]),
+        (2, 1, 215),
+        "{s:?}"
+    );
+    let history: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.status, s.detail FROM push_status s JOIN sent_keys k ON k.push_no = s.push_no \
+         WHERE lower(hex(k.key)) = replace(?, '-', '') ORDER BY s.id",
+    )
+    .bind(&keys[0])
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        history.len(),
+        2,
+        "sent, then delivered; the repeat changed nothing: {history:?}"
+    );
+    assert_eq!(
+        history[1],
+        ("delivered".into(), "短信网关回执：用户已接收".into())
+    );
+    assert_eq!(store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+}
