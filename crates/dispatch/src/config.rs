@@ -2,7 +2,7 @@
 //! (no secret among them: they live in [`crate::secrets`]).
 
 use crate::channel::{Failover, Inbox, Sender};
-use crate::email::{Security, Smtp};
+use crate::email::{EmailConfig, Smtp};
 use crate::robot::{DingTalk, RateLimit, WeCom};
 use crate::secrets::Secrets;
 use crate::sms::{Aliyun, Gateway};
@@ -51,18 +51,6 @@ pub enum SmsProvider {
 
 fn aliyun_endpoint() -> String {
     "https://dysmsapi.aliyuncs.com/".into()
-}
-
-/// Secret: `smtp` (the password), when `username` is set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmailConfig {
-    pub host: String,
-    pub port: u16,
-    pub security: Security,
-    #[serde(default)]
-    pub username: Option<String>,
-    pub from: String,
 }
 
 /// Secret: `dingtalk` (the robot's 加签 secret).
@@ -198,19 +186,7 @@ impl DispatchConfig {
                 Some(_) => Some(secret("smtp")?),
                 None => None,
             };
-            routes = routes.with(
-                "email",
-                Smtp::new(
-                    &e.host,
-                    e.port,
-                    e.security,
-                    e.username.clone(),
-                    password,
-                    &e.from,
-                    center_name,
-                    timeout,
-                )?,
-            );
+            routes = routes.with("email", Smtp::new(e, password, center_name, timeout)?);
         }
         if let Some(d) = &self.dingtalk {
             routes = routes.with(

@@ -5,6 +5,7 @@ use crate::channel::{mask, Outcome, Outgoing, Sender};
 use async_trait::async_trait;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -39,39 +40,57 @@ pub enum SmtpSetupError {
     Plain(String),
 }
 
+/// Where mail goes from. Secret: `smtp` (the password), when `username` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    #[serde(default)]
+    pub username: Option<String>,
+    pub from: String,
+    /// A PEM file of the CA that signed the server's certificate, for an
+    /// office mail server under the government's own CA (else the public roots).
+    #[serde(default)]
+    pub ca_file: Option<String>,
+}
+
 impl Smtp {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
-        host: &str,
-        port: u16,
-        security: Security,
-        username: Option<String>,
+        cfg: &EmailConfig,
         password: Option<String>,
-        from: &str,
         sender_name: &str,
         timeout: Duration,
     ) -> Result<Smtp, SmtpSetupError> {
-        let tls_error =
-            |e: lettre::transport::smtp::Error| SmtpSetupError::Tls(host.to_owned(), e.to_string());
-        let builder = match security {
-            Security::Tls => {
-                AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(tls_error)?
+        let host = cfg.host.as_str();
+        let tls_error = |e: String| SmtpSetupError::Tls(host.to_owned(), e);
+        let tls = || -> Result<TlsParameters, SmtpSetupError> {
+            let mut b = TlsParameters::builder(host.to_owned());
+            if let Some(path) = &cfg.ca_file {
+                let pem = std::fs::read(path)
+                    .map_err(|e| tls_error(format!("CA 证书 {path} 无法读取：{e}")))?;
+                let ca = Certificate::from_pem(&pem)
+                    .map_err(|e| tls_error(format!("CA 证书 {path} 无效：{e}")))?;
+                b = b.add_root_certificate(ca);
             }
-            Security::Starttls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(tls_error)?
-            }
-            Security::None if matches!(host, "127.0.0.1" | "localhost" | "::1") => {
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            }
+            b.build().map_err(|e| tls_error(e.to_string()))
+        };
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host);
+        let builder = match cfg.security {
+            Security::Tls => builder.tls(Tls::Wrapper(tls()?)),
+            Security::Starttls => builder.tls(Tls::Required(tls()?)),
+            Security::None if matches!(host, "127.0.0.1" | "localhost" | "::1") => builder,
             Security::None => return Err(SmtpSetupError::Plain(host.to_owned())),
         };
-        let mut builder = builder.port(port).timeout(Some(timeout));
-        if let (Some(u), Some(p)) = (username, password) {
-            builder = builder.credentials(Credentials::new(u, p));
+        let mut builder = builder.port(cfg.port).timeout(Some(timeout));
+        if let (Some(u), Some(p)) = (&cfg.username, password) {
+            builder = builder.credentials(Credentials::new(u.clone(), p));
         }
-        let address = from
+        let address = cfg
+            .from
             .parse()
-            .map_err(|_| SmtpSetupError::From(from.to_owned()))?;
+            .map_err(|_| SmtpSetupError::From(cfg.from.clone()))?;
         Ok(Smtp {
             transport: builder.build(),
             from: Mailbox::new(Some(sender_name.to_owned()), address),

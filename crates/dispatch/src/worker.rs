@@ -7,6 +7,8 @@
 use crate::channel::{Asked, Outcome, Outgoing, Sender};
 use chrono::{Local, NaiveTime, TimeZone};
 use futures_util::StreamExt;
+use ggzy_core::push::Secret;
+use ggzy_core::render::MASK;
 use ggzy_store::pushes::{Attempt, Claimed, Finished};
 use ggzy_store::{Store, StoreError};
 use rand::Rng;
@@ -212,11 +214,11 @@ impl Dispatcher {
         let outcome = if c.uncertain {
             match sender.ask(&m).await {
                 Asked::Known(o) => o,
-                Asked::NotReceived | Asked::CannotAsk => sender.send(&m).await,
+                Asked::NotReceived | Asked::CannotAsk => self.send(sender.as_ref(), p, m).await,
                 Asked::Failed(why) => Outcome::Retry(why),
             }
         } else {
-            sender.send(&m).await
+            self.send(sender.as_ref(), p, m).await
         };
         let last = p.attempts + 1 >= self.policy.max_attempts;
         match outcome {
@@ -237,6 +239,26 @@ impl Dispatcher {
                 finished(Attempt::Unknown, d, Some(after(self.policy.ask_after)))
             }
         }
+    }
+}
+
+impl Dispatcher {
+    /// Send `m`. A message that tells a member a one-time password (note P)
+    /// gets a fresh one now, in place of the mask it is stored with: only its
+    /// hash is kept, and only this send carries it.
+    async fn send(
+        &self,
+        sender: &dyn Sender,
+        p: &ggzy_store::pushes::Push,
+        mut m: Outgoing,
+    ) -> Outcome {
+        if p.secret.as_deref() == Some(Secret::OneTimePassword.as_str()) {
+            match self.store.issue_member_password(&p.recipient_id).await {
+                Ok(clear) => m.text = m.text.replacen(MASK, &clear, 1),
+                Err(e) => return Outcome::Retry(format!("一次性密码未能签发：{e}")),
+            }
+        }
+        sender.send(&m).await
     }
 }
 
