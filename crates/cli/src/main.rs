@@ -3,6 +3,8 @@
 
 use clap::{Args, Parser, Subcommand};
 use ggzy_core::role::StaffRole;
+use ggzy_dispatch::deployment::{self, SetupError};
+use ggzy_dispatch::secrets::Secrets;
 use ggzy_store::intake::{LineOutcome, Summary};
 use ggzy_store::pushes::PushFilter;
 use ggzy_store::users::NewUser;
@@ -56,6 +58,26 @@ enum Command {
     Settings(SettingsCommand),
     /// Seed a realistic demo center (idempotent)
     Demo,
+    /// The push dispatcher: channel configuration, and sending
+    #[command(subcommand)]
+    Dispatch(DispatchCommand),
+}
+
+#[derive(Subcommand)]
+enum DispatchCommand {
+    /// Check a channel configuration (JSON, no secrets) and save it in the database
+    Configure { file: PathBuf },
+    /// Print the saved channel configuration
+    Show,
+    /// Send queued pushes until stopped (secrets from GGZY_SECRET_* variables)
+    Run {
+        /// How often to look for due pushes when none are waiting, in ms
+        #[arg(long, default_value_t = 500)]
+        poll_ms: u64,
+        /// Stop once nothing is due (for scripts and tests)
+        #[arg(long)]
+        until_idle: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -134,7 +156,107 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
+/// A failure the CLI reports: the store's, or the dispatcher's setup.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Dispatch(#[from] SetupError),
+}
+
+impl CliError {
+    fn code(&self) -> &'static str {
+        match self {
+            CliError::Store(e) => e.code(),
+            CliError::Dispatch(_) => "dispatch_setup",
+        }
+    }
+}
+
+async fn dispatch(
+    store: &Store,
+    path: &std::path::Path,
+    command: DispatchCommand,
+) -> Result<ExitCode, CliError> {
+    let secrets = ggzy_dispatch::secrets::Env;
+    match command {
+        DispatchCommand::Configure { file } => {
+            let json = std::fs::read_to_string(&file)
+                .map_err(|e| StoreError::NotFound(format!("无法读取 {}：{e}", file.display())))?;
+            let config = deployment::configure(store, &json, &secrets, &operator()).await?;
+            println!(
+                "推送通道已保存：短信 {} 家，电子邮件{}，钉钉{}，企业微信{}",
+                config.sms.len(),
+                if config.email.is_some() {
+                    "已配置"
+                } else {
+                    "未配置"
+                },
+                if config.dingtalk.is_some() {
+                    "已配置"
+                } else {
+                    "未配置"
+                },
+                if config.wecom.is_some() {
+                    "已配置"
+                } else {
+                    "未配置"
+                },
+            );
+        }
+        DispatchCommand::Show => match store.dispatch_config().await? {
+            Some(json) => println!("{json}"),
+            None => println!("尚未配置推送通道：用 ggzy dispatch configure FILE 保存"),
+        },
+        DispatchCommand::Run {
+            poll_ms,
+            until_idle,
+        } => {
+            let _lock = deployment::lock(path)?;
+            let Some((dispatcher, config)) = deployment::dispatcher(store, &secrets).await? else {
+                eprintln!("尚未配置推送通道：用 ggzy dispatch configure FILE 保存后再运行");
+                return Ok(ExitCode::from(1));
+            };
+            if let Some(r) = &config.receipts {
+                let app = ggzy_dispatch::receipts::router(
+                    store.clone(),
+                    secrets.get("receipts"),
+                    secrets.get("receipts.aliyun"),
+                );
+                let listener = tokio::net::TcpListener::bind(&r.listen)
+                    .await
+                    .map_err(|e| {
+                        StoreError::NotFound(format!("回执端口 {} 无法监听：{e}", r.listen))
+                    })?;
+                tracing::info!(listen = %r.listen, "receipts endpoint up");
+                tokio::spawn(async move { axum::serve(listener, app).await });
+            }
+            if until_idle {
+                store.take_over_leases().await?;
+                let mut sent = 0;
+                loop {
+                    let n = dispatcher.run_once().await?;
+                    if n == 0 && !store.dispatch_pending().await? {
+                        break;
+                    }
+                    sent += n;
+                    if n == 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(poll_ms)).await;
+                    }
+                }
+                println!("发送完毕：本次处理 {sent} 条");
+            } else {
+                dispatcher
+                    .run(std::time::Duration::from_millis(poll_ms))
+                    .await?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let path = match cli.db {
         Some(p) => p,
         None => Store::default_path().ok_or_else(|| {
@@ -311,6 +433,7 @@ async fn run(cli: Cli) -> Result<ExitCode, StoreError> {
             }
             ExitCode::SUCCESS
         }
+        Command::Dispatch(command) => dispatch(&store, &path, command).await?,
         Command::Demo => {
             let summary = store.seed_demo().await?;
             print_summary(&summary);

@@ -27,6 +27,17 @@ pub struct DispatchConfig {
     pub retry: RetryConfig,
     #[serde(default)]
     pub quiet_hours: Option<QuietConfig>,
+    /// Where providers report delivery, e.g. `0.0.0.0:8787`. Secrets:
+    /// `receipts` (the gateway's signing secret), `receipts.aliyun` (the
+    /// token in Alibaba Cloud's report URL); each side is on when its secret is set.
+    #[serde(default)]
+    pub receipts: Option<ReceiptsConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptsConfig {
+    pub listen: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 
 pub mod channel;
 pub mod config;
+pub mod deployment;
 pub mod email;
 pub mod receipts;
 pub mod robot;

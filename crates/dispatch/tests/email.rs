@@ -10,9 +10,12 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Each mail taken: its recipients and raw bytes.
+type Received = Arc<Mutex<Vec<(Vec<String>, Vec<u8>)>>>;
+
 #[derive(Clone, Default)]
 struct Mailbox {
-    received: Arc<Mutex<Vec<(Vec<String>, Vec<u8>)>>>,
+    received: Received,
     current: Vec<u8>,
     to: Vec<String>,
     authed: bool,

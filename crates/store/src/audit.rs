@@ -133,6 +133,11 @@ impl AuditWriter {
         std::mem::take(&mut self.pending)
     }
 
+    /// The device whose chain this is.
+    pub fn device(&self) -> i64 {
+        self.device
+    }
+
     /// The last chained record: its seq and hash.
     pub fn head(&self) -> (i64, Hash) {
         (self.seq, self.hash)

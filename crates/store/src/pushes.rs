@@ -306,27 +306,53 @@ impl Store {
             .await?;
         }
         due.extend(fresh.into_iter().map(|no| (no, false)));
-        let mut claimed = Vec::with_capacity(due.len());
-        let sql = format!("{SELECT} WHERE p.no = ?");
-        for (no, uncertain) in due {
-            sqlx::query(
-                "INSERT INTO push_states (push_no, status, lease_until, updated_at) VALUES (?, 'sending', ?, ?) \
-                 ON CONFLICT (push_no) DO UPDATE SET status = 'sending', lease_until = excluded.lease_until, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(no)
-            .bind(&lease)
-            .bind(&now_s)
-            .execute(&mut *conn)
-            .await?;
-            let push = sqlx::query_as::<_, Push>(&sql)
-                .bind(no)
-                .fetch_one(&mut *conn)
-                .await?;
-            claimed.push(Claimed { push, uncertain });
+        if due.is_empty() {
+            return Ok(Vec::new());
         }
+        let nos =
+            serde_json::to_string(&due.iter().map(|d| d.0).collect::<Vec<_>>()).expect("numbers");
+        sqlx::query(
+            "INSERT INTO push_states (push_no, status, lease_until, updated_at) \
+             SELECT value, 'sending', ?, ? FROM json_each(?) WHERE true \
+             ON CONFLICT (push_no) DO UPDATE SET status = 'sending', lease_until = excluded.lease_until, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(&lease)
+        .bind(&now_s)
+        .bind(&nos)
+        .execute(&mut *conn)
+        .await?;
+        let mut pushes: std::collections::HashMap<i64, Push> = sqlx::query_as::<_, Push>(&format!(
+            "{SELECT} WHERE p.no IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(&nos)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.no, p))
+        .collect();
         tx.commit().await?;
-        Ok(claimed)
+        Ok(due
+            .into_iter()
+            .filter_map(|(no, uncertain)| {
+                pushes.remove(&no).map(|push| Claimed { push, uncertain })
+            })
+            .collect())
+    }
+
+    /// Whether any push is still to be sent: queued, being sent, or awaiting
+    /// a retry or an answer (whether due yet or not).
+    pub async fn dispatch_pending(&self) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM push_states WHERE status = 'sending') \
+             OR EXISTS (SELECT 1 FROM push_states WHERE status = 'retrying') \
+             OR EXISTS (SELECT 1 FROM push_states WHERE status = 'unknown') \
+             OR EXISTS (SELECT 1 FROM pushes p WHERE no > coalesce((SELECT CAST(value AS INTEGER) FROM meta \
+                        WHERE key = 'outbox_cursor'), 0) \
+                        AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no))",
+        )
+        .fetch_one(self.pool())
+        .await?)
     }
 
     /// One dispatcher per deployment: a dispatcher starting takes over what
@@ -375,9 +401,10 @@ impl Store {
         .execute(&mut *conn)
         .await?;
         let detail = format!("由 {by} 重新排队");
+        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
         history(
             conn,
-            self.device_n(),
+            &mut audit,
             &at,
             push_no,
             "retrying",
@@ -385,6 +412,7 @@ impl Store {
             Some(by),
         )
         .await?;
+        audit.flush(conn).await?;
         tx.commit().await
     }
 
@@ -411,6 +439,7 @@ impl Store {
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let at = now();
+        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
         for f in done {
             let status = f.attempt.status();
             let key: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM pushes WHERE no = ?")
@@ -442,17 +471,9 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
             }
-            history(
-                conn,
-                self.device_n(),
-                &at,
-                f.push_no,
-                status,
-                &f.detail,
-                None,
-            )
-            .await?;
+            history(conn, &mut audit, &at, f.push_no, status, &f.detail, None).await?;
         }
+        audit.flush(conn).await?;
         tx.commit().await
     }
 
@@ -483,7 +504,9 @@ impl Store {
             .bind(push_no)
             .execute(&mut *conn)
             .await?;
-        history(conn, self.device_n(), &at, push_no, status, detail, None).await?;
+        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
+        history(conn, &mut audit, &at, push_no, status, detail, None).await?;
+        audit.flush(conn).await?;
         tx.commit().await?;
         Ok(Receipt::Applied { push_no })
     }
@@ -502,11 +525,12 @@ pub enum Receipt {
     },
 }
 
-/// A push's status change: its audit record (who did it, if a person) and
-/// the history row that the record covers.
+/// A push's status change: its audit record (who did it, if a person),
+/// chained in `audit` (the caller flushes it), and the history row that the
+/// record covers.
 async fn history(
     conn: &mut sqlx::SqliteConnection,
-    device: i64,
+    audit: &mut AuditWriter,
     at: &str,
     push_no: i64,
     status: &str,
@@ -517,8 +541,8 @@ async fn history(
     if let Some(by) = by {
         body["by"] = json!(by);
     }
-    let seq =
-        AuditWriter::record(conn, device, at, "push.status", &push_no.to_string(), body).await?;
+    let seq = audit.append(at, "push.status", &push_no.to_string(), body);
+    let device = audit.device();
     sqlx::query(
         "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) VALUES (?, ?, ?, ?, ?, ?)",
     )

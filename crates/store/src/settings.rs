@@ -75,6 +75,41 @@ impl Store {
         tx.commit().await
     }
 
+    /// The deployment's channel configuration (JSON, checked by the
+    /// dispatcher; it holds no secret), if one was saved.
+    pub async fn dispatch_config(&self) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'dispatch_config'")
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// Save the channel configuration the caller has checked; audited with
+    /// the whole text, so who changed which channel is on record.
+    pub async fn save_dispatch_config(&self, config: &str, by: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let at = now();
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('dispatch_config', ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(config)
+        .execute(&mut *conn)
+        .await?;
+        AuditWriter::record(
+            conn,
+            self.device_n(),
+            &at,
+            "dispatch.configured",
+            "dispatch_config",
+            json!({ "config": config, "by": by }),
+        )
+        .await?;
+        tx.commit().await
+    }
+
     pub async fn settings(&self) -> Result<Vec<(String, String)>> {
         Ok(
             sqlx::query_as("SELECT key, value FROM settings ORDER BY key")

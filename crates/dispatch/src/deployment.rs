@@ -1,0 +1,93 @@
+//! A deployment's one dispatcher: its configuration saved in the store, its
+//! secrets from the keyring or environment, and a lock beside the database
+//! so a second dispatcher on the same database refuses to start.
+
+use crate::config::{ConfigError, DispatchConfig};
+use crate::secrets::Secrets;
+use crate::worker::Dispatcher;
+use ggzy_store::{Store, StoreError};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("推送通道配置有误（{path}）：{message}")]
+    Json { path: String, message: String },
+    #[error("已有发送程序在使用这个数据库（锁文件 {0}）：每个部署只运行一个发送程序")]
+    Locked(PathBuf),
+    #[error("无法创建锁文件 {0}：{1}")]
+    LockFile(PathBuf, std::io::Error),
+}
+
+/// Read a configuration, naming the field that is wrong.
+pub fn parse(json: &str) -> Result<DispatchConfig, SetupError> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(de).map_err(|e| SetupError::Json {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// Check a configuration whole (fields, times, every secret it needs) and
+/// save it: nothing half-applied.
+pub async fn configure(
+    store: &Store,
+    json: &str,
+    secrets: &dyn Secrets,
+    by: &str,
+) -> Result<DispatchConfig, SetupError> {
+    let config = parse(json)?;
+    config.policy()?;
+    config.routes(&center_name(store).await?, secrets)?;
+    let canonical = serde_json::to_string_pretty(&config).expect("a config serialises");
+    store.save_dispatch_config(&canonical, by).await?;
+    Ok(config)
+}
+
+pub async fn center_name(store: &Store) -> Result<String, StoreError> {
+    Ok(store
+        .settings()
+        .await?
+        .into_iter()
+        .find_map(|(k, v)| (k == "center_name").then_some(v))
+        .unwrap_or_default())
+}
+
+/// The dispatcher the saved configuration describes; `None` while no
+/// channel has been configured (pushes then wait, queued).
+pub async fn dispatcher(
+    store: &Store,
+    secrets: &dyn Secrets,
+) -> Result<Option<(Dispatcher, DispatchConfig)>, SetupError> {
+    let Some(json) = store.dispatch_config().await? else {
+        return Ok(None);
+    };
+    let config = parse(&json)?;
+    let routes = config.routes(&center_name(store).await?, secrets)?;
+    Ok(Some((
+        Dispatcher::new(store.clone(), routes, config.policy()?),
+        config,
+    )))
+}
+
+/// Held while this process dispatches for the database at `db`; the OS lets
+/// go of it when the process ends, however it ends.
+pub struct Lock(#[allow(dead_code)] File);
+
+pub fn lock(db: &Path) -> Result<Lock, SetupError> {
+    let path = db.with_extension("dispatch.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| SetupError::LockFile(path.clone(), e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock(file)),
+        Err(_) => Err(SetupError::Locked(path)),
+    }
+}
