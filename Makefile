@@ -13,7 +13,7 @@ DEBS := libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicat
         libssl-dev libxdo-dev pkg-config xvfb xauth webkit2gtk-driver dbus fonts-noto-cjk
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps debs ui run test lint ui-test e2e bench bench-start clean
+.PHONY: deps debs ui run test lint ui-test e2e bench bench-start bench-dispatch clean
 
 # The Rust toolchain and Node come with the machine; the rest is installed here.
 deps: debs ui/node_modules/.installed
@@ -69,6 +69,15 @@ bench: deps
 	$(CARGO) build --release -p ggzy-cli -p ggzy-bench
 	$(TARGET)/release/ggzy-bench $(BENCH_ARGS)
 	$(MAKE) bench-start
+	$(MAKE) bench-dispatch
+
+# Dispatch rate to a loopback SMS gateway (its own process) beside what the
+# load generator oha gets from it, and idle-queue latency, in one run.
+bench-dispatch: deps
+	@command -v oha >/dev/null || $(CARGO) install oha --locked --version '^1'
+	$(CARGO) build --release -p ggzy-providers --bin ggzy-fake-gateway
+	$(CARGO) build --release -p ggzy-bench --bin ggzy-dispatchbench
+	$(TARGET)/release/ggzy-dispatchbench $(DISPATCH_ARGS)
 
 # Cold start and idle memory of the app beside an empty Tauri window, both
 # release builds of the same Tauri, in one run (START_ROUNDS rounds, default 5).

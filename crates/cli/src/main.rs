@@ -236,7 +236,7 @@ async fn dispatch(
                 store.take_over_leases().await?;
                 let mut sent = 0;
                 loop {
-                    let n = dispatcher.run_once().await?;
+                    let n = dispatcher.drain().await?;
                     if n == 0 && !store.dispatch_pending().await? {
                         break;
                     }

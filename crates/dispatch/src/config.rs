@@ -145,7 +145,6 @@ impl DispatchConfig {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .pool_max_idle_per_host(256)
             .build()
             .map_err(|e| ConfigError::Http(e.to_string()))?;
         let secret = |name: &str| {

@@ -31,8 +31,10 @@ pub struct Policy {
     /// A claimed push's lease: another worker may take it after this.
     pub lease: Duration,
     pub batch: i64,
-    /// Sends in flight at once.
+    /// Sends in flight at once, per lane.
     pub concurrency: usize,
+    /// Batches under way at once.
+    pub lanes: usize,
     pub quiet: Option<QuietHours>,
 }
 
@@ -46,6 +48,7 @@ impl Default for Policy {
             lease: Duration::from_secs(120),
             batch: 256,
             concurrency: 64,
+            lanes: 4,
             quiet: None,
         }
     }
@@ -116,6 +119,8 @@ impl Routes {
     }
 }
 
+/// Cheap to clone: clones share the store, senders and wake-up.
+#[derive(Clone)]
 pub struct Dispatcher {
     store: Store,
     routes: Routes,
@@ -156,13 +161,39 @@ impl Dispatcher {
             tracing::info!(taken, "took over pushes left mid-send");
         }
         loop {
-            if self.run_once().await? == 0 {
+            if self.drain().await? == 0 {
                 tokio::select! {
                     _ = self.wake.notified() => {}
                     _ = tokio::time::sleep(poll) => {}
                 }
             }
         }
+    }
+
+    /// Send batches until nothing is due; how many pushes were claimed.
+    /// `lanes` batches are under way at once, each its own task, so one
+    /// lane's sends overlap another's claim and finish (the database takes
+    /// one writer at a time) and the work spreads over the cores.
+    pub async fn drain(&self) -> Result<usize, StoreError> {
+        let lanes: Vec<_> = (0..self.policy.lanes.max(1))
+            .map(|_| {
+                let d = self.clone();
+                tokio::spawn(async move {
+                    let mut total = 0;
+                    loop {
+                        match d.run_once().await? {
+                            0 => return Ok::<_, StoreError>(total),
+                            n => total += n,
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for lane in lanes {
+            total += lane.await.expect("a dispatch lane panicked")?;
+        }
+        Ok(total)
     }
 
     /// Claim one batch, send it, record every outcome in one transaction;
@@ -174,11 +205,12 @@ impl Dispatcher {
         if n == 0 {
             return Ok(0);
         }
-        let done: Vec<Finished> =
-            futures_util::stream::iter(claimed.iter().map(|c| self.attempt(c)))
-                .buffer_unordered(self.policy.concurrency)
-                .collect()
-                .await;
+        // Each future owns its push, so the whole run is Send (spawnable).
+        let done: Vec<Finished> = futures_util::stream::iter(claimed)
+            .map(|c| async move { self.attempt(&c).await })
+            .buffer_unordered(self.policy.concurrency)
+            .collect()
+            .await;
         self.store.finish_all(&done).await?;
         Ok(n)
     }

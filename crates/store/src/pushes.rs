@@ -4,6 +4,7 @@
 //! projection). A push nobody has claimed yet has no such row: it is queued.
 
 use crate::audit::AuditWriter;
+use crate::rows::insert_rows;
 use crate::{now, Result, Store, StoreError};
 use futures_util::TryStreamExt;
 use serde::Serialize;
@@ -434,45 +435,92 @@ impl Store {
     }
 
     /// Record what several attempts came to, in one transaction: for each,
-    /// its history, audit record and status. All or nothing.
+    /// its history, audit record and status. All or nothing. Set-based (a
+    /// few statements for the whole batch), as a dispatcher finishes
+    /// hundreds at a time.
     pub async fn finish_all(&self, done: &[Finished]) -> Result<()> {
+        if done.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let at = now();
-        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
-        for f in done {
-            let status = f.attempt.status();
-            let key: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM pushes WHERE no = ?")
-                .bind(f.push_no)
-                .fetch_optional(&mut *conn)
-                .await?;
-            let Some(key) = key else {
-                return Err(StoreError::NotFound(format!("没有第 {} 号推送", f.push_no)));
-            };
-            let counted = i64::from(f.attempt != Attempt::Deferred);
+        let nos: Vec<i64> = done.iter().map(|f| f.push_no).collect();
+        let known: std::collections::HashSet<i64> = sqlx::query_scalar(
+            "SELECT no FROM pushes WHERE no IN (SELECT value FROM json_each(?))",
+        )
+        .bind(serde_json::to_string(&nos).expect("numbers"))
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        if let Some(f) = done.iter().find(|f| !known.contains(&f.push_no)) {
+            return Err(StoreError::NotFound(format!("没有第 {} 号推送", f.push_no)));
+        }
+        let states: Vec<(i64, &'static str, i64, Option<String>)> = done
+            .iter()
+            .map(|f| {
+                let counted = i64::from(f.attempt != Attempt::Deferred);
+                (f.push_no, f.attempt.status(), counted, f.retry_at.clone())
+            })
+            .collect();
+        let at_rows = at.clone();
+        insert_rows(
+            conn,
+            "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) ",
+            " ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \
+              attempts = push_states.attempts + excluded.attempts, next_attempt_at = excluded.next_attempt_at, \
+              lease_until = NULL, updated_at = excluded.updated_at",
+            states.into_iter().map(|s| (s, at_rows.clone())).collect(),
+            |mut b, ((no, status, counted, retry_at), at)| {
+                b.push_bind(no)
+                    .push_bind(status)
+                    .push_bind(counted)
+                    .push_bind(retry_at)
+                    .push_bind(at);
+            },
+        )
+        .await?;
+        let sent: Vec<i64> = done
+            .iter()
+            .filter(|f| f.attempt == Attempt::Sent)
+            .map(|f| f.push_no)
+            .collect();
+        if !sent.is_empty() {
             sqlx::query(
-                "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (push_no) DO UPDATE SET status = ?2, attempts = attempts + ?3, next_attempt_at = ?4, \
-                 lease_until = NULL, updated_at = ?5",
+                "INSERT INTO sent_keys (key, push_no) SELECT id, no FROM pushes \
+                 WHERE no IN (SELECT value FROM json_each(?)) ON CONFLICT DO NOTHING",
             )
-            .bind(f.push_no)
-            .bind(status)
-            .bind(counted)
-            .bind(&f.retry_at)
-            .bind(&at)
+            .bind(serde_json::to_string(&sent).expect("numbers"))
             .execute(&mut *conn)
             .await?;
-            if f.attempt == Attempt::Sent {
-                sqlx::query(
-                    "INSERT INTO sent_keys (key, push_no) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                )
-                .bind(key)
-                .bind(f.push_no)
-                .execute(&mut *conn)
-                .await?;
-            }
-            history(conn, &mut audit, &at, f.push_no, status, &f.detail, None).await?;
         }
+        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
+        let device = audit.device();
+        let history: Vec<(i64, &'static str, String, i64)> = done
+            .iter()
+            .map(|f| {
+                let status = f.attempt.status();
+                let body = json!({ "status": status, "detail": f.detail });
+                let seq = audit.append(&at, "push.status", &f.push_no.to_string(), body);
+                (f.push_no, status, f.detail.clone(), seq)
+            })
+            .collect();
+        insert_rows(
+            conn,
+            "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) ",
+            "",
+            history.into_iter().map(|h| (h, at.clone())).collect(),
+            |mut b, ((no, status, detail, seq), at)| {
+                b.push_bind(no)
+                    .push_bind(status)
+                    .push_bind(detail)
+                    .push_bind(at)
+                    .push_bind(device)
+                    .push_bind(seq);
+            },
+        )
+        .await?;
         audit.flush(conn).await?;
         tx.commit().await
     }

@@ -43,6 +43,8 @@ pub struct Log {
     pub asked: usize,
     /// Every message to this number meets HTTP 500.
     pub refuse_to: Option<String>,
+    /// When each key first arrived (Unix time, µs): what a latency bench reads.
+    pub arrived: HashMap<String, u64>,
 }
 
 #[derive(Clone)]
@@ -86,6 +88,10 @@ fn take(log: &mut Log, key: &str, to: &str, text: &str) {
     if log.by_key.contains_key(key) {
         log.repeats += 1;
     } else {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        log.arrived.insert(key.to_owned(), now.as_micros() as u64);
         log.by_key.insert(key.to_owned(), log.taken.len());
         log.taken
             .push((key.to_owned(), to.to_owned(), text.to_owned()));
@@ -102,6 +108,7 @@ pub async fn gateway_at(addr: &str) -> Fake {
     let router = Router::new()
         .route("/sms/messages", post(gateway_send))
         .route("/sms/messages/{key}", get(gateway_ask))
+        .route("/sms/arrivals", get(arrivals))
         .with_state(log.clone());
     Fake {
         addr: serve(router, addr).await,
@@ -180,6 +187,14 @@ async fn gateway_send(
     (
         StatusCode::ACCEPTED,
         Json(json!({"id": key, "status": "accepted"})),
+    )
+}
+
+/// `{key: µs}` of every message taken, and how many requests came.
+async fn arrivals(State(log): State<Arc<Mutex<Log>>>) -> Json<Value> {
+    let l = log.lock().unwrap();
+    Json(
+        json!({ "arrived": l.arrived, "requests": l.requests, "repeats": l.repeats, "bad_signatures": l.bad_signatures }),
     )
 }
 

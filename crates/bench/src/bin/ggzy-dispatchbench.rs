@@ -1,0 +1,304 @@
+//! Dispatch benchmark, in one run against one loopback SMS gateway (its own
+//! process, checking every signature):
+//! 1. the baseline: what `oha` (a load generator) gets from the gateway;
+//! 2. the dispatcher sending a full queue to it (pushes/s, target ≥ half of 1);
+//! 3. with an idle queue, from an event accepted to its pushes' requests
+//!    arriving at the gateway (p99 target ≤ 50 ms).
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use ggzy_dispatch::sms::{gateway_signature, Gateway};
+use ggzy_dispatch::{Dispatcher, Policy, Routes};
+use ggzy_store::Store;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+// As the `ggzy` CLI that runs a deployment's dispatcher.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+struct Args {
+    /// Pushes queued for the rate measurement (two per registration)
+    #[arg(long, default_value_t = 40_000)]
+    pushes: u32,
+    /// Rounds of (oha, dispatcher), taking turns
+    #[arg(long, default_value_t = 3)]
+    rounds: u32,
+    /// Connections for oha, and sends in flight for the dispatcher
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Batches under way at once
+    #[arg(long, default_value_t = 4)]
+    lanes: usize,
+    /// Pushes claimed at a time
+    #[arg(long, default_value_t = 256)]
+    batch: i64,
+    /// Events accepted one at a time for the latency measurement
+    #[arg(long, default_value_t = 200)]
+    events: u32,
+}
+
+use ggzy_providers::SECRET;
+
+fn sibling(name: &str) -> PathBuf {
+    std::env::current_exe()
+        .expect("own path")
+        .with_file_name(name)
+}
+
+struct GatewayProcess {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_gateway() -> Result<GatewayProcess> {
+    let mut child = Command::new(sibling("ggzy-fake-gateway"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("ggzy-fake-gateway beside this binary: `make bench` builds it")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line)?;
+    Ok(GatewayProcess {
+        child,
+        addr: line.trim().to_owned(),
+    })
+}
+
+/// Requests per second oha gets from the gateway in `secs`, sending what
+/// the dispatcher sends: the same JSON shape and signature headers.
+fn oha(addr: &str, concurrency: usize, secs: u32) -> Result<f64> {
+    let key = uuid::Uuid::now_v7();
+    let body = json!({
+        "key": key, "to": "13812345678", "clause": "4.2",
+        "text": "【临海市公共资源交易中心】临海市住房和城乡建设局，您好！您的项目“临海市古城街道老旧小区改造工程”（项目编号：LH-2026-0101）已由公共资源交易平台受理登记。如有疑问，请致电0576-85110086。",
+    })
+    .to_string();
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let sig = gateway_signature(SECRET, &ts, "POST", "/sms/messages", &body);
+    let out = Command::new("oha")
+        .args([
+            "--no-tui",
+            "--output-format",
+            "json",
+            "-z",
+            &format!("{secs}s"),
+            "-c",
+            &concurrency.to_string(),
+        ])
+        .args([
+            "-m",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-H",
+            "X-Ggzy-Key-Id: ggzy-test",
+        ])
+        .args([
+            "-H",
+            &format!("X-Ggzy-Timestamp: {ts}"),
+            "-H",
+            &format!("X-Ggzy-Signature: {sig}"),
+        ])
+        .args(["-H", &format!("Idempotency-Key: {key}"), "-d", &body])
+        .arg(format!("http://{addr}/sms/messages"))
+        .output()
+        .context("oha: `make bench` installs it (cargo install oha --locked)")?;
+    if !out.status.success() {
+        bail!("oha failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    let ok = report["statusCodeDistribution"]["202"]
+        .as_u64()
+        .unwrap_or(0);
+    let all: u64 = report["statusCodeDistribution"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    if ok == 0 || ok != all {
+        bail!(
+            "oha got answers other than 202: {}",
+            report["statusCodeDistribution"]
+        );
+    }
+    report["summary"]["requestsPerSec"]
+        .as_f64()
+        .context("oha's requestsPerSec")
+}
+
+fn registrations(from: u32, n: u32) -> String {
+    let mut lines = String::new();
+    for i in from..from + n {
+        let e = json!({
+            "id": format!("e{i}"), "type": "project.registered", "at": "2026-11-27T09:30:00+08:00",
+            "project": format!("P{i:06}"), "name": format!("临海市第 {i} 号道路提升改造工程"),
+            "tenderer": {"id": format!("T{i}"), "name": format!("临海市城市建设投资有限公司{i}"), "phone": format!("138{:08}", i)},
+            "agency": {"id": format!("A{i}"), "name": format!("浙江正信招标代理有限公司{i}"), "phone": format!("139{:08}", i)},
+        });
+        lines.push_str(&e.to_string());
+        lines.push('\n');
+    }
+    lines
+}
+
+fn dispatcher(store: &Store, addr: &str, args: &Args) -> Dispatcher {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client");
+    let gateway = Gateway {
+        name: "短信网关".into(),
+        url: format!("http://{addr}/sms"),
+        key_id: "ggzy-test".into(),
+        secret: SECRET.into(),
+        http,
+    };
+    Dispatcher::new(
+        store.clone(),
+        Routes::default().with("sms", gateway),
+        Policy {
+            concurrency: args.concurrency,
+            lanes: args.lanes,
+            batch: args.batch,
+            ..Policy::default()
+        },
+    )
+}
+
+async fn arrivals(addr: &str) -> Result<Value> {
+    Ok(reqwest::get(format!("http://{addr}/sms/arrivals"))
+        .await?
+        .json()
+        .await?)
+}
+
+/// Pushes per second sending a queue of `n` pushes; checks the gateway took each.
+async fn dispatch_rate(addr: &str, round: u32, args: &Args) -> Result<f64> {
+    let n = args.pushes;
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&dir.path().join("bench.db")).await?;
+    let lines = registrations(round * n, n / 2);
+    store.import(lines.as_bytes(), "bench", |_| {}).await?;
+    let before = arrivals(addr).await?["arrived"]
+        .as_object()
+        .map_or(0, |m| m.len());
+    let d = dispatcher(&store, addr, args);
+    let started = Instant::now();
+    let sent = d.drain().await?;
+    let secs = started.elapsed().as_secs_f64();
+    let after = arrivals(addr).await?;
+    let taken = after["arrived"].as_object().map_or(0, |m| m.len()) - before;
+    if sent != n as usize || taken != n as usize || after["bad_signatures"] != 0 {
+        bail!(
+            "sent {sent}, the gateway took {taken} new of {n}: {}",
+            after["bad_signatures"]
+        );
+    }
+    store.close().await;
+    Ok(n as f64 / secs)
+}
+
+fn micros_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_micros() as u64
+}
+
+/// From `submit_event` returning (accepted) to each push's request arriving
+/// at the gateway, with the dispatcher running and the queue idle; sorted, ms.
+async fn latency(addr: &str, args: &Args) -> Result<Vec<f64>> {
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&dir.path().join("latency.db")).await?;
+    let d = std::sync::Arc::new(dispatcher(&store, addr, args));
+    let wake = d.waker();
+    let runner = {
+        let d = d.clone();
+        tokio::spawn(async move { d.run(Duration::from_secs(1)).await })
+    };
+    let mut accepted = Vec::new();
+    for i in 0..args.events {
+        let line = registrations(100_000_000 + i, 1);
+        store.submit_event("bench", line.trim()).await?;
+        let at = micros_now();
+        wake.notify_one();
+        let keys: Vec<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT p.id FROM pushes p JOIN events e ON e.no = p.event WHERE e.id = ?",
+        )
+        .bind(format!("e{}", 100_000_000 + i))
+        .fetch_all(store.pool())
+        .await?;
+        accepted.extend(keys.into_iter().map(|k| (k.to_string(), at)));
+        // Idle between events: each finds the queue empty.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    runner.abort();
+    let seen = arrivals(addr).await?;
+    let mut ms = Vec::new();
+    for (key, at) in accepted {
+        let arrived = seen["arrived"][&key]
+            .as_u64()
+            .with_context(|| format!("push {key} never arrived"))?;
+        ms.push(arrived.saturating_sub(at) as f64 / 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok(ms)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let gateway = start_gateway()?;
+    println!(
+        "dispatch bench: loopback SMS gateway {} (own process), {} pushes a round, {} in flight × {} lanes of {}, {} rounds",
+        gateway.addr, args.pushes, args.concurrency, args.lanes, args.batch, args.rounds
+    );
+    oha(&gateway.addr, args.concurrency, 2)?; // warm up
+    let (mut base, mut ours) = (Vec::new(), Vec::new());
+    for round in 1..=args.rounds {
+        let b = oha(&gateway.addr, args.concurrency, 8)?;
+        let r = dispatch_rate(&gateway.addr, round, &args).await?;
+        println!(
+            "round {round}: oha {b:>8.0} req/s   dispatcher {r:>8.0} pushes/s   {:.1} %",
+            100.0 * r / b
+        );
+        base.push(b);
+        ours.push(r);
+    }
+    let (b, r) = (median(base), median(ours));
+    println!("\nrate, median of {} rounds:", args.rounds);
+    println!("  oha against the gateway (baseline)   {b:>8.0} req/s");
+    println!(
+        "  dispatcher to the gateway            {r:>8.0} pushes/s   {:.1} % of the baseline (target ≥ 50 %)",
+        100.0 * r / b
+    );
+    let ms = latency(&gateway.addr, &args).await?;
+    println!(
+        "\nevent accepted → request at the gateway, idle queue, {} pushes: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (target p99 ≤ 50 ms)",
+        ms.len(),
+        pct(&ms, 0.50),
+        pct(&ms, 0.99),
+        ms[ms.len() - 1]
+    );
+    Ok(())
+}
