@@ -19,15 +19,39 @@ fn database_path() -> Result<PathBuf, String> {
 }
 
 /// Open the store; a database that does not exist yet starts as the demo center.
-async fn open_store() -> Result<Store, Box<dyn std::error::Error>> {
-    let path = database_path()?;
+async fn open_store(path: &std::path::Path) -> Result<Store, Box<dyn std::error::Error>> {
     let fresh = !path.exists();
-    let store = Store::open(&path).await?;
+    let store = Store::open(path).await?;
     if fresh {
         store.seed_demo().await?;
         tracing::info!(path = %path.display(), "seeded the demo center into a new database");
     }
     Ok(store)
+}
+
+/// Standalone (no sync server), the desktop is its deployment's one
+/// dispatcher, once channels are configured. If another dispatcher holds the
+/// database (`ggzy dispatch run`), that one sends and this one does not.
+async fn dispatch(store: Store, db: PathBuf, queued: std::sync::Arc<tokio::sync::Notify>) {
+    use ggzy_dispatch::deployment;
+    let _lock = match deployment::lock(&db) {
+        Ok(lock) => lock,
+        Err(e) => return tracing::info!(error = %e, "not dispatching here"),
+    };
+    match deployment::dispatcher(&store, &ggzy_dispatch::secrets::Env).await {
+        Ok(Some((d, _))) => {
+            tracing::info!("dispatching pushes");
+            if let Err(e) = d
+                .with_waker(queued)
+                .run(std::time::Duration::from_secs(2))
+                .await
+            {
+                tracing::error!(error = %e, "the dispatcher stopped");
+            }
+        }
+        Ok(None) => tracing::info!("no push channel configured yet: pushes wait, queued"),
+        Err(e) => tracing::warn!(error = %e, "the dispatcher did not start"),
+    }
 }
 
 /// Every few seconds, a desktop notification when the logged-in staff
@@ -72,8 +96,11 @@ fn main() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
-            let store = tauri::async_runtime::block_on(open_store())?;
-            app.manage(App::new(store));
+            let path = database_path()?;
+            let store = tauri::async_runtime::block_on(open_store(&path))?;
+            let state = App::new(store.clone());
+            tauri::async_runtime::spawn(dispatch(store, path, state.queued()));
+            app.manage(state);
             tauri::async_runtime::spawn(notify_new_messages(app.handle().clone()));
             Ok(())
         })

@@ -166,10 +166,13 @@ impl App {
             ));
         }
         match self.store().submit_event(&source, &line).await? {
-            LineOutcome::Accepted { event_id, pushes } => Ok(ActionDone {
-                event_id,
-                pushes: pushes as i64,
-            }),
+            LineOutcome::Accepted { event_id, pushes } => {
+                self.queued.notify_one();
+                Ok(ActionDone {
+                    event_id,
+                    pushes: pushes as i64,
+                })
+            }
             LineOutcome::Refused { refusal, .. } => Err(AppError::new(
                 "refused",
                 format!("{what}未能办理：{refusal}"),

@@ -203,6 +203,7 @@ impl App {
                 })
             })
             .await?;
+        self.queued.notify_one();
         let refused_total = summary.refused.len() as u64;
         let lines = summary.accepted + summary.duplicates + refused_total;
         progress(ImportProgress {

@@ -98,6 +98,8 @@ pub struct App {
     told: Mutex<Option<(String, i64)>>,
     /// An import or a retry is running.
     importing: std::sync::atomic::AtomicBool,
+    /// Told whenever pushes were queued, so a dispatcher sends them at once.
+    queued: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -107,7 +109,13 @@ impl App {
             session: Mutex::new(None),
             told: Mutex::new(None),
             importing: Default::default(),
+            queued: Default::default(),
         }
+    }
+
+    /// What the app notifies after queueing pushes (the dispatcher's wake-up).
+    pub fn queued(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.queued.clone()
     }
 
     pub fn store(&self) -> &Store {

@@ -52,6 +52,17 @@ pub struct PushItem {
     pub attempts: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// Its status changes, oldest first (on the project timeline; empty in the push log).
+    pub history: Vec<StatusItem>,
+}
+
+/// One status change of a push: each is also an audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct StatusItem {
+    pub status: String,
+    pub detail: Option<String>,
+    pub at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -118,6 +129,15 @@ impl From<Push> for PushItem {
             attempts: p.attempts,
             created_at: p.created_at,
             updated_at: p.updated_at,
+            history: p
+                .history
+                .into_iter()
+                .map(|h| StatusItem {
+                    status: h.status,
+                    detail: h.detail,
+                    at: h.at,
+                })
+                .collect(),
         }
     }
 }

@@ -146,6 +146,13 @@ impl Dispatcher {
         }
     }
 
+    /// Wake on `wake` (e.g. the app's own "pushes queued" signal) instead of
+    /// a fresh one.
+    pub fn with_waker(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
+    }
+
     /// Notify this after queueing pushes to have them sent at once rather
     /// than at the next poll.
     pub fn waker(&self) -> Arc<Notify> {

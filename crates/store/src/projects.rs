@@ -2,7 +2,7 @@
 //! filtered, and one project's timeline of events with the pushes each
 //! caused. Every query reads one page or one project, never a whole table.
 
-use crate::pushes::{Push, PushFilter};
+use crate::pushes::{Push, PushFilter, StatusChange};
 use crate::{Result, Store, StoreError};
 use serde::Serialize;
 use sqlx::{FromRow, QueryBuilder, Sqlite};
@@ -175,7 +175,17 @@ impl Store {
             }
         })
         .await?;
-        for (e, p) in events.iter_mut().zip(pushes) {
+        // Each push's status changes: sent, delivered, retried, re-driven.
+        let nos: Vec<i64> = pushes.iter().flatten().map(|p| p.no).collect();
+        let mut history: std::collections::HashMap<i64, Vec<StatusChange>> =
+            std::collections::HashMap::new();
+        for change in self.push_history(&nos).await? {
+            history.entry(change.push_no).or_default().push(change);
+        }
+        for (e, mut p) in events.iter_mut().zip(pushes) {
+            for push in &mut p {
+                push.history = history.remove(&push.no).unwrap_or_default();
+            }
             e.pushes = p;
         }
         Ok(Timeline { project, events })

@@ -34,6 +34,18 @@ pub struct Push {
     /// When its event was received: a push is queued with its event.
     pub created_at: String,
     pub updated_at: String,
+    /// Its status changes, oldest first (filled where a page shows them: the timeline).
+    #[sqlx(skip)]
+    pub history: Vec<StatusChange>,
+}
+
+/// One status change of a push, from `push_status` (each covered by an audit record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+pub struct StatusChange {
+    pub push_no: i64,
+    pub status: String,
+    pub detail: Option<String>,
+    pub at: String,
 }
 
 /// A push row with its text, state and its event's receipt time; `p` is
@@ -339,6 +351,17 @@ impl Store {
                 pushes.remove(&no).map(|push| Claimed { push, uncertain })
             })
             .collect())
+    }
+
+    /// The status changes of these pushes, oldest first.
+    pub async fn push_history(&self, nos: &[i64]) -> Result<Vec<StatusChange>> {
+        Ok(sqlx::query_as(
+            "SELECT push_no, status, detail, at FROM push_status \
+             WHERE push_no IN (SELECT value FROM json_each(?)) ORDER BY id",
+        )
+        .bind(serde_json::to_string(nos).expect("numbers"))
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// Whether any push is still to be sent: queued, being sent, or awaiting

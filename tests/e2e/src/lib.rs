@@ -113,6 +113,11 @@ impl Driven {
         Driven::launch(&app_binary(), dir).await
     }
 
+    /// Start the app on a database the caller prepared at `dir/ggzy.db`.
+    pub async fn start_in(dir: tempfile::TempDir) -> Driven {
+        Driven::launch(&app_binary(), dir).await
+    }
+
     /// Start `application` (the app, or the benchmark's empty window) on the
     /// database `dir/ggzy.db`, with its own data and config folders in `dir`.
     pub async fn launch(application: &std::path::Path, dir: tempfile::TempDir) -> Driven {

@@ -50,8 +50,8 @@ export const PUSH_STATUS: Record<string, { label: string; type: 'info' | 'primar
   delivered: { label: '已送达', type: 'success' },
   retrying: { label: '待重试', type: 'warning' },
   unknown: { label: '结果未知', type: 'warning' },
-  failed: { label: '失败', type: 'danger' },
-  dead: { label: '发送失败', type: 'danger' },
+  failed: { label: '送达失败', type: 'danger' },
+  dead: { label: '死信', type: 'danger' },
 }
 
 export function named(map: Record<string, string>, code: string | null | undefined): string {
