@@ -10,7 +10,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 # What the desktop app and its end-to-end tests need from Debian 12.
 DEBS := libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev \
-        libssl-dev libxdo-dev pkg-config xvfb xauth webkit2gtk-driver dbus fonts-noto-cjk
+        libssl-dev libxdo-dev pkg-config xvfb xauth webkit2gtk-driver dbus fonts-noto-cjk gnome-keyring
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: deps debs ui run test lint ui-test e2e bench bench-start bench-dispatch clean
@@ -58,10 +58,11 @@ test: lint ui-test
 	$(MAKE) e2e
 
 # The real app in a real WebKit window, driven by WebDriver, on a virtual
-# display and its own session bus: nothing outlives the run.
+# display and its own session bus (with a throwaway, unlocked gnome-keyring
+# for channel secrets): nothing outlives the run.
 e2e: ui
 	$(CARGO) build -p ggzy-desktop -p ggzy-cli
-	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- $(CARGO) test -p ggzy-e2e -- --test-threads=1
+	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- tests/e2e/with-keyring $(CARGO) test -p ggzy-e2e -- --test-threads=1
 	@echo "截图：$(TARGET)/e2e-screens/"
 
 # The bench runs the real `ggzy` built beside it: build both, so it never times a stale binary.

@@ -4,6 +4,7 @@
 use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
 use ggzy_app::audit::{AuditProgress, AuditReport};
+use ggzy_app::channels::{ChannelSettings, SecretState, SecretValue};
 use ggzy_app::import::{ImportProgress, ImportReport, RejectList, RetryReport};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
@@ -180,4 +181,23 @@ pub async fn fix_reject(app: State<'_, App>, id: i64, line: String) -> Result<St
 #[tauri::command]
 pub async fn retry_rejects(app: State<'_, App>) -> Result<RetryReport> {
     app.retry_rejects().await
+}
+
+#[tauri::command]
+pub async fn channel_settings(app: State<'_, App>) -> Result<ChannelSettings> {
+    app.channel_settings().await
+}
+
+#[tauri::command]
+pub async fn save_channel_settings(
+    app: State<'_, App>,
+    config: String,
+    secrets: Vec<SecretValue>,
+) -> Result<ChannelSettings> {
+    app.save_channel_settings(config, secrets).await
+}
+
+#[tauri::command]
+pub async fn channel_secrets(app: State<'_, App>, config: String) -> Result<Vec<SecretState>> {
+    app.channel_secrets(config).await
 }

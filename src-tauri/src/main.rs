@@ -30,27 +30,33 @@ async fn open_store(path: &std::path::Path) -> Result<Store, Box<dyn std::error:
 }
 
 /// Standalone (no sync server), the desktop is its deployment's one
-/// dispatcher, once channels are configured. If another dispatcher holds the
-/// database (`ggzy dispatch run`), that one sends and this one does not.
-async fn dispatch(store: Store, db: PathBuf, queued: std::sync::Arc<tokio::sync::Notify>) {
-    use ggzy_dispatch::deployment;
-    let _lock = match deployment::lock(&db) {
+/// dispatcher, once channels are configured; it starts afresh whenever an
+/// admin saves them. If another dispatcher holds the database (`ggzy
+/// dispatch run`), that one sends and this one does not.
+async fn dispatch(handle: tauri::AppHandle, db: PathBuf) {
+    let _lock = match ggzy_dispatch::deployment::lock(&db) {
         Ok(lock) => lock,
         Err(e) => return tracing::info!(error = %e, "not dispatching here"),
     };
-    match deployment::dispatcher(&store, &ggzy_dispatch::secrets::Env).await {
-        Ok(Some((d, _))) => {
-            tracing::info!("dispatching pushes");
-            if let Err(e) = d
-                .with_waker(queued)
-                .run(std::time::Duration::from_secs(2))
-                .await
-            {
-                tracing::error!(error = %e, "the dispatcher stopped");
+    let app = handle.state::<App>();
+    loop {
+        let reconfigured = app.reconfigured();
+        match app.dispatcher().await {
+            Ok(Some(d)) => {
+                tracing::info!("dispatching pushes");
+                tokio::select! {
+                    stopped = d.run(std::time::Duration::from_secs(2)) => {
+                        if let Err(e) = stopped {
+                            tracing::error!(error = %e, "the dispatcher stopped");
+                        }
+                    }
+                    _ = reconfigured.notified() => continue,
+                }
             }
+            Ok(None) => tracing::info!("no push channel configured yet: pushes wait, queued"),
+            Err(e) => tracing::warn!(error = %e, "the dispatcher did not start"),
         }
-        Ok(None) => tracing::info!("no push channel configured yet: pushes wait, queued"),
-        Err(e) => tracing::warn!(error = %e, "the dispatcher did not start"),
+        reconfigured.notified().await;
     }
 }
 
@@ -98,9 +104,8 @@ fn main() {
         .setup(|app| {
             let path = database_path()?;
             let store = tauri::async_runtime::block_on(open_store(&path))?;
-            let state = App::new(store.clone());
-            tauri::async_runtime::spawn(dispatch(store, path, state.queued()));
-            app.manage(state);
+            app.manage(App::new(store));
+            tauri::async_runtime::spawn(dispatch(app.handle().clone(), path));
             tauri::async_runtime::spawn(notify_new_messages(app.handle().clone()));
             Ok(())
         })
@@ -125,6 +130,9 @@ fn main() {
             commands::add_staff_user,
             commands::change_staff_user,
             commands::template_previews,
+            commands::channel_settings,
+            commands::save_channel_settings,
+            commands::channel_secrets,
             commands::pick_import_file,
             commands::import_file,
             commands::rejects,

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod admin;
 pub mod audit;
+pub mod channels;
 pub mod error;
 pub mod import;
 pub mod projects;
@@ -100,17 +101,37 @@ pub struct App {
     importing: std::sync::atomic::AtomicBool,
     /// Told whenever pushes were queued, so a dispatcher sends them at once.
     queued: std::sync::Arc<tokio::sync::Notify>,
+    /// Told when an admin saved the channels: the dispatcher starts afresh.
+    reconfigured: std::sync::Arc<tokio::sync::Notify>,
+    /// Where channel secrets are kept: the OS keyring.
+    vault: std::sync::Arc<dyn ggzy_dispatch::secrets::Vault>,
 }
 
 impl App {
     pub fn new(store: Store) -> Self {
+        App::with_vault(store, std::sync::Arc::new(ggzy_dispatch::secrets::Keyring))
+    }
+
+    /// An app keeping channel secrets in `vault` (tests: memory; the OS
+    /// keyring needs a logged-in desktop session).
+    pub fn with_vault(
+        store: Store,
+        vault: std::sync::Arc<dyn ggzy_dispatch::secrets::Vault>,
+    ) -> Self {
         App {
             store,
             session: Mutex::new(None),
             told: Mutex::new(None),
             importing: Default::default(),
             queued: Default::default(),
+            reconfigured: Default::default(),
+            vault,
         }
+    }
+
+    /// What the app notifies after an admin saved the channels.
+    pub fn reconfigured(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.reconfigured.clone()
     }
 
     /// What the app notifies after queueing pushes (the dispatcher's wake-up).

@@ -17,20 +17,20 @@ pub struct DispatchConfig {
     /// SMS providers, the primary first; a provider that is down hands over to the next.
     #[serde(default)]
     pub sms: Vec<SmsProvider>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<EmailConfig>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dingtalk: Option<DingTalkConfig>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wecom: Option<WeComConfig>,
     #[serde(default)]
     pub retry: RetryConfig,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet_hours: Option<QuietConfig>,
     /// Where providers report delivery, e.g. `0.0.0.0:8787`. Secrets:
     /// `receipts` (the gateway's signing secret), `receipts.aliyun` (the
     /// token in Alibaba Cloud's report URL); each side is on when its secret is set.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipts: Option<ReceiptsConfig>,
 }
 
@@ -221,6 +221,37 @@ impl DispatchConfig {
             );
         }
         Ok(routes)
+    }
+
+    /// Every secret this configuration needs: its name and what it is, in words.
+    pub fn secret_names(&self) -> Vec<(String, String)> {
+        let mut names = Vec::new();
+        for p in &self.sms {
+            match p {
+                SmsProvider::Gateway { name, .. } => names.push((
+                    format!("sms.{name}"),
+                    format!("短信网关“{name}”的共享签名密钥"),
+                )),
+                SmsProvider::Aliyun { name, .. } => names.push((
+                    format!("sms.{name}"),
+                    format!("阿里云短信“{name}”的 AccessKey Secret"),
+                )),
+            }
+        }
+        if self.email.as_ref().is_some_and(|e| e.username.is_some()) {
+            names.push(("smtp".into(), "发信邮箱的密码（或授权码）".into()));
+        }
+        if self.dingtalk.is_some() {
+            names.push(("dingtalk".into(), "钉钉机器人的加签密钥（SEC 开头）".into()));
+        }
+        if self.wecom.is_some() {
+            names.push(("wecom".into(), "企业微信机器人 Webhook 地址中的 key".into()));
+        }
+        if self.receipts.is_some() {
+            names.push(("receipts".into(), "短信网关回执的签名密钥".into()));
+            names.push(("receipts.aliyun".into(), "阿里云回执地址中的令牌".into()));
+        }
+        names
     }
 
     pub fn policy(&self) -> Result<Policy, ConfigError> {

@@ -47,12 +47,12 @@ pub struct EmailConfig {
     pub host: String,
     pub port: u16,
     pub security: Security,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     pub from: String,
     /// A PEM file of the CA that signed the server's certificate, for an
     /// office mail server under the government's own CA (else the public roots).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<String>,
 }
 

@@ -54,3 +54,56 @@ impl Secrets for First {
         self.0.iter().find_map(|s| s.get(name))
     }
 }
+
+/// Where secrets are kept and read: the OS keyring on a desktop.
+pub trait Vault: Secrets {
+    /// Keep `value` as secret `name` (replacing any before it).
+    fn set(&self, name: &str, value: &str) -> Result<(), String>;
+}
+
+/// The OS keyring (Secret Service on Linux, Credential Manager on Windows,
+/// Keychain on macOS), service `ggzy-push`, one entry per secret; the
+/// environment is read where the keyring has none.
+pub struct Keyring;
+
+const SERVICE: &str = "ggzy-push";
+
+impl Secrets for Keyring {
+    fn get(&self, name: &str) -> Option<String> {
+        keyring::Entry::new(SERVICE, name)
+            .and_then(|e| e.get_password())
+            .ok()
+            .or_else(|| Env.get(name))
+    }
+}
+
+impl Vault for Keyring {
+    fn set(&self, name: &str, value: &str) -> Result<(), String> {
+        keyring::Entry::new(SERVICE, name)
+            .and_then(|e| e.set_password(value))
+            .map_err(|e| {
+                format!("系统钥匙串无法保存密钥 `{name}`：{e}（请确认桌面已登录并解锁钥匙串）")
+            })
+    }
+}
+
+/// Secrets held in memory only, for tests of the admin screens: the OS
+/// keyring needs a logged-in desktop session, which `cargo test` has not.
+#[derive(Default)]
+pub struct Memory(pub std::sync::Mutex<HashMap<String, String>>);
+
+impl Secrets for Memory {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.lock().expect("secrets lock").get(name).cloned()
+    }
+}
+
+impl Vault for Memory {
+    fn set(&self, name: &str, value: &str) -> Result<(), String> {
+        self.0
+            .lock()
+            .expect("secrets lock")
+            .insert(name.to_owned(), value.to_owned());
+        Ok(())
+    }
+}

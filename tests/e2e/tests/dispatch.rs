@@ -1,43 +1,34 @@
-//! The desktop is its deployment's dispatcher: with channels configured
-//! (`ggzy dispatch configure`, the secret in the environment), the demo
-//! center's SMS pushes reach a real gateway on loopback, and the project
-//! timeline shows each push's history.
+//! The desktop is its deployment's dispatcher. An admin configures the
+//! channels in 设置 (the secret goes to the real OS keyring: gnome-keyring on
+//! the test's session bus, never the database); the dispatcher starts afresh
+//! and the demo center's SMS pushes reach a real gateway on loopback; the
+//! project timeline shows each push's history.
 
-use ggzy_e2e::{sibling, Driven};
-use std::process::Command;
+use ggzy_e2e::Driven;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_desktop_sends_through_the_configured_gateway() {
+async fn an_admin_configures_channels_and_the_desktop_sends() {
     let fake = ggzy_providers::gateway().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = dir.path().join("ggzy.db");
-    let config = dir.path().join("dispatch.json");
-    std::fs::write(
-        &config,
-        format!(r#"{{"sms": [{{"kind": "gateway", "name": "gw", "url": "{}", "key_id": "ggzy-test"}}]}}"#, fake.url("/sms")),
-    )
-    .expect("config");
-    // The app inherits this through tauri-driver and WebKitWebDriver.
-    std::env::set_var("GGZY_SECRET_SMS_GW", ggzy_providers::SECRET);
-    for args in [
-        vec!["demo".into()],
-        vec![
-            "dispatch".into(),
-            "configure".into(),
-            config.into_os_string(),
-        ],
-    ] {
-        let status = Command::new(sibling("ggzy"))
-            .arg("--db")
-            .arg(&db)
-            .args(args)
-            .status()
-            .expect("run ggzy");
-        assert!(status.success(), "ggzy failed preparing the database");
-    }
+    let app = Driven::start().await;
+    app.login("admin", "Demo@2026").await;
+    app.click("[data-menu='/settings']").await;
+    let config = format!(
+        r#"{{"sms": [{{"kind": "gateway", "name": "gw", "url": "{}", "key_id": "ggzy-test"}}]}}"#,
+        fake.url("/sms")
+    );
+    app.fill("[data-test=channels-config]", &config).await;
+    app.click("[data-test=channels-save]").await;
+    // The secret it needs is asked for, by name, and nothing is saved without it.
+    app.text_contains(".el-message--error", "请填写密钥：sms.gw")
+        .await;
+    app.fill("[data-secret='sms.gw']", ggzy_providers::SECRET)
+        .await;
+    app.click("[data-test=channels-save]").await;
+    app.text_contains(".el-message--success", "推送通道已保存")
+        .await;
+    app.screenshot("settings-channels").await;
 
-    let app = Driven::start_in(dir).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while fake.taken() < 218 {
         assert!(
@@ -50,6 +41,7 @@ async fn the_desktop_sends_through_the_configured_gateway() {
     let seen = fake.seen();
     assert_eq!((seen.taken.len(), seen.bad_signatures), (218, 0));
 
+    app.click("[data-test=logout]").await;
     app.login("zhangwei", "Demo@2026").await;
     app.click("[data-menu='/projects']").await;
     app.fill("[data-test=project-search]", "LH-2026-0101").await;
@@ -65,5 +57,18 @@ async fn the_desktop_sends_through_the_configured_gateway() {
         .await;
     assert!(history.contains("gw：已受理，发往 139****"), "{history}");
     app.screenshot("push-history").await;
+
+    // The secret is in the keyring only: not in the database or its WAL.
+    for file in std::fs::read_dir(app.dir.path()).expect("the test's folder") {
+        let path = file.expect("entry").path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).expect("read");
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(ggzy_providers::SECRET),
+                "{}",
+                path.display()
+            );
+        }
+    }
     app.stop().await;
 }

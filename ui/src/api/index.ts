@@ -28,8 +28,11 @@ import type { ImportReport } from './bindings/ImportReport'
 import type { RejectItem } from './bindings/RejectItem'
 import type { RejectList } from './bindings/RejectList'
 import type { RetryReport } from './bindings/RetryReport'
+import type { ChannelSettings } from './bindings/ChannelSettings'
+import type { SecretValue } from './bindings/SecretValue'
+import type { SecretState } from './bindings/SecretState'
 
-export type { PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -72,6 +75,9 @@ export const api = {
   addStaffUser: (user: NewStaffUser) => call<string>('add_staff_user', { user }),
   changeStaffUser: (username: string, change: StaffUserChange) => call<string | null>('change_staff_user', { username, change }),
   templatePreviews: () => call<TemplatePreview[]>('template_previews'),
+  channelSettings: () => call<ChannelSettings>('channel_settings'),
+  channelSecrets: (config: string) => call<SecretState[]>('channel_secrets', { config }),
+  saveChannelSettings: (config: string, secrets: SecretValue[]) => call<ChannelSettings>('save_channel_settings', { config, secrets }),
   verifyAudit: (onProgress: (p: AuditProgress) => void) => {
     const channel = new Channel<AuditProgress>()
     channel.onmessage = onProgress

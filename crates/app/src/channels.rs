@@ -1,0 +1,207 @@
+//! 设置 → 推送通道 (admins): the deployment's channel configuration and its
+//! secrets. The configuration (no secret in it) is checked whole and saved
+//! in the database, audited; secrets go to the OS keyring, never to the
+//! database, a file or a log. Saving restarts the desktop's dispatcher.
+
+use crate::{App, AppError, Result};
+use ggzy_core::role::StaffRole;
+use ggzy_dispatch::deployment::{self, SetupError};
+use ggzy_dispatch::secrets::Vault;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use ts_rs::TS;
+
+const ADMIN: &[StaffRole] = &[StaffRole::Admin];
+
+/// A starting point for a center with no channel yet: SMS through a gateway
+/// with Alibaba Cloud as the backup, mail over STARTTLS, retries, quiet hours.
+pub const EXAMPLE: &str = r#"{
+  "sms": [
+    { "kind": "gateway", "name": "primary", "url": "https://sms.example.gov.cn/api", "key_id": "ggzy" },
+    { "kind": "aliyun", "name": "aliyun", "access_key_id": "LTAI…", "sign_name": "临海市公共资源交易中心", "template_code": "SMS_000000" }
+  ],
+  "email": { "host": "smtp.example.gov.cn", "port": 587, "security": "starttls", "username": "noreply@example.gov.cn", "from": "noreply@example.gov.cn" },
+  "retry": { "max_attempts": 6, "first_retry_secs": 5, "max_retry_secs": 1800, "timeout_ms": 10000 },
+  "quiet_hours": { "start": "22:00", "end": "08:00", "urgent": ["4.6"] }
+}"#;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ChannelSettings {
+    /// The saved configuration, or `None` while there is none.
+    pub config: Option<String>,
+    /// An example to start from.
+    pub example: String,
+    /// The secrets the saved configuration needs, and whether each is kept.
+    pub secrets: Vec<SecretState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SecretState {
+    pub name: String,
+    /// What it is, in words.
+    pub label: String,
+    pub set: bool,
+}
+
+/// A secret typed in by an admin: sent once, kept in the keyring.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[ts(export)]
+pub struct SecretValue {
+    pub name: String,
+    pub value: String,
+}
+
+impl App {
+    /// The keyring (or, in tests, memory) secrets live in.
+    pub fn vault(&self) -> Arc<dyn Vault> {
+        self.vault.clone()
+    }
+
+    pub async fn channel_settings(&self) -> Result<ChannelSettings> {
+        self.require(ADMIN, "查看推送通道")?;
+        let config = self.store().dispatch_config().await?;
+        let secrets = match &config {
+            Some(json) => self.secrets_of(json).await?,
+            None => Vec::new(),
+        };
+        Ok(ChannelSettings {
+            config,
+            example: EXAMPLE.to_owned(),
+            secrets,
+        })
+    }
+
+    /// The secrets a configuration (not yet saved) needs, and which are kept;
+    /// a configuration that cannot be read says where.
+    pub async fn channel_secrets(&self, config: String) -> Result<Vec<SecretState>> {
+        self.require(ADMIN, "查看推送通道")?;
+        self.secrets_of(&config).await
+    }
+
+    async fn secrets_of(&self, config: &str) -> Result<Vec<SecretState>> {
+        let names = deployment::parse(config)
+            .map_err(setup_error)?
+            .secret_names();
+        let vault = self.vault();
+        // The keyring may block on D-Bus: off the async threads.
+        tokio::task::spawn_blocking(move || {
+            names
+                .into_iter()
+                .map(|(name, label)| SecretState {
+                    set: vault.get(&name).is_some(),
+                    name,
+                    label,
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| AppError::new("internal", e.to_string()))
+    }
+
+    /// Check `config` (fields, times, and that every secret it needs is
+    /// kept or given here), keep the given secrets, save the configuration.
+    /// A configuration that fails its check saves nothing, secrets included.
+    pub async fn save_channel_settings(
+        &self,
+        config: String,
+        secrets: Vec<SecretValue>,
+    ) -> Result<ChannelSettings> {
+        let me = self.require(ADMIN, "修改推送通道")?;
+        let parsed = deployment::parse(&config).map_err(setup_error)?;
+        let needed: Vec<String> = parsed.secret_names().into_iter().map(|(n, _)| n).collect();
+        if let Some(s) = secrets.iter().find(|s| !needed.contains(&s.name)) {
+            return Err(AppError::new(
+                "invalid_config",
+                format!("配置中没有用到密钥 `{}`：请先在配置中加上对应通道", s.name),
+            ));
+        }
+        let given: Vec<SecretValue> = secrets
+            .into_iter()
+            .filter(|s| !s.value.is_empty())
+            .collect();
+        let vault = self.vault();
+        let missing: Vec<String> = {
+            let (vault, needed, given_names) = (
+                vault.clone(),
+                needed.clone(),
+                given.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+            );
+            tokio::task::spawn_blocking(move || {
+                needed
+                    .into_iter()
+                    .filter(|n| !given_names.contains(n) && vault.get(n).is_none())
+                    .collect()
+            })
+            .await
+            .map_err(|e| AppError::new("internal", e.to_string()))?
+        };
+        if !missing.is_empty() {
+            return Err(AppError::new(
+                "missing_secret",
+                format!("请填写密钥：{}", missing.join("、")),
+            ));
+        }
+        // Check everything but the secrets' own values before keeping any.
+        parsed.policy().map_err(|e| setup_error(e.into()))?;
+        tokio::task::spawn_blocking(move || {
+            given.iter().try_for_each(|s| vault.set(&s.name, &s.value))
+        })
+        .await
+        .map_err(|e| AppError::new("internal", e.to_string()))?
+        .map_err(|e| AppError::new("keyring", e))?;
+        let held = self.held(needed).await;
+        deployment::configure(self.store(), &config, &held, &me.username)
+            .await
+            .map_err(setup_error)?;
+        self.reconfigured.notify_one();
+        self.channel_settings().await
+    }
+}
+
+impl App {
+    /// The dispatcher the saved channels describe, its secrets read from the
+    /// vault (off the async threads); `None` while no channel is configured.
+    pub async fn dispatcher(
+        &self,
+    ) -> std::result::Result<Option<ggzy_dispatch::Dispatcher>, SetupError> {
+        let Some(json) = self.store().dispatch_config().await? else {
+            return Ok(None);
+        };
+        let names: Vec<String> = deployment::parse(&json)?
+            .secret_names()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let held = self.held(names).await;
+        Ok(deployment::dispatcher(self.store(), &held)
+            .await?
+            .map(|(d, _)| d.with_waker(self.queued())))
+    }
+}
+
+impl App {
+    /// These secrets, read from the vault off the async threads (the
+    /// keyring blocks on D-Bus and may not run inside the async runtime).
+    async fn held(&self, names: Vec<String>) -> ggzy_dispatch::secrets::Held {
+        let vault = self.vault();
+        tokio::task::spawn_blocking(move || {
+            ggzy_dispatch::secrets::Held(
+                names
+                    .into_iter()
+                    .filter_map(|n| vault.get(&n).map(|v| (n, v)))
+                    .collect(),
+            )
+        })
+        .await
+        .expect("reading the vault does not panic")
+    }
+}
+
+fn setup_error(e: SetupError) -> AppError {
+    match e {
+        SetupError::Store(e) => e.into(),
+        other => AppError::new("invalid_config", other.to_string()),
+    }
+}

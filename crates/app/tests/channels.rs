@@ -1,0 +1,94 @@
+//! 设置 → 推送通道: admins only; a configuration is checked whole (fields,
+//! times, every secret it needs) before anything is kept; secrets go to the
+//! vault, never to the database; the dispatcher then builds from it.
+
+use ggzy_app::channels::SecretValue;
+use ggzy_app::App;
+use ggzy_dispatch::secrets::{Memory, Secrets};
+use ggzy_store::Store;
+use std::sync::Arc;
+
+const DEMO_PASSWORD: &str = "Demo@2026";
+const SECRET: &str = "网关密钥-only-in-the-vault";
+
+fn gateway(name: &str) -> String {
+    format!(
+        r#"{{"sms": [{{"kind": "gateway", "name": "{name}", "url": "http://127.0.0.1:9/sms", "key_id": "ggzy"}}], "quiet_hours": {{"start": "22:00", "end": "08:00"}}}}"#
+    )
+}
+
+#[tokio::test]
+async fn admins_keep_channels_with_secrets_in_the_vault_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ggzy.db");
+    let store = Store::open(&db).await.unwrap();
+    store.seed_demo().await.unwrap();
+    // The OS keyring needs a logged-in desktop session, which `cargo test`
+    // has not: the secrets live in memory here, behind the same Vault trait.
+    let vault = Arc::new(Memory::default());
+    let app = App::with_vault(store, vault.clone());
+
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(app.channel_settings().await.unwrap_err().code, "forbidden");
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let empty = app.channel_settings().await.unwrap();
+    assert_eq!((empty.config, empty.secrets.len()), (None, 0));
+    assert!(
+        ggzy_dispatch::deployment::parse(&empty.example).is_ok(),
+        "the example itself is a valid configuration"
+    );
+    assert!(
+        app.dispatcher().await.unwrap().is_none(),
+        "no channel yet: no dispatcher"
+    );
+
+    // Wrong: a field misspelt, a secret not given, a time that is no time.
+    let typo = app
+        .save_channel_settings(gateway("gw").replace("key_id", "keyid"), vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(typo.code, "invalid_config");
+    assert!(typo.message.contains("keyid"), "{}", typo.message);
+    let missing = app
+        .save_channel_settings(gateway("gw"), vec![])
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code, "missing_secret");
+    assert!(missing.message.contains("sms.gw"), "{}", missing.message);
+    let given = vec![SecretValue {
+        name: "sms.gw".into(),
+        value: SECRET.into(),
+    }];
+    let bad_time = app
+        .save_channel_settings(gateway("gw").replace("22:00", "25:61"), given.clone())
+        .await
+        .unwrap_err();
+    assert!(bad_time.message.contains("25:61"), "{}", bad_time.message);
+    assert_eq!(
+        vault.get("sms.gw"),
+        None,
+        "a refused configuration keeps no secret either"
+    );
+    assert_eq!(app.store().dispatch_config().await.unwrap(), None);
+
+    let saved = app
+        .save_channel_settings(gateway("gw"), given)
+        .await
+        .unwrap();
+    assert!(saved.config.as_deref().unwrap().contains("127.0.0.1:9"));
+    assert_eq!(saved.secrets.len(), 1);
+    assert!(saved.secrets[0].set && saved.secrets[0].label.contains("gw"));
+    assert_eq!(vault.get("sms.gw").as_deref(), Some(SECRET));
+    // Saving again without retyping the secret keeps it.
+    app.save_channel_settings(gateway("gw"), vec![])
+        .await
+        .unwrap();
+    assert!(app.dispatcher().await.unwrap().is_some());
+
+    // Nowhere in the database file, its WAL or the audit trail.
+    app.store().close().await;
+    for file in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains(SECRET));
+    }
+}
