@@ -88,7 +88,9 @@ async fn admins_keep_channels_with_secrets_in_the_vault_only() {
     // Nowhere in the database file, its WAL or the audit trail.
     app.store().close().await;
     for file in std::fs::read_dir(dir.path()).unwrap() {
-        let bytes = std::fs::read(file.unwrap().path()).unwrap();
-        assert!(!String::from_utf8_lossy(&bytes).contains(SECRET));
+        // The WAL and shared-memory files may go as the pool closes: read what remains.
+        if let Ok(bytes) = std::fs::read(file.unwrap().path()) {
+            assert!(!String::from_utf8_lossy(&bytes).contains(SECRET));
+        }
     }
 }
