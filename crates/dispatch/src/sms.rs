@@ -261,16 +261,28 @@ impl Sender for Aliyun {
         .await
     }
 
-    /// `QuerySendDetails` for the number on the day sent, looking for our `OutId`.
+    /// `QuerySendDetails` for the number, today and yesterday (an answer
+    /// lost just before midnight), looking for our `OutId`.
     async fn ask(&self, m: &Outgoing) -> Asked {
-        // The key's time is the event's: the message went out that day or later.
-        let day = chrono::Local::now().format("%Y%m%d").to_string();
+        let today = chrono::Local::now();
+        for day in [today, today - chrono::Duration::days(1)] {
+            match self.sent_on(m, &day.format("%Y%m%d").to_string()).await {
+                Asked::NotReceived => continue,
+                known_or_failed => return known_or_failed,
+            }
+        }
+        Asked::NotReceived
+    }
+}
+
+impl Aliyun {
+    async fn sent_on(&self, m: &Outgoing, day: &str) -> Asked {
         let answer = self
             .call(
                 "QuerySendDetails",
                 &[
                     ("PhoneNumber", m.address.clone()),
-                    ("SendDate", day),
+                    ("SendDate", day.to_owned()),
                     ("PageSize", "50".into()),
                     ("CurrentPage", "1".into()),
                 ],
