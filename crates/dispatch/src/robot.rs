@@ -54,23 +54,14 @@ impl Sender for DingTalk {
     }
 
     async fn send(&self, m: &Outgoing) -> Outcome {
-        if let Some(wait) = self.limit.take() {
-            return Outcome::Later("钉钉机器人：每分钟至多 20 条，稍后发送".into(), wait);
-        }
         let timestamp = chrono::Utc::now().timestamp_millis();
         let sign = dingtalk_sign(&self.secret, timestamp);
-        let sent = self
+        let request = self
             .http
             .post(&self.webhook)
-            .query(&[("timestamp", timestamp.to_string()), ("sign", sign)])
-            .json(&json!({ "msgtype": "text", "text": { "content": m.text } }))
-            .send()
-            .await;
+            .query(&[("timestamp", timestamp.to_string()), ("sign", sign)]);
         // 130101: sending too fast.
-        http_outcome(self.name(), sent, |_, body| {
-            robot_outcome(self.name(), body, 130_101)
-        })
-        .await
+        robot_send(self.name(), &self.limit, request, m, 130_101).await
     }
 }
 
@@ -89,21 +80,38 @@ impl Sender for WeCom {
     }
 
     async fn send(&self, m: &Outgoing) -> Outcome {
-        if let Some(wait) = self.limit.take() {
-            return Outcome::Later("企业微信机器人：每分钟至多 20 条，稍后发送".into(), wait);
-        }
-        let sent = self
-            .http
-            .post(&self.webhook)
-            .json(&json!({ "msgtype": "text", "text": { "content": m.text } }))
-            .send()
-            .await;
         // 45009: over the robot's limit.
-        http_outcome(self.name(), sent, |_, body| {
-            robot_outcome(self.name(), body, 45_009)
-        })
+        robot_send(
+            self.name(),
+            &self.limit,
+            self.http.post(&self.webhook),
+            m,
+            45_009,
+        )
         .await
     }
+}
+
+/// Post `m` as a text message with `request`, within `limit`; `rate_limited`
+/// is the robot's error code for sending too fast.
+async fn robot_send(
+    name: &str,
+    limit: &RateLimit,
+    request: reqwest::RequestBuilder,
+    m: &Outgoing,
+    rate_limited: i64,
+) -> Outcome {
+    if let Some(wait) = limit.take() {
+        return Outcome::Later(format!("{name}：每分钟至多 20 条，稍后发送"), wait);
+    }
+    let sent = request
+        .json(&json!({ "msgtype": "text", "text": { "content": m.text } }))
+        .send()
+        .await;
+    http_outcome(name, sent, |_, body| {
+        robot_outcome(name, body, rate_limited)
+    })
+    .await
 }
 
 /// At most `max` sends in any `window`: a sliding window of send times.

@@ -20,9 +20,35 @@ fn http(timeout_ms: u64) -> reqwest::Client {
 }
 
 fn gateway_sender(fake: &Fake, name: &str) -> Gateway {
+    gateway_at_port(fake.addr.port(), name)
+}
+
+fn aliyun_sender(fake: &Fake) -> Aliyun {
+    Aliyun {
+        name: "阿里云短信".into(),
+        endpoint: fake.url("/"),
+        access_key_id: providers::ALIYUN_ID.into(),
+        access_key_secret: providers::ALIYUN_SECRET.into(),
+        sign_name: "临海市公共资源交易中心".into(),
+        template_code: "SMS_000001".into(),
+        http: http(400),
+    }
+}
+
+/// A loopback port with nothing behind it (for now).
+fn nobody_listening() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The gateway sender aimed at `127.0.0.1:port`.
+fn gateway_at_port(port: u16, name: &str) -> Gateway {
     Gateway {
         name: name.into(),
-        url: fake.url("/sms"),
+        url: format!("http://127.0.0.1:{port}/sms"),
         key_id: "ggzy-test".into(),
         secret: providers::SECRET.into(),
         http: http(400),
@@ -208,18 +234,8 @@ async fn faults_are_retried_until_delivered_and_nothing_is_lost() {
 async fn refused_connections_are_retried_until_the_gateway_is_back() {
     let (store, _dir) = providers::demo().await;
     // A port with nothing behind it, for now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let down = Gateway {
-        name: "短信网关".into(),
-        url: format!("http://127.0.0.1:{port}/sms"),
-        key_id: "ggzy-test".into(),
-        secret: providers::SECRET.into(),
-        http: http(400),
-    };
+    let port = nobody_listening();
+    let down = gateway_at_port(port, "短信网关");
     let d = Dispatcher::new(
         store.clone(),
         Routes::default().with("sms", down),
@@ -305,28 +321,10 @@ async fn after_n_failures_dead_letters_are_re_driven_by_a_person() {
 #[tokio::test]
 async fn the_backup_provider_delivers_when_the_primary_is_down() {
     let (store, _dir) = providers::demo().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let primary = Gateway {
-        name: "主用网关".into(),
-        url: format!("http://127.0.0.1:{port}/sms"),
-        key_id: "ggzy-test".into(),
-        secret: providers::SECRET.into(),
-        http: http(400),
-    };
+    let port = nobody_listening();
+    let primary = gateway_at_port(port, "主用网关");
     let aliyun = providers::aliyun().await;
-    let backup = Aliyun {
-        name: "阿里云短信".into(),
-        endpoint: aliyun.url("/"),
-        access_key_id: providers::ALIYUN_ID.into(),
-        access_key_secret: providers::ALIYUN_SECRET.into(),
-        sign_name: "临海市公共资源交易中心".into(),
-        template_code: "SMS_000001".into(),
-        http: http(400),
-    };
+    let backup = aliyun_sender(&aliyun);
     let d = Dispatcher::new(
         store.clone(),
         Routes::default().with(
@@ -357,15 +355,7 @@ async fn the_backup_provider_delivers_when_the_primary_is_down() {
 #[tokio::test]
 async fn alibaba_cloud_is_asked_by_out_id_before_a_resend() {
     let aliyun = providers::aliyun().await;
-    let sender = Aliyun {
-        name: "阿里云短信".into(),
-        endpoint: aliyun.url("/"),
-        access_key_id: providers::ALIYUN_ID.into(),
-        access_key_secret: providers::ALIYUN_SECRET.into(),
-        sign_name: "临海市公共资源交易中心".into(),
-        template_code: "SMS_000001".into(),
-        http: http(400),
-    };
+    let sender = aliyun_sender(&aliyun);
     let m = Outgoing {
         key: uuid::Uuid::now_v7(),
         clause: "4.2".into(),

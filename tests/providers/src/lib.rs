@@ -76,6 +76,18 @@ impl Fake {
     }
 }
 
+type Shared = Arc<Mutex<Log>>;
+
+/// Serve the routes `routes` adds, sharing one log, on `addr`.
+async fn fake(addr: &str, routes: impl FnOnce(Router<Shared>) -> Router<Shared>) -> Fake {
+    let log = Shared::default();
+    let router = routes(Router::new()).with_state(log.clone());
+    Fake {
+        addr: serve(router, addr).await,
+        log,
+    }
+}
+
 async fn serve(router: Router, addr: &str) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -104,16 +116,12 @@ pub async fn gateway() -> Fake {
 }
 
 pub async fn gateway_at(addr: &str) -> Fake {
-    let log = Arc::new(Mutex::new(Log::default()));
-    let router = Router::new()
-        .route("/sms/messages", post(gateway_send))
-        .route("/sms/messages/{key}", get(gateway_ask))
-        .route("/sms/arrivals", get(arrivals))
-        .with_state(log.clone());
-    Fake {
-        addr: serve(router, addr).await,
-        log,
-    }
+    fake(addr, |r| {
+        r.route("/sms/messages", post(gateway_send))
+            .route("/sms/messages/{key}", get(gateway_ask))
+            .route("/sms/arrivals", get(arrivals))
+    })
+    .await
 }
 
 fn signed_ok(headers: &HeaderMap, method: &str, path: &str, body: &str) -> bool {
@@ -221,14 +229,7 @@ pub const ALIYUN_SECRET: &str = "aliyun-test-secret";
 
 /// Alibaba Cloud SMS at `/`: checks the RPC signature over the form.
 pub async fn aliyun() -> Fake {
-    let log = Arc::new(Mutex::new(Log::default()));
-    let router = Router::new()
-        .route("/", post(aliyun_call))
-        .with_state(log.clone());
-    Fake {
-        addr: serve(router, "127.0.0.1:0").await,
-        log,
-    }
+    fake("127.0.0.1:0", |r| r.route("/", post(aliyun_call))).await
 }
 
 async fn aliyun_call(
@@ -292,14 +293,10 @@ pub const WECOM_KEY: &str = "wecom-test-key";
 
 /// A DingTalk robot at `/robot/send?access_token=…&timestamp=…&sign=…`.
 pub async fn dingtalk() -> Fake {
-    let log = Arc::new(Mutex::new(Log::default()));
-    let router = Router::new()
-        .route("/robot/send", post(dingtalk_send))
-        .with_state(log.clone());
-    Fake {
-        addr: serve(router, "127.0.0.1:0").await,
-        log,
-    }
+    fake("127.0.0.1:0", |r| {
+        r.route("/robot/send", post(dingtalk_send))
+    })
+    .await
 }
 
 async fn dingtalk_send(
@@ -331,14 +328,10 @@ async fn dingtalk_send(
 
 /// A WeCom robot at `/cgi-bin/webhook/send?key=…`, refusing the 21st message in a minute.
 pub async fn wecom() -> Fake {
-    let log = Arc::new(Mutex::new(Log::default()));
-    let router = Router::new()
-        .route("/cgi-bin/webhook/send", post(wecom_send))
-        .with_state(log.clone());
-    Fake {
-        addr: serve(router, "127.0.0.1:0").await,
-        log,
-    }
+    fake("127.0.0.1:0", |r| {
+        r.route("/cgi-bin/webhook/send", post(wecom_send))
+    })
+    .await
 }
 
 async fn wecom_send(
