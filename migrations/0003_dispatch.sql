@@ -10,3 +10,9 @@ CREATE TABLE sent_keys (
     key     BLOB PRIMARY KEY,
     push_no INTEGER NOT NULL REFERENCES pushes (no)
 ) WITHOUT ROWID;
+
+-- A person's re-drive starts a new series of attempts under a key derived
+-- from the push's own (ggzy_core::push::series_key): a provider that took
+-- the push before (and reported it failed) deduplicates by key, and would
+-- otherwise take the re-drive as a repeat and send nothing.
+ALTER TABLE push_states ADD COLUMN series INTEGER NOT NULL DEFAULT 0;

@@ -23,7 +23,7 @@ pub struct Outgoing {
 impl From<&Push> for Outgoing {
     fn from(p: &Push) -> Self {
         Outgoing {
-            key: p.id,
+            key: p.send_key(),
             clause: p.clause.clone(),
             title: ggzy_core::catalog::rule_by_id(&p.rule)
                 .map_or_else(|| p.clause.clone(), |r| r.title.to_owned()),

@@ -561,5 +561,39 @@ async fn receipts_make_pushes_delivered_or_failed_once() {
         history[1],
         ("delivered".into(), "短信网关回执：用户已接收".into())
     );
+
+    // The carrier failed keys[1]; a person re-drives it. The gateway took that
+    // key already and would take a resend under it as a repeat: the re-drive
+    // goes under a key of its own, and its receipt lands on the same push.
+    let (failed_no,): (i64,) =
+        sqlx::query_as("SELECT push_no FROM sent_keys WHERE lower(hex(key)) = replace(?, '-', '')")
+            .bind(&keys[1])
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    store.requeue(failed_no, "zhangwei").await.unwrap();
+    drain(&d, &store, |s| s.get("sent") == Some(&216)).await;
+    let seen = fake.seen();
+    assert_eq!(
+        (seen.taken.len(), seen.repeats),
+        (219, 0),
+        "sent again, under a new key"
+    );
+    let again = &seen.taken[218];
+    assert_ne!(again.0, keys[1]);
+    assert_eq!(
+        again.2,
+        seen.taken.iter().find(|t| t.0 == keys[1]).unwrap().2,
+        "the same message"
+    );
+    assert_eq!(
+        post(report(&again.0, "delivered"), providers::SECRET)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let s = providers::statuses(&store).await;
+    assert_eq!((s["delivered"], s.get("failed")), (3, None), "{s:?}");
     assert_eq!(store.verify_audit(|_, _| {}).await.unwrap().broken, None);
 }

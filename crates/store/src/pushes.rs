@@ -30,6 +30,8 @@ pub struct Push {
     pub secret: Option<String>,
     pub status: String,
     pub attempts: i64,
+    /// Re-drives so far: the push is sent under [`Push::send_key`].
+    pub series: i64,
     pub next_attempt_at: Option<String>,
     /// When its event was received: a push is queued with its event.
     pub created_at: String,
@@ -37,6 +39,13 @@ pub struct Push {
     /// Its status changes, oldest first (filled where a page shows them: the timeline).
     #[sqlx(skip)]
     pub history: Vec<StatusChange>,
+}
+
+impl Push {
+    /// The key this series of attempts is sent under (its own, until a re-drive).
+    pub fn send_key(&self) -> uuid::Uuid {
+        ggzy_core::push::series_key(self.id, self.series)
+    }
 }
 
 /// One status change of a push, from `push_status` (each covered by an audit record).
@@ -52,7 +61,7 @@ pub struct StatusChange {
 /// pushes, `e` its event, `s` its state (none while queued).
 const SELECT: &str = "SELECT p.no, p.id, e.id AS event_id, e.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
     p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body AS text, p.secret, \
-    coalesce(s.status, 'queued') AS status, coalesce(s.attempts, 0) AS attempts, s.next_attempt_at, \
+    coalesce(s.status, 'queued') AS status, coalesce(s.attempts, 0) AS attempts, coalesce(s.series, 0) AS series, s.next_attempt_at, \
     e.received_at AS created_at, coalesce(s.updated_at, e.received_at) AS updated_at \
     FROM pushes p JOIN events e ON e.no = p.event \
     JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no";
@@ -417,8 +426,8 @@ impl Store {
         }
         let at = now();
         sqlx::query(
-            "UPDATE push_states SET status = 'retrying', attempts = 0, next_attempt_at = ?1, lease_until = NULL, \
-             updated_at = ?1 WHERE push_no = ?2",
+            "UPDATE push_states SET status = 'retrying', attempts = 0, series = series + 1, next_attempt_at = ?1, \
+             lease_until = NULL, updated_at = ?1 WHERE push_no = ?2",
         )
         .bind(&at)
         .bind(push_no)
@@ -510,12 +519,24 @@ impl Store {
             .map(|f| f.push_no)
             .collect();
         if !sent.is_empty() {
-            sqlx::query(
-                "INSERT INTO sent_keys (key, push_no) SELECT id, no FROM pushes \
-                 WHERE no IN (SELECT value FROM json_each(?)) ON CONFLICT DO NOTHING",
+            // Under the key each was sent with (its series').
+            let keys: Vec<(uuid::Uuid, i64, i64)> = sqlx::query_as(
+                "SELECT p.id, coalesce(s.series, 0), p.no FROM pushes p LEFT JOIN push_states s ON s.push_no = p.no \
+                 WHERE p.no IN (SELECT value FROM json_each(?))",
             )
             .bind(serde_json::to_string(&sent).expect("numbers"))
-            .execute(&mut *conn)
+            .fetch_all(&mut *conn)
+            .await?;
+            insert_rows(
+                conn,
+                "INSERT INTO sent_keys (key, push_no) ",
+                " ON CONFLICT DO NOTHING",
+                keys,
+                |mut b, (id, series, no)| {
+                    b.push_bind(ggzy_core::push::series_key(id, series))
+                        .push_bind(no);
+                },
+            )
             .await?;
         }
         let mut audit = AuditWriter::load(conn, self.device_n()).await?;
