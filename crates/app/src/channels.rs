@@ -121,37 +121,35 @@ impl App {
             .into_iter()
             .filter(|s| !s.value.is_empty())
             .collect();
-        let vault = self.vault();
-        let missing: Vec<String> = {
-            let (vault, needed, given_names) = (
-                vault.clone(),
-                needed.clone(),
-                given.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
-            );
-            tokio::task::spawn_blocking(move || {
-                needed
-                    .into_iter()
-                    .filter(|n| !given_names.contains(n) && vault.get(n).is_none())
-                    .collect()
-            })
-            .await
-            .map_err(|e| AppError::new("internal", e.to_string()))?
-        };
+        // What the vault keeps, with what was typed in over it.
+        let mut held = self.held(needed.clone()).await;
+        for s in &given {
+            held.0.insert(s.name.clone(), s.value.clone());
+        }
+        let missing: Vec<String> = needed
+            .into_iter()
+            .filter(|n| !held.0.contains_key(n))
+            .collect();
         if !missing.is_empty() {
             return Err(AppError::new(
                 "missing_secret",
                 format!("请填写密钥：{}", missing.join("、")),
             ));
         }
-        // Check everything but the secrets' own values before keeping any.
+        // Check it whole — times, retries, every channel built with these
+        // secrets (addresses, CA file, TLS) — before keeping anything.
         parsed.policy().map_err(|e| setup_error(e.into()))?;
+        let center = deployment::center_name(self.store()).await?;
+        parsed
+            .routes(&center, &held)
+            .map_err(|e| setup_error(e.into()))?;
+        let vault = self.vault();
         tokio::task::spawn_blocking(move || {
             given.iter().try_for_each(|s| vault.set(&s.name, &s.value))
         })
         .await
         .map_err(|e| AppError::new("internal", e.to_string()))?
         .map_err(|e| AppError::new("keyring", e))?;
-        let held = self.held(needed).await;
         deployment::configure(self.store(), &config, &held, &me.username)
             .await
             .map_err(setup_error)?;

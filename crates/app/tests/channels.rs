@@ -69,6 +69,27 @@ async fn admins_keep_channels_with_secrets_in_the_vault_only() {
         None,
         "a refused configuration keeps no secret either"
     );
+    // A channel that cannot be built (plain SMTP to a remote host) is refused
+    // before any of its secrets is kept.
+    let plain_smtp = gateway("gw").replace(
+        r#""quiet_hours""#,
+        r#""email": {"host": "smtp.example.gov.cn", "port": 25, "security": "none", "username": "u", "from": "noreply@example.gov.cn"}, "quiet_hours""#,
+    );
+    let mut with_smtp = given.clone();
+    with_smtp.push(SecretValue {
+        name: "smtp".into(),
+        value: "邮箱密码".into(),
+    });
+    let refused = app
+        .save_channel_settings(plain_smtp, with_smtp)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.message.contains("不加密的 SMTP"),
+        "{}",
+        refused.message
+    );
+    assert_eq!((vault.get("sms.gw"), vault.get("smtp")), (None, None));
     assert_eq!(app.store().dispatch_config().await.unwrap(), None);
 
     let saved = app
