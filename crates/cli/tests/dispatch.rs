@@ -15,6 +15,17 @@ fn ggzy(db: &Path) -> Command {
     c
 }
 
+/// `ggzy dispatch run` with the gateway's secret, its output discarded.
+fn dispatcher(db: &Path) -> std::process::Child {
+    ggzy(db)
+        .env("GGZY_SECRET_SMS_GW", ggzy_providers::SECRET)
+        .args(["dispatch", "run", "--poll-ms", "20"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn ok(c: &mut Command) -> String {
     let out = c.output().unwrap();
     assert!(
@@ -116,26 +127,14 @@ async fn killed_twenty_times_it_still_delivers_every_push_once() {
     // Twenty starts, each killed with SIGKILL at a random moment.
     let mut rng = rand::thread_rng();
     for round in 0..20 {
-        let mut child = ggzy(&db)
-            .env("GGZY_SECRET_SMS_GW", ggzy_providers::SECRET)
-            .args(["dispatch", "run", "--poll-ms", "20"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = dispatcher(&db);
         tokio::time::sleep(Duration::from_millis(rng.gen_range(200..1500))).await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         eprintln!("round {round}: gateway has {} messages", fake.taken());
     }
     // A second dispatcher on the same database is refused while one runs.
-    let mut running = ggzy(&db)
-        .env("GGZY_SECRET_SMS_GW", ggzy_providers::SECRET)
-        .args(["dispatch", "run", "--poll-ms", "20"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut running = dispatcher(&db);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let second = ggzy(&db)
         .env("GGZY_SECRET_SMS_GW", ggzy_providers::SECRET)
