@@ -5,6 +5,7 @@ use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
 use ggzy_app::audit::{AuditProgress, AuditReport};
 use ggzy_app::channels::{ChannelSettings, SecretState, SecretValue};
+use ggzy_app::contacts::{ContactForm, ContactSettings};
 use ggzy_app::import::{ImportProgress, ImportReport, RejectList, RetryReport};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
@@ -195,6 +196,19 @@ pub async fn save_channel_settings(
     secrets: Vec<SecretValue>,
 ) -> Result<ChannelSettings> {
     app.save_channel_settings(config, secrets).await
+}
+
+#[tauri::command]
+pub async fn contact_rules(app: State<'_, App>) -> Result<ContactForm> {
+    app.contact_rules().await
+}
+
+#[tauri::command]
+pub async fn save_contact_rules(
+    app: State<'_, App>,
+    settings: ContactSettings,
+) -> Result<ContactForm> {
+    app.save_contact_rules(settings).await
 }
 
 #[tauri::command]

@@ -133,6 +133,8 @@ fn main() {
             commands::channel_settings,
             commands::save_channel_settings,
             commands::channel_secrets,
+            commands::contact_rules,
+            commands::save_contact_rules,
             commands::pick_import_file,
             commands::import_file,
             commands::rejects,

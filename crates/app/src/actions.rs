@@ -20,6 +20,10 @@ pub struct PartyInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub email: Option<String>,
+    /// How the party asked to be reached: `sms`, `email`, `both` or `none` (3.4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub prefer: Option<String>,
 }
 
 /// A form, in the shape of the intake event it becomes (less `id` and `at`).

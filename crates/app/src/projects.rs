@@ -97,6 +97,7 @@ pub struct PartyItem {
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub prefer: Option<String>,
 }
 
 impl From<ProjectSummary> for ProjectItem {
@@ -252,6 +253,7 @@ impl App {
                     name: p.name,
                     phone: p.phone,
                     email: p.email,
+                    prefer: p.prefer,
                 })
                 .collect(),
             events: t.events.into_iter().map(TimelineItem::from).collect(),

@@ -156,6 +156,7 @@ fn party(id: &str, name: &str, phone: &str) -> ggzy_app::actions::PartyInput {
         name: name.into(),
         phone: Some(phone.into()),
         email: None,
+        prefer: None,
     }
 }
 

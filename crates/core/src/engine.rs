@@ -5,7 +5,8 @@
 use crate::catalog::{rule_for, Rule, Trigger};
 use crate::error::Refusal;
 use crate::event::{Complaint, Envelope, EventBody, Outcome, Party};
-use crate::push::{party_channel, Channel, PushDraft, Recipient, Secret};
+use crate::push::{Channel, PushDraft, Recipient, Secret};
+use crate::reach::ContactRules;
 use crate::render::{recipient_name, render, Center, Items, Message, MASK};
 use crate::role::Role;
 use crate::workflow::{Project, ProjectParty};
@@ -78,10 +79,14 @@ pub struct Decision {
 pub struct Context<'a> {
     pub center: &'a Center,
     pub staff: &'a Directory,
+    pub rules: &'a ContactRules,
 }
 
 /// How long a one-time password stays valid, as told to the member.
 pub const PASSWORD_TTL: &str = "24小时";
+
+/// How a message to a work group greets its members.
+pub const GROUP_GREETING: &str = "各位同事";
 
 /// The member username an event refers to, for the store's lookup.
 pub fn member_username(body: &EventBody) -> Option<&str> {
@@ -199,7 +204,7 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             let rule = rule_for(Trigger::ComplaintResolved).expect("5.1.2 is in the catalog");
             let to = &record.complaint.complainant;
             let mut message = RoleMessage::new(rule, Role::Complainant, &items, ctx.center);
-            let pushes = vec![party_push(to, &mut message)?];
+            let pushes = party_pushes(to, &mut message, ctx.rules, false)?;
             Ok(Decision {
                 change: Change::Complaint(record),
                 pushes,
@@ -293,13 +298,17 @@ fn member_push(
     secret: Option<Secret>,
 ) -> Result<Vec<PushDraft>, Refusal> {
     let rule = rule_for(trigger).expect("every member trigger has a rule");
-    let mut push = party_push(
+    let mut pushes = party_pushes(
         member,
         &mut RoleMessage::new(rule, Role::Member, items, ctx.center),
+        ctx.rules,
+        secret.is_some(),
     )?;
-    push.recipient.id = member.username.clone().unwrap_or_else(|| member.id.clone());
-    push.secret = secret;
-    Ok(vec![push])
+    for push in &mut pushes {
+        push.recipient.id = member.username.clone().unwrap_or_else(|| member.id.clone());
+        push.secret = secret;
+    }
+    Ok(pushes)
 }
 
 /// The message of one rule for one role: rendered for the first recipient
@@ -336,26 +345,38 @@ impl<'a> RoleMessage<'a> {
     }
 }
 
-fn party_push(party: &Party, message: &mut RoleMessage) -> Result<PushDraft, Refusal> {
+/// A party's pushes of one rule: one per channel it is reached on (3.4),
+/// none when it declined a clause that is not mandatory.
+fn party_pushes(
+    party: &Party,
+    message: &mut RoleMessage,
+    rules: &ContactRules,
+    single: bool,
+) -> Result<Vec<PushDraft>, Refusal> {
     let (rule, role) = (message.rule, message.role);
-    let (channel, address) = party_channel(party.phone.as_deref(), party.email.as_deref())
-        .ok_or_else(|| Refusal::MissingItem {
+    if party.phone.is_none() && party.email.is_none() {
+        return Err(Refusal::MissingItem {
             clause: rule.clause,
             item: format!("{}（{}）的联系方式", role.zh(), party.id),
-        })?;
-    Ok(PushDraft {
-        rule: rule.id,
-        clause: rule.clause,
-        recipient: Recipient {
-            role,
-            id: party.id.clone(),
-            name: recipient_name(&party.name),
-        },
-        channel,
-        address,
-        message: message.to(&party.name)?,
-        secret: None,
-    })
+        });
+    }
+    let mut out = Vec::new();
+    for (channel, address) in rules.channels(party, rule.clause, single) {
+        out.push(PushDraft {
+            rule: rule.id,
+            clause: rule.clause,
+            recipient: Recipient {
+                role,
+                id: party.id.clone(),
+                name: recipient_name(&party.name),
+            },
+            channel,
+            address,
+            message: message.to(&party.name)?,
+            secret: None,
+        });
+    }
+    Ok(out)
 }
 
 /// The trigger of a project event, and the rule it fires.
@@ -446,10 +467,26 @@ fn project_pushes(
                     secret: None,
                 });
             }
+            // The role's work groups get the same message, once per group.
+            for channel in ctx.rules.groups_for(role) {
+                pushes.push(PushDraft {
+                    rule: rule.id,
+                    clause: rule.clause,
+                    recipient: Recipient {
+                        role,
+                        id: format!("group.{}", channel.as_str()),
+                        name: GROUP_GREETING.into(),
+                    },
+                    channel,
+                    address: channel.as_str().into(),
+                    message: message.to(GROUP_GREETING)?,
+                    secret: None,
+                });
+            }
             continue;
         }
         for party in recipients(env, before, after, role) {
-            pushes.push(party_push(party, &mut message)?);
+            pushes.extend(party_pushes(party, &mut message, ctx.rules, false)?);
         }
     }
     Ok(pushes)

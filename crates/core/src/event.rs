@@ -18,6 +18,10 @@ pub struct Party {
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// How the party asked to be reached (3.4): `sms`, `email`, `both`, or
+    /// `none` (mandatory clauses only). Absent: the center's rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefer: Option<crate::reach::Reach>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

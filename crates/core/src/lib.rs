@@ -13,6 +13,7 @@ pub mod error;
 pub mod event;
 pub mod password;
 pub mod push;
+pub mod reach;
 pub mod render;
 pub mod role;
 pub mod workflow;

@@ -113,16 +113,6 @@ pub fn series_key(key: uuid::Uuid, series: i64) -> uuid::Uuid {
     uuid::Builder::from_unix_timestamp_millis(millis, &bits).into_uuid()
 }
 
-/// The channel a party is reached on, from its contacts: a phone gets SMS,
-/// otherwise email. (Per-party preferences arrive with the dispatch issue.)
-pub fn party_channel(phone: Option<&str>, email: Option<&str>) -> Option<(Channel, String)> {
-    match (phone, email) {
-        (Some(p), _) => Some((Channel::Sms, p.to_owned())),
-        (None, Some(e)) => Some((Channel::Email, e.to_owned())),
-        (None, None) => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::series_key;

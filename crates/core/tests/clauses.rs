@@ -10,7 +10,9 @@ use ggzy_core::engine::{
 };
 use ggzy_core::event::parse;
 use ggzy_core::push::{Channel, PushDraft, Secret};
+use ggzy_core::reach::{ContactRules, Reach, WorkGroup};
 use ggzy_core::render::{Center, MASK};
+use ggzy_core::role::Role;
 use ggzy_core::workflow::Project;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -22,6 +24,7 @@ struct World {
     complaints: HashMap<String, ComplaintRecord>,
     center: Center,
     staff: Directory,
+    rules: ContactRules,
     n: u32,
 }
 
@@ -43,6 +46,7 @@ impl World {
                 center_staff: vec![s("cs1", "张一"), s("cs2", "张二")],
                 supervisor_staff: vec![s("ss1", "王一")],
             },
+            rules: ContactRules::default(),
             n: 0,
         }
     }
@@ -67,6 +71,7 @@ impl World {
         let ctx = Context {
             center: &self.center,
             staff: &self.staff,
+            rules: &self.rules,
         };
         let d = decide(&env, &known, &ctx)?;
         match d.change {
@@ -623,6 +628,109 @@ fn passwords_are_never_in_a_stored_message() {
     assert_eq!(pushes[0].secret, Some(Secret::OneTimePassword));
     assert_eq!(pushes[0].channel, Channel::Email);
     assert!(pushes[0].text().contains(MASK));
+}
+
+/// 3.4 through the engine: the center's rule for a party with both contacts,
+/// a party's own preference, a declined party still told a mandatory clause,
+/// and a work group copied on what center staff are told.
+#[test]
+fn pushes_follow_preferences_mandatory_clauses_and_work_groups() {
+    let mut world = World::new();
+    world.rules = ContactRules {
+        both: Reach::Both,
+        mandatory: vec!["5.1.2".into()],
+        groups: vec![WorkGroup {
+            channel: Channel::Dingtalk,
+            roles: vec![Role::CenterStaff],
+        }],
+    };
+    let both = json!({"phone": "0576-85000001", "email": "t1@lh.gov.cn"});
+    let mut tenderer = json!({"id": "T1", "name": "临海市交通运输局"});
+    tenderer
+        .as_object_mut()
+        .unwrap()
+        .extend(both.as_object().unwrap().clone());
+    let mut agency = tenderer.clone();
+    agency["id"] = "A1".into();
+    agency["prefer"] = "email".into();
+    let pushes = world
+        .feed(ev(
+            "project.registered",
+            json!({"name": NAME, "tenderer": tenderer, "agency": agency}),
+        ))
+        .unwrap();
+    let got: Vec<(String, Channel)> = pushes
+        .iter()
+        .map(|p| (p.recipient.id.clone(), p.channel))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("T1".into(), Channel::Sms),
+            ("T1".into(), Channel::Email),
+            ("A1".into(), Channel::Email)
+        ],
+        "the center's rule (both) for T1, the agency's own preference (email)"
+    );
+    assert_ne!(
+        pushes[0].key("e1", &at()),
+        pushes[1].key("e1", &at()),
+        "one key per channel"
+    );
+
+    let staff = world
+        .feed(ev("materials.submitted", json!({"stage": "consultation"})))
+        .unwrap();
+    let group: Vec<&PushDraft> = staff
+        .iter()
+        .filter(|p| p.channel == Channel::Dingtalk)
+        .collect();
+    assert_eq!(
+        group.len(),
+        1,
+        "one copy for the group, beside each staff member's"
+    );
+    assert_eq!(staff.len(), 3);
+    assert!(
+        group[0].text().contains("】各位同事，您好！"),
+        "{}",
+        group[0].text()
+    );
+
+    let declined =
+        |id: &str| json!({"id": id, "name": "某专家", "phone": "13900000009", "prefer": "none"});
+    let mut other = ev(
+        "project.registered",
+        json!({"name": NAME, "tenderer": declined("T9")}),
+    );
+    other["project"] = "LH-2026-0009".into();
+    let silent = world.feed(other).unwrap();
+    assert!(
+        silent.is_empty(),
+        "declined, and 4.2 is not mandatory: {silent:?}"
+    );
+    world
+        .feed(ev(
+            "complaint.lodged",
+            json!({"complaint": {"id": "C1", "channel": "phone", "complainant": declined("X1"), "subject": "开标时间"}}),
+        ))
+        .unwrap();
+    let told = world
+        .feed(ev(
+            "complaint.resolved",
+            json!({"complaint_id": "C1", "result": "已答复"}),
+        ))
+        .unwrap();
+    assert_eq!(
+        told.len(),
+        1,
+        "5.1.2 is mandatory here: a preference cannot silence it"
+    );
+    assert_eq!(told[0].channel, Channel::Sms);
+}
+
+fn at() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-27T09:30:00+08:00").unwrap()
 }
 
 /// Register a project and submit consultation materials (4.3.1, to center

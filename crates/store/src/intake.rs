@@ -20,6 +20,7 @@ use ggzy_core::engine::{
     MemberRecord, StaffMember,
 };
 use ggzy_core::event::{parse, peek_id, Envelope, EventBody, Party};
+use ggzy_core::reach::{ContactRules, Reach};
 use ggzy_core::render::{Center, Message};
 use ggzy_core::role::Role;
 use ggzy_core::workflow::{Progress, Project, ProjectParty};
@@ -545,6 +546,7 @@ struct Decider {
     projects: HashMap<String, Project>,
     staff: Directory,
     center: Center,
+    rules: ContactRules,
     audit: Option<AuditWriter>,
     /// Event id -> digest: stored before this transaction or accepted in it,
     /// and accepted in the one before (which may still be committing).
@@ -576,6 +578,7 @@ impl Decider {
             self.projects.clear();
             self.staff = crate::users::directory(conn).await?;
             self.center = crate::settings::center(conn).await?;
+            self.rules = crate::settings::contact_rules(conn).await?;
             *seen_version = Some(version);
         }
         // (The cache was trimmed when the last transaction ended: `end_tx`.)
@@ -758,7 +761,7 @@ impl Decider {
         build_projects(b, projects, &p.at);
         build_rows(
             b,
-            "INSERT INTO parties (project, role, id, name, phone, email, position) ",
+            "INSERT INTO parties (project, role, id, name, phone, email, prefer, position) ",
             "",
             std::mem::take(&mut p.parties),
             |mut b, (code, pp, position)| {
@@ -768,6 +771,7 @@ impl Decider {
                     .push_bind(pp.party.name)
                     .push_bind(pp.party.phone)
                     .push_bind(pp.party.email)
+                    .push_bind(pp.party.prefer.map(|r| r.as_str()))
                     .push_bind(position);
             },
         );
@@ -837,6 +841,7 @@ impl Decider {
         let ctx = Context {
             center: &self.center,
             staff: &self.staff,
+            rules: &self.rules,
         };
         let decision = decide(&env, &known, &ctx);
         let moved_on = matches!(&decision, Ok(d) if matches!(d.change, Change::Project { .. }));
@@ -1069,7 +1074,7 @@ pub(crate) async fn load_projects(
             continue;
         }
         let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "SELECT project, role, id, name, phone, email FROM parties WHERE project IN ",
+            "SELECT project, role, id, name, phone, email, prefer FROM parties WHERE project IN ",
         );
         qb.push_tuples(found.keys(), |mut b, c| {
             b.push_bind(c.as_str());
@@ -1082,11 +1087,19 @@ pub(crate) async fn load_projects(
             String,
             Option<String>,
             Option<String>,
+            Option<String>,
         );
         let parties: Vec<PartyRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
-        for (project, role, id, name, phone, email) in parties {
+        for (project, role, id, name, phone, email, prefer) in parties {
             let role = Role::parse(&role)
                 .ok_or_else(|| StoreError::Corrupt(format!("parties.role `{role}`")))?;
+            let prefer = match prefer {
+                Some(p) => Some(
+                    Reach::parse(&p)
+                        .ok_or_else(|| StoreError::Corrupt(format!("parties.prefer `{p}`")))?,
+                ),
+                None => None,
+            };
             if let Some((_, list)) = found.get_mut(&project) {
                 list.push(ProjectParty {
                     role,
@@ -1096,6 +1109,7 @@ pub(crate) async fn load_projects(
                         phone,
                         email,
                         username: None,
+                        prefer,
                     },
                 });
             }

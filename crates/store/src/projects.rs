@@ -60,6 +60,7 @@ pub struct ProjectPartyRow {
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub prefer: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -138,7 +139,7 @@ impl Store {
     /// A project's events in the order they were accepted, each with its pushes.
     pub async fn project_parties(&self, code: &str) -> Result<Vec<ProjectPartyRow>> {
         Ok(sqlx::query_as(
-            "SELECT role, id, name, phone, email FROM parties WHERE project = ? ORDER BY position",
+            "SELECT role, id, name, phone, email, prefer FROM parties WHERE project = ? ORDER BY position",
         )
         .bind(code)
         .fetch_all(self.pool())

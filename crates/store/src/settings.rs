@@ -3,6 +3,7 @@
 use crate::audit::AuditWriter;
 use crate::{now, Result, Store, StoreError};
 use ggzy_core::event::valid_phone;
+use ggzy_core::reach::ContactRules;
 use ggzy_core::render::Center;
 use serde_json::json;
 use sqlx::SqliteConnection;
@@ -110,6 +111,40 @@ impl Store {
         tx.commit().await
     }
 
+    /// The center's contact rules (3.4): saved ones, or the defaults.
+    pub async fn contact_rules(&self) -> Result<ContactRules> {
+        contact_rules(&mut *self.pool().acquire().await?).await
+    }
+
+    /// Check and save the contact rules; they decide the pushes of events
+    /// accepted from now on (what is queued stays as it was decided).
+    pub async fn save_contact_rules(&self, rules: &ContactRules, by: &str) -> Result<()> {
+        rules
+            .check()
+            .map_err(|m| StoreError::invalid("invalid_contact_rules", m))?;
+        let text = serde_json::to_string(rules)?;
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let at = now();
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('contact_rules', ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(&text)
+        .execute(&mut *conn)
+        .await?;
+        AuditWriter::record(
+            conn,
+            self.device_n(),
+            &at,
+            "contact_rules.changed",
+            "contact_rules",
+            json!({ "rules": rules, "by": by }),
+        )
+        .await?;
+        tx.commit().await
+    }
+
     pub async fn settings(&self) -> Result<Vec<(String, String)>> {
         Ok(
             sqlx::query_as("SELECT key, value FROM settings ORDER BY key")
@@ -132,4 +167,16 @@ pub(crate) async fn center(conn: &mut SqliteConnection) -> Result<Center> {
         }
     }
     Ok(center)
+}
+
+pub(crate) async fn contact_rules(conn: &mut SqliteConnection) -> Result<ContactRules> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'contact_rules'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    match text {
+        Some(t) => serde_json::from_str(&t)
+            .map_err(|e| StoreError::Corrupt(format!("meta.contact_rules: {e}"))),
+        None => Ok(ContactRules::default()),
+    }
 }
