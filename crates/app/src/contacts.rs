@@ -9,7 +9,7 @@ use ggzy_core::catalog::CATALOG;
 use ggzy_core::push::Channel;
 use ggzy_core::reach::{ContactRules, Reach, WorkGroup};
 use ggzy_core::role::{Role, StaffRole};
-use ggzy_dispatch::config::DispatchConfig;
+use ggzy_dispatch::deployment::{self, SetupError};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -103,7 +103,9 @@ impl App {
     pub async fn contact_rules(&self) -> Result<ContactForm> {
         self.require(ADMIN, "查看联系规则")?;
         let rules = self.store().contact_rules().await?;
-        let channels = self.configured_channels().await?;
+        let channels = deployment::saved(self.store())
+            .await
+            .map_err(|e| AppError::new("corrupt", e.to_string()))?;
         let mut clauses: Vec<ClauseOption> = Vec::new();
         for rule in CATALOG {
             if !clauses.iter().any(|c| c.clause == rule.clause) {
@@ -121,36 +123,17 @@ impl App {
         })
     }
 
-    /// Check and save; a work group needs its robot in 推送通道 first, or
-    /// its pushes would be dead letters from the start.
+    /// Check and save; a work group needs its robot in 推送通道 first.
     pub async fn save_contact_rules(&self, settings: ContactSettings) -> Result<ContactForm> {
         let me = self.require(ADMIN, "修改联系规则")?;
         let rules = ContactRules::try_from(settings)?;
-        let channels = self.configured_channels().await?;
-        for g in &rules.groups {
-            let (configured, name) = match g.channel {
-                Channel::Dingtalk => (channels.dingtalk.is_some(), "钉钉"),
-                _ => (channels.wecom.is_some(), "企业微信"),
-            };
-            if !configured {
-                return Err(AppError::new(
-                    "channel_not_configured",
-                    format!("{name}工作群需要先在 设置 → 推送通道 中配置{name}群机器人"),
-                ));
-            }
-        }
-        self.store()
-            .save_contact_rules(&rules, &me.username)
-            .await?;
+        deployment::save_contact_rules(self.store(), &rules, &me.username)
+            .await
+            .map_err(|e| match e {
+                SetupError::Store(e) => e.into(),
+                SetupError::NoRobot(_) => AppError::new("channel_not_configured", e.to_string()),
+                other => AppError::new("invalid_config", other.to_string()),
+            })?;
         self.contact_rules().await
-    }
-
-    /// The saved channel configuration (none yet: no channel).
-    async fn configured_channels(&self) -> Result<DispatchConfig> {
-        Ok(match self.store().dispatch_config().await? {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| AppError::new("corrupt", format!("推送通道配置无法读取：{e}")))?,
-            None => DispatchConfig::default(),
-        })
     }
 }

@@ -128,8 +128,15 @@ enum RejectsAction {
 
 #[derive(Subcommand)]
 enum SettingsCommand {
-    Set { key: String, value: String },
+    Set {
+        key: String,
+        value: String,
+    },
     List,
+    /// The contact rules (3.4) as JSON; with FILE, check and save them
+    Contacts {
+        file: Option<PathBuf>,
+    },
 }
 
 /// Who the CLI acts as in the audit trail.
@@ -163,6 +170,8 @@ enum CliError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Dispatch(#[from] SetupError),
+    #[error("联系规则有误：{0}")]
+    Contacts(String),
 }
 
 impl CliError {
@@ -170,6 +179,7 @@ impl CliError {
         match self {
             CliError::Store(e) => e.code(),
             CliError::Dispatch(_) => "dispatch_setup",
+            CliError::Contacts(_) => "invalid_contact_rules",
         }
     }
 }
@@ -425,6 +435,23 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Settings(SettingsCommand::Set { key, value }) => {
             store.set_setting(&key, &value, &operator()).await?;
             println!("已设置 {key}");
+            ExitCode::SUCCESS
+        }
+        Command::Settings(SettingsCommand::Contacts { file: None }) => {
+            let rules = store.contact_rules().await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&rules).expect("rules serialise")
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Settings(SettingsCommand::Contacts { file: Some(file) }) => {
+            let json = std::fs::read_to_string(&file)
+                .map_err(|e| StoreError::NotFound(format!("无法读取 {}：{e}", file.display())))?;
+            let rules: ggzy_core::reach::ContactRules =
+                serde_json::from_str(&json).map_err(|e| CliError::Contacts(e.to_string()))?;
+            deployment::save_contact_rules(&store, &rules, &operator()).await?;
+            println!("联系规则已保存：此后受理的事件按新规则推送");
             ExitCode::SUCCESS
         }
         Command::Settings(SettingsCommand::List) => {

@@ -304,3 +304,71 @@ fn users_demo_and_settings() {
     assert!(pushes(&cli, &[]).iter().any(|p| p["clause"] == "5.1.2"));
     assert!(cli.ok(&["audit", "verify"]).contains("审计链完整"));
 }
+
+/// 3.4 from the command line: the contact rules are shown, refused with the
+/// field named, saved from a file; imported parties' preferences then decide
+/// each push's channels.
+#[test]
+fn contact_rules_and_preferences_decide_the_channels() {
+    let cli = Cli::new();
+    cli.staff();
+    cli.ok(&["settings", "set", "center_name", "临海市公共资源交易中心"]);
+    let shown: Value = serde_json::from_str(&cli.ok(&["settings", "contacts"])).unwrap();
+    assert_eq!(shown["both"], "sms", "{shown}");
+    let file = |name: &str, text: &str| {
+        let path = cli.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let typo = cli.run(&[
+        "settings",
+        "contacts",
+        &file("typo.json", r#"{"bothh": "email"}"#),
+    ]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("bothh"));
+    let group = file(
+        "group.json",
+        r#"{"groups": [{"channel": "dingtalk", "roles": ["center_staff"]}]}"#,
+    );
+    let no_robot = cli.run(&["settings", "contacts", &group]);
+    assert_eq!(no_robot.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_robot.stderr).contains("钉钉群机器人"));
+    cli.ok(&[
+        "settings",
+        "contacts",
+        &file("both.json", r#"{"both": "both"}"#),
+    ]);
+
+    let party = |id: &str, prefer: &str| {
+        let mut p = serde_json::json!({"id": id, "name": format!("{id} 单位"),
+            "phone": "0576-85000001", "email": format!("{id}@example.cn")});
+        if !prefer.is_empty() {
+            p["prefer"] = prefer.into();
+        }
+        p
+    };
+    let line = serde_json::json!({"id": "e1", "type": "project.registered", "at": "2026-11-27T09:30:00+08:00",
+        "project": "LH-2026-0900", "name": "某工程", "tenderer": party("T", ""), "agency": party("A", "none")});
+    let bad = serde_json::json!({"id": "e2", "type": "project.registered", "at": "2026-11-27T09:30:00+08:00",
+        "project": "LH-2026-0901", "name": "某工程", "tenderer": party("T", "fax")});
+    let out = cli.run_with(&["import", "-"], &format!("{line}\n{bad}\n"));
+    assert_eq!(out.status.code(), Some(1), "the second line is refused");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned() + &stdout(&out);
+    assert!(err.contains("fax"), "the bad preference is named: {err}");
+    let mut got: Vec<(String, String)> = pushes(&cli, &[])
+        .iter()
+        .map(|p| {
+            (
+                p["recipient"]["id"].as_str().unwrap().to_owned(),
+                p["channel"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [("T".into(), "email".into()), ("T".into(), "sms".into())],
+        "the tenderer by the center's rule (both); the agency declined 4.2"
+    );
+}

@@ -5,6 +5,8 @@
 use crate::config::{ConfigError, DispatchConfig};
 use crate::secrets::Secrets;
 use crate::worker::Dispatcher;
+use ggzy_core::push::Channel;
+use ggzy_core::reach::ContactRules;
 use ggzy_store::{Store, StoreError};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,8 @@ pub enum SetupError {
     Locked(PathBuf),
     #[error("无法创建锁文件 {0}：{1}")]
     LockFile(PathBuf, std::io::Error),
+    #[error("{0}工作群需要先在 设置 → 推送通道（或 ggzy dispatch configure）中配置{0}群机器人")]
+    NoRobot(&'static str),
 }
 
 /// Read a configuration, naming the field that is wrong.
@@ -30,6 +34,34 @@ pub fn parse(json: &str) -> Result<DispatchConfig, SetupError> {
         path: e.path().to_string(),
         message: e.inner().to_string(),
     })
+}
+
+/// The saved channel configuration; none saved yet: no channel.
+pub async fn saved(store: &Store) -> Result<DispatchConfig, SetupError> {
+    match store.dispatch_config().await? {
+        Some(json) => parse(&json),
+        None => Ok(DispatchConfig::default()),
+    }
+}
+
+/// Save the contact rules (3.4), refusing a work group whose robot the saved
+/// channels lack: its pushes would be dead letters from the start.
+pub async fn save_contact_rules(
+    store: &Store,
+    rules: &ContactRules,
+    by: &str,
+) -> Result<(), SetupError> {
+    let channels = saved(store).await?;
+    for g in &rules.groups {
+        let (configured, name) = match g.channel {
+            Channel::Dingtalk => (channels.dingtalk.is_some(), "钉钉"),
+            _ => (channels.wecom.is_some(), "企业微信"),
+        };
+        if !configured {
+            return Err(SetupError::NoRobot(name));
+        }
+    }
+    Ok(store.save_contact_rules(rules, by).await?)
 }
 
 /// Check a configuration whole (fields, times, every secret it needs) and

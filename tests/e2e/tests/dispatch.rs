@@ -2,7 +2,8 @@
 //! channels in 设置 (the secret goes to the real OS keyring: gnome-keyring on
 //! the test's session bus, never the database); the dispatcher starts afresh
 //! and the demo center's SMS pushes reach a real gateway on loopback; the
-//! project timeline shows each push's history.
+//! project timeline shows each push's history. The contact rules (3.4) set
+//! in 设置 decide the channels of a project registered in the window.
 
 use ggzy_e2e::Driven;
 use std::time::{Duration, Instant};
@@ -29,6 +30,20 @@ async fn an_admin_configures_channels_and_the_desktop_sends() {
         .await;
     app.screenshot("settings-channels").await;
 
+    // 联系规则 (3.4): a party with both a phone and an email gets both; no
+    // work group can be chosen before its robot is configured.
+    app.text_contains(
+        "[data-test=contacts-card]",
+        "须先在“推送通道”中配置钉钉群机器人",
+    )
+    .await;
+    app.click("[data-test=contacts-both] [data-both=both]")
+        .await;
+    app.click("[data-test=contacts-save]").await;
+    app.text_contains(".el-message--success", "联系规则已保存")
+        .await;
+    app.screenshot("settings-contacts").await;
+
     let deadline = Instant::now() + Duration::from_secs(30);
     while fake.taken() < 218 {
         assert!(
@@ -43,6 +58,34 @@ async fn an_admin_configures_channels_and_the_desktop_sends() {
 
     app.click("[data-test=logout]").await;
     app.login("zhangwei", "Demo@2026").await;
+    app.click("[data-menu='/projects']").await;
+    // The rules at work: the tenderer has both contacts and gets both; the
+    // agency asked for mandatory notices only, and 4.2 is not one.
+    app.click("[data-test=register-project]").await;
+    for (field, value) in [
+        ("register-code", "LH-2026-0701"),
+        ("register-name", "临海市古城墙修缮工程"),
+        ("tenderer-id", "T701"),
+        ("tenderer-name", "临海市文物局"),
+        ("tenderer-phone", "0576-85000701"),
+        ("tenderer-email", "t701@lh.gov.cn"),
+        ("agency-id", "A701"),
+        ("agency-name", "浙江古城招标代理有限公司"),
+        ("agency-email", "a701@gczb.cn"),
+    ] {
+        app.fill(&format!("[data-test={field}]"), value).await;
+    }
+    app.choose("[data-test=agency-prefer]", "[data-prefer=none]")
+        .await;
+    app.click("[data-test=register-submit]").await;
+    app.text_contains("[data-test=parties]", "A701，仅接收必达通知")
+        .await;
+    let timeline = app
+        .text_contains("[data-test=timeline]", "t701@lh.gov.cn")
+        .await;
+    assert!(timeline.contains("0576-85000701"), "{timeline}");
+    assert!(!timeline.contains("a701@gczb.cn"), "{timeline}");
+    app.screenshot("contact-rules-at-work").await;
     app.click("[data-menu='/projects']").await;
     app.fill("[data-test=project-search]", "LH-2026-0101").await;
     app.click("[data-test=project-search-button]").await;

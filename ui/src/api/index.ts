@@ -30,9 +30,11 @@ import type { RejectList } from './bindings/RejectList'
 import type { RetryReport } from './bindings/RetryReport'
 import type { ChannelSettings } from './bindings/ChannelSettings'
 import type { SecretValue } from './bindings/SecretValue'
+import type { ContactForm } from './bindings/ContactForm'
+import type { ContactSettings } from './bindings/ContactSettings'
 import type { SecretState } from './bindings/SecretState'
 
-export type { ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -76,6 +78,8 @@ export const api = {
   changeStaffUser: (username: string, change: StaffUserChange) => call<string | null>('change_staff_user', { username, change }),
   templatePreviews: () => call<TemplatePreview[]>('template_previews'),
   channelSettings: () => call<ChannelSettings>('channel_settings'),
+  contactRules: () => call<ContactForm>('contact_rules'),
+  saveContactRules: (settings: ContactSettings) => call<ContactForm>('save_contact_rules', { settings }),
   channelSecrets: (config: string) => call<SecretState[]>('channel_secrets', { config }),
   saveChannelSettings: (config: string, secrets: SecretValue[]) => call<ChannelSettings>('save_channel_settings', { config, secrets }),
   verifyAudit: (onProgress: (p: AuditProgress) => void) => {

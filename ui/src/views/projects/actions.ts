@@ -36,11 +36,11 @@ export interface ActionForm {
   outcome: 'passed' | 'rejected'
   opinion: string
   url: string
-  bidder: { id: string; name: string; phone: string; email: string }
+  bidder: { id: string; name: string; phone: string; email: string; prefer: string }
 }
 
 export function emptyForm(): ActionForm {
-  return { stage: '', round: 1, winner: '', outcome: 'passed', opinion: '', url: '', bidder: { id: '', name: '', phone: '', email: '' } }
+  return { stage: '', round: 1, winner: '', outcome: 'passed', opinion: '', url: '', bidder: { id: '', name: '', phone: '', email: '', prefer: '' } }
 }
 
 const opt = (s: string) => (s.trim() ? s.trim() : undefined)
@@ -50,7 +50,7 @@ export function toAction(type: ActionType, project: string, f: ActionForm): Acti
   const round = f.stage === 'correction' ? f.round : undefined
   switch (type) {
     case 'project.bidder_added':
-      return { type, project, bidder: { id: f.bidder.id.trim(), name: f.bidder.name.trim(), phone: opt(f.bidder.phone), email: opt(f.bidder.email) } }
+      return { type, project, bidder: { id: f.bidder.id.trim(), name: f.bidder.name.trim(), phone: opt(f.bidder.phone), email: opt(f.bidder.email), prefer: opt(f.bidder.prefer) } }
     case 'filing.submitted':
       return { type, project, stage: f.stage, round, winner: f.stage === 'award' ? opt(f.winner) : undefined }
     case 'filing.reviewed':
