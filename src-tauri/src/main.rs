@@ -44,12 +44,26 @@ async fn dispatch(handle: tauri::AppHandle, db: PathBuf) {
         match app.dispatcher().await {
             Ok(Some(d)) => {
                 tracing::info!("dispatching pushes");
+                // Providers' delivery reports, when the channels ask for them here.
+                let receipts = async {
+                    match app.receipts_server().await {
+                        Ok(Some(server)) => {
+                            if let Err(e) = server.serve().await {
+                                tracing::error!(error = %e, "the receipts endpoint stopped");
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "no receipts endpoint"),
+                    }
+                    std::future::pending::<()>().await
+                };
                 tokio::select! {
                     stopped = d.run(std::time::Duration::from_secs(2)) => {
                         if let Err(e) = stopped {
                             tracing::error!(error = %e, "the dispatcher stopped");
                         }
                     }
+                    _ = receipts => {}
                     _ = reconfigured.notified() => continue,
                 }
             }

@@ -180,6 +180,27 @@ impl App {
 }
 
 impl App {
+    /// The delivery-receipt endpoint, when the saved channels ask for one
+    /// (`receipts.listen`): bound, its secrets from the vault. A desktop
+    /// providers can reach (an office gateway on the intranet) then takes
+    /// their reports itself, as `ggzy dispatch run` does.
+    pub async fn receipts_server(
+        &self,
+    ) -> std::result::Result<Option<ggzy_dispatch::receipts::Server>, SetupError> {
+        let Some(receipts) = deployment::saved(self.store()).await?.receipts else {
+            return Ok(None);
+        };
+        let held = self
+            .held(vec!["receipts".into(), "receipts.aliyun".into()])
+            .await;
+        Ok(Some(
+            ggzy_dispatch::receipts::Server::bind(&receipts.listen, self.store().clone(), &held)
+                .await?,
+        ))
+    }
+}
+
+impl App {
     /// These secrets, read from the vault off the async threads (the
     /// keyring blocks on D-Bus and may not run inside the async runtime).
     async fn held(&self, names: Vec<String>) -> ggzy_dispatch::secrets::Held {

@@ -115,3 +115,70 @@ async fn admins_keep_channels_with_secrets_in_the_vault_only() {
         }
     }
 }
+
+/// A desktop providers can reach takes their delivery reports itself when
+/// the channels ask for it (`receipts.listen`): the endpoint the app serves
+/// marks a push its dispatcher sent through a (loopback) gateway delivered.
+#[tokio::test]
+async fn the_desktop_serves_delivery_receipts_when_asked() {
+    let (store, _dir) = ggzy_providers::demo().await;
+    let app = App::with_vault(store, Arc::new(Memory::default()));
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    assert!(
+        app.receipts_server().await.unwrap().is_none(),
+        "no channels yet"
+    );
+    let gateway = ggzy_providers::gateway().await;
+    let config = format!(
+        r#"{{"sms": [{{"kind": "gateway", "name": "gw", "url": "{}", "key_id": "ggzy-test"}}],
+            "receipts": {{"listen": "127.0.0.1:0"}}}}"#,
+        gateway.url("/sms")
+    );
+    let secrets = ["sms.gw", "receipts"].map(|name| SecretValue {
+        name: name.into(),
+        value: ggzy_providers::SECRET.into(),
+    });
+    app.save_channel_settings(config, secrets.to_vec())
+        .await
+        .unwrap();
+    let server = app.receipts_server().await.unwrap().expect("asked for");
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.serve());
+    app.dispatcher()
+        .await
+        .unwrap()
+        .unwrap()
+        .drain()
+        .await
+        .unwrap();
+    let (key, ..) = gateway.seen().taken[0].clone();
+
+    let body =
+        serde_json::json!({"key": key, "status": "delivered", "detail": "用户已接收"}).to_string();
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let signature = ggzy_dispatch::sms::gateway_signature(
+        ggzy_providers::SECRET,
+        &ts,
+        "POST",
+        "/receipts/gateway",
+        &body,
+    );
+    let answer = reqwest::Client::new()
+        .post(format!("http://{addr}/receipts/gateway"))
+        .header("X-Ggzy-Timestamp", ts)
+        .header("X-Ggzy-Signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let status: String = sqlx::query_scalar(
+        "SELECT s.status FROM sent_keys k JOIN push_states s ON s.push_no = k.push_no \
+         WHERE lower(hex(k.key)) = replace(?, '-', '')",
+    )
+    .bind(&key)
+    .fetch_one(app.store().pool())
+    .await
+    .unwrap();
+    assert_eq!(status, "delivered");
+}

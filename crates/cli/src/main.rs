@@ -4,7 +4,6 @@
 use clap::{Args, Parser, Subcommand};
 use ggzy_core::role::StaffRole;
 use ggzy_dispatch::deployment::{self, SetupError};
-use ggzy_dispatch::secrets::Secrets;
 use ggzy_store::intake::{LineOutcome, Summary};
 use ggzy_store::pushes::PushFilter;
 use ggzy_store::users::NewUser;
@@ -229,18 +228,10 @@ async fn dispatch(
                 return Ok(ExitCode::from(1));
             };
             if let Some(r) = &config.receipts {
-                let app = ggzy_dispatch::receipts::router(
-                    store.clone(),
-                    secrets.get("receipts"),
-                    secrets.get("receipts.aliyun"),
-                );
-                let listener = tokio::net::TcpListener::bind(&r.listen)
-                    .await
-                    .map_err(|e| {
-                        StoreError::NotFound(format!("回执端口 {} 无法监听：{e}", r.listen))
-                    })?;
-                tracing::info!(listen = %r.listen, "receipts endpoint up");
-                tokio::spawn(async move { axum::serve(listener, app).await });
+                let server =
+                    ggzy_dispatch::receipts::Server::bind(&r.listen, store.clone(), &secrets)
+                        .await?;
+                tokio::spawn(server.serve());
             }
             if until_idle {
                 store.take_over_leases().await?;

@@ -27,9 +27,9 @@ pub struct DispatchConfig {
     pub retry: RetryConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quiet_hours: Option<QuietConfig>,
-    /// Where providers report delivery, e.g. `0.0.0.0:8787`. Secrets:
-    /// `receipts` (the gateway's signing secret), `receipts.aliyun` (the
-    /// token in Alibaba Cloud's report URL); each side is on when its secret is set.
+    /// Where providers report delivery, e.g. `0.0.0.0:8787`. Secrets, for
+    /// the kinds of SMS provider configured: `receipts` (gateways' signing
+    /// secret), `receipts.aliyun` (the token in Alibaba Cloud's report URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipts: Option<ReceiptsConfig>,
 }
@@ -247,9 +247,19 @@ impl DispatchConfig {
         if self.wecom.is_some() {
             names.push(("wecom".into(), "企业微信机器人 Webhook 地址中的 key".into()));
         }
+        // Receipts from the kinds of provider there are: each needs its own.
         if self.receipts.is_some() {
-            names.push(("receipts".into(), "短信网关回执的签名密钥".into()));
-            names.push(("receipts.aliyun".into(), "阿里云回执地址中的令牌".into()));
+            let kind = |aliyun: bool| {
+                self.sms
+                    .iter()
+                    .any(|p| matches!(p, SmsProvider::Aliyun { .. }) == aliyun)
+            };
+            if kind(false) {
+                names.push(("receipts".into(), "短信网关回执的签名密钥".into()));
+            }
+            if kind(true) {
+                names.push(("receipts.aliyun".into(), "阿里云回执地址中的令牌".into()));
+            }
         }
         names
     }

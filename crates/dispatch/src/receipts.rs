@@ -25,6 +25,41 @@ struct Receiver {
     aliyun_token: Option<Arc<str>>,
 }
 
+/// The endpoint a configuration asks for, bound and ready to serve.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    app: Router,
+}
+
+impl Server {
+    /// Bind `listen` (e.g. `0.0.0.0:8787`); a port in use is named.
+    pub async fn bind(
+        listen: &str,
+        store: Store,
+        secrets: &dyn crate::secrets::Secrets,
+    ) -> Result<Server, StoreError> {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| StoreError::NotFound(format!("回执端口 {listen} 无法监听：{e}")))?;
+        let app = router(
+            store,
+            secrets.get("receipts"),
+            secrets.get("receipts.aliyun"),
+        );
+        Ok(Server { listener, app })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serve until dropped (or the listener fails).
+    pub async fn serve(self) -> std::io::Result<()> {
+        tracing::info!(listen = ?self.listener.local_addr().ok(), "receipts endpoint up");
+        axum::serve(self.listener, self.app).await
+    }
+}
+
 pub fn router(
     store: Store,
     gateway_secret: Option<String>,
