@@ -10,37 +10,46 @@ use crate::worker::{Policy, QuietHours, Routes};
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct DispatchConfig {
     /// SMS providers, the primary first; a provider that is down hands over to the next.
     #[serde(default)]
     pub sms: Vec<SmsProvider>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub email: Option<EmailConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub dingtalk: Option<DingTalkConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub wecom: Option<WeComConfig>,
     #[serde(default)]
     pub retry: RetryConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub quiet_hours: Option<QuietConfig>,
     /// Where providers report delivery, e.g. `0.0.0.0:8787`. Secrets, for
     /// the kinds of SMS provider configured: `receipts` (gateways' signing
     /// secret), `receipts.aliyun` (the token in Alibaba Cloud's report URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub receipts: Option<ReceiptsConfig>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptsConfig {
     pub listen: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SmsProvider {
     /// Secret: `sms.<name>` (the shared signing secret).
@@ -65,14 +74,16 @@ fn aliyun_endpoint() -> String {
 }
 
 /// Secret: `dingtalk` (the robot's 加签 secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct DingTalkConfig {
     pub webhook: String,
 }
 
 /// Secret: `wecom` (the robot's key, which the webhook URL carries).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct WeComConfig {
     #[serde(default = "wecom_url")]
@@ -83,13 +94,18 @@ fn wecom_url() -> String {
     "https://qyapi.weixin.qq.com/cgi-bin/webhook/send".into()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetryConfig {
+    #[ts(type = "number")]
     pub max_attempts: i64,
+    #[ts(type = "number")]
     pub first_retry_secs: u64,
+    #[ts(type = "number")]
     pub max_retry_secs: u64,
     /// How long a provider may take to answer.
+    #[ts(type = "number")]
     pub timeout_ms: u64,
 }
 
@@ -105,7 +121,8 @@ impl Default for RetryConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(deny_unknown_fields)]
 pub struct QuietConfig {
     /// `22:00`

@@ -9,9 +9,11 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum Security {
     /// TLS from the first byte (usually port 465).
     Tls,
@@ -41,18 +43,21 @@ pub enum SmtpSetupError {
 }
 
 /// Where mail goes from. Secret: `smtp` (the password), when `username` is set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(export)]
 pub struct EmailConfig {
     pub host: String,
     pub port: u16,
     pub security: Security,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub username: Option<String>,
     pub from: String,
     /// A PEM file of the CA that signed the server's certificate, for an
     /// office mail server under the government's own CA (else the public roots).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub ca_file: Option<String>,
 }
 

@@ -14,11 +14,11 @@ async fn an_admin_configures_channels_and_the_desktop_sends() {
     let app = Driven::start().await;
     app.login("admin", "Demo@2026").await;
     app.click("[data-menu='/settings']").await;
-    let config = format!(
-        r#"{{"sms": [{{"kind": "gateway", "name": "gw", "url": "{}", "key_id": "ggzy-test"}}]}}"#,
-        fake.url("/sms")
-    );
-    app.fill("[data-test=channels-config]", &config).await;
+    // The form, as staff fill it: one SMS gateway.
+    app.click("[data-test=sms-add]").await;
+    app.fill("[data-test=sms-name-0]", "gw").await;
+    app.fill("[data-test=sms-url-0]", &fake.url("/sms")).await;
+    app.fill("[data-test=sms-key-id-0]", "ggzy-test").await;
     app.click("[data-test=channels-save]").await;
     // The secret it needs is asked for, by name, and nothing is saved without it.
     app.text_contains(".el-message--error", "请填写密钥：sms.gw")
@@ -29,6 +29,20 @@ async fn an_admin_configures_channels_and_the_desktop_sends() {
     app.text_contains(".el-message--success", "推送通道已保存")
         .await;
     app.screenshot("settings-channels").await;
+    // The JSON tab shows what was saved: the form's gateway, no secret.
+    app.click("#tab-json").await;
+    let saved = app
+        .client
+        .execute(
+            "return document.querySelector('[data-test=channels-config]').value",
+            vec![],
+        )
+        .await
+        .expect("the JSON text");
+    let saved: serde_json::Value =
+        serde_json::from_str(saved.as_str().expect("text")).expect("saved JSON");
+    assert_eq!(saved["sms"][0]["key_id"], "ggzy-test", "{saved}");
+    assert!(!saved.to_string().contains(ggzy_providers::SECRET));
 
     // 联系规则 (3.4): a party with both a phone and an email gets both; no
     // work group can be chosen before its robot is configured.

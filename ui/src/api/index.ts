@@ -31,10 +31,12 @@ import type { RetryReport } from './bindings/RetryReport'
 import type { ChannelSettings } from './bindings/ChannelSettings'
 import type { SecretValue } from './bindings/SecretValue'
 import type { ContactForm } from './bindings/ContactForm'
+import type { DispatchConfig } from './bindings/DispatchConfig'
+import type { SmsProvider } from './bindings/SmsProvider'
 import type { ContactSettings } from './bindings/ContactSettings'
 import type { SecretState } from './bindings/SecretState'
 
-export type { ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
