@@ -26,6 +26,7 @@ describe('the channel form', () => {
     if (typeof c === 'object') {
       expect(c.sms).toEqual([])
       expect(c.retry).toEqual({ max_attempts: 3, first_retry_secs: 5, max_retry_secs: 1800, timeout_ms: 10000 })
+      expect(c.sending).toEqual({ batch: 256, concurrency: 64, lanes: 4 })
     }
   })
 

@@ -7,8 +7,9 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use ggzy_dispatch::config::{DispatchConfig, SendingConfig};
 use ggzy_dispatch::sms::{gateway_signature, Gateway};
-use ggzy_dispatch::{Dispatcher, Policy, Routes};
+use ggzy_dispatch::{Dispatcher, Routes};
 use ggzy_store::Store;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -28,14 +29,18 @@ struct Args {
     /// Rounds of (oha, dispatcher), taking turns
     #[arg(long, default_value_t = 3)]
     rounds: u32,
-    /// Connections for oha, and sends in flight for the dispatcher
-    #[arg(long, default_value_t = 64)]
+    /// Connections for oha; by default as many as the dispatcher has
+    /// requests in flight (lanes × concurrency)
+    #[arg(long)]
+    connections: Option<usize>,
+    /// The dispatcher's sends in flight, per lane (`sending.concurrency`)
+    #[arg(long, default_value_t = 128)]
     concurrency: usize,
-    /// Batches under way at once
-    #[arg(long, default_value_t = 4)]
+    /// Batches under way at once (`sending.lanes`)
+    #[arg(long, default_value_t = 2)]
     lanes: usize,
-    /// Pushes claimed at a time
-    #[arg(long, default_value_t = 256)]
+    /// Pushes claimed at a time (`sending.batch`)
+    #[arg(long, default_value_t = 1024)]
     batch: i64,
     /// Events accepted one at a time for the latency measurement
     #[arg(long, default_value_t = 200)]
@@ -166,12 +171,17 @@ fn dispatcher(store: &Store, addr: &str, args: &Args) -> Dispatcher {
     Dispatcher::new(
         store.clone(),
         Routes::default().with("sms", gateway),
-        Policy {
-            concurrency: args.concurrency,
-            lanes: args.lanes,
-            batch: args.batch,
-            ..Policy::default()
-        },
+        // As a deployment's `sending` settings would give it.
+        DispatchConfig {
+            sending: SendingConfig {
+                batch: args.batch,
+                concurrency: args.concurrency,
+                lanes: args.lanes,
+            },
+            ..DispatchConfig::default()
+        }
+        .policy()
+        .expect("sending settings within bounds"),
     )
 }
 
@@ -269,14 +279,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let gateway = start_gateway()?;
+    let connections = args.connections.unwrap_or(args.lanes * args.concurrency);
     println!(
-        "dispatch bench: loopback SMS gateway {} (own process), {} pushes a round, {} in flight × {} lanes of {}, {} rounds",
-        gateway.addr, args.pushes, args.concurrency, args.lanes, args.batch, args.rounds
+        "dispatch bench: loopback SMS gateway {} (own process), {} pushes a round, oha with {} connections, dispatcher {} in flight × {} lanes of {}, {} rounds",
+        gateway.addr, args.pushes, connections, args.concurrency, args.lanes, args.batch, args.rounds
     );
-    oha(&gateway.addr, args.concurrency, 2)?; // warm up
+    oha(&gateway.addr, connections, 2)?; // warm up
     let (mut base, mut ours) = (Vec::new(), Vec::new());
     for round in 1..=args.rounds {
-        let b = oha(&gateway.addr, args.concurrency, 8)?;
+        let b = oha(&gateway.addr, connections, 8)?;
         let r = dispatch_rate(&gateway.addr, round, &args).await?;
         println!(
             "round {round}: oha {b:>8.0} req/s   dispatcher {r:>8.0} pushes/s   {:.1} %",

@@ -4,6 +4,7 @@ import type { EmailConfig } from "./EmailConfig";
 import type { QuietConfig } from "./QuietConfig";
 import type { ReceiptsConfig } from "./ReceiptsConfig";
 import type { RetryConfig } from "./RetryConfig";
+import type { SendingConfig } from "./SendingConfig";
 import type { SmsProvider } from "./SmsProvider";
 import type { WeComConfig } from "./WeComConfig";
 
@@ -11,7 +12,7 @@ export type DispatchConfig = {
 /**
  * SMS providers, the primary first; a provider that is down hands over to the next.
  */
-sms: Array<SmsProvider>, email?: EmailConfig, dingtalk?: DingTalkConfig, wecom?: WeComConfig, retry: RetryConfig, quiet_hours?: QuietConfig, 
+sms: Array<SmsProvider>, email?: EmailConfig, dingtalk?: DingTalkConfig, wecom?: WeComConfig, retry: RetryConfig, sending: SendingConfig, quiet_hours?: QuietConfig, 
 /**
  * Where providers report delivery, e.g. `0.0.0.0:8787`. Secrets, for
  * the kinds of SMS provider configured: `receipts` (gateways' signing

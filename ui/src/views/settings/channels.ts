@@ -2,7 +2,11 @@ import type { DispatchConfig, SmsProvider } from '../../api'
 
 /** What a configuration starts with: no channel, the backend's retry defaults. */
 export function emptyConfig(): DispatchConfig {
-  return { sms: [], retry: { max_attempts: 6, first_retry_secs: 5, max_retry_secs: 1800, timeout_ms: 10000 } }
+  return {
+    sms: [],
+    retry: { max_attempts: 6, first_retry_secs: 5, max_retry_secs: 1800, timeout_ms: 10000 },
+    sending: { batch: 256, concurrency: 64, lanes: 4 },
+  }
 }
 
 /** A new SMS provider of this kind, named so no other has its name (secrets are kept by name). */
@@ -37,7 +41,13 @@ export function parseConfig(text: string): DispatchConfig | string {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return '配置须为一个 JSON 对象'
   const c = value as Partial<DispatchConfig>
-  return { ...c, sms: Array.isArray(c.sms) ? c.sms : [], retry: { ...emptyConfig().retry, ...c.retry } } as DispatchConfig
+  const empty = emptyConfig()
+  return {
+    ...c,
+    sms: Array.isArray(c.sms) ? c.sms : [],
+    retry: { ...empty.retry, ...c.retry },
+    sending: { ...empty.sending, ...c.sending },
+  } as DispatchConfig
 }
 
 /** The text saved: blank optional fields left out, two-space indented. */
