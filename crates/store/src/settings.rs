@@ -5,7 +5,7 @@ use crate::{now, Result, Store, StoreError};
 use ggzy_core::event::valid_phone;
 use ggzy_core::reach::ContactRules;
 use ggzy_core::render::Center;
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::SqliteConnection;
 
 /// The settings there are, with what each means.
@@ -89,26 +89,9 @@ impl Store {
     /// Save the channel configuration the caller has checked; audited with
     /// the whole text, so who changed which channel is on record.
     pub async fn save_dispatch_config(&self, config: &str, by: &str) -> Result<()> {
-        let mut tx = self.write().await?;
-        let conn = tx.conn();
-        let at = now();
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ('dispatch_config', ?) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(config)
-        .execute(&mut *conn)
-        .await?;
-        AuditWriter::record(
-            conn,
-            self.device_n(),
-            &at,
-            "dispatch.configured",
-            "dispatch_config",
-            json!({ "config": config, "by": by }),
-        )
-        .await?;
-        tx.commit().await
+        let audit = json!({ "config": config, "by": by });
+        self.save_meta("dispatch_config", config, "dispatch.configured", audit)
+            .await
     }
 
     /// The center's contact rules (3.4): saved ones, or the defaults.
@@ -123,25 +106,31 @@ impl Store {
             .check()
             .map_err(|m| StoreError::invalid("invalid_contact_rules", m))?;
         let text = serde_json::to_string(rules)?;
+        let audit = json!({ "rules": rules, "by": by });
+        self.save_meta("contact_rules", &text, "contact_rules.changed", audit)
+            .await
+    }
+
+    /// A deployment-wide value kept in `meta`, with its audit record, together.
+    async fn save_meta(
+        &self,
+        key: &str,
+        value: &str,
+        kind: &'static str,
+        audit: Value,
+    ) -> Result<()> {
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let at = now();
         sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ('contact_rules', ?) \
+            "INSERT INTO meta (key, value) VALUES (?, ?) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
-        .bind(&text)
+        .bind(key)
+        .bind(value)
         .execute(&mut *conn)
         .await?;
-        AuditWriter::record(
-            conn,
-            self.device_n(),
-            &at,
-            "contact_rules.changed",
-            "contact_rules",
-            json!({ "rules": rules, "by": by }),
-        )
-        .await?;
+        AuditWriter::record(conn, self.device_n(), &at, kind, key, audit).await?;
         tx.commit().await
     }
 

@@ -227,6 +227,13 @@ impl Driven {
         e.send_keys(value).await.expect("type");
     }
 
+    /// Fill a form's fields, each named by its `data-test`.
+    pub async fn fill_all(&self, fields: &[(&str, &str)]) {
+        for (field, value) in fields {
+            self.fill(&format!("[data-test={field}]"), value).await;
+        }
+    }
+
     /// Click once the element takes clicks (it may still be fading in) and
     /// has stopped moving: a dialog slides 20 px as it opens, and a click
     /// aimed at a moving button lands beside it, lost without an error.

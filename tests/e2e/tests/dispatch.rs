@@ -76,7 +76,7 @@ async fn an_admin_configures_channels_and_the_desktop_sends() {
     // The rules at work: the tenderer has both contacts and gets both; the
     // agency asked for mandatory notices only, and 4.2 is not one.
     app.click("[data-test=register-project]").await;
-    for (field, value) in [
+    app.fill_all(&[
         ("register-code", "LH-2026-0701"),
         ("register-name", "临海市古城墙修缮工程"),
         ("tenderer-id", "T701"),
@@ -86,9 +86,8 @@ async fn an_admin_configures_channels_and_the_desktop_sends() {
         ("agency-id", "A701"),
         ("agency-name", "浙江古城招标代理有限公司"),
         ("agency-email", "a701@gczb.cn"),
-    ] {
-        app.fill(&format!("[data-test={field}]"), value).await;
-    }
+    ])
+    .await;
     app.choose("[data-test=agency-prefer]", "[data-prefer=none]")
         .await;
     app.click("[data-test=register-submit]").await;

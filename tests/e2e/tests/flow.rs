@@ -56,7 +56,7 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
     as_user(&app, "zhangwei").await;
     app.click("[data-menu='/projects']").await;
     app.click("[data-test=register-project]").await;
-    for (field, value) in [
+    app.fill_all(&[
         ("register-code", "LH-2026-0600"),
         ("register-name", "临海市东湖公园改造工程"),
         ("tenderer-id", "T600"),
@@ -65,9 +65,8 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
         ("agency-id", "A600"),
         ("agency-name", "浙江临海招标代理有限公司"),
         ("agency-email", "bid@lhzb.cn"),
-    ] {
-        app.fill(&format!("[data-test={field}]"), value).await;
-    }
+    ])
+    .await;
     app.screenshot("register-project").await;
     app.click("[data-test=register-submit]").await;
     app.text_contains("[data-test=timeline]", "项目登记").await;
