@@ -180,6 +180,8 @@ pub enum ConfigError {
     Time(String),
     #[error("短信服务商名称 `{0}` 重复：每个服务商需要不同的名称（密钥按名称保存）")]
     DuplicateName(String),
+    #[error("{0}")]
+    Field(String),
     #[error("重试次数须在 1–100 之间，现为 {0}")]
     Attempts(i64),
     #[error("发送设置 `{0}` 须在 {1} 之间，现为 {2}")]
@@ -191,6 +193,7 @@ pub enum ConfigError {
 impl DispatchConfig {
     /// The senders this configuration names, each with its secret; the inbox always.
     pub fn routes(&self, center_name: &str, secrets: &dyn Secrets) -> Result<Routes, ConfigError> {
+        self.check_fields()?;
         let timeout = Duration::from_millis(self.retry.timeout_ms.max(100));
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -314,6 +317,71 @@ impl DispatchConfig {
         names
     }
 
+    /// Every field a channel needs is filled in, and every address is an
+    /// http(s) URL: a blank left in the form is named, not found at send time.
+    fn check_fields(&self) -> Result<(), ConfigError> {
+        let blank = |what: String| Err(ConfigError::Field(format!("{what}不能为空")));
+        let url = |what: String, u: &str| match reqwest::Url::parse(u) {
+            Ok(p) if matches!(p.scheme(), "http" | "https") && p.host().is_some() => Ok(()),
+            _ => Err(ConfigError::Field(format!(
+                "{what} `{u}` 不是 http(s) 地址，如 https://sms.example.gov.cn/api"
+            ))),
+        };
+        for p in &self.sms {
+            match p {
+                SmsProvider::Gateway {
+                    name,
+                    url: u,
+                    key_id,
+                } => {
+                    if name.trim().is_empty() {
+                        return blank("短信服务商名称".into());
+                    }
+                    url(format!("短信网关“{name}”的地址"), u)?;
+                    if key_id.trim().is_empty() {
+                        return blank(format!("短信网关“{name}”的 Key ID"));
+                    }
+                }
+                SmsProvider::Aliyun {
+                    name,
+                    endpoint,
+                    access_key_id,
+                    sign_name,
+                    template_code,
+                } => {
+                    if name.trim().is_empty() {
+                        return blank("短信服务商名称".into());
+                    }
+                    url(format!("阿里云短信“{name}”的接口地址"), endpoint)?;
+                    for (field, v) in [
+                        ("AccessKey ID", access_key_id),
+                        ("短信签名", sign_name),
+                        ("模板编号", template_code),
+                    ] {
+                        if v.trim().is_empty() {
+                            return blank(format!("阿里云短信“{name}”的{field}"));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(e) = &self.email {
+            if e.host.trim().is_empty() {
+                return blank("发信服务器".into());
+            }
+            if e.from.trim().is_empty() {
+                return blank("发件地址".into());
+            }
+        }
+        if let Some(d) = &self.dingtalk {
+            url("钉钉机器人的 Webhook".into(), &d.webhook)?;
+        }
+        if let Some(w) = &self.wecom {
+            url("企业微信机器人的接口地址".into(), &w.url)?;
+        }
+        Ok(())
+    }
+
     pub fn policy(&self) -> Result<Policy, ConfigError> {
         let r = &self.retry;
         if !(1..=100).contains(&r.max_attempts) {
@@ -373,5 +441,42 @@ mod tests {
             err.contains("concurrency") && err.contains("1–1024"),
             "{err}"
         );
+    }
+
+    /// What a form left blank, or an address that is none, is named before
+    /// anything is saved (it would otherwise surface as failed sends).
+    #[test]
+    fn blanks_and_non_urls_are_named() {
+        let secrets = crate::secrets::Memory::default();
+        for (json, says) in [
+            (
+                r#"{"sms": [{"kind": "gateway", "name": " ", "url": "https://x.cn", "key_id": "k"}]}"#,
+                "短信服务商名称不能为空",
+            ),
+            (
+                r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "not a url", "key_id": "k"}]}"#,
+                "短信网关“gw”的地址 `not a url` 不是 http(s) 地址",
+            ),
+            (
+                r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "https://x.cn", "key_id": ""}]}"#,
+                "Key ID不能为空",
+            ),
+            (
+                r#"{"sms": [{"kind": "aliyun", "name": "ali", "access_key_id": "a", "sign_name": "", "template_code": "t"}]}"#,
+                "阿里云短信“ali”的短信签名不能为空",
+            ),
+            (r#"{"dingtalk": {"webhook": ""}}"#, "钉钉机器人的 Webhook"),
+            (
+                r#"{"email": {"host": "", "port": 587, "security": "starttls", "from": "a@x.cn"}}"#,
+                "发信服务器不能为空",
+            ),
+        ] {
+            let config: DispatchConfig = serde_json::from_str(json).unwrap();
+            let err = match config.routes("中心", &secrets) {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("{json} was taken"),
+            };
+            assert!(err.contains(says), "{json}: {err}");
+        }
     }
 }
