@@ -227,6 +227,17 @@ impl Driven {
         e.send_keys(value).await.expect("type");
     }
 
+    /// Find one project by its code in 项目 and open it; `title` is part of
+    /// its name, waited for on the detail page.
+    pub async fn open_project(&self, code: &str, title: &str) {
+        self.click("[data-menu='/projects']").await;
+        self.fill("[data-test=project-search]", code).await;
+        self.click("[data-test=project-search-button]").await;
+        self.text_contains(".el-pagination", "共 1 条").await;
+        self.click("[data-test=open-project]").await;
+        self.text_contains("[data-test=project-title]", title).await;
+    }
+
     /// Fill a form's fields, each named by its `data-test`.
     pub async fn fill_all(&self, fields: &[(&str, &str)]) {
         for (field, value) in fields {

@@ -99,13 +99,7 @@ async fn an_admin_configures_channels_and_the_desktop_sends() {
     assert!(timeline.contains("0576-85000701"), "{timeline}");
     assert!(!timeline.contains("a701@gczb.cn"), "{timeline}");
     app.screenshot("contact-rules-at-work").await;
-    app.click("[data-menu='/projects']").await;
-    app.fill("[data-test=project-search]", "LH-2026-0101").await;
-    app.click("[data-test=project-search-button]").await;
-    app.text_contains(".el-pagination", "共 1 条").await;
-    app.click("[data-test=open-project]").await;
-    app.text_contains("[data-test=project-title]", "老旧小区")
-        .await;
+    app.open_project("LH-2026-0101", "老旧小区").await;
     app.click("[data-test=timeline] .el-table__expand-icon")
         .await;
     let history = app

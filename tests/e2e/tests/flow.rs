@@ -25,16 +25,6 @@ fn fantoccini_css(css: &str) -> ggzy_e2e::fantoccini::Locator<'_> {
     ggzy_e2e::fantoccini::Locator::Css(css)
 }
 
-async fn open_project(app: &Driven, code: &str) {
-    app.click("[data-menu='/projects']").await;
-    app.fill("[data-test=project-search]", code).await;
-    app.click("[data-test=project-search-button]").await;
-    app.text_contains(".el-pagination", "共 1 条").await;
-    app.click("[data-test=open-project]").await;
-    app.text_contains("[data-test=project-title]", "东湖公园")
-        .await;
-}
-
 /// Open an action, pick the stage, fill what else it asks, submit, wait for the trace.
 async fn act(app: &Driven, action: &str, url: Option<&str>, expect_clause: &str) {
     app.click(&format!("[data-action='{action}']")).await;
@@ -104,7 +94,7 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
     app.text_contains("[data-test=inbox] .el-table__body", "4.4.1")
         .await;
     app.screenshot("inbox").await;
-    open_project(&app, "LH-2026-0600").await;
+    app.open_project("LH-2026-0600", "东湖公园").await;
     let offered = app
         .text_contains("[data-test=project-actions]", "备案审核")
         .await;
@@ -126,7 +116,7 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
     app.screenshot("filing-review").await;
 
     as_user(&app, "zhangwei").await;
-    open_project(&app, "LH-2026-0600").await;
+    app.open_project("LH-2026-0600", "东湖公园").await;
     act(&app, "materials.submitted", None, "4.4.3").await;
     act(
         &app,

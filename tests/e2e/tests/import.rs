@@ -60,13 +60,7 @@ async fn an_import_reports_each_line_and_a_refused_one_is_fixed() {
         .await;
 
     // The bidder is on the project now.
-    app.click("[data-menu='/projects']").await;
-    app.fill("[data-test=project-search]", "IMP-001").await;
-    app.click("[data-test=project-search-button]").await;
-    app.text_contains(".el-pagination", "共 1 条").await;
-    app.click("[data-test=open-project]").await;
-    app.text_contains("[data-test=project-title]", "东湖引水工程")
-        .await;
+    app.open_project("IMP-001", "东湖引水工程").await;
     app.text_contains("[data-test=timeline]", "新增投标人")
         .await;
     app.stop().await;
