@@ -49,6 +49,9 @@ export function setOnLoggedOut(f: () => void) {
 }
 
 export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  // Each round trip leaves a performance entry (`ipc <command>`) for the
+  // start-up benchmark to break the time down.
+  const start = performance.now()
   try {
     return await invoke<T>(cmd, args)
   } catch (e) {
@@ -56,6 +59,8 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
     ElMessage.error(err.message)
     if (err.code === 'not_logged_in') onLoggedOut()
     throw err
+  } finally {
+    performance.measure(`ipc ${cmd}`, { start })
   }
 }
 

@@ -1,11 +1,13 @@
 import { createRouter, createWebHashHistory } from 'vue-router'
 import { setOnLoggedOut } from '../api'
 import { useSession } from '../stores/session'
+import Login from '../views/login/index.vue'
 
 export const router = createRouter({
   history: createWebHashHistory(),
   routes: [
-    { path: '/login', component: () => import('../views/login/index.vue'), meta: { public: true } },
+    // The first screen of every start: in the main bundle, not a chunk fetched after it.
+    { path: '/login', component: Login, meta: { public: true } },
     {
       path: '/',
       // Loaded while the login form waits for a person (views/login).

@@ -86,13 +86,21 @@ fn memory(pids: &[i32]) -> (f64, f64) {
     (pss as f64 / 1024.0, rss as f64 / 1024.0)
 }
 
-/// Poll the page until `script` returns true; the uptime when it did.
-async fn until(app: &Driven, script: &str, what: &str) -> f64 {
+/// Wait until `condition` (a JS expression) holds in the page, checked in
+/// the page itself once a frame (WebDriver polling would load the very page
+/// it times); the uptime when it did. Retried while no page answers yet.
+async fn until(app: &Driven, condition: &str, what: &str) -> f64 {
+    let script = format!(
+        "const done = arguments[arguments.length - 1]; \
+         const check = () => {{ if ({condition}) {{ window.__ready ??= performance.now(); done(true) }} \
+           else requestAnimationFrame(check) }}; \
+         check();"
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let ok = app
             .client
-            .execute(script, vec![])
+            .execute_async(&script, vec![])
             .await
             .ok()
             .and_then(|v| v.as_bool())
@@ -139,7 +147,7 @@ async fn start(exe: &Path, db_from: Option<&Path>) -> Start {
     let (first, login) = if db_from.is_some() {
         let ready = until(
             &app,
-            "const b = document.querySelector('[data-test=login]'); return !!b && !b.disabled",
+            "document.querySelector('[data-test=login]')?.disabled === false",
             "showed the login form",
         )
         .await;
@@ -152,6 +160,7 @@ async fn start(exe: &Path, db_from: Option<&Path>) -> Start {
                 "const b = window.__bench = {}; \
                  document.addEventListener('click', () => { b.click ??= performance.now() }, true); \
                  const check = () => { const e = document.querySelector('[data-counter=projects]'); \
+                   if (e) b.frame ??= performance.now(); \
                    if (e && /[1-9]/.test(e.innerText)) b.shown = performance.now(); else requestAnimationFrame(check) }; \
                  requestAnimationFrame(check);",
                 vec![],
@@ -161,7 +170,7 @@ async fn start(exe: &Path, db_from: Option<&Path>) -> Start {
         app.click("[data-test=login]").await;
         until(
             &app,
-            "return !!window.__bench.shown",
+            "!!window.__bench.shown",
             "showed the workbench's figures",
         )
         .await;
@@ -172,11 +181,31 @@ async fn start(exe: &Path, db_from: Option<&Path>) -> Start {
             .ok()
             .and_then(|v| v.as_f64())
             .expect("the page's timing");
+        // Where the time after the click went: each backend round trip
+        // (`ipc <command>`, measured by the page's `call`) and the first
+        // frame with the workbench's cards, all from the click.
+        let steps = app
+            .client
+            .execute(
+                "const c = window.__bench.click; \
+                 const ipc = performance.getEntriesByType('measure') \
+                   .filter(m => m.name.startsWith('ipc ') && m.startTime >= c) \
+                   .map(m => `${m.name.slice(4)} ${(m.startTime - c).toFixed(0)}+${m.duration.toFixed(0)}`); \
+                 const marks = performance.getEntriesByType('mark').filter(m => m.startTime >= c) \
+                   .map(m => `${m.name} ${(m.startTime - c).toFixed(0)}`); \
+                 return [...ipc, ...marks, `cards ${(window.__bench.frame - c).toFixed(0)}`].join(', ')",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        println!("    after the click (ms from it, start+duration): {steps}");
         (ready, Some(login))
     } else {
         let ready = until(
             &app,
-            "return !!document.getElementById('ready')",
+            "!!document.getElementById('ready')",
             "showed its page",
         )
         .await;
@@ -184,6 +213,27 @@ async fn start(exe: &Path, db_from: Option<&Path>) -> Start {
     };
     let pid = running(exe).expect("the started process");
     let first = (first - started(pid)) * 1000.0;
+    // Of that, the page's own part: from its navigation's start to the
+    // script's start (`main` mark, the app only) and to the poll that saw it
+    // ready.
+    let page = app
+        .client
+        .execute(
+            "const m = performance.getEntriesByName('main')[0]; \
+             const n = performance.getEntriesByType('navigation')[0]; \
+             const ipc = performance.getEntriesByType('measure').filter(e => e.name.startsWith('ipc ') && e.startTime < window.__ready) \
+               .map(e => `${e.name} ${e.startTime.toFixed(0)}+${e.duration.toFixed(0)}`); \
+             return [`page: html ${n ? n.responseEnd.toFixed(0) : '?'}`, `script ${m ? m.startTime.toFixed(0) : '-'}`, ...ipc, `ready ${window.__ready.toFixed(0)}`].join(', ')",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    println!(
+        "    {}: {first:.0} ms from process start; {page}",
+        exe.file_name().unwrap_or_default().to_string_lossy()
+    );
     tokio::time::sleep(IDLE).await;
     let processes = tree(pid);
     let (pss, rss) = memory(&processes);
