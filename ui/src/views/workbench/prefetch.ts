@@ -1,8 +1,8 @@
-// The workbench's figures, asked for the moment a login succeeds: the
-// backend answers while the window's frame is built, so the page shows its
-// figures in its first frame instead of after its own round trip (start-up
-// time, `make bench-start`). Taken once, and only while fresh: a page shown
-// later asks again.
+// The workbench's figures, asked for the moment a login succeeds, while the
+// page is idle (a few ms): the workbench is then built once, with them,
+// instead of built, asked for and built again while its answer waits for the
+// busy page (start-up time, `make bench-start`). Taken once, and only while
+// fresh: a page shown later asks again.
 import { api, type Workbench } from '../../api'
 
 const FRESH_MS = 3000
