@@ -184,25 +184,24 @@ pub fn mask(address: &str) -> String {
 /// An HTTP answer in the terms of [`Outcome`]: a request that never
 /// connected is retried; one whose answer never came is unknown; 429 and 5xx
 /// are retried; other 4xx refused. `ok` reads a 2xx body.
-pub(crate) async fn http_outcome(
+pub(crate) fn answer_outcome(
     provider: &str,
-    sent: reqwest::Result<reqwest::Response>,
-    ok: impl FnOnce(reqwest::StatusCode, &str) -> Outcome,
+    sent: Result<(http::StatusCode, bytes::Bytes), crate::http::Failed>,
+    ok: impl FnOnce(http::StatusCode, &str) -> Outcome,
 ) -> Outcome {
-    let response = match sent {
-        Ok(r) => r,
-        Err(e) if e.is_connect() => return Outcome::Retry(format!("{provider}：连接失败")),
-        Err(e) if e.is_timeout() => return Outcome::Unknown(format!("{provider}：等待应答超时")),
-        Err(_) => return Outcome::Unknown(format!("{provider}：请求已发出，应答中断")),
+    use crate::http::Failed;
+    let (status, body) = match sent {
+        Ok(answer) => answer,
+        Err(Failed::Connect) => return Outcome::Retry(format!("{provider}：连接失败")),
+        Err(Failed::Timeout) => return Outcome::Unknown(format!("{provider}：等待应答超时")),
+        Err(Failed::Interrupted) => {
+            return Outcome::Unknown(format!("{provider}：请求已发出，应答中断"))
+        }
     };
-    let status = response.status();
-    let body = match response.text().await {
-        Ok(b) => b,
-        Err(_) => return Outcome::Unknown(format!("{provider}：应答读取中断（HTTP {status}）")),
-    };
+    let body = String::from_utf8_lossy(&body);
     if status.is_success() {
         ok(status, &body)
-    } else if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+    } else if status == http::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
         Outcome::Retry(format!("{provider}：HTTP {}", status.as_u16()))
     } else {
         Outcome::Rejected(format!(

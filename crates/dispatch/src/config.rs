@@ -195,10 +195,7 @@ impl DispatchConfig {
     pub fn routes(&self, center_name: &str, secrets: &dyn Secrets) -> Result<Routes, ConfigError> {
         self.check_fields()?;
         let timeout = Duration::from_millis(self.retry.timeout_ms.max(100));
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            .build()
+        let http = crate::http::Http::new(timeout, timeout.min(Duration::from_secs(5)))
             .map_err(|e| ConfigError::Http(e.to_string()))?;
         let secret = |name: &str| {
             secrets.get(name).ok_or_else(|| {
@@ -321,7 +318,7 @@ impl DispatchConfig {
     /// http(s) URL: a blank left in the form is named, not found at send time.
     fn check_fields(&self) -> Result<(), ConfigError> {
         let blank = |what: String| Err(ConfigError::Field(format!("{what}不能为空")));
-        let url = |what: String, u: &str| match reqwest::Url::parse(u) {
+        let url = |what: String, u: &str| match url::Url::parse(u) {
             Ok(p) if matches!(p.scheme(), "http" | "https") && p.host().is_some() => Ok(()),
             _ => Err(ConfigError::Field(format!(
                 "{what} `{u}` 不是 http(s) 地址，如 https://sms.example.gov.cn/api"

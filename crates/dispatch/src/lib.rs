@@ -8,6 +8,7 @@ pub mod channel;
 pub mod config;
 pub mod deployment;
 pub mod email;
+pub mod http;
 pub mod receipts;
 pub mod robot;
 pub mod secrets;

@@ -1,10 +1,13 @@
 //! Work-group robots: a DingTalk custom robot (signed timestamp) and a WeCom
 //! group robot (at most 20 messages a minute each).
 
-use crate::channel::{http_outcome, Outcome, Outgoing, Sender};
+use crate::channel::{answer_outcome, Outcome, Outgoing, Sender};
+use crate::http::Http;
 use async_trait::async_trait;
 use base64::Engine;
+use bytes::Bytes;
 use hmac::{Hmac, Mac};
+use http_body_util::Full;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::VecDeque;
@@ -37,7 +40,7 @@ pub struct DingTalk {
     /// The robot's webhook, `https://oapi.dingtalk.com/robot/send?access_token=…`.
     pub webhook: String,
     pub secret: String,
-    pub http: reqwest::Client,
+    pub http: Http,
     pub limit: RateLimit,
 }
 
@@ -56,12 +59,14 @@ impl Sender for DingTalk {
     async fn send(&self, m: &Outgoing) -> Outcome {
         let timestamp = chrono::Utc::now().timestamp_millis();
         let sign = dingtalk_sign(&self.secret, timestamp);
-        let request = self
-            .http
-            .post(&self.webhook)
-            .query(&[("timestamp", timestamp.to_string()), ("sign", sign)]);
+        let join = if self.webhook.contains('?') { '&' } else { '?' };
+        let url = format!(
+            "{}{join}timestamp={timestamp}&sign={}",
+            self.webhook,
+            percent_encoding::utf8_percent_encode(&sign, percent_encoding::NON_ALPHANUMERIC)
+        );
         // 130101: sending too fast.
-        robot_send(self.name(), &self.limit, request, m, 130_101).await
+        robot_send(self.name(), &self.http, &url, &self.limit, m, 130_101).await
     }
 }
 
@@ -69,7 +74,7 @@ impl Sender for DingTalk {
 /// the key in the URL is the secret.
 pub struct WeCom {
     pub webhook: String,
-    pub http: reqwest::Client,
+    pub http: Http,
     pub limit: RateLimit,
 }
 
@@ -83,8 +88,9 @@ impl Sender for WeCom {
         // 45009: over the robot's limit.
         robot_send(
             self.name(),
+            &self.http,
+            &self.webhook,
             &self.limit,
-            self.http.post(&self.webhook),
             m,
             45_009,
         )
@@ -92,26 +98,29 @@ impl Sender for WeCom {
     }
 }
 
-/// Post `m` as a text message with `request`, within `limit`; `rate_limited`
-/// is the robot's error code for sending too fast.
+/// Post `m` as a text message to `url`, within `limit`; `rate_limited` is
+/// the robot's error code for sending too fast.
 async fn robot_send(
     name: &str,
+    http: &Http,
+    url: &str,
     limit: &RateLimit,
-    request: reqwest::RequestBuilder,
     m: &Outgoing,
     rate_limited: i64,
 ) -> Outcome {
     if let Some(wait) = limit.take() {
         return Outcome::Later(format!("{name}：每分钟至多 20 条，稍后发送"), wait);
     }
-    let sent = request
-        .json(&json!({ "msgtype": "text", "text": { "content": m.text } }))
-        .send()
-        .await;
-    http_outcome(name, sent, |_, body| {
+    let body = json!({ "msgtype": "text", "text": { "content": m.text } }).to_string();
+    let Ok(request) = http::Request::post(url)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+    else {
+        return Outcome::Rejected(format!("{name}：地址无效，请在 设置 → 推送通道 中改正"));
+    };
+    answer_outcome(name, http.send(request).await, |_, body| {
         robot_outcome(name, body, rate_limited)
     })
-    .await
 }
 
 /// At most `max` sends in any `window`: a sliding window of send times.

@@ -1,10 +1,13 @@
 //! SMS over HTTP: a generic gateway (JSON, shared-secret signature) and
 //! Alibaba Cloud SMS (its RPC request format and HMAC-SHA1 signing).
 
-use crate::channel::{http_outcome, mask, short, Asked, Outcome, Outgoing, Sender};
+use crate::channel::{answer_outcome, mask, short, Asked, Outcome, Outgoing, Sender};
+use crate::http::{Failed, Http};
 use async_trait::async_trait;
 use base64::Engine;
+use bytes::Bytes;
 use hmac::{Hmac, Mac};
+use http_body_util::Full;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,7 +24,7 @@ pub struct Gateway {
     pub url: String,
     pub key_id: String,
     pub secret: String,
-    pub http: reqwest::Client,
+    pub http: Http,
 }
 
 /// The signature of a gateway request (also what a receiving gateway checks).
@@ -40,11 +43,11 @@ pub fn gateway_signature(
 impl Gateway {
     fn signed(
         &self,
-        method: reqwest::Method,
+        method: http::Method,
         path: &str,
         body: String,
         key: uuid::Uuid,
-    ) -> reqwest::RequestBuilder {
+    ) -> Result<http::Request<Full<Bytes>>, Outcome> {
         let timestamp = chrono::Utc::now().timestamp().to_string();
         let url = format!("{}{path}", self.url.trim_end_matches('/'));
         let signed_path = format!("{}{path}", url_path(&self.url));
@@ -55,14 +58,21 @@ impl Gateway {
             &signed_path,
             &body,
         );
-        self.http
-            .request(method, url)
-            .header("Content-Type", "application/json")
-            .header("Idempotency-Key", key.to_string())
-            .header("X-Ggzy-Key-Id", &self.key_id)
-            .header("X-Ggzy-Timestamp", timestamp)
-            .header("X-Ggzy-Signature", signature)
-            .body(body)
+        http::Request::builder()
+            .method(method)
+            .uri(url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key.to_string())
+            .header("x-ggzy-key-id", &self.key_id)
+            .header("x-ggzy-timestamp", timestamp)
+            .header("x-ggzy-signature", signature)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|_| {
+                Outcome::Retry(format!(
+                    "{}：地址 {} 无效，请在 设置 → 推送通道 中改正",
+                    self.name, self.url
+                ))
+            })
     }
 }
 
@@ -81,14 +91,27 @@ impl Sender for Gateway {
     }
 
     async fn send(&self, m: &Outgoing) -> Outcome {
-        let body = json!({ "key": m.key, "to": m.address, "text": m.text, "clause": m.clause })
-            .to_string();
-        let sent = self
-            .signed(reqwest::Method::POST, "/messages", body, m.key)
-            .send()
-            .await;
+        #[derive(serde::Serialize)]
+        struct Message<'a> {
+            key: uuid::Uuid,
+            to: &'a str,
+            text: &'a str,
+            clause: &'a str,
+        }
+        let body = serde_json::to_string(&Message {
+            key: m.key,
+            to: &m.address,
+            text: &m.text,
+            clause: &m.clause,
+        })
+        .expect("strings serialise");
+        let request = match self.signed(http::Method::POST, "/messages", body, m.key) {
+            Ok(r) => r,
+            Err(bad_address) => return bad_address,
+        };
+        let sent = self.http.send(request).await;
         let to = mask(&m.address);
-        http_outcome(&self.name, sent, |_, body| {
+        answer_outcome(&self.name, sent, |_, body| {
             #[derive(Deserialize)]
             struct Answer {
                 #[serde(default)]
@@ -104,27 +127,25 @@ impl Sender for Gateway {
                 _ => Outcome::Accepted(format!("{}：已受理，发往 {to}", self.name)),
             }
         })
-        .await
     }
 
     async fn ask(&self, m: &Outgoing) -> Asked {
         let path = format!("/messages/{}", m.key);
-        let answer = self
-            .signed(reqwest::Method::GET, &path, String::new(), m.key)
-            .send()
-            .await;
-        let response = match answer {
-            Ok(r) => r,
+        let Ok(request) = self.signed(http::Method::GET, &path, String::new(), m.key) else {
+            return Asked::Failed(format!("{}：地址无效", self.name));
+        };
+        let (status, body) = match self.http.send(request).await {
+            Ok(answer) => answer,
             Err(_) => return Asked::Failed(format!("{}：查询失败", self.name)),
         };
-        match response.status().as_u16() {
+        match status.as_u16() {
             404 => Asked::NotReceived,
             200 => {
                 #[derive(Deserialize)]
                 struct State {
                     status: String,
                 }
-                match response.json::<State>().await {
+                match serde_json::from_slice::<State>(&body) {
                     Ok(s) if s.status == "delivered" => {
                         Asked::Known(Outcome::Delivered(format!("{}：查询确认已送达", self.name)))
                     }
@@ -156,7 +177,7 @@ pub struct Aliyun {
     pub access_key_secret: String,
     pub sign_name: String,
     pub template_code: String,
-    pub http: reqwest::Client,
+    pub http: Http,
 }
 
 /// Alibaba Cloud's percent-encoding: RFC 3986 unreserved characters kept.
@@ -198,7 +219,7 @@ impl Aliyun {
         &self,
         action: &str,
         specific: &[(&str, String)],
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> Result<(http::StatusCode, Bytes), Failed> {
         let mut params: BTreeMap<String, String> = [
             ("AccessKeyId", self.access_key_id.clone()),
             ("Action", action.to_owned()),
@@ -219,7 +240,15 @@ impl Aliyun {
         .collect();
         let signature = aliyun_signature("POST", &params, &self.access_key_secret);
         params.insert("Signature".into(), signature);
-        self.http.post(&self.endpoint).form(&params).send().await
+        let form = serde_urlencoded::to_string(&params).expect("string pairs encode");
+        let request = http::Request::post(&self.endpoint)
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(Full::new(Bytes::from(form)))
+            .map_err(|_| Failed::Connect)?;
+        self.http.send(request).await
     }
 }
 
@@ -244,7 +273,7 @@ impl Sender for Aliyun {
             .await;
         let to = mask(&m.address);
         let name = &self.name;
-        http_outcome(name, sent, |_, body| {
+        answer_outcome(name, sent, |_, body| {
             match serde_json::from_str::<AliyunAnswer>(body) {
                 Ok(a) if a.code == "OK" => Outcome::Accepted(format!(
                     "{name}：已受理，发往 {to}（回执号 {}）",
@@ -258,7 +287,6 @@ impl Sender for Aliyun {
                 Err(_) => Outcome::Unknown(format!("{name}：应答无法识别 {}", short(body))),
             }
         })
-        .await
     }
 
     /// `QuerySendDetails` for the number, today and yesterday (an answer
@@ -288,10 +316,10 @@ impl Aliyun {
                 ],
             )
             .await;
-        let Ok(response) = answer else {
+        let Ok((_, body)) = answer else {
             return Asked::Failed(format!("{}：查询失败", self.name));
         };
-        let Ok(body) = response.json::<serde_json::Value>().await else {
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(&body) else {
             return Asked::Failed(format!("{}：查询应答无法识别", self.name));
         };
         if body["Code"] != "OK" {

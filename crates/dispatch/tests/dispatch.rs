@@ -3,6 +3,7 @@
 //! asked after, the dead are re-driven, the backup takes over, receipts land.
 
 use ggzy_dispatch::channel::{Failover, Inbox, Outcome, Outgoing, Sender};
+use ggzy_dispatch::http::Http;
 use ggzy_dispatch::robot::{DingTalk, RateLimit, WeCom};
 use ggzy_dispatch::sms::{gateway_signature, Aliyun, Gateway};
 use ggzy_dispatch::{Dispatcher, Policy, Routes};
@@ -12,11 +13,12 @@ use ggzy_store::Store;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-fn http(timeout_ms: u64) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_millis(timeout_ms))
-        .build()
-        .unwrap()
+fn http(timeout_ms: u64) -> Http {
+    Http::new(
+        Duration::from_millis(timeout_ms),
+        Duration::from_millis(timeout_ms),
+    )
+    .unwrap()
 }
 
 fn gateway_sender(fake: &Fake, name: &str) -> Gateway {
@@ -466,7 +468,7 @@ async fn receipts_make_pushes_delivered_or_failed_once() {
         Some("tok-123".into()),
     );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let client = http(2000);
+    let client = reqwest::Client::new();
     let post = |body: String, secret: &str| {
         let ts = chrono::Utc::now().timestamp().to_string();
         client

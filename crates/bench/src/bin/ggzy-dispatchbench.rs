@@ -157,9 +157,7 @@ fn registrations(from: u32, n: u32) -> String {
 }
 
 fn dispatcher(store: &Store, addr: &str, args: &Args) -> Dispatcher {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
+    let http = ggzy_dispatch::http::Http::new(Duration::from_secs(10), Duration::from_secs(5))
         .expect("http client");
     let gateway = Gateway {
         name: "短信网关".into(),
@@ -193,7 +191,7 @@ async fn arrivals(addr: &str) -> Result<Value> {
 }
 
 /// Pushes per second sending a queue of `n` pushes; checks the gateway took each.
-async fn dispatch_rate(addr: &str, round: u32, args: &Args) -> Result<f64> {
+async fn dispatch_rate(addr: &str, gateway_pid: u32, round: u32, args: &Args) -> Result<f64> {
     let n = args.pushes;
     let dir = tempfile::tempdir()?;
     let store = Store::open(&dir.path().join("bench.db")).await?;
@@ -203,9 +201,18 @@ async fn dispatch_rate(addr: &str, round: u32, args: &Args) -> Result<f64> {
         .as_object()
         .map_or(0, |m| m.len());
     let d = dispatcher(&store, addr, args);
+    let (ours, theirs) = (
+        cpu_by_thread(std::process::id()),
+        cpu_by_thread(gateway_pid),
+    );
     let started = Instant::now();
     let sent = d.drain().await?;
     let secs = started.elapsed().as_secs_f64();
+    println!(
+        "  CPU µs a push — dispatcher: {}; gateway: {}",
+        cpu_per_push(&ours, &cpu_by_thread(std::process::id()), n),
+        cpu_per_push(&theirs, &cpu_by_thread(gateway_pid), n)
+    );
     let after = arrivals(addr).await?;
     let taken = after["arrived"].as_object().map_or(0, |m| m.len()) - before;
     if sent != n as usize || taken != n as usize || after["bad_signatures"] != 0 {
@@ -216,6 +223,62 @@ async fn dispatch_rate(addr: &str, round: u32, args: &Args) -> Result<f64> {
     }
     store.close().await;
     Ok(n as f64 / secs)
+}
+
+/// CPU seconds (user + system) each thread of process `pid` has used, summed
+/// per thread name with its trailing number dropped (`sqlx-sqlite-worker-3`
+/// and `-4` are one group).
+fn cpu_by_thread(pid: u32) -> std::collections::BTreeMap<String, f64> {
+    // SAFETY: sysconf has no preconditions.
+    let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let mut out = std::collections::BTreeMap::new();
+    // The whole process, threads that ended included.
+    let process = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    if let Some((_, rest)) = process.rsplit_once(')') {
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 = fields[11..13]
+            .iter()
+            .filter_map(|f| f.parse::<f64>().ok())
+            .sum();
+        out.insert("all".to_owned(), ticks / tick);
+    }
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ...`: comm may hold spaces, so split at the last ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let name = head.split_once('(').map_or("?", |(_, n)| n);
+        let name = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // After comm: state is field 3, utime 14, stime 15 (1-based) → 11, 12 here.
+        let ticks: f64 = fields[11..13]
+            .iter()
+            .filter_map(|f| f.parse::<f64>().ok())
+            .sum();
+        *out.entry(name.to_owned()).or_insert(0.0) += ticks / tick;
+    }
+    out
+}
+
+/// What each thread group used between two `cpu_by_thread` readings, per push, µs.
+fn cpu_per_push(
+    before: &std::collections::BTreeMap<String, f64>,
+    after: &std::collections::BTreeMap<String, f64>,
+    n: u32,
+) -> String {
+    after
+        .iter()
+        .map(|(name, s)| (name, s - before.get(name).copied().unwrap_or(0.0)))
+        .filter(|(_, d)| *d > 0.0)
+        .map(|(name, d)| format!("{name} {:.0}", d * 1e6 / f64::from(n)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn micros_now() -> u64 {
@@ -287,8 +350,13 @@ async fn main() -> Result<()> {
     oha(&gateway.addr, connections, 2)?; // warm up
     let (mut base, mut ours) = (Vec::new(), Vec::new());
     for round in 1..=args.rounds {
+        let g = cpu_by_thread(gateway.child.id());
         let b = oha(&gateway.addr, connections, 8)?;
-        let r = dispatch_rate(&gateway.addr, round, &args).await?;
+        println!(
+            "  CPU µs a request under oha — gateway: {}",
+            cpu_per_push(&g, &cpu_by_thread(gateway.child.id()), (b * 8.0) as u32)
+        );
+        let r = dispatch_rate(&gateway.addr, gateway.child.id(), round, &args).await?;
         println!(
             "round {round}: oha {b:>8.0} req/s   dispatcher {r:>8.0} pushes/s   {:.1} %",
             100.0 * r / b
