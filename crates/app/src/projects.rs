@@ -77,6 +77,24 @@ pub struct TimelineItem {
     pub source: String,
     pub received_at: String,
     pub pushes: Vec<PushItem>,
+    /// Recipients of its rule who were not pushed to, and why.
+    pub silenced: Vec<SilencedItem>,
+}
+
+/// A recipient an event's rule left silent (its audit record keeps this).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SilencedItem {
+    pub clause: String,
+    pub role_name: String,
+    pub recipient_id: String,
+    pub recipient_name: String,
+    pub reason: String,
+}
+
+/// A role as staff read it (招标人), or its code when unknown.
+fn role_name(role: &str) -> String {
+    ggzy_core::role::Role::parse(role).map_or_else(|| role.to_owned(), |r| r.zh().to_owned())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -153,6 +171,17 @@ impl From<TimelineEvent> for TimelineItem {
             source: e.source,
             received_at: e.received_at,
             pushes: e.pushes.into_iter().map(PushItem::from).collect(),
+            silenced: e
+                .silenced
+                .into_iter()
+                .map(|s| SilencedItem {
+                    clause: s.clause.into_owned(),
+                    role_name: role_name(&s.role),
+                    recipient_id: s.recipient_id.into_owned(),
+                    recipient_name: s.recipient_name.into_owned(),
+                    reason: s.reason.into_owned(),
+                })
+                .collect(),
         }
     }
 }
@@ -246,8 +275,7 @@ impl App {
             parties: parties
                 .into_iter()
                 .map(|p| PartyItem {
-                    role_name: ggzy_core::role::Role::parse(&p.role)
-                        .map_or_else(|| p.role.clone(), |r| r.zh().to_owned()),
+                    role_name: role_name(&p.role),
                     role: p.role,
                     id: p.id,
                     name: p.name,

@@ -2,7 +2,8 @@
 //! work group needs its robot first; then the pushes of new events follow
 //! the rules — the center's rule for a party with both contacts, a party's
 //! own preference, and a copy of what center staff are told in the
-//! DingTalk group, which a real (loopback) DingTalk robot receives, signed.
+//! DingTalk group, which a real (loopback) DingTalk robot receives, signed;
+//! a party that declined is left silent, and its project's timeline says so.
 
 use ggzy_app::actions::{Action, PartyInput};
 use ggzy_app::channels::SecretValue;
@@ -135,6 +136,37 @@ async fn pushes_follow_the_contact_rules_and_reach_the_work_group() {
         Some("email"),
         "shown with the party"
     );
+
+    // A party that declined pushes gets none of a clause that is not
+    // mandatory, and the timeline says so, with the reason.
+    app.act(Action::RegisterProject {
+        project: "LH-2026-0701".into(),
+        name: "临海市灵江堤防加固工程".into(),
+        tenderer: party("T701", "0576-85000701", "t701@lh.gov.cn", Some("none")),
+        agency: party("A701", "13800000701", "a701@zb.cn", None),
+    })
+    .await
+    .unwrap();
+    let registered = &app.project("LH-2026-0701").await.unwrap().events[0];
+    assert!(
+        registered.pushes.iter().all(|p| p.recipient_id != "T701"),
+        "declined: {:?}",
+        registered.pushes
+    );
+    assert_eq!(registered.pushes.len(), 2, "the agency, on both channels");
+    let silenced: Vec<(&str, &str, &str)> = registered
+        .silenced
+        .iter()
+        .map(|s| {
+            (
+                s.clause.as_str(),
+                s.role_name.as_str(),
+                s.recipient_id.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(silenced, [("4.2", "招标人", "T701")]);
+    assert!(registered.silenced[0].reason.contains("不接收推送"));
 
     // The app's dispatcher sends the group's copy to the robot, signed.
     let dispatcher = app

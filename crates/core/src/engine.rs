@@ -74,6 +74,45 @@ pub enum Change {
 pub struct Decision {
     pub change: Change,
     pub pushes: Vec<PushDraft>,
+    /// The recipients of the rule who get nothing, and why: the trace of a
+    /// silence (a party that declined pushes is still on the record).
+    pub silenced: Vec<Silenced>,
+}
+
+impl Decision {
+    fn new(change: Change, drafts: Drafts) -> Self {
+        Decision {
+            change,
+            pushes: drafts.pushes,
+            silenced: drafts.silenced,
+        }
+    }
+}
+
+/// A recipient of a rule that is not pushed to, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Silenced {
+    pub rule: &'static str,
+    pub clause: &'static str,
+    pub recipient: Recipient,
+    pub reason: &'static str,
+}
+
+/// Why a party that declined pushes (prefers `none`) got none of this clause.
+pub const DECLINED: &str = "对方已选择不接收推送，本条款不属必达条款";
+
+/// What a rule comes to for its recipients: the pushes, and the silences.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Drafts {
+    pushes: Vec<PushDraft>,
+    silenced: Vec<Silenced>,
+}
+
+impl Drafts {
+    fn add(&mut self, more: Drafts) {
+        self.pushes.extend(more.pushes);
+        self.silenced.extend(more.silenced);
+    }
 }
 
 pub struct Context<'a> {
@@ -146,17 +185,14 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             if let Some(o) = opinion {
                 items.insert("opinion", o.clone());
             }
-            let pushes = member_push(
+            let drafts = member_push(
                 Trigger::MemberReviewed(*outcome),
                 &record.party,
                 &items,
                 ctx,
                 None,
             )?;
-            Ok(Decision {
-                change: Change::Member(record),
-                pushes,
-            })
+            Ok(Decision::new(Change::Member(record), drafts))
         }
         EventBody::MemberPasswordReset { username } => {
             password_message(Trigger::PasswordReset, known_member(known, username)?, ctx)
@@ -180,6 +216,7 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
                     result: None,
                 }),
                 pushes: Vec::new(),
+                silenced: Vec::new(),
             })
         }
         EventBody::ComplaintResolved {
@@ -204,15 +241,13 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             let rule = rule_for(Trigger::ComplaintResolved).expect("5.1.2 is in the catalog");
             let to = &record.complaint.complainant;
             let mut message = RoleMessage::new(rule, Role::Complainant, &items, ctx.center);
-            let pushes = party_pushes(to, &mut message, ctx.rules, false)?;
-            Ok(Decision {
-                change: Change::Complaint(record),
-                pushes,
-            })
+            let drafts = party_pushes(to, &mut message, ctx.rules, false)?;
+            Ok(Decision::new(Change::Complaint(record), drafts))
         }
         EventBody::SurveyAnswered { .. } => Ok(Decision {
             change: Change::Survey,
             pushes: Vec::new(),
+            silenced: Vec::new(),
         }),
         EventBody::ProjectRegistered {
             name,
@@ -224,15 +259,15 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
                 return Err(p.apply(&env.body).expect_err("re-registration is refused"));
             }
             let project = Project::register(code, name, tenderer, agency.as_ref());
-            let pushes = project_pushes(env, &project, &project, ctx)?;
-            Ok(Decision {
-                change: Change::Project {
+            let drafts = project_pushes(env, &project, &project, ctx)?;
+            Ok(Decision::new(
+                Change::Project {
                     added: project.parties.to_vec(),
                     project,
                     registered: true,
                 },
-                pushes,
-            })
+                drafts,
+            ))
         }
         body => {
             let code = env.project.as_deref().expect("parse requires a project");
@@ -241,15 +276,15 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
                 .as_ref()
                 .ok_or_else(|| Refusal::UnknownProject(code.to_owned()))?;
             let (after, added) = before.apply(body)?;
-            let pushes = project_pushes(env, before, &after, ctx)?;
-            Ok(Decision {
-                change: Change::Project {
+            let drafts = project_pushes(env, before, &after, ctx)?;
+            Ok(Decision::new(
+                Change::Project {
                     project: after,
                     added,
                     registered: false,
                 },
-                pushes,
-            })
+                drafts,
+            ))
         }
     }
 }
@@ -268,17 +303,14 @@ fn password_message(
     );
     items.insert("password", MASK.into());
     items.insert("password_ttl", PASSWORD_TTL.into());
-    let pushes = member_push(
+    let drafts = member_push(
         trigger,
         &record.party,
         &items,
         ctx,
         Some(Secret::OneTimePassword),
     )?;
-    Ok(Decision {
-        change: Change::Member(record),
-        pushes,
-    })
+    Ok(Decision::new(Change::Member(record), drafts))
 }
 
 fn known_member(known: &Known, username: &str) -> Result<MemberRecord, Refusal> {
@@ -296,19 +328,23 @@ fn member_push(
     items: &Items,
     ctx: &Context,
     secret: Option<Secret>,
-) -> Result<Vec<PushDraft>, Refusal> {
+) -> Result<Drafts, Refusal> {
     let rule = rule_for(trigger).expect("every member trigger has a rule");
-    let mut pushes = party_pushes(
+    let mut drafts = party_pushes(
         member,
         &mut RoleMessage::new(rule, Role::Member, items, ctx.center),
         ctx.rules,
         secret.is_some(),
     )?;
-    for push in &mut pushes {
-        push.recipient.id = member.username.clone().unwrap_or_else(|| member.id.clone());
+    let id = member.username.clone().unwrap_or_else(|| member.id.clone());
+    for push in &mut drafts.pushes {
+        push.recipient.id = id.clone();
         push.secret = secret;
     }
-    Ok(pushes)
+    for silenced in &mut drafts.silenced {
+        silenced.recipient.id = id.clone();
+    }
+    Ok(drafts)
 }
 
 /// The message of one rule for one role: rendered for the first recipient
@@ -345,14 +381,14 @@ impl<'a> RoleMessage<'a> {
     }
 }
 
-/// A party's pushes of one rule: one per channel it is reached on (3.4),
-/// none when it declined a clause that is not mandatory.
+/// A party's pushes of one rule: one per channel it is reached on (3.4);
+/// when it declined a clause that is not mandatory, none, and that silence.
 fn party_pushes(
     party: &Party,
     message: &mut RoleMessage,
     rules: &ContactRules,
     single: bool,
-) -> Result<Vec<PushDraft>, Refusal> {
+) -> Result<Drafts, Refusal> {
     let (rule, role) = (message.rule, message.role);
     if party.phone.is_none() && party.email.is_none() {
         return Err(Refusal::MissingItem {
@@ -360,16 +396,28 @@ fn party_pushes(
             item: format!("{}（{}）的联系方式", role.zh(), party.id),
         });
     }
-    let mut out = Vec::new();
-    for (channel, address) in rules.channels(party, rule.clause, single) {
-        out.push(PushDraft {
+    let recipient = Recipient {
+        role,
+        id: party.id.clone(),
+        name: recipient_name(&party.name),
+    };
+    let mut out = Drafts::default();
+    let channels = rules.channels(party, rule.clause, single);
+    if channels.is_empty() {
+        // It has a contact, so it declined.
+        out.silenced.push(Silenced {
             rule: rule.id,
             clause: rule.clause,
-            recipient: Recipient {
-                role,
-                id: party.id.clone(),
-                name: recipient_name(&party.name),
-            },
+            recipient,
+            reason: DECLINED,
+        });
+        return Ok(out);
+    }
+    for (channel, address) in channels {
+        out.pushes.push(PushDraft {
+            rule: rule.id,
+            clause: rule.clause,
+            recipient: recipient.clone(),
             channel,
             address,
             message: message.to(&party.name)?,
@@ -401,9 +449,9 @@ fn project_pushes(
     before: &Project,
     after: &Project,
     ctx: &Context,
-) -> Result<Vec<PushDraft>, Refusal> {
+) -> Result<Drafts, Refusal> {
     let Some(trigger) = project_trigger(&env.body) else {
-        return Ok(Vec::new()); // bidder_added only extends the recipient list
+        return Ok(Drafts::default()); // bidder_added only extends the recipient list
     };
     let rule = rule_for(trigger).expect("every project trigger has a rule");
     let mut items = Items::new();
@@ -438,7 +486,7 @@ fn project_pushes(
         _ => {}
     }
 
-    let mut pushes = Vec::new();
+    let mut drafts = Drafts::default();
     for &role in rule.recipients {
         let mut message = RoleMessage::new(rule, role, &items, ctx.center);
         if let Some(staff_role) = role.staff() {
@@ -453,7 +501,7 @@ fn project_pushes(
                 });
             }
             for s in staff {
-                pushes.push(PushDraft {
+                drafts.pushes.push(PushDraft {
                     rule: rule.id,
                     clause: rule.clause,
                     recipient: Recipient {
@@ -469,7 +517,7 @@ fn project_pushes(
             }
             // The role's work groups get the same message, once per group.
             for channel in ctx.rules.groups_for(role) {
-                pushes.push(PushDraft {
+                drafts.pushes.push(PushDraft {
                     rule: rule.id,
                     clause: rule.clause,
                     recipient: Recipient {
@@ -486,10 +534,10 @@ fn project_pushes(
             continue;
         }
         for party in recipients(env, before, after, role) {
-            pushes.extend(party_pushes(party, &mut message, ctx.rules, false)?);
+            drafts.add(party_pushes(party, &mut message, ctx.rules, false)?);
         }
     }
-    Ok(pushes)
+    Ok(drafts)
 }
 
 /// The project's own parties holding a role for this event (3.2: never a broadcast).

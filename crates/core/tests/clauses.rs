@@ -26,6 +26,8 @@ struct World {
     staff: Directory,
     rules: ContactRules,
     n: u32,
+    /// Whom the last event's rule left silent.
+    silenced: Vec<ggzy_core::engine::Silenced>,
 }
 
 impl World {
@@ -48,6 +50,7 @@ impl World {
             },
             rules: ContactRules::default(),
             n: 0,
+            silenced: Vec::new(),
         }
     }
 
@@ -74,6 +77,7 @@ impl World {
             rules: &self.rules,
         };
         let d = decide(&env, &known, &ctx)?;
+        self.silenced = d.silenced;
         match d.change {
             Change::Project { project, .. } => {
                 self.projects.insert(project.code.clone(), project);
@@ -709,6 +713,16 @@ fn pushes_follow_preferences_mandatory_clauses_and_work_groups() {
         silent.is_empty(),
         "declined, and 4.2 is not mandatory: {silent:?}"
     );
+    let trace: Vec<(&str, &str, &str)> = world
+        .silenced
+        .iter()
+        .map(|s| (s.clause, s.recipient.id.as_str(), s.reason))
+        .collect();
+    assert_eq!(
+        trace,
+        [("4.2", "T9", ggzy_core::engine::DECLINED)],
+        "the silence is on the record, with its reason"
+    );
     world
         .feed(ev(
             "complaint.lodged",
@@ -726,6 +740,7 @@ fn pushes_follow_preferences_mandatory_clauses_and_work_groups() {
         1,
         "5.1.2 is mandatory here: a preference cannot silence it"
     );
+    assert!(world.silenced.is_empty(), "{:?}", world.silenced);
     assert_eq!(told[0].channel, Channel::Sms);
 }
 

@@ -6,6 +6,7 @@
 use crate::rows::{build_rows, push_digest, run, Built};
 use crate::{Result, Store, StoreError};
 use ggzy_core::audit::{chain, hex, sm3, sm3_hex, Break, ChainWalker, Hash, Link, GENESIS};
+use ggzy_core::engine::Silenced;
 use serde_json::Value;
 use sqlx::{FromRow, SqliteConnection};
 use std::collections::HashMap;
@@ -25,6 +26,32 @@ pub(crate) struct AuditWriter {
     seq: i64,
     hash: Hash,
     pending: Vec<AuditRow>,
+}
+
+/// A recipient the event's rule left silent, as its audit record keeps it
+/// (keys sorted, as all record content): the record is the trace, chained
+/// like every other, and what the project timeline shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SilencedRecord<'a> {
+    pub clause: std::borrow::Cow<'a, str>,
+    pub reason: std::borrow::Cow<'a, str>,
+    pub recipient_id: std::borrow::Cow<'a, str>,
+    pub recipient_name: std::borrow::Cow<'a, str>,
+    pub role: std::borrow::Cow<'a, str>,
+    pub rule: std::borrow::Cow<'a, str>,
+}
+
+impl<'a> From<&'a Silenced> for SilencedRecord<'a> {
+    fn from(s: &'a Silenced) -> Self {
+        SilencedRecord {
+            clause: s.clause.into(),
+            reason: s.reason.into(),
+            recipient_id: s.recipient.id.as_str().into(),
+            recipient_name: s.recipient.name.as_str().into(),
+            role: s.recipient.role.as_str().into(),
+            rule: s.rule.into(),
+        }
+    }
 }
 
 impl AuditWriter {
@@ -76,6 +103,7 @@ impl AuditWriter {
         event_id: &str,
         event_digest: &Hash,
         push_digests: Vec<Hash>,
+        silenced: &[Silenced],
     ) -> i64 {
         // The same canonical JSON as `append` writes (keys sorted), without building a map.
         #[derive(serde::Serialize)]
@@ -85,6 +113,8 @@ impl AuditWriter {
             kind: &'static str,
             pushes: usize,
             pushes_digest: String,
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            silenced: Vec<SilencedRecord<'a>>,
             subject: &'a str,
         }
         let content = Content {
@@ -93,6 +123,7 @@ impl AuditWriter {
             kind: EVENT_ACCEPTED,
             pushes: push_digests.len(),
             pushes_digest: pushes_digest(push_digests),
+            silenced: silenced.iter().map(SilencedRecord::from).collect(),
             subject: event_id,
         };
         let content = serde_json::to_string(&content).expect("plain strings serialise");
@@ -533,18 +564,33 @@ mod tests {
             pending: Vec::new(),
         };
         let digests = vec![[2u8; 32], [1u8; 32]];
+        let silenced = Silenced {
+            rule: "4.2-tenderer",
+            clause: "4.2",
+            recipient: ggzy_core::push::Recipient {
+                role: ggzy_core::role::Role::Tenderer,
+                id: "T\"9".into(),
+                name: "某局".into(),
+            },
+            reason: ggzy_core::engine::DECLINED,
+        };
         let mut fast = writer();
         fast.append_event(
             "2026-01-01T08:00:00+08:00",
             "e\"1",
             &[7; 32],
             digests.clone(),
+            &[silenced],
         );
         let mut general = writer();
         let body = serde_json::json!({
             "event_digest": hex(&[7; 32]),
             "pushes": 2,
             "pushes_digest": pushes_digest(digests),
+            "silenced": [{
+                "rule": "4.2-tenderer", "role": "tenderer", "recipient_name": "某局",
+                "recipient_id": "T\"9", "reason": ggzy_core::engine::DECLINED, "clause": "4.2",
+            }],
         });
         general.append("2026-01-01T08:00:00+08:00", EVENT_ACCEPTED, "e\"1", body);
         let (a, b) = (&fast.pending[0], &general.pending[0]);

@@ -897,7 +897,7 @@ impl Decider {
             })
             .collect();
         let n = pushes.len();
-        audit.append_event(&self.at, &env.id, &digest, digests);
+        audit.append_event(&self.at, &env.id, &digest, digests, &decision.silenced);
         p.messages
             .extend(messages.into_iter().map(|(no, m, _)| (no, m)));
         p.pushes.extend(pushes);

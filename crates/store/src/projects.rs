@@ -2,6 +2,7 @@
 //! filtered, and one project's timeline of events with the pushes each
 //! caused. Every query reads one page or one project, never a whole table.
 
+use crate::audit::SilencedRecord;
 use crate::pushes::{Push, PushFilter, StatusChange};
 use crate::{Result, Store, StoreError};
 use serde::Serialize;
@@ -50,6 +51,9 @@ pub struct TimelineEvent {
     pub received_at: String,
     #[sqlx(skip)]
     pub pushes: Vec<Push>,
+    /// Recipients its rule left silent, from its audit record.
+    #[sqlx(skip)]
+    pub silenced: Vec<SilencedRecord<'static>>,
 }
 
 /// A party of a project: tenderer, agency, bidder or expert, in order of arrival.
@@ -182,6 +186,22 @@ impl Store {
             std::collections::HashMap::new();
         for change in self.push_history(&nos).await? {
             history.entry(change.push_no).or_default().push(change);
+        }
+        // Whom each event's rule left silent: kept in the event's audit record only.
+        let silences: Vec<(String, String)> = sqlx::query_as(
+            "SELECT e.id, a.content ->> '$.silenced' FROM events e JOIN audit_records a \
+             ON a.origin_device = e.origin_device AND a.seq = e.origin_seq \
+             WHERE e.project = ? AND a.content ->> '$.silenced' IS NOT NULL",
+        )
+        .bind(code)
+        .fetch_all(self.pool())
+        .await?;
+        for (id, silenced) in silences {
+            if let Some(&i) = index.get(&id) {
+                events[i].silenced = serde_json::from_str(&silenced).map_err(|e| {
+                    StoreError::Corrupt(format!("the audit record of event `{id}`: {e}"))
+                })?;
+            }
         }
         for (e, mut p) in events.iter_mut().zip(pushes) {
             for push in &mut p {
