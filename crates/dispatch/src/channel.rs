@@ -192,6 +192,9 @@ pub(crate) fn answer_outcome(
     use crate::http::Failed;
     let (status, body) = match sent {
         Ok(answer) => answer,
+        Err(Failed::BadAddress) => {
+            return Outcome::Retry(format!("{provider}：地址无效，请在 设置 → 推送通道 中改正"))
+        }
         Err(Failed::Connect) => return Outcome::Retry(format!("{provider}：连接失败")),
         Err(Failed::Timeout) => return Outcome::Unknown(format!("{provider}：等待应答超时")),
         Err(Failed::Interrupted) => {

@@ -318,11 +318,17 @@ impl DispatchConfig {
     /// http(s) URL: a blank left in the form is named, not found at send time.
     fn check_fields(&self) -> Result<(), ConfigError> {
         let blank = |what: String| Err(ConfigError::Field(format!("{what}不能为空")));
-        let url = |what: String, u: &str| match url::Url::parse(u) {
-            Ok(p) if matches!(p.scheme(), "http" | "https") && p.host().is_some() => Ok(()),
-            _ => Err(ConfigError::Field(format!(
+        // What the sender will take, checked here so it fails at saving, not at sending.
+        let url = |what: String, u: &str| {
+            match crate::http::usable(u) {
+            true => Ok(()),
+            false if !u.is_ascii() => Err(ConfigError::Field(format!(
+                "{what} `{u}` 含非 ASCII 字符：中文域名请写作 xn-- 形式，路径中的中文请先做百分号编码"
+            ))),
+            false => Err(ConfigError::Field(format!(
                 "{what} `{u}` 不是 http(s) 地址，如 https://sms.example.gov.cn/api"
             ))),
+        }
         };
         for p in &self.sms {
             match p {
@@ -463,6 +469,14 @@ mod tests {
                 "阿里云短信“ali”的短信签名不能为空",
             ),
             (r#"{"dingtalk": {"webhook": ""}}"#, "钉钉机器人的 Webhook"),
+            (
+                r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "https://短信.临海.cn/api", "key_id": "k"}]}"#,
+                "中文域名请写作 xn-- 形式",
+            ),
+            (
+                r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "ftp://x.cn", "key_id": "k"}]}"#,
+                "不是 http(s) 地址",
+            ),
             (
                 r#"{"email": {"host": "", "port": 587, "security": "starttls", "from": "a@x.cn"}}"#,
                 "发信服务器不能为空",

@@ -1,8 +1,8 @@
-//! The HTTP client of the providers that take tens of thousands of requests
-//! a minute (the SMS gateway): hyper's pooled client, the one reqwest wraps,
-//! used directly — at that rate reqwest's per-request URL parsing, header
-//! map and boxing cost as much as the request itself. HTTPS through rustls
-//! with the operating system's certificate store.
+//! The one HTTP client of every provider (SMS gateway, Alibaba Cloud,
+//! robots): hyper's pooled client, the one reqwest wraps, used directly — at
+//! tens of thousands of SMS a minute reqwest's per-request URL parsing,
+//! header maps and boxing cost as much as the request itself. HTTPS through
+//! rustls with the operating system's certificate store.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -19,12 +19,32 @@ pub struct Http {
 /// Why no answer came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failed {
+    /// The configured address is none HTTP can send to: nothing left.
+    BadAddress,
     /// Never connected: the request did not leave.
     Connect,
     /// No whole answer within the timeout: it may have arrived.
     Timeout,
     /// The connection broke after the request left.
     Interrupted,
+}
+
+/// Whether `url` is an address this client can send to: `http(s)://host…`,
+/// in ASCII (a Chinese domain name in its `xn--` form).
+pub fn usable(url: &str) -> bool {
+    http::Uri::try_from(url).is_ok_and(|u| {
+        matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some_and(|h| !h.is_empty())
+    })
+}
+
+/// A request with `body`, or [`Failed::BadAddress`] when its URL is unusable.
+pub fn with_body(
+    request: http::request::Builder,
+    body: impl Into<Bytes>,
+) -> Result<http::Request<Full<Bytes>>, Failed> {
+    request
+        .body(Full::new(body.into()))
+        .map_err(|_| Failed::BadAddress)
 }
 
 impl Http {

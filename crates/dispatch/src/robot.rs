@@ -2,12 +2,10 @@
 //! group robot (at most 20 messages a minute each).
 
 use crate::channel::{answer_outcome, Outcome, Outgoing, Sender};
-use crate::http::Http;
+use crate::http::{with_body, Http};
 use async_trait::async_trait;
 use base64::Engine;
-use bytes::Bytes;
 use hmac::{Hmac, Mac};
-use http_body_util::Full;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::VecDeque;
@@ -112,13 +110,12 @@ async fn robot_send(
         return Outcome::Later(format!("{name}：每分钟至多 20 条，稍后发送"), wait);
     }
     let body = json!({ "msgtype": "text", "text": { "content": m.text } }).to_string();
-    let Ok(request) = http::Request::post(url)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)))
-    else {
-        return Outcome::Rejected(format!("{name}：地址无效，请在 设置 → 推送通道 中改正"));
+    let request = http::Request::post(url).header(http::header::CONTENT_TYPE, "application/json");
+    let sent = match with_body(request, body) {
+        Ok(request) => http.send(request).await,
+        Err(bad) => Err(bad),
     };
-    answer_outcome(name, http.send(request).await, |_, body| {
+    answer_outcome(name, sent, |_, body| {
         robot_outcome(name, body, rate_limited)
     })
 }

@@ -2,7 +2,7 @@
 //! Alibaba Cloud SMS (its RPC request format and HMAC-SHA1 signing).
 
 use crate::channel::{answer_outcome, mask, short, Asked, Outcome, Outgoing, Sender};
-use crate::http::{Failed, Http};
+use crate::http::{with_body, Failed, Http};
 use async_trait::async_trait;
 use base64::Engine;
 use bytes::Bytes;
@@ -47,7 +47,7 @@ impl Gateway {
         path: &str,
         body: String,
         key: uuid::Uuid,
-    ) -> Result<http::Request<Full<Bytes>>, Outcome> {
+    ) -> Result<http::Request<Full<Bytes>>, Failed> {
         let timestamp = chrono::Utc::now().timestamp().to_string();
         let url = format!("{}{path}", self.url.trim_end_matches('/'));
         let signed_path = format!("{}{path}", url_path(&self.url));
@@ -58,21 +58,15 @@ impl Gateway {
             &signed_path,
             &body,
         );
-        http::Request::builder()
+        let request = http::Request::builder()
             .method(method)
             .uri(url)
             .header(http::header::CONTENT_TYPE, "application/json")
             .header("idempotency-key", key.to_string())
             .header("x-ggzy-key-id", &self.key_id)
             .header("x-ggzy-timestamp", timestamp)
-            .header("x-ggzy-signature", signature)
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|_| {
-                Outcome::Retry(format!(
-                    "{}：地址 {} 无效，请在 设置 → 推送通道 中改正",
-                    self.name, self.url
-                ))
-            })
+            .header("x-ggzy-signature", signature);
+        with_body(request, body)
     }
 }
 
@@ -105,11 +99,10 @@ impl Sender for Gateway {
             clause: &m.clause,
         })
         .expect("strings serialise");
-        let request = match self.signed(http::Method::POST, "/messages", body, m.key) {
-            Ok(r) => r,
-            Err(bad_address) => return bad_address,
+        let sent = match self.signed(http::Method::POST, "/messages", body, m.key) {
+            Ok(request) => self.http.send(request).await,
+            Err(bad) => Err(bad),
         };
-        let sent = self.http.send(request).await;
         let to = mask(&m.address);
         answer_outcome(&self.name, sent, |_, body| {
             #[derive(Deserialize)]
@@ -132,7 +125,10 @@ impl Sender for Gateway {
     async fn ask(&self, m: &Outgoing) -> Asked {
         let path = format!("/messages/{}", m.key);
         let Ok(request) = self.signed(http::Method::GET, &path, String::new(), m.key) else {
-            return Asked::Failed(format!("{}：地址无效", self.name));
+            return Asked::Failed(format!(
+                "{}：地址无效，请在 设置 → 推送通道 中改正",
+                self.name
+            ));
         };
         let (status, body) = match self.http.send(request).await {
             Ok(answer) => answer,
@@ -241,14 +237,11 @@ impl Aliyun {
         let signature = aliyun_signature("POST", &params, &self.access_key_secret);
         params.insert("Signature".into(), signature);
         let form = serde_urlencoded::to_string(&params).expect("string pairs encode");
-        let request = http::Request::post(&self.endpoint)
-            .header(
-                http::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .body(Full::new(Bytes::from(form)))
-            .map_err(|_| Failed::Connect)?;
-        self.http.send(request).await
+        let request = http::Request::post(&self.endpoint).header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        );
+        self.http.send(with_body(request, form)?).await
     }
 }
 
