@@ -30,6 +30,27 @@ describe('the session store', () => {
     expect(calls).toEqual(['login', 'logout'])
   })
 
+  it('takes the session the backend still holds after a reload, but never over a login made meanwhile', async () => {
+    let answer: (v: unknown) => void = () => {}
+    mockIPC((cmd) => {
+      if (cmd === 'session') return new Promise((r) => (answer = r))
+      if (cmd === 'login') return zhang
+      return null
+    })
+    const s = useSession()
+    const loading = s.load()
+    await s.login('zhangwei', 'Demo@2026')
+    answer(null) // the backend's answer from before the login
+    await loading
+    expect(s.session).toMatchObject({ username: 'zhangwei' })
+
+    setActivePinia(createPinia())
+    mockIPC((cmd) => (cmd === 'session' ? zhang : null))
+    const reloaded = useSession()
+    await reloaded.load()
+    expect(reloaded.loggedIn).toBe(true)
+  })
+
   it('keeps nobody logged in when the backend refuses, with its reason', async () => {
     mockIPC(() => {
       throw { code: 'bad_credentials', message: '用户名或密码错误' }

@@ -27,9 +27,11 @@ export const router = createRouter({
   ],
 })
 
-router.beforeEach(async (to) => {
+// No round trip before the first screen: a fresh start has no session, so a
+// page that does not know one yet shows the login form, which moves on by
+// itself if the backend still holds one (the page was reloaded).
+router.beforeEach((to) => {
   const s = useSession()
-  await s.load().catch(() => {})
   if (to.meta.public) return true
   if (!s.session || s.session.must_change_password) return { path: '/login' }
   return true

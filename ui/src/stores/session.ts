@@ -10,8 +10,11 @@ export const useSession = defineStore('session', {
   },
   actions: {
     async load() {
+      if (this.loaded) return
+      const session = await api.session()
+      // A login while this was asked wins.
       if (!this.loaded) {
-        this.session = await api.session()
+        this.session = session
         this.loaded = true
       }
     },
