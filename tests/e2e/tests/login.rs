@@ -1,5 +1,5 @@
 //! Staff log in to the real app and land on the workbench, verify the audit
-//! trail; the backend refuses a command forged from the page when nobody is
+//! trail, stay logged in when the page reloads; the backend refuses a command forged from the page when nobody is
 //! logged in.
 
 use ggzy_e2e::Driven;
@@ -32,6 +32,13 @@ async fn center_staff_log_in_to_the_workbench() {
     app.text_contains("[data-test=verify-progress]", "100%")
         .await;
     app.screenshot("audit").await;
+
+    // The page reloaded (the backend still holds the session): it shows the
+    // login form at once, learns it is logged in and moves on by itself.
+    app.client.refresh().await.expect("reload the page");
+    app.text_contains("[data-test=current-user]", "张伟（中心工作人员）")
+        .await;
+    app.text_contains("[data-counter=projects]", "12").await;
 
     // Logged out, a command sent by hand from the page is refused by the backend.
     app.click("[data-test=logout]").await;
