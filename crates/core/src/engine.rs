@@ -209,15 +209,12 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
                     return Err(Refusal::UnknownProject(code.clone()));
                 }
             }
-            Ok(Decision {
-                change: Change::Complaint(ComplaintRecord {
-                    complaint: complaint.clone(),
-                    project: env.project.clone(),
-                    result: None,
-                }),
-                pushes: Vec::new(),
-                silenced: Vec::new(),
-            })
+            let record = ComplaintRecord {
+                complaint: complaint.clone(),
+                project: env.project.clone(),
+                result: None,
+            };
+            Ok(Decision::new(Change::Complaint(record), Drafts::default()))
         }
         EventBody::ComplaintResolved {
             complaint_id,
@@ -244,11 +241,7 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             let drafts = party_pushes(to, &mut message, ctx.rules, false)?;
             Ok(Decision::new(Change::Complaint(record), drafts))
         }
-        EventBody::SurveyAnswered { .. } => Ok(Decision {
-            change: Change::Survey,
-            pushes: Vec::new(),
-            silenced: Vec::new(),
-        }),
+        EventBody::SurveyAnswered { .. } => Ok(Decision::new(Change::Survey, Drafts::default())),
         EventBody::ProjectRegistered {
             name,
             tenderer,

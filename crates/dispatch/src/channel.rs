@@ -181,6 +181,12 @@ pub fn mask(address: &str) -> String {
     }
 }
 
+/// A provider's address that no request can be made to (saving the channels
+/// checks it, so only a configuration written by other means gets here).
+pub(crate) fn bad_address(provider: &str) -> String {
+    format!("{provider}：地址无效，请在 设置 → 推送通道 中改正")
+}
+
 /// An HTTP answer in the terms of [`Outcome`]: a request that never
 /// connected is retried; one whose answer never came is unknown; 429 and 5xx
 /// are retried; other 4xx refused. `ok` reads a 2xx body.
@@ -192,9 +198,7 @@ pub(crate) fn answer_outcome(
     use crate::http::Failed;
     let (status, body) = match sent {
         Ok(answer) => answer,
-        Err(Failed::BadAddress) => {
-            return Outcome::Retry(format!("{provider}：地址无效，请在 设置 → 推送通道 中改正"))
-        }
+        Err(Failed::BadAddress) => return Outcome::Retry(bad_address(provider)),
         Err(Failed::Connect) => return Outcome::Retry(format!("{provider}：连接失败")),
         Err(Failed::Timeout) => return Outcome::Unknown(format!("{provider}：等待应答超时")),
         Err(Failed::Interrupted) => {

@@ -320,15 +320,17 @@ impl DispatchConfig {
         let blank = |what: String| Err(ConfigError::Field(format!("{what}不能为空")));
         // What the sender will take, checked here so it fails at saving, not at sending.
         let url = |what: String, u: &str| {
-            match crate::http::usable(u) {
-            true => Ok(()),
-            false if !u.is_ascii() => Err(ConfigError::Field(format!(
-                "{what} `{u}` 含非 ASCII 字符：中文域名请写作 xn-- 形式，路径中的中文请先做百分号编码"
-            ))),
-            false => Err(ConfigError::Field(format!(
-                "{what} `{u}` 不是 http(s) 地址，如 https://sms.example.gov.cn/api"
-            ))),
-        }
+            if crate::http::usable(u) {
+                Ok(())
+            } else if !u.is_ascii() {
+                Err(ConfigError::Field(format!(
+                    "{what} `{u}` 含非 ASCII 字符：中文域名请写作 xn-- 形式，路径中的中文请先做百分号编码"
+                )))
+            } else {
+                Err(ConfigError::Field(format!(
+                    "{what} `{u}` 不是 http(s) 地址，如 https://sms.example.gov.cn/api"
+                )))
+            }
         };
         for p in &self.sms {
             match p {

@@ -111,10 +111,7 @@ async fn robot_send(
     }
     let body = json!({ "msgtype": "text", "text": { "content": m.text } }).to_string();
     let request = http::Request::post(url).header(http::header::CONTENT_TYPE, "application/json");
-    let sent = match with_body(request, body) {
-        Ok(request) => http.send(request).await,
-        Err(bad) => Err(bad),
-    };
+    let sent = async { http.send(with_body(request, body)?).await }.await;
     answer_outcome(name, sent, |_, body| {
         robot_outcome(name, body, rate_limited)
     })

@@ -1,7 +1,7 @@
 //! SMS over HTTP: a generic gateway (JSON, shared-secret signature) and
 //! Alibaba Cloud SMS (its RPC request format and HMAC-SHA1 signing).
 
-use crate::channel::{answer_outcome, mask, short, Asked, Outcome, Outgoing, Sender};
+use crate::channel::{answer_outcome, bad_address, mask, short, Asked, Outcome, Outgoing, Sender};
 use crate::http::{with_body, Failed, Http};
 use async_trait::async_trait;
 use base64::Engine;
@@ -99,10 +99,11 @@ impl Sender for Gateway {
             clause: &m.clause,
         })
         .expect("strings serialise");
-        let sent = match self.signed(http::Method::POST, "/messages", body, m.key) {
-            Ok(request) => self.http.send(request).await,
-            Err(bad) => Err(bad),
-        };
+        let sent = async {
+            let request = self.signed(http::Method::POST, "/messages", body, m.key)?;
+            self.http.send(request).await
+        }
+        .await;
         let to = mask(&m.address);
         answer_outcome(&self.name, sent, |_, body| {
             #[derive(Deserialize)]
@@ -124,14 +125,13 @@ impl Sender for Gateway {
 
     async fn ask(&self, m: &Outgoing) -> Asked {
         let path = format!("/messages/{}", m.key);
-        let Ok(request) = self.signed(http::Method::GET, &path, String::new(), m.key) else {
-            return Asked::Failed(format!(
-                "{}：地址无效，请在 设置 → 推送通道 中改正",
-                self.name
-            ));
+        let asked = async {
+            let request = self.signed(http::Method::GET, &path, String::new(), m.key)?;
+            self.http.send(request).await
         };
-        let (status, body) = match self.http.send(request).await {
+        let (status, body) = match asked.await {
             Ok(answer) => answer,
+            Err(Failed::BadAddress) => return Asked::Failed(bad_address(&self.name)),
             Err(_) => return Asked::Failed(format!("{}：查询失败", self.name)),
         };
         match status.as_u16() {

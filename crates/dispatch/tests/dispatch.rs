@@ -382,6 +382,23 @@ async fn alibaba_cloud_is_asked_by_out_id_before_a_resend() {
     );
 }
 
+#[tokio::test]
+async fn an_address_no_request_can_go_to_is_named_and_kept_for_a_retry() {
+    // Saving the channels refuses such an address; a configuration written by
+    // other means still reaches the sender, which sends nothing and says why.
+    let gateway = Gateway {
+        url: "http://短信 网关/sms".into(),
+        ..gateway_at_port(1, "网关")
+    };
+    let m = group_message(1);
+    assert!(
+        matches!(gateway.send(&m).await, Outcome::Retry(d) if d.contains("地址无效")),
+        "retried once the address is mended"
+    );
+    use ggzy_dispatch::channel::Asked;
+    assert!(matches!(gateway.ask(&m).await, Asked::Failed(d) if d.contains("地址无效")));
+}
+
 fn group_message(n: usize) -> Outgoing {
     Outgoing {
         key: uuid::Uuid::now_v7(),

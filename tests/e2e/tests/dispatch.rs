@@ -98,6 +98,12 @@ async fn an_admin_configures_channels_and_the_desktop_sends() {
         .await;
     assert!(timeline.contains("0576-85000701"), "{timeline}");
     assert!(!timeline.contains("a701@gczb.cn"), "{timeline}");
+    // The agency's silence is on the record: 未推送, to whom, and why.
+    let silenced = app.text_contains("[data-test=silenced]", "未推送").await;
+    assert!(
+        silenced.contains("4.2") && silenced.contains("A701") && silenced.contains("不接收推送"),
+        "{silenced}"
+    );
     app.screenshot("contact-rules-at-work").await;
     app.open_project("LH-2026-0101", "老旧小区").await;
     app.click("[data-test=timeline] .el-table__expand-icon")
