@@ -27,6 +27,13 @@ pub fn hash(password: &str) -> String {
         .to_string()
 }
 
+/// An argon2 hash to check unknown usernames against, so a wrong name takes
+/// as long as a wrong password and cannot be told apart by timing — the
+/// first time too: made on first use, it cost a second hash then. Its
+/// password was random and is forgotten; a match would still be refused.
+pub const DECOY: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$QMwFg4Dw8n2zyiWugddVqg$UeyaXoinwNvSiE43aVXVHb2HNLUb4V3G8hvmwNEJkKs";
+
 pub fn verify(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
         .map(|h| {
@@ -39,6 +46,19 @@ pub fn verify(password: &str, phc: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_decoy_costs_what_a_real_hash_costs() {
+        // Same algorithm and parameters as every stored hash: if the defaults
+        // change, the decoy must be made again, or unknown names time apart.
+        let decoy = argon2::PasswordHash::new(super::DECOY).unwrap();
+        let real_hash = super::hash(&super::generate());
+        let real = argon2::PasswordHash::new(&real_hash).unwrap();
+        assert_eq!(decoy.algorithm, real.algorithm);
+        assert_eq!(decoy.version, real.version);
+        assert_eq!(decoy.params, real.params);
+        assert!(!super::verify("", super::DECOY));
+    }
+
     #[test]
     fn hashes_verify_and_differ() {
         let p = super::generate();

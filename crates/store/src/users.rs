@@ -67,13 +67,6 @@ fn bad_credentials() -> StoreError {
     )
 }
 
-/// An argon2 hash to check unknown usernames against, so a wrong name takes
-/// as long as a wrong password and cannot be told apart by timing.
-fn decoy_hash() -> &'static str {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| password::hash(&password::generate()))
-}
-
 fn validate(u: &NewUser) -> Result<()> {
     let bad = |m: String| Err(StoreError::invalid("invalid_user", m));
     let name_ok = (2..=32).contains(&u.username.len())
@@ -257,7 +250,7 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         let Some(creds) = creds else {
-            password::verify(password, decoy_hash());
+            password::verify(password, password::DECOY);
             return Err(bad_credentials());
         };
         if !creds.active {
