@@ -184,7 +184,7 @@ impl Store {
     /// checked before it is sent, so a refused one leaves no reject behind).
     pub async fn check_event(&self, source: &str, line: &str) -> Result<LineOutcome> {
         let mut intake = self.retrying_intake(source);
-        let mut tx = WriteTx::begin(self.pool().acquire().await?).await?;
+        let mut tx = self.write().await?;
         let decided = intake
             .run_in(
                 &mut tx,
@@ -353,11 +353,7 @@ impl Intake<'_> {
         batch: usize,
         mut committed: impl FnMut(Vec<LineResult>, u64),
     ) -> Result<()> {
-        let conn = match self.conn.take() {
-            Some(c) => c,
-            None => self.store.pool().acquire().await?,
-        };
-        let mut tx = WriteTx::begin(conn).await?;
+        let mut tx = self.store.write_on(self.conn.take()).await?;
         match self.run_in(&mut tx, lines, batch, &mut committed).await {
             Ok((results, last_line)) => {
                 self.conn = Some(tx.commit_keep().await?);

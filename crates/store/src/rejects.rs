@@ -2,7 +2,7 @@
 
 use crate::intake::{LineOutcome, LineResult, Summary};
 use crate::rows::insert_rows;
-use crate::{now, StoreError, WriteTx};
+use crate::{now, StoreError};
 use crate::{Result, Store};
 use ggzy_core::audit::sm3_hex;
 use serde::Serialize;
@@ -160,7 +160,7 @@ impl Store {
     /// refused, nothing is kept and the reject stays open, and the refusal
     /// is returned for the person to fix again.
     pub async fn fix_reject(&self, id: i64, source: &str, line: &str) -> Result<LineOutcome> {
-        let mut tx = WriteTx::begin(self.pool().acquire().await?).await?;
+        let mut tx = self.write().await?;
         let open: Option<i64> =
             sqlx::query_scalar("SELECT id FROM rejects WHERE id = ? AND resolved_at IS NULL")
                 .bind(id)
