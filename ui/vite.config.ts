@@ -11,5 +11,6 @@ export default defineConfig({
   clearScreen: false,
   server: { port: 1420, strictPort: true },
   build: { target: 'safari15', chunkSizeWarningLimit: 2000 },
-  test: { environment: 'jsdom' },
+  // Components under test come with their Element Plus styles: let Vite take those in.
+  test: { environment: 'jsdom', server: { deps: { inline: ['element-plus'] } } },
 })

@@ -159,7 +159,7 @@ async fn start(exe: &Path, db_from: Option<&Path>) -> Start {
             .execute(
                 "const b = window.__bench = {}; \
                  document.addEventListener('click', () => { b.click ??= performance.now() }, true); \
-                 const check = () => { const e = document.querySelector('[data-counter=projects]'); \
+                 const check = () => { const e = document.querySelector('[data-counter=projects]:not(.rehearsal *)'); \
                    if (e) b.frame ??= performance.now(); \
                    if (e && /[1-9]/.test(e.innerText)) b.shown = performance.now(); else requestAnimationFrame(check) }; \
                  requestAnimationFrame(check);",
