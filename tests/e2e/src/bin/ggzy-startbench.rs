@@ -324,6 +324,18 @@ async fn main() {
         list(&wb),
         to_wb / base
     );
+    // Each round's app start beside the empty window started just before it:
+    // the machine's slower and faster minutes then weigh on both alike.
+    let paired: Vec<f64> = wb.iter().zip(&e).map(|(a, e)| a / e.first).collect();
+    println!(
+        "  paired, each round's start → workbench over its empty window: [{}], median {:.2}×",
+        paired
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        median(paired.clone())
+    );
     let mem = |v: &[Start]| {
         (
             median(v.iter().map(|s| s.pss).collect()),
