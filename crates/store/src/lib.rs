@@ -221,6 +221,25 @@ impl Drop for WriteTx {
     }
 }
 
+/// The argon2id hash of a password. Hashing takes tens of milliseconds of
+/// CPU: it runs on a blocking thread, never on the async workers, which
+/// meanwhile serve the dispatcher, receipts and the window.
+pub(crate) async fn hash_password(clear: &str) -> String {
+    let clear = clear.to_owned();
+    tokio::task::spawn_blocking(move || ggzy_core::password::hash(&clear))
+        .await
+        .expect("argon2 hashing panicked")
+}
+
+/// Whether `clear` matches the argon2id hash `phc`; off the async workers,
+/// as [`hash_password`].
+pub(crate) async fn verify_password(clear: &str, phc: &str) -> bool {
+    let (clear, phc) = (clear.to_owned(), phc.to_owned());
+    tokio::task::spawn_blocking(move || ggzy_core::password::verify(&clear, &phc))
+        .await
+        .expect("argon2 verifying panicked")
+}
+
 /// Now, as stored: RFC 3339 with the local offset, to the millisecond.
 pub fn now() -> String {
     chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false)

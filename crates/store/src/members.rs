@@ -4,7 +4,7 @@
 //! that one was issued, never what it was.
 
 use crate::audit::AuditWriter;
-use crate::{now, Result, Store, StoreError};
+use crate::{hash_password, now, verify_password, Result, Store, StoreError};
 use ggzy_core::password;
 use serde_json::json;
 
@@ -16,7 +16,7 @@ impl Store {
     /// expiry, and return the clear text for the one message that carries it.
     pub async fn issue_member_password(&self, username: &str) -> Result<String> {
         let clear = password::generate();
-        let hash = password::hash(&clear);
+        let hash = hash_password(&clear).await;
         let expires = (chrono::Local::now() + chrono::Duration::hours(PASSWORD_TTL_HOURS))
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
         let mut tx = self.write().await?;
@@ -63,6 +63,6 @@ impl Store {
         let live = expires
             .and_then(|e| chrono::DateTime::parse_from_rfc3339(&e).ok())
             .is_none_or(|e| e > chrono::Local::now());
-        Ok(live && password::verify(candidate, &hash))
+        Ok(live && verify_password(candidate, &hash).await)
     }
 }

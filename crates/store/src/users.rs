@@ -2,7 +2,7 @@
 
 use crate::audit::AuditWriter;
 use crate::intake::staff_member;
-use crate::{now, Result, Store, StoreError};
+use crate::{hash_password, now, verify_password, Result, Store, StoreError};
 use ggzy_core::engine::Directory;
 use ggzy_core::event::{valid_email, valid_phone};
 use ggzy_core::password;
@@ -105,7 +105,7 @@ impl Store {
             Some(p) => (p.clone(), false),
             None => (password::generate(), true),
         };
-        let hash = password::hash(&password);
+        let hash = hash_password(&password).await;
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let exists: Option<String> =
@@ -181,6 +181,12 @@ impl Store {
                 "不能修改自己的角色、停用自己或重置自己的密码：请由另一位管理员操作（修改自己的密码请用右上角的“修改密码”）",
             ));
         }
+        // Made before the write lock is taken: hashing takes tens of milliseconds.
+        let password = change.reset_password.then(password::generate);
+        let hash = match &password {
+            Some(p) => Some(hash_password(p).await),
+            None => None,
+        };
         let mut tx = self.write().await?;
         let conn = tx.conn();
         // Read inside the write transaction: what is compared is what is changed.
@@ -207,13 +213,12 @@ impl Store {
                 .await?;
             body.insert("active".into(), active.into());
         }
-        let password = change.reset_password.then(password::generate);
-        if let Some(p) = &password {
+        if let Some(hash) = &hash {
             sqlx::query(
                 "UPDATE users SET password_hash = ?, must_change_password = 1, failed_logins = 0, \
                  locked_until = NULL WHERE username = ?",
             )
-            .bind(password::hash(p))
+            .bind(hash)
             .bind(username)
             .execute(&mut *conn)
             .await?;
@@ -250,7 +255,7 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         let Some(creds) = creds else {
-            password::verify(password, password::DECOY);
+            verify_password(password, password::DECOY).await;
             return Err(bad_credentials());
         };
         if !creds.active {
@@ -273,7 +278,7 @@ impl Store {
                 ),
             ));
         }
-        let ok = password::verify(password, &creds.password_hash);
+        let ok = verify_password(password, &creds.password_hash).await;
 
         let mut tx = self.write().await?;
         let conn = tx.conn();
@@ -325,7 +330,11 @@ impl Store {
                 .bind(username)
                 .fetch_optional(self.pool())
                 .await?;
-        if !hash.is_some_and(|h| password::verify(current, &h)) {
+        let right = match &hash {
+            Some(h) => verify_password(current, h).await,
+            None => false,
+        };
+        if !right {
             return Err(StoreError::invalid(
                 "bad_credentials",
                 "当前密码不正确，请重新输入",
@@ -343,7 +352,7 @@ impl Store {
                 "新密码不能与当前密码相同",
             ));
         }
-        let hash = password::hash(new);
+        let hash = hash_password(new).await;
         let mut tx = self.write().await?;
         let conn = tx.conn();
         sqlx::query(

@@ -185,3 +185,30 @@ async fn the_migrations_backfill_of_what_waits_agrees_with_the_store() {
     sqlx::query(backfill).execute(d.store.pool()).await.unwrap();
     assert_eq!(flags(&d.store).await, written);
 }
+
+/// argon2 takes tens of milliseconds: while a login is checked, the one
+/// thread of this runtime goes on serving other tasks (in the app: the
+/// dispatcher, receipts, the window's other commands).
+#[tokio::test(flavor = "current_thread")]
+async fn checking_a_password_leaves_the_runtime_free() {
+    let d = staffed().await;
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let ticker = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+    };
+    tokio::task::yield_now().await;
+    let before = ticks.load(std::sync::atomic::Ordering::Relaxed);
+    d.store.authenticate("cs1", "correct horse").await.unwrap();
+    d.store.authenticate("nobody", "guess").await.unwrap_err();
+    let during = ticks.load(std::sync::atomic::Ordering::Relaxed) - before;
+    ticker.abort();
+    // Two argon2 checks take well over 10 ms; blocking the thread, they
+    // would leave the ticker at 0–2.
+    assert!(during >= 5, "the runtime stood still: {during} ticks");
+}
