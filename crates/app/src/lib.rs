@@ -110,6 +110,9 @@ pub struct App {
 
 impl App {
     pub fn new(store: Store) -> Self {
+        // The password check's working memory, made ready while the window
+        // starts rather than during the first login.
+        std::thread::spawn(ggzy_core::password::prepare);
         App::with_vault(store, std::sync::Arc::new(ggzy_dispatch::secrets::Keyring))
     }
 
