@@ -110,9 +110,13 @@ pub struct App {
 
 impl App {
     pub fn new(store: Store) -> Self {
-        // The password check's working memory, made ready while the window
-        // starts rather than during the first login.
-        std::thread::spawn(ggzy_core::password::prepare);
+        // The password check's working memory, made ready before anyone can
+        // have typed a password rather than during the first login; after
+        // the window's own start, not competing with it for the cores.
+        std::thread::spawn(|| {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            ggzy_core::password::prepare();
+        });
         App::with_vault(store, std::sync::Arc::new(ggzy_dispatch::secrets::Keyring))
     }
 
