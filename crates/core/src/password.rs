@@ -38,14 +38,20 @@ pub const DECOY: &str =
 /// argon2's working memory for checking a password (19 MiB with the default
 /// parameters), kept from one check to the next: its pages are faulted in
 /// once, by [`prepare`], not during a login (10–27 ms of each check on this
-/// VM when every check allocated its own). Checks take turns on it.
+/// VM when every check allocated its own). Checks take turns on it. Only the
+/// default size is kept: a hash asking for more (one stored under other
+/// settings, or a tampered one asking for gigabytes) has it for its check only.
 static MEMORY: Mutex<Vec<Block>> = Mutex::new(Vec::new());
 
 /// Make the working memory of a check ready (the app does it as it starts,
 /// before anyone can have typed a password). Idempotent.
 pub fn prepare() {
     let mut memory = MEMORY.lock().unwrap_or_else(PoisonError::into_inner);
-    fit(&mut memory, Params::default().block_count());
+    fit(&mut memory, kept_blocks());
+}
+
+fn kept_blocks() -> usize {
+    Params::default().block_count()
 }
 
 /// At least `blocks` blocks, every one written (so its pages are in memory).
@@ -88,6 +94,10 @@ pub fn verify(password: &str, phc: &str) -> bool {
         out,
         &mut memory[..blocks],
     );
+    if memory.len() > kept_blocks() {
+        memory.truncate(kept_blocks());
+        memory.shrink_to_fit();
+    }
     made.is_ok() && Output::new(out).is_ok_and(|o| o == expected)
 }
 
@@ -126,6 +136,9 @@ mod tests {
             let h = super::hash("battery staple");
             assert!(super::verify("battery staple", &h));
         }
+        // The bigger check's memory was given back: only the default stays.
+        let kept = super::MEMORY.lock().unwrap().capacity();
+        assert!(kept <= super::kept_blocks(), "{kept} blocks kept");
         assert!(!super::verify("x", "$argon2id$v=19$m=19456,t=2,p=1$bad"));
         assert!(!super::verify("x", "not a hash"));
     }
