@@ -477,68 +477,76 @@ impl Store {
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let at = now();
-        let nos: Vec<i64> = done.iter().map(|f| f.push_no).collect();
-        let known: std::collections::HashSet<i64> = sqlx::query_scalar(
-            "SELECT no FROM pushes WHERE no IN (SELECT value FROM json_each(?))",
+        let nos = serde_json::to_string(&done.iter().map(|f| f.push_no).collect::<Vec<_>>())
+            .expect("numbers");
+        let unknown: Option<i64> = sqlx::query_scalar(
+            "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT no FROM pushes) LIMIT 1",
         )
-        .bind(serde_json::to_string(&nos).expect("numbers"))
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .collect();
-        if let Some(f) = done.iter().find(|f| !known.contains(&f.push_no)) {
-            return Err(StoreError::NotFound(format!("没有第 {} 号推送", f.push_no)));
+        .bind(&nos)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(no) = unknown {
+            return Err(StoreError::NotFound(format!("没有第 {no} 号推送")));
         }
-        let states: Vec<(i64, &'static str, i64, Option<String>)> = done
-            .iter()
-            .map(|f| {
-                let counted = i64::from(f.attempt != Attempt::Deferred);
-                (f.push_no, f.attempt.status(), counted, f.retry_at.clone())
-            })
-            .collect();
-        let at_rows = at.clone();
+        // One JSON array of [no, status, counted, retry_at] for the whole
+        // batch: one bound value, not five a row.
+        let states = serde_json::to_string(
+            &done
+                .iter()
+                .map(|f| {
+                    let counted = i64::from(f.attempt != Attempt::Deferred);
+                    (f.push_no, f.attempt.status(), counted, f.retry_at.as_deref())
+                })
+                .collect::<Vec<_>>(),
+        )
+        .expect("plain values");
+        sqlx::query(
+            "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?2 FROM json_each(?1) WHERE true \
+             ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \
+             attempts = push_states.attempts + excluded.attempts, next_attempt_at = excluded.next_attempt_at, \
+             lease_until = NULL, updated_at = excluded.updated_at",
+        )
+        .bind(&states)
+        .bind(&at)
+        .execute(&mut *conn)
+        .await?;
+        let sent = serde_json::to_string(
+            &done
+                .iter()
+                .filter(|f| f.attempt == Attempt::Sent)
+                .map(|f| f.push_no)
+                .collect::<Vec<_>>(),
+        )
+        .expect("numbers");
+        // Under the key each was sent with: in its first series its own id...
+        sqlx::query(
+            "INSERT INTO sent_keys (key, push_no) SELECT p.id, p.no FROM pushes p \
+             JOIN push_states s ON s.push_no = p.no \
+             WHERE p.no IN (SELECT value FROM json_each(?)) AND s.series = 0 ON CONFLICT DO NOTHING",
+        )
+        .bind(&sent)
+        .execute(&mut *conn)
+        .await?;
+        // ...after a re-drive, one derived from it.
+        let redriven: Vec<(uuid::Uuid, i64, i64)> = sqlx::query_as(
+            "SELECT p.id, s.series, p.no FROM pushes p JOIN push_states s ON s.push_no = p.no \
+             WHERE p.no IN (SELECT value FROM json_each(?)) AND s.series > 0",
+        )
+        .bind(&sent)
+        .fetch_all(&mut *conn)
+        .await?;
         insert_rows(
             conn,
-            "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) ",
-            " ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \
-              attempts = push_states.attempts + excluded.attempts, next_attempt_at = excluded.next_attempt_at, \
-              lease_until = NULL, updated_at = excluded.updated_at",
-            states.into_iter().map(|s| (s, at_rows.clone())).collect(),
-            |mut b, ((no, status, counted, retry_at), at)| {
-                b.push_bind(no)
-                    .push_bind(status)
-                    .push_bind(counted)
-                    .push_bind(retry_at)
-                    .push_bind(at);
+            "INSERT INTO sent_keys (key, push_no) ",
+            " ON CONFLICT DO NOTHING",
+            redriven,
+            |mut b, (id, series, no)| {
+                b.push_bind(ggzy_core::push::series_key(id, series))
+                    .push_bind(no);
             },
         )
         .await?;
-        let sent: Vec<i64> = done
-            .iter()
-            .filter(|f| f.attempt == Attempt::Sent)
-            .map(|f| f.push_no)
-            .collect();
-        if !sent.is_empty() {
-            // Under the key each was sent with (its series').
-            let keys: Vec<(uuid::Uuid, i64, i64)> = sqlx::query_as(
-                "SELECT p.id, coalesce(s.series, 0), p.no FROM pushes p LEFT JOIN push_states s ON s.push_no = p.no \
-                 WHERE p.no IN (SELECT value FROM json_each(?))",
-            )
-            .bind(serde_json::to_string(&sent).expect("numbers"))
-            .fetch_all(&mut *conn)
-            .await?;
-            insert_rows(
-                conn,
-                "INSERT INTO sent_keys (key, push_no) ",
-                " ON CONFLICT DO NOTHING",
-                keys,
-                |mut b, (id, series, no)| {
-                    b.push_bind(ggzy_core::push::series_key(id, series))
-                        .push_bind(no);
-                },
-            )
-            .await?;
-        }
         let mut audit = AuditWriter::load(conn, self.device_n()).await?;
         let device = audit.device();
         let history: Vec<(i64, &'static str, String, i64)> = done
