@@ -104,6 +104,14 @@ fn main() {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    // The database opens while GTK, WebKit and the window come up (some
+    // 200 ms): `setup` runs on the thread that serves the page, and the page
+    // would otherwise wait for it.
+    let opening = std::thread::spawn(|| {
+        let path = database_path()?;
+        let store = tauri::async_runtime::block_on(open_store(&path)).map_err(|e| e.to_string())?;
+        Ok::<_, String>((path, store))
+    });
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             // A second start brings the open window forward instead.
@@ -116,8 +124,7 @@ fn main() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
-            let path = database_path()?;
-            let store = tauri::async_runtime::block_on(open_store(&path))?;
+            let (path, store) = opening.join().map_err(|_| "打开数据库的线程意外退出")??;
             app.manage(App::new(store));
             tauri::async_runtime::spawn(dispatch(app.handle().clone(), path));
             tauri::async_runtime::spawn(notify_new_messages(app.handle().clone()));
