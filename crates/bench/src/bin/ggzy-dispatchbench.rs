@@ -7,6 +7,8 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use futures_util::StreamExt;
+use ggzy_dispatch::channel::{Outcome, Outgoing, Sender};
 use ggzy_dispatch::config::{DispatchConfig, SendingConfig};
 use ggzy_dispatch::sms::{gateway_signature, Gateway};
 use ggzy_dispatch::{Dispatcher, Routes};
@@ -45,6 +47,35 @@ struct Args {
     /// Events accepted one at a time for the latency measurement
     #[arg(long, default_value_t = 200)]
     events: u32,
+    /// What the dispatcher's rounds run: all of it, or one part alone, to
+    /// see what each costs
+    #[arg(long, value_enum, default_value_t = Part::Whole)]
+    part: Part,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Part {
+    /// The dispatcher as deployed: claim, send, record
+    Whole,
+    /// Its sends alone: the gateway's client, no database
+    Sends,
+    /// Its database alone: claim and record, with a sender that answers at once
+    Store,
+}
+
+/// A provider that takes every message at once, without a network: the
+/// dispatcher's database work measured alone (`--part store`).
+struct Instant200;
+
+#[async_trait::async_trait]
+impl Sender for Instant200 {
+    fn name(&self) -> &str {
+        "即时网关"
+    }
+
+    async fn send(&self, m: &Outgoing) -> Outcome {
+        Outcome::Accepted(format!("即时网关：已受理 {}", m.key))
+    }
 }
 
 use ggzy_providers::SECRET;
@@ -91,6 +122,7 @@ fn oha(addr: &str, concurrency: usize, secs: u32) -> Result<f64> {
     .to_string();
     let ts = chrono::Utc::now().timestamp().to_string();
     let sig = gateway_signature(SECRET, &ts, "POST", "/sms/messages", &body);
+    let (own, machine) = (children_cpu(), Machine::now());
     let out = Command::new("oha")
         .args([
             "--no-tui",
@@ -136,9 +168,15 @@ fn oha(addr: &str, concurrency: usize, secs: u32) -> Result<f64> {
             report["statusCodeDistribution"]
         );
     }
-    report["summary"]["requestsPerSec"]
+    let rate = report["summary"]["requestsPerSec"]
         .as_f64()
-        .context("oha's requestsPerSec")
+        .context("oha's requestsPerSec")?;
+    println!(
+        "  oha: {:.0} µs CPU a request of its own; {}",
+        (children_cpu() - own) * 1e6 / (rate * f64::from(secs)),
+        machine.since()
+    );
+    Ok(rate)
 }
 
 fn registrations(from: u32, n: u32) -> String {
@@ -156,19 +194,26 @@ fn registrations(from: u32, n: u32) -> String {
     lines
 }
 
-fn dispatcher(store: &Store, addr: &str, args: &Args) -> Dispatcher {
+fn gateway(addr: &str) -> Gateway {
     let http = ggzy_dispatch::http::Http::new(Duration::from_secs(10), Duration::from_secs(5))
         .expect("http client");
-    let gateway = Gateway {
+    Gateway {
         name: "短信网关".into(),
         url: format!("http://{addr}/sms"),
         key_id: "ggzy-test".into(),
         secret: SECRET.into(),
         http,
+    }
+}
+
+fn dispatcher(store: &Store, addr: &str, args: &Args) -> Dispatcher {
+    let routes = match args.part {
+        Part::Store => Routes::default().with("sms", Instant200),
+        Part::Whole | Part::Sends => Routes::default().with("sms", gateway(addr)),
     };
     Dispatcher::new(
         store.clone(),
-        Routes::default().with("sms", gateway),
+        routes,
         // As a deployment's `sending` settings would give it.
         DispatchConfig {
             sending: SendingConfig {
@@ -205,14 +250,23 @@ async fn dispatch_rate(addr: &str, gateway_pid: u32, round: u32, args: &Args) ->
         cpu_by_thread(std::process::id()),
         cpu_by_thread(gateway_pid),
     );
+    let machine = Machine::now();
     let started = Instant::now();
-    let sent = d.drain().await?;
+    let sent = match args.part {
+        Part::Sends => sends_alone(&store, addr, args.lanes * args.concurrency).await?,
+        Part::Whole | Part::Store => d.drain().await?,
+    };
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "  CPU µs a push — dispatcher: {}; gateway: {}",
+        "  CPU µs a push — dispatcher: {}; gateway: {}\n  {}",
         cpu_per_push(&ours, &cpu_by_thread(std::process::id()), n),
-        cpu_per_push(&theirs, &cpu_by_thread(gateway_pid), n)
+        cpu_per_push(&theirs, &cpu_by_thread(gateway_pid), n),
+        machine.since()
     );
+    if args.part == Part::Store {
+        store.close().await;
+        return Ok(n as f64 / secs);
+    }
     let after = arrivals(addr).await?;
     let taken = after["arrived"].as_object().map_or(0, |m| m.len()) - before;
     if sent != n as usize || taken != n as usize || after["bad_signatures"] != 0 {
@@ -223,6 +277,26 @@ async fn dispatch_rate(addr: &str, gateway_pid: u32, round: u32, args: &Args) ->
     }
     store.close().await;
     Ok(n as f64 / secs)
+}
+
+/// `--part sends`: every queued push's message sent through the gateway's
+/// client, `in_flight` at a time, with no claim and no record.
+async fn sends_alone(store: &Store, addr: &str, in_flight: usize) -> Result<usize> {
+    let messages: Vec<Outgoing> = store
+        .pushes(&Default::default())
+        .await?
+        .iter()
+        .map(Outgoing::from)
+        .collect();
+    let gateway = gateway(addr);
+    let gateway = &gateway;
+    let taken = futures_util::stream::iter(messages)
+        .map(|m| async move { gateway.send(&m).await })
+        .buffer_unordered(in_flight)
+        .filter(|o| std::future::ready(matches!(o, Outcome::Accepted(_))))
+        .count()
+        .await;
+    Ok(taken)
 }
 
 /// CPU seconds (user + system) each thread of process `pid` has used, summed
@@ -279,6 +353,55 @@ fn cpu_per_push(
         .map(|(name, d)| format!("{name} {:.0}", d * 1e6 / f64::from(n)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// CPU seconds of this process's children that have ended (oha).
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
+        ru
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(ru.ru_utime) + secs(ru.ru_stime)
+}
+
+/// The whole machine's CPU time by kind (`/proc/stat`), to tell a run that
+/// kept both cores busy from one that left them idle or had them taken.
+struct Machine(Vec<f64>);
+
+impl Machine {
+    fn now() -> Machine {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let cpu = stat.lines().next().unwrap_or_default();
+        Machine(
+            cpu.split_whitespace()
+                .skip(1)
+                .take(8)
+                .filter_map(|v| v.parse().ok())
+                .collect(),
+        )
+    }
+
+    fn since(&self) -> String {
+        let now = Machine::now();
+        let d: Vec<f64> = self.0.iter().zip(&now.0).map(|(a, b)| b - a).collect();
+        let total: f64 = d.iter().sum();
+        if d.len() < 8 || total <= 0.0 {
+            return "machine: ?".into();
+        }
+        // user, nice, system, idle, iowait, irq, softirq, steal
+        let pct = |v: f64| 100.0 * v / total;
+        format!(
+            "machine: busy {:.0} % (user {:.0}, system {:.0}), idle {:.0} %, stolen by the host {:.0} %",
+            pct(d[0] + d[1] + d[2] + d[5] + d[6]),
+            pct(d[0] + d[1]),
+            pct(d[2] + d[5] + d[6]),
+            pct(d[3] + d[4]),
+            pct(d[7])
+        )
+    }
 }
 
 fn micros_now() -> u64 {
@@ -367,10 +490,23 @@ async fn main() -> Result<()> {
     let (b, r) = (median(base), median(ours));
     println!("\nrate, median of {} rounds:", args.rounds);
     println!("  oha against the gateway (baseline)   {b:>8.0} req/s");
+    let what = match args.part {
+        Part::Whole => "dispatcher to the gateway           ",
+        Part::Sends => "its sends alone (no database)       ",
+        Part::Store => "its database alone (no network)     ",
+    };
     println!(
-        "  dispatcher to the gateway            {r:>8.0} pushes/s   {:.1} % of the baseline (target ≥ 50 %)",
-        100.0 * r / b
+        "  {what} {r:>8.0} pushes/s   {:.1} % of the baseline{}",
+        100.0 * r / b,
+        if args.part == Part::Whole {
+            " (target ≥ 50 %)"
+        } else {
+            ""
+        }
     );
+    if args.part != Part::Whole {
+        return Ok(());
+    }
     let ms = latency(&gateway.addr, &args).await?;
     println!(
         "\nevent accepted → request at the gateway, idle queue, {} pushes: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (target p99 ≤ 50 ms)",
