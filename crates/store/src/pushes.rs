@@ -495,7 +495,12 @@ impl Store {
                 .iter()
                 .map(|f| {
                     let counted = i64::from(f.attempt != Attempt::Deferred);
-                    (f.push_no, f.attempt.status(), counted, f.retry_at.as_deref())
+                    (
+                        f.push_no,
+                        f.attempt.status(),
+                        counted,
+                        f.retry_at.as_deref(),
+                    )
                 })
                 .collect::<Vec<_>>(),
         )
