@@ -13,6 +13,7 @@ use ggzy_store::pushes::{Attempt, Claimed, Finished};
 use ggzy_store::{Store, StoreError};
 use rand::Rng;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -126,6 +127,8 @@ pub struct Dispatcher {
     routes: Routes,
     policy: Policy,
     wake: Arc<Notify>,
+    /// Sends under way right now, over all lanes.
+    in_flight: Arc<AtomicUsize>,
 }
 
 fn stamp(at: chrono::DateTime<Local>) -> String {
@@ -143,6 +146,7 @@ impl Dispatcher {
             routes,
             policy,
             wake: Arc::new(Notify::new()),
+            in_flight: Arc::default(),
         }
     }
 
@@ -151,6 +155,12 @@ impl Dispatcher {
     pub fn with_waker(mut self, wake: Arc<Notify>) -> Self {
         self.wake = wake;
         self
+    }
+
+    /// How many sends are under way right now (a gauge: `make
+    /// bench-dispatch` samples it to see how much of the time none are).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     /// Notify this after queueing pushes to have them sent at once rather
@@ -214,7 +224,12 @@ impl Dispatcher {
         }
         // Each future owns its push, so the whole run is Send (spawnable).
         let done: Vec<Finished> = futures_util::stream::iter(claimed)
-            .map(|c| async move { self.attempt(&c).await })
+            .map(|c| async move {
+                self.in_flight.fetch_add(1, Ordering::Relaxed);
+                let done = self.attempt(&c).await;
+                self.in_flight.fetch_sub(1, Ordering::Relaxed);
+                done
+            })
             .buffer_unordered(self.policy.concurrency)
             .collect()
             .await;

@@ -252,11 +252,15 @@ async fn dispatch_rate(addr: &str, gateway_pid: u32, round: u32, args: &Args) ->
     );
     let machine = Machine::now();
     let started = Instant::now();
+    let sampling = Sampler::start(d.clone());
     let sent = match args.part {
         Part::Sends => sends_alone(&store, addr, args.lanes * args.concurrency).await?,
         Part::Whole | Part::Store => d.drain().await?,
     };
     let secs = started.elapsed().as_secs_f64();
+    if args.part == Part::Whole {
+        println!("  {}", sampling.stop(args.concurrency));
+    }
     println!(
         "  CPU µs a push — dispatcher: {}; gateway: {}\n  {}",
         cpu_per_push(&ours, &cpu_by_thread(std::process::id()), n),
@@ -353,6 +357,44 @@ fn cpu_per_push(
         .map(|(name, d)| format!("{name} {:.0}", d * 1e6 / f64::from(n)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Samples the dispatcher's sends in flight every half millisecond while it
+/// drains: how much of the time none were (every lane claiming or recording).
+struct Sampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<usize>>,
+}
+
+impl Sampler {
+    fn start(d: Dispatcher) -> Sampler {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                seen.push(d.in_flight());
+                std::thread::sleep(Duration::from_micros(500));
+            }
+            seen
+        });
+        Sampler { stop, thread }
+    }
+
+    /// The share of samples with none, up to one lane's worth, and more.
+    fn stop(self, per_lane: usize) -> String {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let seen = self.thread.join().unwrap_or_default();
+        let share = |f: &dyn Fn(usize) -> bool| {
+            100.0 * seen.iter().filter(|&&n| f(n)).count() as f64 / seen.len().max(1) as f64
+        };
+        format!(
+            "sends in flight: none {:.0} % of the time, 1–{per_lane} {:.0} %, more {:.0} %",
+            share(&|n| n == 0),
+            share(&|n| (1..=per_lane).contains(&n)),
+            share(&|n| n > per_lane)
+        )
+    }
 }
 
 /// CPU seconds of this process's children that have ended (oha).
