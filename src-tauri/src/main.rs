@@ -18,15 +18,18 @@ fn database_path() -> Result<PathBuf, String> {
         .ok_or_else(|| "找不到用户数据目录：请设置 GGZY_DB 指向数据库文件".to_owned())
 }
 
-/// Open the store; a database that does not exist yet starts as the demo center.
-async fn open_store(path: &std::path::Path) -> Result<Store, Box<dyn std::error::Error>> {
+/// The store, opened early (see `main`), and whether its database is new.
+struct Opened {
+    path: PathBuf,
+    store: Store,
+    fresh: bool,
+}
+
+fn open_store() -> Result<Opened, String> {
+    let path = database_path()?;
     let fresh = !path.exists();
-    let store = Store::open(path).await?;
-    if fresh {
-        store.seed_demo().await?;
-        tracing::info!(path = %path.display(), "seeded the demo center into a new database");
-    }
-    Ok(store)
+    let store = tauri::async_runtime::block_on(Store::open(&path)).map_err(|e| e.to_string())?;
+    Ok(Opened { path, store, fresh })
 }
 
 /// Standalone (no sync server), the desktop is its deployment's one
@@ -107,11 +110,7 @@ fn main() {
     // The database opens while GTK, WebKit and the window come up (some
     // 200 ms): `setup` runs on the thread that serves the page, and the page
     // would otherwise wait for it.
-    let opening = std::thread::spawn(|| {
-        let path = database_path()?;
-        let store = tauri::async_runtime::block_on(open_store(&path)).map_err(|e| e.to_string())?;
-        Ok::<_, String>((path, store))
-    });
+    let opening = std::thread::spawn(open_store);
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             // A second start brings the open window forward instead.
@@ -124,7 +123,15 @@ fn main() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
-            let (path, store) = opening.join().map_err(|_| "打开数据库的线程意外退出")??;
+            let Opened { path, store, fresh } =
+                opening.join().map_err(|_| "打开数据库的线程意外退出")??;
+            // A database that did not exist starts as the demo center: seeded
+            // here, past the single-instance check, so a second start racing
+            // the first never seeds too.
+            if fresh {
+                tauri::async_runtime::block_on(store.seed_demo())?;
+                tracing::info!(path = %path.display(), "seeded the demo center into a new database");
+            }
             app.manage(App::new(store));
             tauri::async_runtime::spawn(dispatch(app.handle().clone(), path));
             tauri::async_runtime::spawn(notify_new_messages(app.handle().clone()));
