@@ -131,6 +131,23 @@ pub struct Dispatcher {
     in_flight: Arc<AtomicUsize>,
 }
 
+/// One send counted in the gauge until it ends, also when it is dropped
+/// mid-way (a dispatcher stopped or restarted while sending).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn count(gauge: &'a AtomicUsize) -> Self {
+        gauge.fetch_add(1, Ordering::Relaxed);
+        InFlight(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 fn stamp(at: chrono::DateTime<Local>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
@@ -225,10 +242,8 @@ impl Dispatcher {
         // Each future owns its push, so the whole run is Send (spawnable).
         let done: Vec<Finished> = futures_util::stream::iter(claimed)
             .map(|c| async move {
-                self.in_flight.fetch_add(1, Ordering::Relaxed);
-                let done = self.attempt(&c).await;
-                self.in_flight.fetch_sub(1, Ordering::Relaxed);
-                done
+                let _counted = InFlight::count(&self.in_flight);
+                self.attempt(&c).await
             })
             .buffer_unordered(self.policy.concurrency)
             .collect()

@@ -232,6 +232,42 @@ async fn faults_are_retried_until_delivered_and_nothing_is_lost() {
     );
 }
 
+/// The in-flight gauge counts sends under way, and a dispatcher stopped
+/// mid-send (an admin saving new channel settings restarts it) leaves none
+/// counted.
+#[tokio::test]
+async fn sends_in_flight_are_counted_and_a_stopped_dispatcher_leaves_none() {
+    let (store, _dir) = providers::demo().await;
+    let fake = providers::gateway().await;
+    fake.fail_next(&[Fault::Slow(Duration::from_millis(300)); 4]);
+    let d = Dispatcher::new(
+        store.clone(),
+        Routes::default().with("sms", gateway_sender(&fake, "短信网关")),
+        Policy {
+            batch: 4,
+            concurrency: 4,
+            lanes: 1,
+            ..quick()
+        },
+    );
+    let running = {
+        let d = d.clone();
+        tokio::spawn(async move { d.run_once().await })
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while d.in_flight() < 4 {
+        assert!(
+            Instant::now() < deadline,
+            "never 4 in flight: {}",
+            d.in_flight()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    running.abort();
+    let _ = running.await;
+    assert_eq!(d.in_flight(), 0, "stopped mid-send: nothing is under way");
+}
+
 #[tokio::test]
 async fn refused_connections_are_retried_until_the_gateway_is_back() {
     let (store, _dir) = providers::demo().await;
