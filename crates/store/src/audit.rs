@@ -3,7 +3,7 @@
 //! checks each head, and checks that every event and push is exactly what
 //! its record says.
 
-use crate::rows::{build_rows, push_digest, run, Built};
+use crate::rows::{build_rows, push_digest, Built};
 use crate::{Result, Store, StoreError};
 use ggzy_core::audit::{chain, hex, sm3, sm3_hex, Break, ChainWalker, Hash, Link, GENESIS};
 use ggzy_core::engine::Silenced;
@@ -57,11 +57,15 @@ impl<'a> From<&'a Silenced> for SilencedRecord<'a> {
 impl AuditWriter {
     /// Read the head; call inside the write transaction.
     pub async fn load(conn: &mut SqliteConnection, device: i64) -> Result<Self> {
-        let head: Option<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE origin_device = ?")
-                .bind(device)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let head: Option<(i64, Vec<u8>)> = sqlx::query_as(HEAD)
+            .bind(device)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Self::at(device, head)
+    }
+
+    /// Start from a head the caller read (with [`HEAD`], in its own query).
+    pub fn at(device: i64, head: Option<(i64, Vec<u8>)>) -> Result<Self> {
         let (seq, hash) = match head {
             None => (0, GENESIS),
             Some((seq, hash)) => (
@@ -159,7 +163,7 @@ impl AuditWriter {
         Ok(seq)
     }
 
-    /// The records chained since the last write, to be written by `write_rows`.
+    /// The records chained since the last write, for the caller to write.
     pub fn take_pending(&mut self) -> Vec<AuditRow> {
         std::mem::take(&mut self.pending)
     }
@@ -174,17 +178,39 @@ impl AuditWriter {
         (self.seq, self.hash)
     }
 
-    /// Move the head to the last chained record.
-    pub async fn save_head(&self, conn: &mut SqliteConnection) -> Result<()> {
-        save_head(conn, self.device, self.seq, self.hash).await
-    }
-
-    /// Write the chained records and move the head, in the caller's transaction.
+    /// Write the chained records and move the head, in the caller's
+    /// transaction: one round trip to the database however many there are
+    /// (the records go as one JSON array).
     pub async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
-        write_rows(conn, self.device, self.take_pending()).await?;
-        self.save_head(conn).await
+        let rows = self.take_pending();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let rows = serde_json::to_string(
+            &rows
+                .iter()
+                .map(|r| (r.seq, &r.content, hex(&r.prev_hash), hex(&r.hash)))
+                .collect::<Vec<_>>(),
+        )
+        .expect("plain values");
+        // The head is the last record written.
+        sqlx::query(
+            "INSERT INTO audit_records (origin_device, seq, content, prev_hash, hash) \
+             SELECT ?1, value ->> 0, value ->> 1, unhex(value ->> 2), unhex(value ->> 3) FROM json_each(?2); \
+             INSERT INTO audit_heads (origin_device, seq, hash) \
+             SELECT ?1, value ->> 0, unhex(value ->> 3) FROM json_each(?2) WHERE true ORDER BY key DESC LIMIT 1 \
+             ON CONFLICT (origin_device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .bind(self.device)
+        .bind(rows)
+        .execute(conn)
+        .await?;
+        Ok(())
     }
 }
+
+/// The head of device `?1`'s chain: its last record's seq and hash.
+pub(crate) const HEAD: &str = "SELECT seq, hash FROM audit_heads WHERE origin_device = ?1";
 
 /// Move a device's head to the record `seq` with `hash`.
 pub(crate) async fn save_head(
@@ -203,17 +229,6 @@ pub(crate) async fn save_head(
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// Write chained records (the head is saved separately).
-pub(crate) async fn write_rows(
-    conn: &mut SqliteConnection,
-    device: i64,
-    rows: Vec<AuditRow>,
-) -> Result<()> {
-    let mut built = Vec::new();
-    build_audit(&mut built, device, rows);
-    run(conn, built).await
 }
 
 pub(crate) fn build_audit(out: &mut Vec<Built>, device: i64, rows: Vec<AuditRow>) {

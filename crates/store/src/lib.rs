@@ -25,7 +25,7 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{Notify, OwnedMutexGuard};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
@@ -42,6 +42,8 @@ pub struct Store {
     /// (1, 2, 5, 10 … ms) instead of starting the moment the lock is free.
     /// Other processes still meet the busy timeout.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Told after every commit: the checkpointer copies the WAL back.
+    written: Arc<Notify>,
 }
 
 impl Store {
@@ -63,8 +65,9 @@ impl Store {
             .pragma("cache_size", "-32768")
             // Multi-row INSERTs in a transaction keep a statement journal: in memory, not a temp file.
             .pragma("temp_store", "MEMORY")
-            // Checkpoint every ~40 MB of WAL rather than 4 MB: hot index pages are copied back less often.
-            .pragma("wal_autocheckpoint", "10000");
+            // No checkpoint inside a commit (a writer would wait ~100 ms
+            // for it, and everything behind it): the checkpointer does it.
+            .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -88,11 +91,14 @@ impl Store {
             .bind(&device)
             .fetch_one(&pool)
             .await?;
+        let written = Arc::new(Notify::new());
+        tokio::spawn(checkpointer(pool.clone(), written.clone()));
         Ok(Store {
             pool,
             device,
             device_n,
             writer: Arc::default(),
+            written,
         })
     }
 
@@ -130,11 +136,34 @@ impl Store {
             Some(c) => c,
             None => self.pool.acquire().await?,
         };
-        WriteTx::begin(conn, turn).await
+        WriteTx::begin(conn, turn, self.written.clone()).await
     }
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Copy what commits wrote to the WAL back into the database, beside the
+/// writers rather than inside their commits (SQLite's own automatic
+/// checkpoint runs in the commit that crosses its mark; it syncs the file,
+/// and every writer waits). Runs a moment after writes, so a burst of
+/// commits costs one checkpoint; passive, so it never waits for a writer or
+/// reader. Ends when the pool is closed. If the process ends first, the WAL
+/// stays beside the database, and whoever opens it next reads it.
+async fn checkpointer(pool: SqlitePool, written: Arc<Notify>) {
+    loop {
+        written.notified().await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "checkpoint failed; the next write tries again");
+        }
     }
 }
 
@@ -164,14 +193,20 @@ pub(crate) struct WriteTx {
     conn: Option<PoolConnection<Sqlite>>,
     /// Released after the connection is handed back or closed.
     _turn: OwnedMutexGuard<()>,
+    written: Arc<Notify>,
 }
 
 impl WriteTx {
-    async fn begin(mut conn: PoolConnection<Sqlite>, turn: OwnedMutexGuard<()>) -> Result<WriteTx> {
+    async fn begin(
+        mut conn: PoolConnection<Sqlite>,
+        turn: OwnedMutexGuard<()>,
+        written: Arc<Notify>,
+    ) -> Result<WriteTx> {
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
         Ok(WriteTx {
             conn: Some(conn),
             _turn: turn,
+            written,
         })
     }
 
@@ -184,6 +219,7 @@ impl WriteTx {
     /// `Drop` then closes the connection rather than let anyone reuse it.
     async fn end(mut self, sql: &'static str) -> Result<PoolConnection<Sqlite>> {
         sqlx::query(sql).execute(self.conn()).await?;
+        self.written.notify_one();
         Ok(self.conn.take().expect("open until commit"))
     }
 
@@ -201,6 +237,7 @@ impl WriteTx {
     /// open, for the caller to roll back.
     pub(crate) async fn renew(&mut self, committed: impl FnOnce()) -> Result<()> {
         sqlx::query("COMMIT").execute(self.conn()).await?;
+        self.written.notify_one();
         committed();
         sqlx::query("BEGIN IMMEDIATE").execute(self.conn()).await?;
         Ok(())
@@ -259,6 +296,35 @@ mod tests {
             .execute(tx.conn())
             .await
             .unwrap();
+    }
+
+    /// Commits go to the WAL only; what they wrote reaches the database
+    /// file itself soon after, copied by the checkpointer beside the
+    /// writers (without it nothing would until the last connection closed).
+    #[tokio::test]
+    async fn what_commits_write_reaches_the_database_file_soon_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Store::open(&path).await.unwrap();
+        let before = std::fs::metadata(&path).unwrap().len();
+        let mut tx = store.write().await.unwrap();
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+             INSERT INTO meta (key, value) SELECT 'filler' || i, hex(randomblob(500)) FROM n",
+        )
+        .execute(tx.conn())
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&path).unwrap().len() < before + 1_000_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "2 MB committed, the database file still {} bytes",
+                std::fs::metadata(&path).unwrap().len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// A COMMIT that fails leaves SQLite's transaction open: that connection

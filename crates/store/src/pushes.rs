@@ -4,14 +4,13 @@
 //! projection). A push nobody has claimed yet has no such row: it is queued.
 
 use crate::audit::AuditWriter;
-use crate::rows::insert_rows;
 use crate::{now, Result, Store, StoreError};
 use futures_util::TryStreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
 pub struct Push {
     /// Local queue order: what a worker claims and finishes by.
     pub no: i64,
@@ -38,6 +37,7 @@ pub struct Push {
     pub updated_at: String,
     /// Its status changes, oldest first (filled where a page shows them: the timeline).
     #[sqlx(skip)]
+    #[serde(skip_deserializing)]
     pub history: Vec<StatusChange>,
 }
 
@@ -63,6 +63,15 @@ const SELECT: &str = "SELECT p.no, p.id, e.id AS event_id, e.project, p.rule, p.
     p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body AS text, p.secret, \
     coalesce(s.status, 'queued') AS status, coalesce(s.attempts, 0) AS attempts, coalesce(s.series, 0) AS series, s.next_attempt_at, \
     e.received_at AS created_at, coalesce(s.updated_at, e.received_at) AS updated_at \
+    FROM pushes p JOIN events e ON e.no = p.event \
+    JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no";
+
+/// The same pushes as [`SELECT`], as one JSON array of arrays in [`Push`]'s
+/// field order (the id in hex): one value for a whole batch.
+const SELECT_JSON: &str = "SELECT json_group_array(json_array(p.no, hex(p.id), e.id, e.project, p.rule, p.clause, \
+    p.recipient_role, p.recipient_id, p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body, \
+    p.secret, coalesce(s.status, 'queued'), coalesce(s.attempts, 0), coalesce(s.series, 0), s.next_attempt_at, \
+    e.received_at, coalesce(s.updated_at, e.received_at))) \
     FROM pushes p JOIN events e ON e.no = p.event \
     JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no";
 
@@ -284,7 +293,9 @@ impl Store {
     }
 
     /// Claim up to `limit` due pushes for `lease_secs`: they become `sending`
-    /// and no other worker takes them until the lease runs out.
+    /// and no other worker takes them until the lease runs out. Two
+    /// statements whatever the batch, besides BEGIN and COMMIT (under load
+    /// each round trip waits for a busy CPU): pick, then take.
     pub async fn claim_due(&self, limit: i64, lease_secs: i64) -> Result<Vec<Claimed>> {
         let at = chrono::Local::now();
         let now_s = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
@@ -293,67 +304,52 @@ impl Store {
         let mut tx = self.write().await?;
         let conn = tx.conn();
         // Leases that ran out, answers that never came and retries that are
-        // due, through their partial indexes...
-        let mut due: Vec<(i64, bool)> = sqlx::query_as(
+        // due, through their partial indexes; then fresh pushes after the
+        // cursor, in queue order (those with no state yet).
+        let due: Vec<(i64, bool)> = sqlx::query_as(
             "SELECT push_no, 1 FROM push_states WHERE status = 'sending' AND lease_until < ?1 \
              UNION ALL SELECT push_no, 1 FROM push_states WHERE status = 'unknown' AND next_attempt_at <= ?1 \
              UNION ALL SELECT push_no, 0 FROM push_states WHERE status = 'retrying' AND next_attempt_at <= ?1 \
+             UNION ALL SELECT * FROM (SELECT no, 0 FROM pushes p \
+               WHERE no > coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_cursor'), 0) \
+               AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) ORDER BY no LIMIT ?2) \
              LIMIT ?2",
         )
         .bind(&now_s)
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
-        // ...then fresh pushes after the cursor, in queue order: those with no state yet.
-        let cursor: i64 = sqlx::query_scalar(
-            "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_cursor'), 0)",
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        let fresh: Vec<i64> = sqlx::query_scalar(
-            "SELECT no FROM pushes p WHERE no > ? \
-             AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) ORDER BY no LIMIT ?",
-        )
-        .bind(cursor)
-        .bind(limit - due.len() as i64)
-        .fetch_all(&mut *conn)
-        .await?;
-        if let Some(last) = fresh.last() {
-            sqlx::query(
-                "INSERT INTO meta (key, value) VALUES ('outbox_cursor', ?) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .bind(last.to_string())
-            .execute(&mut *conn)
-            .await?;
-        }
-        due.extend(fresh.into_iter().map(|no| (no, false)));
         if due.is_empty() {
             return Ok(Vec::new());
         }
         let nos =
             serde_json::to_string(&due.iter().map(|d| d.0).collect::<Vec<_>>()).expect("numbers");
-        sqlx::query(
-            "INSERT INTO push_states (push_no, status, lease_until, updated_at) \
-             SELECT value, 'sending', ?, ? FROM json_each(?) WHERE true \
+        // Move the cursor past the fresh ones (those with no state yet), take
+        // them all, and read them back as one JSON array (one value to hand
+        // over, not a row each). Parameters ?1…?k in each statement, as in
+        // `finish_all`.
+        let pushes: String = sqlx::query_scalar(&format!(
+            "INSERT INTO meta (key, value) SELECT 'outbox_cursor', CAST(max(value) AS TEXT) FROM json_each(?1) \
+             WHERE value NOT IN (SELECT push_no FROM push_states) HAVING count(*) > 0 \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value; \
+             INSERT INTO push_states (push_no, status, lease_until, updated_at) \
+             SELECT value, 'sending', ?2, ?3 FROM json_each(?1) WHERE true \
              ON CONFLICT (push_no) DO UPDATE SET status = 'sending', lease_until = excluded.lease_until, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(&lease)
-        .bind(&now_s)
-        .bind(&nos)
-        .execute(&mut *conn)
-        .await?;
-        let mut pushes: std::collections::HashMap<i64, Push> = sqlx::query_as::<_, Push>(&format!(
-            "{SELECT} WHERE p.no IN (SELECT value FROM json_each(?))"
+             updated_at = excluded.updated_at; \
+             {SELECT_JSON} WHERE p.no IN (SELECT value FROM json_each(?1))"
         ))
         .bind(&nos)
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|p| (p.no, p))
-        .collect();
+        .bind(&lease)
+        .bind(&now_s)
+        .fetch_one(&mut *conn)
+        .await?;
         tx.commit().await?;
+        let mut pushes: std::collections::HashMap<i64, Push> =
+            serde_json::from_str::<Vec<Push>>(&pushes)
+                .map_err(|e| StoreError::Corrupt(format!("claimed pushes: {e}")))?
+                .into_iter()
+                .map(|p| (p.no, p))
+                .collect();
         Ok(due
             .into_iter()
             .filter_map(|(no, uncertain)| {
@@ -474,48 +470,12 @@ impl Store {
         if done.is_empty() {
             return Ok(());
         }
-        let mut tx = self.write().await?;
-        let conn = tx.conn();
         let at = now();
+        // The batch goes as JSON arrays, one bound value each, so the whole
+        // record is a handful of round trips to the database however big
+        // the batch: under load each trip waits for a busy CPU.
         let nos = serde_json::to_string(&done.iter().map(|f| f.push_no).collect::<Vec<_>>())
             .expect("numbers");
-        let unknown: Option<i64> = sqlx::query_scalar(
-            "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT no FROM pushes) LIMIT 1",
-        )
-        .bind(&nos)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(no) = unknown {
-            return Err(StoreError::NotFound(format!("没有第 {no} 号推送")));
-        }
-        // One JSON array of [no, status, counted, retry_at] for the whole
-        // batch: one bound value, not five a row.
-        let states = serde_json::to_string(
-            &done
-                .iter()
-                .map(|f| {
-                    let counted = i64::from(f.attempt != Attempt::Deferred);
-                    (
-                        f.push_no,
-                        f.attempt.status(),
-                        counted,
-                        f.retry_at.as_deref(),
-                    )
-                })
-                .collect::<Vec<_>>(),
-        )
-        .expect("plain values");
-        sqlx::query(
-            "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?2 FROM json_each(?1) WHERE true \
-             ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \
-             attempts = push_states.attempts + excluded.attempts, next_attempt_at = excluded.next_attempt_at, \
-             lease_until = NULL, updated_at = excluded.updated_at",
-        )
-        .bind(&states)
-        .bind(&at)
-        .execute(&mut *conn)
-        .await?;
         let sent = serde_json::to_string(
             &done
                 .iter()
@@ -524,59 +484,86 @@ impl Store {
                 .collect::<Vec<_>>(),
         )
         .expect("numbers");
-        // Under the key each was sent with: in its first series its own id...
-        sqlx::query(
-            "INSERT INTO sent_keys (key, push_no) SELECT p.id, p.no FROM pushes p \
-             JOIN push_states s ON s.push_no = p.no \
-             WHERE p.no IN (SELECT value FROM json_each(?)) AND s.series = 0 ON CONFLICT DO NOTHING",
-        )
-        .bind(&sent)
-        .execute(&mut *conn)
-        .await?;
-        // ...after a re-drive, one derived from it.
-        let redriven: Vec<(uuid::Uuid, i64, i64)> = sqlx::query_as(
-            "SELECT p.id, s.series, p.no FROM pushes p JOIN push_states s ON s.push_no = p.no \
-             WHERE p.no IN (SELECT value FROM json_each(?)) AND s.series > 0",
-        )
-        .bind(&sent)
-        .fetch_all(&mut *conn)
-        .await?;
-        insert_rows(
-            conn,
-            "INSERT INTO sent_keys (key, push_no) ",
-            " ON CONFLICT DO NOTHING",
-            redriven,
-            |mut b, (id, series, no)| {
-                b.push_bind(ggzy_core::push::series_key(id, series))
-                    .push_bind(no);
-            },
-        )
-        .await?;
-        let mut audit = AuditWriter::load(conn, self.device_n()).await?;
-        let device = audit.device();
-        let history: Vec<(i64, &'static str, String, i64)> = done
-            .iter()
-            .map(|f| {
-                let status = f.attempt.status();
-                let body = json!({ "status": status, "detail": f.detail });
-                let seq = audit.append(&at, "push.status", &f.push_no.to_string(), body);
-                (f.push_no, status, f.detail.clone(), seq)
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let device = self.device_n();
+        // One read: a push that does not exist, the chain's head, and the
+        // re-driven among those sent (their keys are derived in Rust).
+        let (unknown, seq, hash, redriven): (Option<i64>, Option<i64>, Option<Vec<u8>>, String) =
+            sqlx::query_as(
+                "SELECT (SELECT value FROM json_each(?1) WHERE value NOT IN (SELECT no FROM pushes) LIMIT 1), \
+                 (SELECT seq FROM audit_heads WHERE origin_device = ?3), \
+                 (SELECT hash FROM audit_heads WHERE origin_device = ?3), \
+                 (SELECT json_group_array(json_array(p.no, hex(p.id), s.series)) FROM pushes p \
+                  JOIN push_states s ON s.push_no = p.no \
+                  WHERE p.no IN (SELECT value FROM json_each(?2)) AND s.series > 0)",
+            )
+            .bind(&nos)
+            .bind(&sent)
+            .bind(device)
+            .fetch_one(&mut *conn)
+            .await?;
+        if let Some(no) = unknown {
+            return Err(StoreError::NotFound(format!("没有第 {no} 号推送")));
+        }
+        // Keys the re-driven were sent under: derived from their own ids.
+        let redriven: Vec<(i64, String, i64)> =
+            serde_json::from_str(&redriven).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let keys = redriven
+            .into_iter()
+            .map(|(no, id, series)| {
+                let id =
+                    uuid::Uuid::try_parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((
+                    no,
+                    ggzy_core::push::series_key(id, series).simple().to_string(),
+                ))
             })
-            .collect();
-        insert_rows(
-            conn,
-            "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) ",
-            "",
-            history.into_iter().map(|h| (h, at.clone())).collect(),
-            |mut b, ((no, status, detail, seq), at)| {
-                b.push_bind(no)
-                    .push_bind(status)
-                    .push_bind(detail)
-                    .push_bind(at)
-                    .push_bind(device)
-                    .push_bind(seq);
-            },
+            .collect::<Result<std::collections::HashMap<_, _>>>()?;
+        let mut audit = AuditWriter::at(device, seq.zip(hash))?;
+        // [no, status, counted, retry_at, seq of its audit record, detail,
+        // the key it was sent under if not its own id]
+        let rows = serde_json::to_string(
+            &done
+                .iter()
+                .map(|f| {
+                    let status = f.attempt.status();
+                    let body = json!({ "status": status, "detail": f.detail });
+                    let seq = audit.append(&at, "push.status", &f.push_no.to_string(), body);
+                    let counted = i64::from(f.attempt != Attempt::Deferred);
+                    let key = keys.get(&f.push_no);
+                    (
+                        f.push_no,
+                        status,
+                        counted,
+                        f.retry_at.as_deref(),
+                        seq,
+                        &f.detail,
+                        key,
+                    )
+                })
+                .collect::<Vec<_>>(),
         )
+        .expect("plain values");
+        // Each statement's parameters are ?1…?k without a gap: for a
+        // statement that skips one, sqlx (0.8) binds the gap positionally
+        // and may leave the rest unbound (NULL).
+        sqlx::query(
+            "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?2 FROM json_each(?1) WHERE true \
+             ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \
+             attempts = push_states.attempts + excluded.attempts, next_attempt_at = excluded.next_attempt_at, \
+             lease_until = NULL, updated_at = excluded.updated_at; \
+             INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) \
+             SELECT value ->> 0, value ->> 1, value ->> 5, ?2, ?3, value ->> 4 FROM json_each(?1); \
+             INSERT INTO sent_keys (key, push_no) \
+             SELECT coalesce(unhex(j.value ->> 6), p.id), p.no FROM json_each(?1) j JOIN pushes p ON p.no = j.value ->> 0 \
+             WHERE j.value ->> 1 = 'sent' ON CONFLICT DO NOTHING",
+        )
+        .bind(&rows)
+        .bind(&at)
+        .bind(device)
+        .execute(&mut *conn)
         .await?;
         audit.flush(conn).await?;
         tx.commit().await

@@ -376,6 +376,11 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
     assert_eq!(claimed.len(), 2);
     let claimed: Vec<_> = claimed.into_iter().map(|c| c.push).collect();
     assert!(claimed.iter().all(|p| p.status == "sending"));
+    assert_eq!(
+        claimed,
+        d.store.pushes(&Default::default()).await.unwrap(),
+        "a claimed push reads as the log shows it, field for field"
+    );
     assert!(
         d.store.claim_due(10, 60).await.unwrap().is_empty(),
         "a leased push is not claimed twice"
