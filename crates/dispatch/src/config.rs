@@ -133,12 +133,14 @@ pub struct SendingConfig {
     /// Pushes claimed at a time.
     #[ts(type = "number")]
     pub batch: i64,
-    /// Requests in flight at once, per lane.
+    /// Requests in flight at once.
     #[ts(type = "number")]
     pub concurrency: usize,
-    /// Batches under way at once.
+    /// Batches claimed ahead of the sends. Settings saved before 2026-11-28
+    /// call it `lanes` (batches sent side by side, `concurrency` each).
     #[ts(type = "number")]
-    pub lanes: usize,
+    #[serde(alias = "lanes")]
+    pub ahead: usize,
 }
 
 impl Default for SendingConfig {
@@ -147,7 +149,7 @@ impl Default for SendingConfig {
         SendingConfig {
             batch: p.batch,
             concurrency: p.concurrency,
-            lanes: p.lanes,
+            ahead: p.ahead,
         }
     }
 }
@@ -396,7 +398,7 @@ impl DispatchConfig {
         for (name, value, range, words) in [
             ("batch", s.batch, 1..=10_000, "1–10000"),
             ("concurrency", s.concurrency as i64, 1..=1_024, "1–1024"),
-            ("lanes", s.lanes as i64, 1..=16, "1–16"),
+            ("ahead", s.ahead as i64, 1..=16, "1–16"),
         ] {
             if !range.contains(&value) {
                 return Err(ConfigError::Sending(name, words, value));
@@ -420,7 +422,7 @@ impl DispatchConfig {
             quiet,
             batch: s.batch,
             concurrency: s.concurrency,
-            lanes: s.lanes,
+            ahead: s.ahead,
             ..Policy::default()
         })
     }
@@ -433,10 +435,14 @@ mod tests {
     #[test]
     fn sending_settings_reach_the_policy_and_bad_ones_are_named() {
         let config: DispatchConfig =
-            serde_json::from_str(r#"{"sending": {"batch": 1024, "concurrency": 128, "lanes": 2}}"#)
+            serde_json::from_str(r#"{"sending": {"batch": 1024, "concurrency": 128, "ahead": 2}}"#)
                 .unwrap();
         let p = config.policy().unwrap();
-        assert_eq!((p.batch, p.concurrency, p.lanes), (1024, 128, 2));
+        assert_eq!((p.batch, p.concurrency, p.ahead), (1024, 128, 2));
+        let saved_before: DispatchConfig =
+            serde_json::from_str(r#"{"sending": {"batch": 1024, "concurrency": 128, "lanes": 2}}"#)
+                .unwrap();
+        assert_eq!(saved_before, config, "settings saved as `lanes` still open");
         let default = DispatchConfig::default().policy().unwrap();
         assert_eq!(default.batch, Policy::default().batch);
         let zero: DispatchConfig =

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinSet;
 
 /// How hard to try, and when.
 #[derive(Debug, Clone)]
@@ -32,10 +33,10 @@ pub struct Policy {
     /// A claimed push's lease: another worker may take it after this.
     pub lease: Duration,
     pub batch: i64,
-    /// Sends in flight at once, per lane.
+    /// Sends in flight at once.
     pub concurrency: usize,
-    /// Batches under way at once.
-    pub lanes: usize,
+    /// Batches claimed ahead of the sends, ready when they need more.
+    pub ahead: usize,
     pub quiet: Option<QuietHours>,
 }
 
@@ -49,7 +50,7 @@ impl Default for Policy {
             lease: Duration::from_secs(120),
             batch: 256,
             concurrency: 64,
-            lanes: 4,
+            ahead: 1,
             quiet: None,
         }
     }
@@ -127,7 +128,7 @@ pub struct Dispatcher {
     routes: Routes,
     policy: Policy,
     wake: Arc<Notify>,
-    /// Sends under way right now, over all lanes.
+    /// Sends under way right now.
     in_flight: Arc<AtomicUsize>,
 }
 
@@ -204,30 +205,71 @@ impl Dispatcher {
         }
     }
 
-    /// Send batches until nothing is due; how many pushes were claimed.
-    /// `lanes` batches are under way at once, each its own task, so one
-    /// lane's sends overlap another's claim and finish (the database takes
-    /// one writer at a time) and the work spreads over the cores.
+    /// Send until nothing is due; how many pushes were claimed. Three parts
+    /// run at once, so the sends never wait for the database: claims stay
+    /// `ahead` batches ahead of the sends, `concurrency` sends are under way
+    /// all the time, and outcomes are recorded as they come, as many in one
+    /// transaction as have come (up to a batch). The database takes one
+    /// writer at a time: claims and records take turns while sends go on.
     pub async fn drain(&self) -> Result<usize, StoreError> {
-        let lanes: Vec<_> = (0..self.policy.lanes.max(1))
-            .map(|_| {
-                let d = self.clone();
-                tokio::spawn(async move {
-                    let mut total = 0;
-                    loop {
-                        match d.run_once().await? {
-                            0 => return Ok::<_, StoreError>(total),
-                            n => total += n,
-                        }
-                    }
+        let lease = self.policy.lease.as_secs().max(1) as i64;
+        let batch = self.policy.batch.max(1);
+        let (claimed_tx, mut claimed_rx) = mpsc::channel::<Vec<Claimed>>(self.policy.ahead.max(1));
+        let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Finished>();
+        // Dropped with this future: a drain stopped (the dispatcher restarted)
+        // leaves no part of it running.
+        let mut parts = JoinSet::new();
+        let store = self.store.clone();
+        parts.spawn(async move {
+            let mut claimed = 0;
+            loop {
+                let due = store.claim_due(batch, lease).await?;
+                if due.is_empty() {
+                    return Ok::<_, StoreError>(claimed);
+                }
+                claimed += due.len();
+                if claimed_tx.send(due).await.is_err() {
+                    return Ok(claimed);
+                }
+            }
+        });
+        let store = self.store.clone();
+        parts.spawn(async move {
+            let mut done = Vec::with_capacity(batch as usize);
+            while done_rx.recv_many(&mut done, batch as usize).await > 0 {
+                store.finish_all(&done).await?;
+                done.clear();
+            }
+            Ok(0)
+        });
+        let sends = async move {
+            futures_util::stream::poll_fn(|cx| claimed_rx.poll_recv(cx))
+                .flat_map(futures_util::stream::iter)
+                .map(|c| async move {
+                    let _counted = InFlight::count(&self.in_flight);
+                    self.attempt(&c).await
                 })
-            })
-            .collect();
-        let mut total = 0;
-        for lane in lanes {
-            total += lane.await.expect("a dispatch lane panicked")?;
+                .buffer_unordered(self.policy.concurrency.max(1))
+                .for_each(|f| {
+                    // The recorder stops only on an error, and then so does all this.
+                    let _ = done_tx.send(f);
+                    std::future::ready(())
+                })
+                .await;
+            // All sent: the recorder ends once it has recorded the rest.
+            drop(done_tx);
+        };
+        tokio::pin!(sends);
+        let (mut sending, mut claimed) = (true, 0);
+        loop {
+            tokio::select! {
+                _ = &mut sends, if sending => sending = false,
+                part = parts.join_next() => match part {
+                    Some(part) => claimed += part.expect("a dispatch part panicked")?,
+                    None => return Ok(claimed),
+                },
+            }
         }
-        Ok(total)
     }
 
     /// Claim one batch, send it, record every outcome in one transaction;

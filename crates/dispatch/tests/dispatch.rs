@@ -246,7 +246,7 @@ async fn sends_in_flight_are_counted_and_a_stopped_dispatcher_leaves_none() {
         Policy {
             batch: 4,
             concurrency: 4,
-            lanes: 1,
+            ahead: 1,
             ..quick()
         },
     );
@@ -266,6 +266,49 @@ async fn sends_in_flight_are_counted_and_a_stopped_dispatcher_leaves_none() {
     running.abort();
     let _ = running.await;
     assert_eq!(d.in_flight(), 0, "stopped mid-send: nothing is under way");
+}
+
+/// Claims, sends and records run side by side; when recording fails (here
+/// the database refuses history rows, as a full disk would), sending stops
+/// at once with the error, rather than going on claiming and sending
+/// through the queue with nothing recorded.
+#[tokio::test]
+async fn a_database_failure_stops_the_sends_at_once() {
+    let (store, _dir) = providers::demo().await;
+    let fake = providers::gateway().await;
+    fake.fail_next(&[Fault::Slow(Duration::from_millis(100)); 300]);
+    sqlx::query(
+        "CREATE TRIGGER no_history BEFORE INSERT ON push_status \
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let d = Dispatcher::new(
+        store.clone(),
+        Routes::default().with("sms", gateway_sender(&fake, "短信网关")),
+        Policy {
+            batch: 8,
+            concurrency: 4,
+            ..quick()
+        },
+    );
+    let draining = tokio::spawn({
+        let d = d.clone();
+        async move { d.drain().await }
+    });
+    let stopped = tokio::time::timeout(Duration::from_secs(3), draining)
+        .await
+        .expect("the drain went on after recording failed")
+        .unwrap();
+    let err = stopped.unwrap_err().to_string();
+    assert!(err.contains("disk is full"), "{err}");
+    let taken = fake.taken();
+    assert!(
+        taken < 60,
+        "{taken} of 218 sent: a failed record stops the sends"
+    );
+    assert_eq!(d.in_flight(), 0);
 }
 
 #[tokio::test]

@@ -26,8 +26,10 @@ describe('the channel form', () => {
     if (typeof c === 'object') {
       expect(c.sms).toEqual([])
       expect(c.retry).toEqual({ max_attempts: 3, first_retry_secs: 5, max_retry_secs: 1800, timeout_ms: 10000 })
-      expect(c.sending).toEqual({ batch: 256, concurrency: 64, lanes: 4 })
+      expect(c.sending).toEqual({ batch: 256, concurrency: 64, ahead: 1 })
     }
+    const saved = parseConfig('{"sending": {"batch": 1024, "concurrency": 128, "lanes": 2}}')
+    expect(typeof saved === 'object' && saved.sending).toEqual({ batch: 1024, concurrency: 128, ahead: 2 })
   })
 
   it('leaves blank optional mail fields out of the saved text', () => {

@@ -31,16 +31,15 @@ struct Args {
     /// Rounds of (oha, dispatcher), taking turns
     #[arg(long, default_value_t = 3)]
     rounds: u32,
-    /// Connections for oha; by default as many as the dispatcher has
-    /// requests in flight (lanes × concurrency)
-    #[arg(long)]
-    connections: Option<usize>,
-    /// The dispatcher's sends in flight, per lane (`sending.concurrency`)
+    /// Connections for oha (the most it gets from this gateway here)
+    #[arg(long, default_value_t = 256)]
+    connections: usize,
+    /// The dispatcher's sends in flight (`sending.concurrency`)
     #[arg(long, default_value_t = 128)]
     concurrency: usize,
-    /// Batches under way at once (`sending.lanes`)
-    #[arg(long, default_value_t = 2)]
-    lanes: usize,
+    /// Batches claimed ahead of the sends (`sending.ahead`)
+    #[arg(long, default_value_t = 1)]
+    ahead: usize,
     /// Pushes claimed at a time (`sending.batch`)
     #[arg(long, default_value_t = 1024)]
     batch: i64,
@@ -219,7 +218,7 @@ fn dispatcher(store: &Store, addr: &str, args: &Args) -> Dispatcher {
             sending: SendingConfig {
                 batch: args.batch,
                 concurrency: args.concurrency,
-                lanes: args.lanes,
+                ahead: args.ahead,
             },
             ..DispatchConfig::default()
         }
@@ -254,7 +253,7 @@ async fn dispatch_rate(addr: &str, gateway_pid: u32, round: u32, args: &Args) ->
     let started = Instant::now();
     let sampling = Sampler::start(d.clone());
     let sent = match args.part {
-        Part::Sends => sends_alone(&store, addr, args.lanes * args.concurrency).await?,
+        Part::Sends => sends_alone(&store, addr, args.concurrency).await?,
         Part::Whole | Part::Store => d.drain().await?,
     };
     let secs = started.elapsed().as_secs_f64();
@@ -360,7 +359,8 @@ fn cpu_per_push(
 }
 
 /// Samples the dispatcher's sends in flight every half millisecond while it
-/// drains: how much of the time none were (every lane claiming or recording).
+/// drains: how much of the time none were (the sends waiting for a claim),
+/// and how much all it may have were.
 struct Sampler {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: std::thread::JoinHandle<Vec<usize>>,
@@ -381,18 +381,18 @@ impl Sampler {
         Sampler { stop, thread }
     }
 
-    /// The share of samples with none, up to one lane's worth, and more.
-    fn stop(self, per_lane: usize) -> String {
+    /// The share of samples with none, some, and all `full` it may have.
+    fn stop(self, full: usize) -> String {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let seen = self.thread.join().unwrap_or_default();
         let share = |f: &dyn Fn(usize) -> bool| {
             100.0 * seen.iter().filter(|&&n| f(n)).count() as f64 / seen.len().max(1) as f64
         };
         format!(
-            "sends in flight: none {:.0} % of the time, 1–{per_lane} {:.0} %, more {:.0} %",
+            "sends in flight: none {:.0} % of the time, some {:.0} %, all {full} {:.0} %",
             share(&|n| n == 0),
-            share(&|n| (1..=per_lane).contains(&n)),
-            share(&|n| n > per_lane)
+            share(&|n| (1..full).contains(&n)),
+            share(&|n| n >= full)
         )
     }
 }
@@ -507,10 +507,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 async fn main() -> Result<()> {
     let args = Args::parse();
     let gateway = start_gateway()?;
-    let connections = args.connections.unwrap_or(args.lanes * args.concurrency);
+    let connections = args.connections;
     println!(
-        "dispatch bench: loopback SMS gateway {} (own process), {} pushes a round, oha with {} connections, dispatcher {} in flight × {} lanes of {}, {} rounds",
-        gateway.addr, args.pushes, connections, args.concurrency, args.lanes, args.batch, args.rounds
+        "dispatch bench: loopback SMS gateway {} (own process), {} pushes a round, oha with {} connections, dispatcher {} in flight, batches of {} ({} claimed ahead), {} rounds",
+        gateway.addr, args.pushes, connections, args.concurrency, args.batch, args.ahead, args.rounds
     );
     oha(&gateway.addr, connections, 2)?; // warm up
     let (mut base, mut ours) = (Vec::new(), Vec::new());

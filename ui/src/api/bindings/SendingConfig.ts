@@ -11,10 +11,11 @@ export type SendingConfig = {
  */
 batch: number, 
 /**
- * Requests in flight at once, per lane.
+ * Requests in flight at once.
  */
 concurrency: number, 
 /**
- * Batches under way at once.
+ * Batches claimed ahead of the sends. Settings saved before 2026-11-28
+ * call it `lanes` (batches sent side by side, `concurrency` each).
  */
-lanes: number, };
+ahead: number, };

@@ -5,7 +5,7 @@ export function emptyConfig(): DispatchConfig {
   return {
     sms: [],
     retry: { max_attempts: 6, first_retry_secs: 5, max_retry_secs: 1800, timeout_ms: 10000 },
-    sending: { batch: 256, concurrency: 64, lanes: 4 },
+    sending: { batch: 256, concurrency: 64, ahead: 1 },
   }
 }
 
@@ -42,11 +42,13 @@ export function parseConfig(text: string): DispatchConfig | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return '配置须为一个 JSON 对象'
   const c = value as Partial<DispatchConfig>
   const empty = emptyConfig()
+  // Settings saved before 2026-11-28 call `ahead` `lanes`.
+  const { lanes, ...sending } = (c.sending ?? {}) as Partial<DispatchConfig['sending']> & { lanes?: number }
   return {
     ...c,
     sms: Array.isArray(c.sms) ? c.sms : [],
     retry: { ...empty.retry, ...c.retry },
-    sending: { ...empty.sending, ...c.sending },
+    sending: { ...empty.sending, ...(lanes === undefined ? {} : { ahead: lanes }), ...sending },
   } as DispatchConfig
 }
 
