@@ -64,7 +64,8 @@ impl AuditWriter {
         Self::at(device, head)
     }
 
-    /// Start from a head the caller read (with [`HEAD`], in its own query).
+    /// Start from a head the caller read itself (`finish_all` reads it in
+    /// the one query that also checks its batch).
     pub fn at(device: i64, head: Option<(i64, Vec<u8>)>) -> Result<Self> {
         let (seq, hash) = match head {
             None => (0, GENESIS),
@@ -210,7 +211,7 @@ impl AuditWriter {
 }
 
 /// The head of device `?1`'s chain: its last record's seq and hash.
-pub(crate) const HEAD: &str = "SELECT seq, hash FROM audit_heads WHERE origin_device = ?1";
+const HEAD: &str = "SELECT seq, hash FROM audit_heads WHERE origin_device = ?1";
 
 /// Move a device's head to the record `seq` with `hash`.
 pub(crate) async fn save_head(
