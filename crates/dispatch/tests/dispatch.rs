@@ -25,6 +25,15 @@ fn gateway_sender(fake: &Fake, name: &str) -> Gateway {
     gateway_at_port(fake.addr.port(), name)
 }
 
+/// A dispatcher sending SMS through the gateway `fake` plays.
+fn sms_through(fake: &Fake, store: &Store, policy: Policy) -> Dispatcher {
+    Dispatcher::new(
+        store.clone(),
+        Routes::default().with("sms", gateway_sender(fake, "短信网关")),
+        policy,
+    )
+}
+
 fn aliyun_sender(fake: &Fake) -> Aliyun {
     Aliyun {
         name: "阿里云短信".into(),
@@ -203,9 +212,9 @@ async fn faults_are_retried_until_delivered_and_nothing_is_lost() {
         Fault::TakeThenStall(Duration::from_secs(2)),
         Fault::Error,
     ]);
-    let d = Dispatcher::new(
-        store.clone(),
-        Routes::default().with("sms", gateway_sender(&fake, "短信网关")),
+    let d = sms_through(
+        &fake,
+        &store,
         Policy {
             batch: 4,
             concurrency: 1,
@@ -240,9 +249,9 @@ async fn sends_in_flight_are_counted_and_a_stopped_dispatcher_leaves_none() {
     let (store, _dir) = providers::demo().await;
     let fake = providers::gateway().await;
     fake.fail_next(&[Fault::Slow(Duration::from_millis(300)); 4]);
-    let d = Dispatcher::new(
-        store.clone(),
-        Routes::default().with("sms", gateway_sender(&fake, "短信网关")),
+    let d = sms_through(
+        &fake,
+        &store,
         Policy {
             batch: 4,
             concurrency: 4,
@@ -284,9 +293,9 @@ async fn a_database_failure_stops_the_sends_at_once() {
     .execute(store.pool())
     .await
     .unwrap();
-    let d = Dispatcher::new(
-        store.clone(),
-        Routes::default().with("sms", gateway_sender(&fake, "短信网关")),
+    let d = sms_through(
+        &fake,
+        &store,
         Policy {
             batch: 8,
             concurrency: 4,
@@ -346,9 +355,9 @@ async fn after_n_failures_dead_letters_are_re_driven_by_a_person() {
     .await
     .unwrap();
     fake.log.lock().unwrap().refuse_to = Some(phone.clone());
-    let d = Dispatcher::new(
-        store.clone(),
-        Routes::default().with("sms", gateway_sender(&fake, "短信网关")),
+    let d = sms_through(
+        &fake,
+        &store,
         Policy {
             max_attempts: 3,
             ..quick()
@@ -548,11 +557,7 @@ async fn work_group_robots_get_signed_messages_and_wecom_twenty_a_minute() {
 async fn receipts_make_pushes_delivered_or_failed_once() {
     let (store, _dir) = providers::demo().await;
     let fake = providers::gateway().await;
-    let d = Dispatcher::new(
-        store.clone(),
-        Routes::default().with("sms", gateway_sender(&fake, "短信网关")),
-        quick(),
-    );
+    let d = sms_through(&fake, &store, quick());
     drain(&d, &store, |s| s.get("sent") == Some(&218)).await;
     let keys: Vec<String> = fake.seen().taken.iter().map(|t| t.0.clone()).collect();
 
