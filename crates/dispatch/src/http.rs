@@ -1,18 +1,33 @@
 //! The one HTTP client of every provider (SMS gateway, Alibaba Cloud,
-//! robots): hyper's pooled client, the one reqwest wraps, used directly — at
-//! tens of thousands of SMS a minute reqwest's per-request URL parsing,
-//! header maps and boxing cost as much as the request itself. HTTPS through
-//! rustls with the operating system's certificate store.
+//! robots): HTTP/1.1 connections of hyper's own, kept open and reused, HTTPS
+//! through rustls with the operating system's certificate store.
+//!
+//! Not reqwest, nor the pooled client it wraps: at tens of thousands of SMS
+//! a minute, their per-request work (URL parsing, header maps, a checkout
+//! racing a fresh connect, a task spawned to hand each connection back)
+//! costs as much as the request itself. Here a request takes an idle
+//! connection (or opens one), and the connection goes back once the answer
+//! is read: as many connections as requests at once, no more.
 
 use bytes::Bytes;
+use http::uri::{Authority, Scheme};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::client::legacy::connect::HttpConnector;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+type Connection = SendRequest<Full<Bytes>>;
+type Origin = (Scheme, Authority);
 
 #[derive(Clone)]
 pub struct Http {
-    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    connector: Connector,
+    /// Open connections with no request on them, by origin; the last one
+    /// back is the first taken.
+    idle: Arc<Mutex<HashMap<Origin, Vec<Connection>>>>,
     timeout: Duration,
 }
 
@@ -53,42 +68,115 @@ impl Http {
         connector.set_connect_timeout(Some(connect_timeout));
         connector.set_nodelay(true);
         connector.enforce_http(false);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .try_with_platform_verifier()
             .map_err(std::io::Error::other)?
             .https_or_http()
             .enable_http1()
             .wrap_connector(connector);
         Ok(Http {
-            client: Client::builder(TokioExecutor::new()).build(https),
+            connector,
+            idle: Arc::default(),
             timeout,
         })
     }
 
-    /// Send `request`; its status and whole body.
+    /// Send `request` (its URI absolute); its status and whole body.
     pub async fn send(
         &self,
-        request: http::Request<Full<Bytes>>,
+        mut request: http::Request<Full<Bytes>>,
     ) -> Result<(http::StatusCode, Bytes), Failed> {
+        let uri = request.uri().clone();
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
+            return Err(Failed::BadAddress);
+        };
+        let origin = (scheme.clone(), authority.clone());
+        // On the wire: the path, and the host in its own header.
+        *request.uri_mut() = uri
+            .path_and_query()
+            .map_or_else(|| http::Uri::from_static("/"), |p| p.clone().into());
+        let host =
+            http::HeaderValue::from_str(authority.as_str()).map_err(|_| Failed::BadAddress)?;
+        request
+            .headers_mut()
+            .entry(http::header::HOST)
+            .or_insert(host);
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| {
-                if e.is_connect() {
-                    Failed::Connect
-                } else {
-                    Failed::Interrupted
+            loop {
+                let (mut connection, fresh) = match self.take_idle(&origin) {
+                    Some(c) => (c, false),
+                    None => (self.connect(uri.clone()).await?, true),
+                };
+                if connection.ready().await.is_err() {
+                    if fresh {
+                        return Err(Failed::Connect);
+                    }
+                    continue; // closed while idle: the next one
                 }
-            })?;
-            let status = response.status();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|_| Failed::Interrupted)?
-                .to_bytes();
-            Ok((status, body))
+                match connection.try_send_request(request).await {
+                    Ok(response) => {
+                        let status = response.status();
+                        let body = response
+                            .into_body()
+                            .collect()
+                            .await
+                            .map_err(|_| Failed::Interrupted)?
+                            .to_bytes();
+                        self.put_idle(origin, connection);
+                        return Ok((status, body));
+                    }
+                    Err(mut e) => match e.take_message() {
+                        // The connection closed before the request went out
+                        // (the server ended a connection kept idle): unsent,
+                        // so it goes on another.
+                        Some(unsent) if !fresh => request = unsent,
+                        Some(_) => return Err(Failed::Connect),
+                        None => return Err(Failed::Interrupted),
+                    },
+                }
+            }
         };
         tokio::time::timeout(self.timeout, exchange)
             .await
             .unwrap_or(Err(Failed::Timeout))
+    }
+
+    fn take_idle(&self, origin: &Origin) -> Option<Connection> {
+        let mut idle = self.idle.lock().expect("never held across a panic");
+        let open = idle.get_mut(origin)?;
+        while let Some(c) = open.pop() {
+            if !c.is_closed() {
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    fn put_idle(&self, origin: Origin, connection: Connection) {
+        if !connection.is_closed() {
+            let mut idle = self.idle.lock().expect("never held across a panic");
+            idle.entry(origin).or_default().push(connection);
+        }
+    }
+
+    /// A new connection to `uri`'s origin, driven by a task of its own until
+    /// either side closes it.
+    async fn connect(&self, uri: http::Uri) -> Result<Connection, Failed> {
+        use tower_service::Service;
+        let io = self
+            .connector
+            .clone()
+            .call(uri)
+            .await
+            .map_err(|_| Failed::Connect)?;
+        let (connection, driver) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(|_| Failed::Connect)?;
+        tokio::spawn(async move {
+            if let Err(e) = driver.await {
+                tracing::debug!(error = %e, "an HTTP connection ended");
+            }
+        });
+        Ok(connection)
     }
 }
