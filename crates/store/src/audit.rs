@@ -180,7 +180,7 @@ impl AuditWriter {
     }
 
     /// Write the chained records and move the head, in the caller's
-    /// transaction: one round trip to the database however many there are
+    /// transaction: two round trips to the database however many there are
     /// (the records go as one JSON array).
     pub async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
         let rows = self.take_pending();
@@ -194,19 +194,15 @@ impl AuditWriter {
                 .collect::<Vec<_>>(),
         )
         .expect("plain values");
-        // The head is the last record written.
         sqlx::query(
             "INSERT INTO audit_records (origin_device, seq, content, prev_hash, hash) \
-             SELECT ?1, value ->> 0, value ->> 1, unhex(value ->> 2), unhex(value ->> 3) FROM json_each(?2); \
-             INSERT INTO audit_heads (origin_device, seq, hash) \
-             SELECT ?1, value ->> 0, unhex(value ->> 3) FROM json_each(?2) WHERE true ORDER BY key DESC LIMIT 1 \
-             ON CONFLICT (origin_device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+             SELECT ?1, value ->> 0, value ->> 1, unhex(value ->> 2), unhex(value ->> 3) FROM json_each(?2)",
         )
         .bind(self.device)
         .bind(rows)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+        save_head(conn, self.device, self.seq, self.hash).await
     }
 }
 

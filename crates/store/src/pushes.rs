@@ -545,22 +545,34 @@ impl Store {
                 .collect::<Vec<_>>(),
         )
         .expect("plain values");
+        // The batch is read out of its JSON once, into a table of this
+        // connection's own (in memory), and the statements below read that:
+        // SQLite parses a JSON array's element again for every `->>` pass.
+        sqlx::query(
+            "CREATE TEMP TABLE IF NOT EXISTS finishing (push_no INTEGER, status TEXT, counted INTEGER, \
+             retry_at TEXT, seq INTEGER, detail TEXT, key TEXT); \
+             INSERT INTO temp.finishing SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, \
+             value ->> 4, value ->> 5, value ->> 6 FROM json_each(?1)",
+        )
+        .bind(&rows)
+        .execute(&mut *conn)
+        .await?;
         // Each statement's parameters are ?1…?k without a gap: for a
         // statement that skips one, sqlx (0.8) binds the gap positionally
         // and may leave the rest unbound (NULL).
         sqlx::query(
             "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?2 FROM json_each(?1) WHERE true \
+             SELECT push_no, status, counted, retry_at, ?1 FROM temp.finishing WHERE true \
              ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \
              attempts = push_states.attempts + excluded.attempts, next_attempt_at = excluded.next_attempt_at, \
              lease_until = NULL, updated_at = excluded.updated_at; \
              INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) \
-             SELECT value ->> 0, value ->> 1, value ->> 5, ?2, ?3, value ->> 4 FROM json_each(?1); \
+             SELECT push_no, status, detail, ?1, ?2, seq FROM temp.finishing; \
              INSERT INTO sent_keys (key, push_no) \
-             SELECT coalesce(unhex(j.value ->> 6), p.id), p.no FROM json_each(?1) j JOIN pushes p ON p.no = j.value ->> 0 \
-             WHERE j.value ->> 1 = 'sent' ON CONFLICT DO NOTHING",
+             SELECT coalesce(unhex(f.key), p.id), p.no FROM temp.finishing f JOIN pushes p ON p.no = f.push_no \
+             WHERE f.status = 'sent' ON CONFLICT DO NOTHING; \
+             DELETE FROM temp.finishing",
         )
-        .bind(&rows)
         .bind(&at)
         .bind(device)
         .execute(&mut *conn)
