@@ -7,7 +7,6 @@ use crate::audit::AuditWriter;
 use crate::{now, Result, Store, StoreError};
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
@@ -528,8 +527,7 @@ impl Store {
                 .iter()
                 .map(|f| {
                     let status = f.attempt.status();
-                    let body = json!({ "status": status, "detail": f.detail });
-                    let seq = audit.append(&at, "push.status", &f.push_no.to_string(), body);
+                    let seq = audit.append_status(&at, f.push_no, status, &f.detail, None);
                     let counted = i64::from(f.attempt != Attempt::Deferred);
                     let key = keys.get(&f.push_no);
                     (
@@ -641,11 +639,7 @@ async fn history(
     detail: &str,
     by: Option<&str>,
 ) -> Result<()> {
-    let mut body = json!({ "status": status, "detail": detail });
-    if let Some(by) = by {
-        body["by"] = json!(by);
-    }
-    let seq = audit.append(at, "push.status", &push_no.to_string(), body);
+    let seq = audit.append_status(at, push_no, status, detail, by);
     let device = audit.device();
     sqlx::query(
         "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) VALUES (?, ?, ?, ?, ?, ?)",
