@@ -323,26 +323,33 @@ impl Store {
         }
         let nos =
             serde_json::to_string(&due.iter().map(|d| d.0).collect::<Vec<_>>()).expect("numbers");
-        // Move the cursor past the fresh ones (those with no state yet), take
-        // them all, and read them back as one JSON array (one value to hand
-        // over, not a row each). Parameters ?1…?k in each statement, as in
+        // Move the cursor past the fresh ones (those with no state yet) and
+        // take them all. Parameters ?1…?k in each statement, as in
         // `finish_all`.
-        let pushes: String = sqlx::query_scalar(&format!(
+        sqlx::query(
             "INSERT INTO meta (key, value) SELECT 'outbox_cursor', CAST(max(value) AS TEXT) FROM json_each(?1) \
              WHERE value NOT IN (SELECT push_no FROM push_states) HAVING count(*) > 0 \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value; \
              INSERT INTO push_states (push_no, status, lease_until, updated_at) \
              SELECT value, 'sending', ?2, ?3 FROM json_each(?1) WHERE true \
              ON CONFLICT (push_no) DO UPDATE SET status = 'sending', lease_until = excluded.lease_until, \
-             updated_at = excluded.updated_at; \
-             {SELECT_JSON} WHERE p.no IN (SELECT value FROM json_each(?1))"
-        ))
+             updated_at = excluded.updated_at",
+        )
         .bind(&nos)
         .bind(&lease)
         .bind(&now_s)
-        .fetch_one(&mut *conn)
+        .execute(&mut *conn)
         .await?;
         tx.commit().await?;
+        // Read them back once taken, as one JSON array (one value to hand
+        // over, not a row each), outside the writers' turn: a record can be
+        // written meanwhile. What a push says never changes.
+        let pushes: String = sqlx::query_scalar(&format!(
+            "{SELECT_JSON} WHERE p.no IN (SELECT value FROM json_each(?1))"
+        ))
+        .bind(&nos)
+        .fetch_one(self.pool())
+        .await?;
         let mut pushes: std::collections::HashMap<i64, Push> =
             serde_json::from_str::<Vec<Push>>(&pushes)
                 .map_err(|e| StoreError::Corrupt(format!("claimed pushes: {e}")))?
