@@ -490,99 +490,26 @@ impl Store {
                 .collect::<Vec<_>>(),
         )
         .expect("numbers");
+        let device = self.device_n();
+        // Everything is made ready before the writers' turn (which every
+        // claim and record waits for), on the chain's head as it is now, and
+        // written in one round trip inside it; only if a writer moved the
+        // head meanwhile (seldom: claims write no audit record) is it made
+        // again in the turn. Under load each round trip to SQLite's thread
+        // waits ~1 ms for a busy CPU, and the turn's length bounds the rate.
+        let seen = finish_read(self.pool(), &nos, &sent, device).await?;
+        let (head, rows) = finish_rows(&seen, done, &at, device)?;
         let mut tx = self.write().await?;
         let conn = tx.conn();
-        let device = self.device_n();
-        // One read: a push that does not exist, the chain's head, and the
-        // re-driven among those sent (their keys are derived in Rust).
-        let (unknown, seq, hash, redriven): (Option<i64>, Option<i64>, Option<Vec<u8>>, String) =
-            sqlx::query_as(
-                "SELECT (SELECT value FROM json_each(?1) WHERE value NOT IN (SELECT no FROM pushes) LIMIT 1), \
-                 (SELECT seq FROM audit_heads WHERE origin_device = ?3), \
-                 (SELECT hash FROM audit_heads WHERE origin_device = ?3), \
-                 (SELECT json_group_array(json_array(p.no, hex(p.id), s.series)) FROM pushes p \
-                  JOIN push_states s ON s.push_no = p.no \
-                  WHERE p.no IN (SELECT value FROM json_each(?2)) AND s.series > 0)",
-            )
-            .bind(&nos)
-            .bind(&sent)
-            .bind(device)
-            .fetch_one(&mut *conn)
-            .await?;
-        if let Some(no) = unknown {
-            return Err(StoreError::NotFound(format!("没有第 {no} 号推送")));
+        if !record_finished(conn, device, head, &at, &rows).await? {
+            let seen = finish_read(&mut *conn, &nos, &sent, device).await?;
+            let (head, rows) = finish_rows(&seen, done, &at, device)?;
+            if !record_finished(conn, device, head, &at, &rows).await? {
+                return Err(StoreError::Corrupt(
+                    "the audit chain's head moved inside the write turn".into(),
+                ));
+            }
         }
-        // Keys the re-driven were sent under: derived from their own ids.
-        let redriven: Vec<(i64, String, i64)> =
-            serde_json::from_str(&redriven).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let keys = redriven
-            .into_iter()
-            .map(|(no, id, series)| {
-                let id =
-                    uuid::Uuid::try_parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok((
-                    no,
-                    ggzy_core::push::series_key(id, series).simple().to_string(),
-                ))
-            })
-            .collect::<Result<std::collections::HashMap<_, _>>>()?;
-        let mut audit = AuditWriter::at(device, seq.zip(hash))?;
-        // [no, status, counted, retry_at, seq of its audit record, detail,
-        // the key it was sent under if not its own id]
-        let rows = serde_json::to_string(
-            &done
-                .iter()
-                .map(|f| {
-                    let status = f.attempt.status();
-                    let seq = audit.append_status(&at, f.push_no, status, &f.detail, None);
-                    let counted = i64::from(f.attempt != Attempt::Deferred);
-                    let key = keys.get(&f.push_no);
-                    (
-                        f.push_no,
-                        status,
-                        counted,
-                        f.retry_at.as_deref(),
-                        seq,
-                        &f.detail,
-                        key,
-                    )
-                })
-                .collect::<Vec<_>>(),
-        )
-        .expect("plain values");
-        // The batch is read out of its JSON once, into a table of this
-        // connection's own (in memory), and the statements below read that:
-        // SQLite parses a JSON array's element again for every `->>` pass.
-        sqlx::query(
-            "CREATE TEMP TABLE IF NOT EXISTS finishing (push_no INTEGER, status TEXT, counted INTEGER, \
-             retry_at TEXT, seq INTEGER, detail TEXT, key TEXT); \
-             INSERT INTO temp.finishing SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, \
-             value ->> 4, value ->> 5, value ->> 6 FROM json_each(?1)",
-        )
-        .bind(&rows)
-        .execute(&mut *conn)
-        .await?;
-        // Each statement's parameters are ?1…?k without a gap: for a
-        // statement that skips one, sqlx (0.8) binds the gap positionally
-        // and may leave the rest unbound (NULL).
-        sqlx::query(
-            "INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) \
-             SELECT push_no, status, counted, retry_at, ?1 FROM temp.finishing WHERE true \
-             ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \
-             attempts = push_states.attempts + excluded.attempts, next_attempt_at = excluded.next_attempt_at, \
-             lease_until = NULL, updated_at = excluded.updated_at; \
-             INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) \
-             SELECT push_no, status, detail, ?1, ?2, seq FROM temp.finishing; \
-             INSERT INTO sent_keys (key, push_no) \
-             SELECT coalesce(unhex(f.key), p.id), p.no FROM temp.finishing f JOIN pushes p ON p.no = f.push_no \
-             WHERE f.status = 'sent' ON CONFLICT DO NOTHING; \
-             DELETE FROM temp.finishing",
-        )
-        .bind(&at)
-        .bind(device)
-        .execute(&mut *conn)
-        .await?;
-        audit.flush(conn).await?;
         tx.commit().await
     }
 
@@ -632,6 +559,137 @@ pub enum Receipt {
         push_no: i64,
         status: String,
     },
+}
+
+/// What a record needs of the database before it writes: a push of the
+/// batch that does not exist, the chain's head, and the re-driven among
+/// those sent, as `[no, id in hex, series]` (their keys are derived in Rust).
+type FinishRead = (Option<i64>, Option<i64>, Option<Vec<u8>>, String);
+
+async fn finish_read<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    nos: &str,
+    sent: &str,
+    device: i64,
+) -> Result<FinishRead> {
+    Ok(sqlx::query_as(
+        "SELECT (SELECT value FROM json_each(?1) WHERE value NOT IN (SELECT no FROM pushes) LIMIT 1), \
+         (SELECT seq FROM audit_heads WHERE origin_device = ?3), \
+         (SELECT hash FROM audit_heads WHERE origin_device = ?3), \
+         (SELECT json_group_array(json_array(p.no, hex(p.id), s.series)) FROM pushes p \
+          JOIN push_states s ON s.push_no = p.no \
+          WHERE p.no IN (SELECT value FROM json_each(?2)) AND s.series > 0)",
+    )
+    .bind(nos)
+    .bind(sent)
+    .bind(device)
+    .fetch_one(db)
+    .await?)
+}
+
+/// A batch's rows, its audit records chained after the head `read` saw,
+/// as one JSON array: `[no, status, counted, retry_at, detail, the key it
+/// was sent under if not its own id, seq, content, prev_hash, hash]` (hashes
+/// in hex); with that head's seq.
+fn finish_rows(
+    read: &FinishRead,
+    done: &[Finished],
+    at: &str,
+    device: i64,
+) -> Result<(Option<i64>, String)> {
+    let (unknown, seq, hash, redriven) = read;
+    if let Some(no) = unknown {
+        return Err(StoreError::NotFound(format!("没有第 {no} 号推送")));
+    }
+    let redriven: Vec<(i64, String, i64)> =
+        serde_json::from_str(redriven).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let keys = redriven
+        .into_iter()
+        .map(|(no, id, series)| {
+            let id = uuid::Uuid::try_parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((
+                no,
+                ggzy_core::push::series_key(id, series).simple().to_string(),
+            ))
+        })
+        .collect::<Result<std::collections::HashMap<_, _>>>()?;
+    let mut audit = AuditWriter::at(device, seq.zip(hash.clone()))?;
+    for f in done {
+        audit.append_status(at, f.push_no, f.attempt.status(), &f.detail, None);
+    }
+    let records = audit.take_pending();
+    let rows = serde_json::to_string(
+        &done
+            .iter()
+            .zip(&records)
+            .map(|(f, r)| {
+                (
+                    f.push_no,
+                    f.attempt.status(),
+                    i64::from(f.attempt != Attempt::Deferred),
+                    f.retry_at.as_deref(),
+                    &f.detail,
+                    keys.get(&f.push_no),
+                    r.seq,
+                    &r.content,
+                    ggzy_core::audit::hex(&r.prev_hash),
+                    ggzy_core::audit::hex(&r.hash),
+                )
+            })
+            .collect::<Vec<_>>(),
+    )
+    .expect("plain values");
+    Ok((*seq, rows))
+}
+
+/// Write a batch's `rows` (see `finish_rows`) in one round trip: states,
+/// history, sent keys, audit records and the chain's new head; whether it
+/// was written — nothing is if the head is no longer at `head`.
+async fn record_finished(
+    conn: &mut sqlx::SqliteConnection,
+    device: i64,
+    head: Option<i64>,
+    at: &str,
+    rows: &str,
+) -> Result<bool> {
+    // The batch is read out of its JSON once, into a table of this
+    // connection's own (in memory), and the statements read that: SQLite
+    // parses a JSON array's element again for every `->>` pass. Each
+    // statement's parameters are ?1…?k without a gap: for a statement that
+    // skips one, sqlx (0.8) binds the gap positionally and may leave the
+    // rest unbound (NULL). The count, last, says whether the head was where
+    // the batch was chained on.
+    let written: i64 = sqlx::query_scalar(
+        "CREATE TEMP TABLE IF NOT EXISTS finishing (push_no INTEGER, status TEXT, counted INTEGER, \
+         retry_at TEXT, detail TEXT, key TEXT, seq INTEGER, content TEXT, prev_hash TEXT, hash TEXT, at TEXT); \
+         DELETE FROM temp.finishing; \
+         INSERT INTO temp.finishing SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
+         value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, ?3 FROM json_each(?4) \
+         WHERE (SELECT seq FROM audit_heads WHERE origin_device = ?1) IS ?2; \
+         INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) \
+         SELECT push_no, status, counted, retry_at, at FROM temp.finishing WHERE true \
+         ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \
+         attempts = push_states.attempts + excluded.attempts, next_attempt_at = excluded.next_attempt_at, \
+         lease_until = NULL, updated_at = excluded.updated_at; \
+         INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) \
+         SELECT push_no, status, detail, at, ?1, seq FROM temp.finishing; \
+         INSERT INTO sent_keys (key, push_no) \
+         SELECT coalesce(unhex(f.key), p.id), p.no FROM temp.finishing f JOIN pushes p ON p.no = f.push_no \
+         WHERE f.status = 'sent' ON CONFLICT DO NOTHING; \
+         INSERT INTO audit_records (origin_device, seq, content, prev_hash, hash) \
+         SELECT ?1, seq, content, unhex(prev_hash), unhex(hash) FROM temp.finishing; \
+         INSERT INTO audit_heads (origin_device, seq, hash) \
+         SELECT ?1, seq, unhex(hash) FROM temp.finishing WHERE true ORDER BY seq DESC LIMIT 1 \
+         ON CONFLICT (origin_device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash; \
+         SELECT count(*) FROM temp.finishing",
+    )
+    .bind(device)
+    .bind(head)
+    .bind(at)
+    .bind(rows)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(written > 0)
 }
 
 /// A push's status change: its audit record (who did it, if a person),

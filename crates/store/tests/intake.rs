@@ -716,3 +716,40 @@ async fn a_failure_mid_import_keeps_the_transactions_before_and_nothing_after() 
     let v = d.store.verify_audit(|_, _| {}).await.unwrap();
     assert_eq!((v.broken, v.events, v.pushes), (None, 8, 16));
 }
+
+/// Records of what sends came to are made ready before the writers' turn;
+/// events accepted meanwhile (each with its audit record) move the chain's
+/// head, and the records are made again on it: the chain stays whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_made_ready_while_events_are_accepted_keep_the_chain_whole() {
+    use ggzy_store::pushes::{Attempt, Finished};
+    let d = staffed().await;
+    for i in 0..100 {
+        let line = register(&format!("a{i}"), &format!("A{i}"));
+        d.store.submit_event("t", &line).await.unwrap();
+    }
+    let claimed = d.store.claim_due(1000, 60).await.unwrap();
+    assert_eq!(claimed.len(), 200);
+    let events = {
+        let store = d.store.clone();
+        tokio::spawn(async move {
+            for i in 0..100 {
+                let line = register(&format!("b{i}"), &format!("B{i}"));
+                store.submit_event("t", &line).await.unwrap();
+            }
+        })
+    };
+    for c in &claimed {
+        let done = Finished {
+            push_no: c.push.no,
+            attempt: Attempt::Sent,
+            detail: "网关：已受理".into(),
+            retry_at: None,
+        };
+        d.store.finish_all(&[done]).await.unwrap();
+    }
+    events.await.unwrap();
+    assert_eq!(count(&d.store, "push_status").await, 200);
+    let v = d.store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!((v.broken, v.events), (None, 200));
+}
