@@ -41,7 +41,7 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     ahead: usize,
     /// Pushes claimed at a time (`sending.batch`)
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 4096)]
     batch: i64,
     /// Events accepted one at a time for the latency measurement
     #[arg(long, default_value_t = 200)]
