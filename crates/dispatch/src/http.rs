@@ -91,12 +91,17 @@ impl Http {
             return Err(Failed::BadAddress);
         };
         let origin = (scheme.clone(), authority.clone());
-        // On the wire: the path, and the host in its own header.
+        // On the wire: the path, and the host (and port) in its own header;
+        // never a user name or password written into the address.
         *request.uri_mut() = uri
             .path_and_query()
             .map_or_else(|| http::Uri::from_static("/"), |p| p.clone().into());
-        let host =
-            http::HeaderValue::from_str(authority.as_str()).map_err(|_| Failed::BadAddress)?;
+        let host = match (uri.host(), uri.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => return Err(Failed::BadAddress),
+        };
+        let host = http::HeaderValue::from_str(&host).map_err(|_| Failed::BadAddress)?;
         request
             .headers_mut()
             .entry(http::header::HOST)

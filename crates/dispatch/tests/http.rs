@@ -6,30 +6,35 @@
 use bytes::Bytes;
 use ggzy_dispatch::http::{with_body, Http};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// Each request's head (request line and headers), as the server read it.
+type Heads = Arc<Mutex<Vec<String>>>;
+
 /// A server answering every request `202 {}`; it counts the connections it
-/// accepts and, when `close_after_answer`, ends each connection after one
-/// answer without saying so (as a server ending a connection kept idle).
-async fn server(close_after_answer: bool) -> (String, Arc<AtomicUsize>) {
+/// accepts, keeps each request's head and, when `close_after_answer`, ends
+/// each connection after one answer without saying so (as a server ending a
+/// connection kept idle).
+async fn server(close_after_answer: bool) -> (String, Arc<AtomicUsize>, Heads) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/sms/messages", listener.local_addr().unwrap());
     let accepted = Arc::new(AtomicUsize::new(0));
-    let counted = accepted.clone();
+    let heads = Heads::default();
+    let (counted, kept) = (accepted.clone(), heads.clone());
     tokio::spawn(async move {
         loop {
             let (socket, _) = listener.accept().await.unwrap();
             counted.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(answer(socket, close_after_answer));
+            tokio::spawn(answer(socket, close_after_answer, kept.clone()));
         }
     });
-    (url, accepted)
+    (url, accepted, heads)
 }
 
-async fn answer(mut socket: TcpStream, once: bool) {
+async fn answer(mut socket: TcpStream, once: bool, heads: Heads) {
     let mut buf = Vec::new();
     loop {
         // One whole request: its head, then Content-Length bytes of body.
@@ -41,6 +46,7 @@ async fn answer(mut socket: TcpStream, once: bool) {
                     .find_map(|l| l.strip_prefix("content-length:"))
                     .map_or(0, |n| n.trim().parse::<usize>().unwrap());
                 if buf.len() >= end + 4 + length {
+                    heads.lock().unwrap().push(head);
                     break end + 4 + length;
                 }
             }
@@ -70,7 +76,7 @@ fn client() -> Http {
 #[tokio::test]
 async fn connections_are_reused_never_more_than_the_requests_at_once() {
     use futures_util::StreamExt;
-    let (url, accepted) = server(false).await;
+    let (url, accepted, _) = server(false).await;
     let http = client();
     let answers: Vec<_> = futures_util::stream::iter(0..2000)
         .map(|n| http.send(request(&url, n)))
@@ -92,7 +98,7 @@ async fn connections_are_reused_never_more_than_the_requests_at_once() {
 
 #[tokio::test]
 async fn a_connection_the_server_closed_while_idle_costs_no_failed_send() {
-    let (url, accepted) = server(true).await;
+    let (url, accepted, _) = server(true).await;
     let http = client();
     let first = http.send(request(&url, 1)).await;
     assert!(
@@ -107,4 +113,25 @@ async fn a_connection_the_server_closed_while_idle_costs_no_failed_send() {
         "the second send goes on a new connection, not reported failed: {second:?}"
     );
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+/// The request line carries the path only and `Host` the host and port: a
+/// user name and password written into a provider's address go nowhere.
+#[tokio::test]
+async fn the_host_header_names_host_and_port_only() {
+    let (url, _, heads) = server(false).await;
+    let with_user = url.replacen("http://", "http://ggzy:secret-1@", 1);
+    let sent = client().send(request(&with_user, 1)).await;
+    assert!(matches!(sent, Ok((s, _)) if s.as_u16() == 202), "{sent:?}");
+    let head = heads.lock().unwrap()[0].clone();
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/sms/messages");
+    assert!(
+        head.starts_with("post /sms/messages http/1.1\r\n"),
+        "{head}"
+    );
+    let host = format!("host: {addr}");
+    assert!(head.lines().any(|l| l == host), "{head}");
+    assert!(!head.contains("ggzy"), "{head}");
 }
