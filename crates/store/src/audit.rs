@@ -600,8 +600,7 @@ async fn verify_device(
 mod tests {
     use super::*;
 
-    /// An accepted event's record is written without building a JSON map, yet
-    /// must be the same canonical content (keys sorted) as any other record.
+    /// A writer at the start of device 1's chain.
     fn writer() -> AuditWriter {
         AuditWriter {
             device: 1,
@@ -611,6 +610,8 @@ mod tests {
         }
     }
 
+    /// An accepted event's record is written without building a JSON map, yet
+    /// must be the same canonical content (keys sorted) as any other record.
     #[test]
     fn an_event_record_is_canonical_json() {
         let digests = vec![[2u8; 32], [1u8; 32]];

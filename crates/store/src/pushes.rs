@@ -325,7 +325,7 @@ impl Store {
             serde_json::to_string(&due.iter().map(|d| d.0).collect::<Vec<_>>()).expect("numbers");
         // Move the cursor past the fresh ones (those with no state yet) and
         // take them all. Parameters ?1…?k in each statement, as in
-        // `finish_all`.
+        // `record_finished`.
         sqlx::query(
             "INSERT INTO meta (key, value) SELECT 'outbox_cursor', CAST(max(value) AS TEXT) FROM json_each(?1) \
              WHERE value NOT IN (SELECT push_no FROM push_states) HAVING count(*) > 0 \
