@@ -28,7 +28,9 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT (SELECT count(*) FROM projects) AS projects, \
                     (SELECT count(*) FROM events) AS events, \
-                    (SELECT count(*) FROM pushes) - (SELECT count(*) FROM push_states) AS pushes_queued, \
+                    (SELECT count(*) FROM pushes p WHERE p.no > coalesce((SELECT CAST(value AS INTEGER) \
+                       FROM meta WHERE key = 'outbox_cursor'), 0) \
+                       AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no)) AS pushes_queued, \
                     (SELECT count(*) FROM push_states WHERE status IN ('retrying', 'dead')) AS pushes_failing, \
                     (SELECT count(*) FROM rejects WHERE resolved_at IS NULL) AS rejects_open",
         )

@@ -56,23 +56,40 @@ pub struct StatusChange {
     pub at: String,
 }
 
+/// Where push `p` stands, its state `s` if it has one: a push with none yet
+/// is being sent at or below the outbox cursor (claimed in a leased range,
+/// see `claim_due`) and queued above it. As the view `push_texts` reads it.
+macro_rules! status {
+    () => {
+        "coalesce(s.status, CASE WHEN p.no <= (SELECT CAST(value AS INTEGER) FROM meta \
+         WHERE key = 'outbox_cursor') THEN 'sending' ELSE 'queued' END)"
+    };
+}
+
 /// A push row with its text, state and its event's receipt time; `p` is
-/// pushes, `e` its event, `s` its state (none while queued).
-const SELECT: &str = "SELECT p.no, p.id, e.id AS event_id, e.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
-    p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body AS text, p.secret, \
-    coalesce(s.status, 'queued') AS status, coalesce(s.attempts, 0) AS attempts, coalesce(s.series, 0) AS series, s.next_attempt_at, \
+/// pushes, `e` its event, `s` its state (none while queued or in a leased range).
+const SELECT: &str = concat!(
+    "SELECT p.no, p.id, e.id AS event_id, e.project, p.rule, p.clause, p.recipient_role, p.recipient_id, \
+    p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body AS text, p.secret, ",
+    status!(),
+    " AS status, coalesce(s.attempts, 0) AS attempts, coalesce(s.series, 0) AS series, s.next_attempt_at, \
     e.received_at AS created_at, coalesce(s.updated_at, e.received_at) AS updated_at \
     FROM pushes p JOIN events e ON e.no = p.event \
-    JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no";
+    JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no"
+);
 
 /// The same pushes as [`SELECT`], as one JSON array of arrays in [`Push`]'s
 /// field order (the id in hex): one value for a whole batch.
-const SELECT_JSON: &str = "SELECT json_group_array(json_array(p.no, hex(p.id), e.id, e.project, p.rule, p.clause, \
+const SELECT_JSON: &str = concat!(
+    "SELECT json_group_array(json_array(p.no, hex(p.id), e.id, e.project, p.rule, p.clause, \
     p.recipient_role, p.recipient_id, p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body, \
-    p.secret, coalesce(s.status, 'queued'), coalesce(s.attempts, 0), coalesce(s.series, 0), s.next_attempt_at, \
+    p.secret, ",
+    status!(),
+    ", coalesce(s.attempts, 0), coalesce(s.series, 0), s.next_attempt_at, \
     e.received_at, coalesce(s.updated_at, e.received_at))) \
     FROM pushes p JOIN events e ON e.no = p.event \
-    JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no";
+    JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no"
+);
 
 #[derive(Debug, Clone, Default)]
 pub struct PushFilter {
@@ -224,7 +241,7 @@ impl Store {
             qb.push(" AND p.clause = ").push_bind(clause);
         }
         if let Some(status) = text(&q.status) {
-            qb.push(" AND coalesce(s.status, 'queued') = ")
+            qb.push(concat!(" AND ", status!(), " = "))
                 .push_bind(status);
         }
         if let Some(channel) = text(&q.channel) {
@@ -292,9 +309,13 @@ impl Store {
     }
 
     /// Claim up to `limit` due pushes for `lease_secs`: they become `sending`
-    /// and no other worker takes them until the lease runs out. Two
-    /// statements whatever the batch, besides BEGIN and COMMIT (under load
-    /// each round trip waits for a busy CPU): pick, then take.
+    /// and no other worker takes them until the lease runs out. Fresh pushes
+    /// (queued, in queue order) are taken as one range under one lease (see
+    /// the table `outbox_leases`), with nothing written for each; the others
+    /// (retries, answers that never came, leases that ran out) each get a
+    /// `sending` state with its lease. A few statements whatever the batch,
+    /// besides BEGIN and COMMIT (under load each round trip waits for a busy
+    /// CPU): pick, then take.
     pub async fn claim_due(&self, limit: i64, lease_secs: i64) -> Result<Vec<Claimed>> {
         let at = chrono::Local::now();
         let now_s = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
@@ -302,14 +323,17 @@ impl Store {
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
         let mut tx = self.write().await?;
         let conn = tx.conn();
-        // Leases that ran out, answers that never came and retries that are
-        // due, through their partial indexes; then fresh pushes after the
-        // cursor, in queue order (those with no state yet).
-        let due: Vec<(i64, bool)> = sqlx::query_as(
-            "SELECT push_no, 1 FROM push_states WHERE status = 'sending' AND lease_until < ?1 \
-             UNION ALL SELECT push_no, 1 FROM push_states WHERE status = 'unknown' AND next_attempt_at <= ?1 \
-             UNION ALL SELECT push_no, 0 FROM push_states WHERE status = 'retrying' AND next_attempt_at <= ?1 \
-             UNION ALL SELECT * FROM (SELECT no, 0 FROM pushes p \
+        // Leases that ran out (a push's own, or a range's pushes with no
+        // state yet), answers that never came and retries that are due,
+        // through their partial indexes; then fresh pushes after the cursor,
+        // in queue order. Each as (no, uncertain, fresh).
+        let due: Vec<(i64, bool, bool)> = sqlx::query_as(
+            "SELECT push_no, 1, 0 FROM push_states WHERE status = 'sending' AND lease_until < ?1 \
+             UNION ALL SELECT p.no, 1, 0 FROM outbox_leases l JOIN pushes p ON p.no BETWEEN l.first AND l.last \
+               WHERE l.lease_until < ?1 AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) \
+             UNION ALL SELECT push_no, 1, 0 FROM push_states WHERE status = 'unknown' AND next_attempt_at <= ?1 \
+             UNION ALL SELECT push_no, 0, 0 FROM push_states WHERE status = 'retrying' AND next_attempt_at <= ?1 \
+             UNION ALL SELECT * FROM (SELECT no, 0, 1 FROM pushes p \
                WHERE no > coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_cursor'), 0) \
                AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) ORDER BY no LIMIT ?2) \
              LIMIT ?2",
@@ -321,25 +345,44 @@ impl Store {
         if due.is_empty() {
             return Ok(Vec::new());
         }
+        let (fresh, again): (Vec<&(i64, bool, bool)>, Vec<_>) = due.iter().partition(|d| d.2);
+        // Parameters ?1…?k in each statement, as in `record_finished`.
+        if !again.is_empty() {
+            // A range's pushes taken one by one leave its count; then each
+            // gets its own lease.
+            sqlx::query(
+                "UPDATE outbox_leases SET open = open - (SELECT count(*) FROM json_each(?1) j \
+                   WHERE j.value BETWEEN first AND last \
+                   AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = j.value)); \
+                 DELETE FROM outbox_leases WHERE open <= 0; \
+                 INSERT INTO push_states (push_no, status, lease_until, updated_at) \
+                 SELECT value, 'sending', ?2, ?3 FROM json_each(?1) WHERE true \
+                 ON CONFLICT (push_no) DO UPDATE SET status = 'sending', lease_until = excluded.lease_until, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(serde_json::to_string(&again.iter().map(|d| d.0).collect::<Vec<_>>()).expect("numbers"))
+            .bind(&lease)
+            .bind(&now_s)
+            .execute(&mut *conn)
+            .await?;
+        }
+        if let (Some(first), Some(last)) = (fresh.first(), fresh.last()) {
+            // In queue order: every push with no state from the first to the
+            // last is in the range.
+            sqlx::query(
+                "INSERT INTO outbox_leases (last, first, open, lease_until) VALUES (?1, ?2, ?3, ?4); \
+                 INSERT INTO meta (key, value) VALUES ('outbox_cursor', CAST(?1 AS TEXT)) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(last.0)
+            .bind(first.0)
+            .bind(fresh.len() as i64)
+            .bind(&lease)
+            .execute(&mut *conn)
+            .await?;
+        }
         let nos =
             serde_json::to_string(&due.iter().map(|d| d.0).collect::<Vec<_>>()).expect("numbers");
-        // Move the cursor past the fresh ones (those with no state yet) and
-        // take them all. Parameters ?1…?k in each statement, as in
-        // `record_finished`.
-        sqlx::query(
-            "INSERT INTO meta (key, value) SELECT 'outbox_cursor', CAST(max(value) AS TEXT) FROM json_each(?1) \
-             WHERE value NOT IN (SELECT push_no FROM push_states) HAVING count(*) > 0 \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value; \
-             INSERT INTO push_states (push_no, status, lease_until, updated_at) \
-             SELECT value, 'sending', ?2, ?3 FROM json_each(?1) WHERE true \
-             ON CONFLICT (push_no) DO UPDATE SET status = 'sending', lease_until = excluded.lease_until, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(&nos)
-        .bind(&lease)
-        .bind(&now_s)
-        .execute(&mut *conn)
-        .await?;
         tx.commit().await?;
         // Read them back once taken, as one JSON array (one value to hand
         // over, not a row each), outside the writers' turn: a record can be
@@ -358,7 +401,7 @@ impl Store {
                 .collect();
         Ok(due
             .into_iter()
-            .filter_map(|(no, uncertain)| {
+            .filter_map(|(no, uncertain, _)| {
                 pushes.remove(&no).map(|push| Claimed { push, uncertain })
             })
             .collect())
@@ -380,6 +423,7 @@ impl Store {
     pub async fn dispatch_pending(&self) -> Result<bool> {
         Ok(sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM push_states WHERE status = 'sending') \
+             OR EXISTS (SELECT 1 FROM outbox_leases) \
              OR EXISTS (SELECT 1 FROM push_states WHERE status = 'retrying') \
              OR EXISTS (SELECT 1 FROM push_states WHERE status = 'unknown') \
              OR EXISTS (SELECT 1 FROM pushes p WHERE no > coalesce((SELECT CAST(value AS INTEGER) FROM meta \
@@ -392,12 +436,20 @@ impl Store {
 
     /// One dispatcher per deployment: a dispatcher starting takes over what
     /// the one before it left mid-send (those pushes are uncertain).
+    /// How many pushes it took over.
     pub async fn take_over_leases(&self) -> Result<u64> {
-        let done =
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let own =
             sqlx::query("UPDATE push_states SET lease_until = '0000' WHERE status = 'sending'")
-                .execute(self.pool())
+                .execute(&mut *conn)
                 .await?;
-        Ok(done.rows_affected())
+        let ranged: Vec<i64> =
+            sqlx::query_scalar("UPDATE outbox_leases SET lease_until = '0000' RETURNING open")
+                .fetch_all(&mut *conn)
+                .await?;
+        tx.commit().await?;
+        Ok(own.rows_affected() + ranged.iter().sum::<i64>() as u64)
     }
 
     /// Put a push that failed back in line, due now, with a fresh series of
@@ -407,22 +459,21 @@ impl Store {
     pub async fn requeue(&self, push_no: i64, by: &str) -> Result<()> {
         let mut tx = self.write().await?;
         let conn = tx.conn();
-        let state: Option<(Option<String>,)> = sqlx::query_as(
-            "SELECT s.status FROM pushes p LEFT JOIN push_states s ON s.push_no = p.no WHERE p.no = ?",
-        )
+        let state: Option<(String,)> = sqlx::query_as(concat!(
+            "SELECT ",
+            status!(),
+            " FROM pushes p LEFT JOIN push_states s ON s.push_no = p.no WHERE p.no = ?"
+        ))
         .bind(push_no)
         .fetch_optional(&mut *conn)
         .await?;
         match state {
             None => return Err(StoreError::NotFound(format!("没有第 {push_no} 号推送"))),
-            Some((Some(s),)) if matches!(s.as_str(), "dead" | "failed" | "retrying") => {}
+            Some((s,)) if matches!(s.as_str(), "dead" | "failed" | "retrying") => {}
             Some((s,)) => {
                 return Err(StoreError::invalid(
                     "not_failed",
-                    format!(
-                        "第 {push_no} 号推送当前为“{}”，只有发送失败的推送可以重新排队",
-                        s.as_deref().unwrap_or("queued")
-                    ),
+                    format!("第 {push_no} 号推送当前为“{s}”，只有发送失败的推送可以重新排队"),
                 ))
             }
         }
@@ -657,15 +708,23 @@ async fn record_finished(
     // parses a JSON array's element again for every `->>` pass. Each
     // statement's parameters are ?1…?k without a gap: for a statement that
     // skips one, sqlx (0.8) binds the gap positionally and may leave the
-    // rest unbound (NULL). The count, last, says whether the head was where
-    // the batch was chained on.
+    // rest unbound (NULL). A push with no state yet was sent from a leased
+    // range (`claim_due`): it is counted off its range, which goes when none
+    // is left. The count, last, says whether the head was where the batch
+    // was chained on.
     let written: i64 = sqlx::query_scalar(
         "CREATE TEMP TABLE IF NOT EXISTS finishing (push_no INTEGER, status TEXT, counted INTEGER, \
-         retry_at TEXT, detail TEXT, key TEXT, seq INTEGER, content TEXT, prev_hash TEXT, hash TEXT, at TEXT); \
+         retry_at TEXT, detail TEXT, key TEXT, seq INTEGER, content TEXT, prev_hash TEXT, hash TEXT, at TEXT, \
+         fresh INTEGER); \
          DELETE FROM temp.finishing; \
          INSERT INTO temp.finishing SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
-         value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, ?3 FROM json_each(?4) \
+         value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, ?3, \
+         NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = value ->> 0) FROM json_each(?4) \
          WHERE (SELECT seq FROM audit_heads WHERE origin_device = ?1) IS ?2; \
+         UPDATE outbox_leases AS l SET open = open - c.n FROM (SELECT r.last, count(*) AS n \
+         FROM temp.finishing f JOIN outbox_leases r ON f.push_no BETWEEN r.first AND r.last \
+         WHERE f.fresh GROUP BY r.last) AS c WHERE l.last = c.last; \
+         DELETE FROM outbox_leases WHERE open <= 0; \
          INSERT INTO push_states (push_no, status, attempts, next_attempt_at, updated_at) \
          SELECT push_no, status, counted, retry_at, at FROM temp.finishing WHERE true \
          ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \

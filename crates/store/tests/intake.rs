@@ -444,6 +444,71 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
     assert!(err.to_string().contains("append-only"), "{err}");
 }
 
+/// Fresh pushes are claimed as one leased range, with nothing written for
+/// each: they still read as being sent, not queued; a range whose lease ran
+/// out comes back a part at a time, as uncertain; once every push of it is
+/// recorded, nothing is left pending.
+#[tokio::test]
+async fn a_leased_range_reads_as_sending_and_comes_back_in_parts_when_it_runs_out() {
+    use ggzy_store::pushes::Attempt;
+    let d = staffed().await;
+    for (e, p) in [("e1", "P1"), ("e2", "P2"), ("e3", "P3")] {
+        d.store.submit_event("t", &register(e, p)).await.unwrap();
+    }
+    let status = |store: &Store| {
+        let store = store.clone();
+        async move {
+            store
+                .pushes(&Default::default())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.status)
+                .collect::<Vec<_>>()
+        }
+    };
+    let first = d.store.claim_due(4, 60).await.unwrap();
+    assert_eq!(first.len(), 4);
+    assert_eq!(
+        status(&d.store).await,
+        ["sending", "sending", "sending", "sending", "queued", "queued"]
+    );
+    assert_eq!(d.store.overview().await.unwrap().pushes_queued, 2);
+    let err = d.store.requeue(first[0].push.no, "admin").await.unwrap_err();
+    assert!(err.to_string().contains("“sending”"), "{err}");
+
+    assert_eq!(d.store.take_over_leases().await.unwrap(), 4);
+    let part = d.store.claim_due(3, 60).await.unwrap();
+    assert_eq!(
+        part.iter().map(|c| (c.push.no, c.uncertain)).collect::<Vec<_>>(),
+        first.iter().take(3).map(|c| (c.push.no, true)).collect::<Vec<_>>(),
+        "the range's pushes come back first, each may have gone out"
+    );
+    let rest = d.store.claim_due(3, 60).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|c| c.uncertain).collect::<Vec<_>>(),
+        [true, false, false],
+        "the range's last push, then the fresh ones"
+    );
+    assert_eq!(rest[0].push.no, first[3].push.no);
+    assert!(d.store.claim_due(10, 60).await.unwrap().is_empty());
+    assert_eq!(d.store.overview().await.unwrap().pushes_queued, 0);
+
+    for c in part.iter().chain(&rest) {
+        assert!(d.store.dispatch_pending().await.unwrap());
+        d.store
+            .finish(c.push.no, Attempt::Sent, "ok", None)
+            .await
+            .unwrap();
+    }
+    assert!(
+        !d.store.dispatch_pending().await.unwrap(),
+        "every lease went with its last push"
+    );
+    assert_eq!(status(&d.store).await, ["sent"; 6]);
+    assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+}
+
 /// Enough lines for several slices in one transaction: what is decided on the
 /// blocking thread while the slice before is written must equal what one
 /// event at a time gives.

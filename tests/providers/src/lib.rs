@@ -367,20 +367,17 @@ pub async fn demo() -> (Store, tempfile::TempDir) {
 }
 
 pub async fn statuses(store: &Store) -> BTreeMap<String, i64> {
-    sqlx::query_as::<_, (String, i64)>(
-        "SELECT coalesce(s.status, 'queued'), count(*) FROM pushes p LEFT JOIN push_states s ON s.push_no = p.no GROUP BY 1",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap()
-    .into_iter()
-    .collect()
+    sqlx::query_as::<_, (String, i64)>("SELECT status, count(*) FROM push_texts GROUP BY 1")
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
 }
 
 pub async fn channel_statuses(store: &Store, channel: &str) -> BTreeMap<String, i64> {
     sqlx::query_as::<_, (String, i64)>(
-        "SELECT coalesce(s.status, 'queued'), count(*) FROM pushes p LEFT JOIN push_states s ON s.push_no = p.no \
-         WHERE p.channel = ? GROUP BY 1",
+        "SELECT status, count(*) FROM push_texts WHERE channel = ? GROUP BY 1",
     )
     .bind(channel)
     .fetch_all(store.pool())
