@@ -474,14 +474,24 @@ async fn a_leased_range_reads_as_sending_and_comes_back_in_parts_when_it_runs_ou
         ["sending", "sending", "sending", "sending", "queued", "queued"]
     );
     assert_eq!(d.store.overview().await.unwrap().pushes_queued, 2);
-    let err = d.store.requeue(first[0].push.no, "admin").await.unwrap_err();
+    let err = d
+        .store
+        .requeue(first[0].push.no, "admin")
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("“sending”"), "{err}");
 
     assert_eq!(d.store.take_over_leases().await.unwrap(), 4);
     let part = d.store.claim_due(3, 60).await.unwrap();
     assert_eq!(
-        part.iter().map(|c| (c.push.no, c.uncertain)).collect::<Vec<_>>(),
-        first.iter().take(3).map(|c| (c.push.no, true)).collect::<Vec<_>>(),
+        part.iter()
+            .map(|c| (c.push.no, c.uncertain))
+            .collect::<Vec<_>>(),
+        first
+            .iter()
+            .take(3)
+            .map(|c| (c.push.no, true))
+            .collect::<Vec<_>>(),
         "the range's pushes come back first, each may have gone out"
     );
     let rest = d.store.claim_due(3, 60).await.unwrap();

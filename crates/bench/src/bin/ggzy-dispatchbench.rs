@@ -178,11 +178,16 @@ fn oha(addr: &str, concurrency: usize, secs: u32) -> Result<f64> {
     Ok(rate)
 }
 
+/// `n` project registrations, one a second from `from` seconds after 09:30
+/// (as a center's events come: in time, so their pushes' keys, time-ordered
+/// by their event's `at`, grow at the index's right edge as designed).
 fn registrations(from: u32, n: u32) -> String {
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-27T09:30:00+08:00").expect("a time");
     let mut lines = String::new();
     for i in from..from + n {
+        let at = start + chrono::Duration::seconds(i64::from(i));
         let e = json!({
-            "id": format!("e{i}"), "type": "project.registered", "at": "2026-11-27T09:30:00+08:00",
+            "id": format!("e{i}"), "type": "project.registered", "at": at.to_rfc3339(),
             "project": format!("P{i:06}"), "name": format!("临海市第 {i} 号道路提升改造工程"),
             "tenderer": {"id": format!("T{i}"), "name": format!("临海市城市建设投资有限公司{i}"), "phone": format!("138{:08}", i)},
             "agency": {"id": format!("A{i}"), "name": format!("浙江正信招标代理有限公司{i}"), "phone": format!("139{:08}", i)},
