@@ -216,13 +216,13 @@ impl DispatchConfig {
             }
             let key = format!("sms.{name}");
             sms.push(match p {
-                SmsProvider::Gateway { name, url, key_id } => Box::new(Gateway {
-                    name: name.clone(),
-                    url: url.clone(),
-                    key_id: key_id.clone(),
-                    secret: secret(&key)?,
-                    http: http.clone(),
-                }),
+                SmsProvider::Gateway { name, url, key_id } => Box::new(Gateway::new(
+                    name,
+                    url,
+                    key_id,
+                    &secret(&key)?,
+                    http.clone(),
+                )),
                 SmsProvider::Aliyun {
                     name,
                     endpoint,

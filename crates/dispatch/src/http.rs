@@ -96,12 +96,11 @@ impl Http {
         *request.uri_mut() = uri
             .path_and_query()
             .map_or_else(|| http::Uri::from_static("/"), |p| p.clone().into());
-        let host = match (uri.host(), uri.port()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_owned(),
-            (None, _) => return Err(Failed::BadAddress),
-        };
-        let host = http::HeaderValue::from_str(&host).map_err(|_| Failed::BadAddress)?;
+        let host = authority
+            .as_str()
+            .rsplit_once('@')
+            .map_or(authority.as_str(), |(_, host)| host);
+        let host = http::HeaderValue::from_str(host).map_err(|_| Failed::BadAddress)?;
         request
             .headers_mut()
             .entry(http::header::HOST)

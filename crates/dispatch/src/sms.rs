@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use base64::Engine;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
+use http::HeaderValue;
 use http_body_util::Full;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
@@ -20,11 +21,18 @@ use std::collections::BTreeMap;
 /// `"{timestamp}\n{method}\n{path}\n{body}"`; the push's key also goes as
 /// `Idempotency-Key`, so the gateway takes each push once.
 pub struct Gateway {
-    pub name: String,
-    pub url: String,
-    pub key_id: String,
-    pub secret: String,
-    pub http: Http,
+    name: String,
+    /// The base URL, without a trailing slash.
+    url: String,
+    /// `None` when no header can carry the configured key id.
+    key_id: Option<HeaderValue>,
+    /// Keyed with the shared secret once; each signature starts from a copy.
+    mac: Hmac<sha2::Sha256>,
+    /// Where a push is posted, and the path its signature covers, worked out
+    /// once (tens of thousands of sends a minute go there); `None` when the
+    /// configured address is unusable.
+    post: Option<(http::Uri, String)>,
+    http: Http,
 }
 
 /// The signature of a gateway request (also what a receiving gateway checks).
@@ -35,7 +43,21 @@ pub fn gateway_signature(
     path: &str,
     body: &str,
 ) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    sign(&keyed(secret), timestamp, method, path, body)
+}
+
+fn keyed(secret: &str) -> Hmac<sha2::Sha256> {
+    Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length")
+}
+
+fn sign(
+    keyed: &Hmac<sha2::Sha256>,
+    timestamp: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> String {
+    let mut mac = keyed.clone();
     for part in [timestamp, "\n", method, "\n", path, "\n", body] {
         mac.update(part.as_bytes());
     }
@@ -43,35 +65,69 @@ pub fn gateway_signature(
 }
 
 impl Gateway {
+    pub fn new(name: &str, url: &str, key_id: &str, secret: &str, http: Http) -> Gateway {
+        let url = url.trim_end_matches('/').to_owned();
+        let post = Self::target(&url, "/messages");
+        Gateway {
+            name: name.to_owned(),
+            key_id: HeaderValue::from_str(key_id).ok(),
+            mac: keyed(secret),
+            post,
+            url,
+            http,
+        }
+    }
+
+    /// `path` under the base URL, and the path a signature covers.
+    fn target(url: &str, path: &str) -> Option<(http::Uri, String)> {
+        let uri = http::Uri::try_from(format!("{url}{path}")).ok()?;
+        Some((uri, format!("{}{path}", url_path(url))))
+    }
+
     fn signed(
         &self,
         method: http::Method,
-        path: &str,
+        (uri, signed_path): (http::Uri, &str),
         body: String,
         key: uuid::Uuid,
     ) -> Result<http::Request<Full<Bytes>>, Failed> {
-        let timestamp = chrono::Utc::now().timestamp().to_string();
-        let url = format!("{}{path}", self.url.trim_end_matches('/'));
-        let signed_path = format!("{}{path}", url_path(&self.url));
-        let signature = gateway_signature(
-            &self.secret,
-            &timestamp,
+        let key_id = self.key_id.clone().ok_or(Failed::BadAddress)?;
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature = sign(
+            &self.mac,
+            &timestamp.to_string(),
             method.as_str(),
-            &signed_path,
+            signed_path,
             &body,
         );
+        let mut request = http::Request::new(Full::new(Bytes::from(body)));
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
         // Header names spelled out once (parsing a name per request costs
         // an allocation each, at tens of thousands a minute).
         use http::header::HeaderName;
-        let request = http::Request::builder()
-            .method(method)
-            .uri(url)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .header(HeaderName::from_static("idempotency-key"), key.to_string())
-            .header(HeaderName::from_static("x-ggzy-key-id"), &self.key_id)
-            .header(HeaderName::from_static("x-ggzy-timestamp"), timestamp)
-            .header(HeaderName::from_static("x-ggzy-signature"), signature);
-        with_body(request, body)
+        let mut key_text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let key_text = key.hyphenated().encode_lower(&mut key_text);
+        let headers = request.headers_mut();
+        headers.reserve(6);
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            HeaderName::from_static("idempotency-key"),
+            HeaderValue::from_str(key_text).expect("a uuid is a header value"),
+        );
+        headers.insert(HeaderName::from_static("x-ggzy-key-id"), key_id);
+        headers.insert(
+            HeaderName::from_static("x-ggzy-timestamp"),
+            timestamp.into(),
+        );
+        headers.insert(
+            HeaderName::from_static("x-ggzy-signature"),
+            HeaderValue::try_from(signature).expect("hex is a header value"),
+        );
+        Ok(request)
     }
 }
 
@@ -104,11 +160,16 @@ impl Sender for Gateway {
             clause: &m.clause,
         })
         .expect("strings serialise");
-        let sent = async {
-            let request = self.signed(http::Method::POST, "/messages", body, m.key)?;
-            self.http.send(request).await
-        }
-        .await;
+        let sent = match &self.post {
+            Some((uri, path)) => {
+                let request = self.signed(http::Method::POST, (uri.clone(), path), body, m.key);
+                match request {
+                    Ok(request) => self.http.send(request).await,
+                    Err(e) => Err(e),
+                }
+            }
+            None => Err(Failed::BadAddress),
+        };
         let to = mask(&m.address);
         answer_outcome(&self.name, sent, |_, body| {
             #[derive(Deserialize)]
@@ -129,12 +190,17 @@ impl Sender for Gateway {
     }
 
     async fn ask(&self, m: &Outgoing) -> Asked {
-        let path = format!("/messages/{}", m.key);
-        let asked = async {
-            let request = self.signed(http::Method::GET, &path, String::new(), m.key)?;
-            self.http.send(request).await
+        let asked = match Self::target(&self.url, &format!("/messages/{}", m.key)) {
+            Some((uri, path)) => {
+                let request = self.signed(http::Method::GET, (uri, &path), String::new(), m.key);
+                match request {
+                    Ok(request) => self.http.send(request).await,
+                    Err(e) => Err(e),
+                }
+            }
+            None => Err(Failed::BadAddress),
         };
-        let (status, body) = match asked.await {
+        let (status, body) = match asked {
             Ok(answer) => answer,
             Err(Failed::BadAddress) => return Asked::Failed(bad_address(&self.name)),
             Err(_) => return Asked::Failed(format!("{}：查询失败", self.name)),

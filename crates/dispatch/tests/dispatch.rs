@@ -57,13 +57,13 @@ fn nobody_listening() -> u16 {
 
 /// The gateway sender aimed at `127.0.0.1:port`.
 fn gateway_at_port(port: u16, name: &str) -> Gateway {
-    Gateway {
-        name: name.into(),
-        url: format!("http://127.0.0.1:{port}/sms"),
-        key_id: "ggzy-test".into(),
-        secret: providers::SECRET.into(),
-        http: http(400),
-    }
+    Gateway::new(
+        name,
+        &format!("http://127.0.0.1:{port}/sms"),
+        "ggzy-test",
+        providers::SECRET,
+        http(400),
+    )
 }
 
 /// Quick retries, so faults play out in a test's time.
@@ -474,10 +474,13 @@ async fn alibaba_cloud_is_asked_by_out_id_before_a_resend() {
 async fn an_address_no_request_can_go_to_is_named_and_kept_for_a_retry() {
     // Saving the channels refuses such an address; a configuration written by
     // other means still reaches the sender, which sends nothing and says why.
-    let gateway = Gateway {
-        url: "http://短信 网关/sms".into(),
-        ..gateway_at_port(1, "网关")
-    };
+    let gateway = Gateway::new(
+        "网关",
+        "http://短信 网关/sms",
+        "ggzy-test",
+        providers::SECRET,
+        http(400),
+    );
     let m = group_message(1);
     assert!(
         matches!(gateway.send(&m).await, Outcome::Retry(d) if d.contains("地址无效")),

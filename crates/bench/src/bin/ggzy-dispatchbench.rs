@@ -201,13 +201,13 @@ fn registrations(from: u32, n: u32) -> String {
 fn gateway(addr: &str) -> Gateway {
     let http = ggzy_dispatch::http::Http::new(Duration::from_secs(10), Duration::from_secs(5))
         .expect("http client");
-    Gateway {
-        name: "短信网关".into(),
-        url: format!("http://{addr}/sms"),
-        key_id: "ggzy-test".into(),
-        secret: SECRET.into(),
+    Gateway::new(
+        "短信网关",
+        &format!("http://{addr}/sms"),
+        "ggzy-test",
+        SECRET,
         http,
-    }
+    )
 }
 
 fn dispatcher(store: &Store, addr: &str, args: &Args) -> Dispatcher {
