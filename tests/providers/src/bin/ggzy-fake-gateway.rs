@@ -8,6 +8,7 @@ async fn main() {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:0".into());
     let fake = ggzy_providers::gateway_at(&addr).await;
+    fake.reserve(1 << 20);
     println!("{}", fake.addr);
     std::future::pending::<()>().await;
 }
