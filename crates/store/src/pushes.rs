@@ -705,7 +705,9 @@ async fn record_finished(
 ) -> Result<bool> {
     // The batch is read out of its JSON once, into a table of this
     // connection's own (in memory), and the statements read that: SQLite
-    // parses a JSON array's element again for every `->>` pass. Each
+    // parses a JSON array's element again for every `->>` pass. Each row is
+    // made binary JSON (`jsonb`) once, materialized, so its ten fields are
+    // picked out without parsing the text ten times (~1 µs a push). Each
     // statement's parameters are ?1…?k without a gap: for a statement that
     // skips one, sqlx (0.8) binds the gap positionally and may leave the
     // rest unbound (NULL). A push with no state yet was sent from a leased
@@ -717,9 +719,9 @@ async fn record_finished(
          retry_at TEXT, detail TEXT, key TEXT, seq INTEGER, content TEXT, prev_hash TEXT, hash TEXT, at TEXT, \
          fresh INTEGER); \
          DELETE FROM temp.finishing; \
-         INSERT INTO temp.finishing SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
-         value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, ?3, \
-         NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = value ->> 0) FROM json_each(?4) \
+         INSERT INTO temp.finishing WITH r AS MATERIALIZED (SELECT jsonb(value) AS j FROM json_each(?4)) \
+         SELECT j ->> 0, j ->> 1, j ->> 2, j ->> 3, j ->> 4, j ->> 5, j ->> 6, j ->> 7, j ->> 8, j ->> 9, ?3, \
+         NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = j ->> 0) FROM r \
          WHERE (SELECT seq FROM audit_heads WHERE origin_device = ?1) IS ?2; \
          UPDATE outbox_leases AS l SET open = open - c.n FROM (SELECT r.last, count(*) AS n \
          FROM temp.finishing f JOIN outbox_leases r ON f.push_no BETWEEN r.first AND r.last \
