@@ -121,6 +121,9 @@ impl Routes {
     }
 }
 
+/// A drain's first claim, at most: see [`Dispatcher::drain`].
+const FIRST_CLAIM: i64 = 128;
+
 /// Cheap to clone: clones share the store, senders and wake-up.
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -221,13 +224,17 @@ impl Dispatcher {
         let mut parts = JoinSet::new();
         let store = self.store.clone();
         parts.spawn(async move {
-            let mut claimed = 0;
+            // The first claims are small and double up to the batch, so the
+            // sends start within a millisecond or two of a burst arriving
+            // instead of waiting for a whole batch to be claimed.
+            let (mut claimed, mut size) = (0, batch.min(FIRST_CLAIM));
             loop {
-                let due = store.claim_due(batch, lease).await?;
+                let due = store.claim_due(size, lease).await?;
                 if due.is_empty() {
                     return Ok::<_, StoreError>(claimed);
                 }
                 claimed += due.len();
+                size = (size * 2).min(batch);
                 if claimed_tx.send(due).await.is_err() {
                     return Ok(claimed);
                 }
