@@ -3,7 +3,7 @@
 //! push statuses.
 
 use async_trait::async_trait;
-use ggzy_store::pushes::Push;
+use ggzy_store::pushes::Due;
 use std::time::Duration;
 
 /// What a sender needs of a push.
@@ -20,8 +20,8 @@ pub struct Outgoing {
     pub text: String,
 }
 
-impl From<&Push> for Outgoing {
-    fn from(p: &Push) -> Self {
+impl From<&Due> for Outgoing {
+    fn from(p: &Due) -> Self {
         Outgoing {
             key: p.send_key(),
             clause: p.clause.clone(),

@@ -367,7 +367,7 @@ impl Dispatcher {
     async fn send(
         &self,
         sender: &dyn Sender,
-        p: &ggzy_store::pushes::Push,
+        p: &ggzy_store::pushes::Due,
         mut m: Outgoing,
     ) -> Outcome {
         if p.secret.as_deref() == Some(Secret::OneTimePassword.as_str()) {

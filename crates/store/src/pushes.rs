@@ -28,7 +28,7 @@ pub struct Push {
     pub secret: Option<String>,
     pub status: String,
     pub attempts: i64,
-    /// Re-drives so far: the push is sent under [`Push::send_key`].
+    /// Re-drives so far: the push is sent under its series' key (see [`Due::send_key`]).
     pub series: i64,
     pub next_attempt_at: Option<String>,
     /// When its event was received: a push is queued with its event.
@@ -40,7 +40,45 @@ pub struct Push {
     pub history: Vec<StatusChange>,
 }
 
-impl Push {
+/// What a worker needs of a push it claimed: what to send, to whom, and
+/// how its attempts stand. (Less than a [`Push`]: a claim reads thousands.)
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Due {
+    pub no: i64,
+    pub id: uuid::Uuid,
+    pub rule: String,
+    pub clause: String,
+    pub recipient_id: String,
+    pub recipient_name: String,
+    pub channel: String,
+    pub address: String,
+    pub text: String,
+    pub secret: Option<String>,
+    pub attempts: i64,
+    pub series: i64,
+}
+
+/// What a worker would need of a push the log shows.
+impl From<&Push> for Due {
+    fn from(p: &Push) -> Self {
+        Due {
+            no: p.no,
+            id: p.id,
+            rule: p.rule.clone(),
+            clause: p.clause.clone(),
+            recipient_id: p.recipient_id.clone(),
+            recipient_name: p.recipient_name.clone(),
+            channel: p.channel.clone(),
+            address: p.address.clone(),
+            text: p.text.clone(),
+            secret: p.secret.clone(),
+            attempts: p.attempts,
+            series: p.series,
+        }
+    }
+}
+
+impl Due {
     /// The key this series of attempts is sent under (its own, until a re-drive).
     pub fn send_key(&self) -> uuid::Uuid {
         ggzy_core::push::series_key(self.id, self.series)
@@ -74,19 +112,6 @@ const SELECT: &str = concat!(
     status!(),
     " AS status, coalesce(s.attempts, 0) AS attempts, coalesce(s.series, 0) AS series, s.next_attempt_at, \
     e.received_at AS created_at, coalesce(s.updated_at, e.received_at) AS updated_at \
-    FROM pushes p JOIN events e ON e.no = p.event \
-    JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no"
-);
-
-/// The same pushes as [`SELECT`], as one JSON array of arrays in [`Push`]'s
-/// field order (the id in hex): one value for a whole batch.
-const SELECT_JSON: &str = concat!(
-    "SELECT json_group_array(json_array(p.no, hex(p.id), e.id, e.project, p.rule, p.clause, \
-    p.recipient_role, p.recipient_id, p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body, \
-    p.secret, ",
-    status!(),
-    ", coalesce(s.attempts, 0), coalesce(s.series, 0), s.next_attempt_at, \
-    e.received_at, coalesce(s.updated_at, e.received_at))) \
     FROM pushes p JOIN events e ON e.no = p.event \
     JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no"
 );
@@ -163,7 +188,7 @@ impl Attempt {
 /// A push a worker has claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
-    pub push: Push,
+    pub push: Due,
     /// An earlier attempt may have reached the provider (its answer never
     /// came, or a worker died mid-send): ask the provider before sending again.
     pub uncertain: bool,
@@ -384,26 +409,31 @@ impl Store {
         let nos =
             serde_json::to_string(&due.iter().map(|d| d.0).collect::<Vec<_>>()).expect("numbers");
         tx.commit().await?;
-        // Read them back once taken, as one JSON array (one value to hand
-        // over, not a row each), outside the writers' turn: a record can be
-        // written meanwhile. What a push says never changes.
-        let pushes: String = sqlx::query_scalar(&format!(
-            "{SELECT_JSON} WHERE p.no IN (SELECT value FROM json_each(?1))"
-        ))
+        // Read them back once taken, in the order taken, as one JSON array
+        // of arrays in `Due`'s field order (one value to hand over, not a row
+        // each), outside the writers' turn: a record can be written
+        // meanwhile. What a push says never changes.
+        let pushes: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(p.no, hex(p.id), p.rule, p.clause, p.recipient_id, \
+             p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body, p.secret, \
+             coalesce(s.attempts, 0), coalesce(s.series, 0)) ORDER BY j.key) \
+             FROM json_each(?1) j JOIN pushes p ON p.no = j.value JOIN messages m ON m.no = p.message \
+             LEFT JOIN push_states s ON s.push_no = p.no",
+        )
         .bind(&nos)
         .fetch_one(self.pool())
         .await?;
-        let mut pushes: std::collections::HashMap<i64, Push> =
-            serde_json::from_str::<Vec<Push>>(&pushes)
-                .map_err(|e| StoreError::Corrupt(format!("claimed pushes: {e}")))?
-                .into_iter()
-                .map(|p| (p.no, p))
-                .collect();
+        let pushes: Vec<Due> = serde_json::from_str(&pushes)
+            .map_err(|e| StoreError::Corrupt(format!("claimed pushes: {e}")))?;
+        if pushes.len() != due.len() || due.iter().zip(&pushes).any(|(d, p)| d.0 != p.no) {
+            return Err(StoreError::Corrupt(
+                "claimed pushes read back out of order".into(),
+            ));
+        }
         Ok(due
             .into_iter()
-            .filter_map(|(no, uncertain, _)| {
-                pushes.remove(&no).map(|push| Claimed { push, uncertain })
-            })
+            .zip(pushes)
+            .map(|((_, uncertain, _), push)| Claimed { push, uncertain })
             .collect())
     }
 

@@ -294,7 +294,7 @@ async fn sends_alone(store: &Store, addr: &str, in_flight: usize) -> Result<usiz
         .pushes(&Default::default())
         .await?
         .iter()
-        .map(Outgoing::from)
+        .map(|p| Outgoing::from(&ggzy_store::pushes::Due::from(p)))
         .collect();
     let gateway = gateway(addr);
     let gateway = &gateway;
