@@ -9,7 +9,7 @@ use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
 pub struct Push {
     /// Local queue order: what a worker claims and finishes by.
     pub no: i64,
@@ -36,7 +36,6 @@ pub struct Push {
     pub updated_at: String,
     /// Its status changes, oldest first (filled where a page shows them: the timeline).
     #[sqlx(skip)]
-    #[serde(skip_deserializing)]
     pub history: Vec<StatusChange>,
 }
 
