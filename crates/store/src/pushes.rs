@@ -350,9 +350,12 @@ impl Store {
         // Leases that ran out (a push's own, or a range's pushes with no
         // state yet), answers that never came and retries that are due,
         // through their partial indexes; then fresh pushes after the cursor,
-        // in queue order. Each as (no, uncertain, fresh).
-        let due: Vec<(i64, bool, bool)> = sqlx::query_as(
-            "SELECT push_no, 1, 0 FROM push_states WHERE status = 'sending' AND lease_until < ?1 \
+        // in queue order. Each as [no, uncertain, fresh], all in one JSON
+        // value: a row each would cross from SQLite's thread one at a time,
+        // each waking the other side.
+        let due: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(no, u, f)) FROM (\
+             SELECT push_no AS no, 1 AS u, 0 AS f FROM push_states WHERE status = 'sending' AND lease_until < ?1 \
              UNION ALL SELECT p.no, 1, 0 FROM outbox_leases l JOIN pushes p ON p.no BETWEEN l.first AND l.last \
                WHERE l.lease_until < ?1 AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) \
              UNION ALL SELECT push_no, 1, 0 FROM push_states WHERE status = 'unknown' AND next_attempt_at <= ?1 \
@@ -360,12 +363,17 @@ impl Store {
              UNION ALL SELECT * FROM (SELECT no, 0, 1 FROM pushes p \
                WHERE no > coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_cursor'), 0) \
                AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) ORDER BY no LIMIT ?2) \
-             LIMIT ?2",
+             LIMIT ?2)",
         )
         .bind(&now_s)
         .bind(limit)
-        .fetch_all(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
+        let due: Vec<(i64, bool, bool)> = serde_json::from_str::<Vec<(i64, u8, u8)>>(&due)
+            .map_err(|e| StoreError::Corrupt(format!("due pushes: {e}")))?
+            .into_iter()
+            .map(|(no, uncertain, fresh)| (no, uncertain == 1, fresh == 1))
+            .collect();
         if due.is_empty() {
             return Ok(Vec::new());
         }
@@ -390,16 +398,17 @@ impl Store {
             .execute(&mut *conn)
             .await?;
         }
-        if let (Some(first), Some(last)) = (fresh.first(), fresh.last()) {
-            // In queue order: every push with no state from the first to the
-            // last is in the range.
+        let first = fresh.iter().map(|d| d.0).min();
+        if let (Some(first), Some(last)) = (first, fresh.iter().map(|d| d.0).max()) {
+            // Taken in queue order: every push with no state from the first
+            // to the last is in the range.
             sqlx::query(
                 "INSERT INTO outbox_leases (last, first, open, lease_until) VALUES (?1, ?2, ?3, ?4); \
                  INSERT INTO meta (key, value) VALUES ('outbox_cursor', CAST(?1 AS TEXT)) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             )
-            .bind(last.0)
-            .bind(first.0)
+            .bind(last)
+            .bind(first)
             .bind(fresh.len() as i64)
             .bind(&lease)
             .execute(&mut *conn)
