@@ -348,6 +348,11 @@ impl DispatchConfig {
                     if key_id.trim().is_empty() {
                         return blank(format!("短信网关“{name}”的 Key ID"));
                     }
+                    if !crate::sms::key_id_usable(key_id) {
+                        return Err(ConfigError::Field(format!(
+                            "短信网关“{name}”的 Key ID 只能含英文字母、数字和符号（服务商发给中心的那串）"
+                        )));
+                    }
                 }
                 SmsProvider::Aliyun {
                     name,
@@ -471,6 +476,10 @@ mod tests {
             (
                 r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "https://x.cn", "key_id": ""}]}"#,
                 "Key ID不能为空",
+            ),
+            (
+                r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "https://x.cn", "key_id": "中心密钥"}]}"#,
+                "短信网关“gw”的 Key ID 只能含英文字母、数字和符号",
             ),
             (
                 r#"{"sms": [{"kind": "aliyun", "name": "ali", "access_key_id": "a", "sign_name": "", "template_code": "t"}]}"#,

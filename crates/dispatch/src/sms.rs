@@ -35,6 +35,12 @@ pub struct Gateway {
     http: Http,
 }
 
+/// Whether a key id can go in a request header as it is: visible ASCII, the
+/// way providers issue them.
+pub fn key_id_usable(key_id: &str) -> bool {
+    !key_id.is_empty() && key_id.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// The signature of a gateway request (also what a receiving gateway checks).
 pub fn gateway_signature(
     secret: &str,
@@ -70,7 +76,9 @@ impl Gateway {
         let post = Self::target(&url, "/messages");
         Gateway {
             name: name.to_owned(),
-            key_id: HeaderValue::from_str(key_id).ok(),
+            key_id: Some(key_id)
+                .filter(|k| key_id_usable(k))
+                .and_then(|k| HeaderValue::from_str(k).ok()),
             mac: keyed(secret),
             post,
             url,
@@ -89,9 +97,9 @@ impl Gateway {
         method: http::Method,
         (uri, signed_path): (http::Uri, &str),
         body: String,
+        key_id: &HeaderValue,
         key: uuid::Uuid,
-    ) -> Result<http::Request<Full<Bytes>>, Failed> {
-        let key_id = self.key_id.clone().ok_or(Failed::BadAddress)?;
+    ) -> http::Request<Full<Bytes>> {
         let timestamp = chrono::Utc::now().timestamp();
         let signature = sign(
             &self.mac,
@@ -118,7 +126,7 @@ impl Gateway {
             HeaderName::from_static("idempotency-key"),
             HeaderValue::from_str(key_text).expect("a uuid is a header value"),
         );
-        headers.insert(HeaderName::from_static("x-ggzy-key-id"), key_id);
+        headers.insert(HeaderName::from_static("x-ggzy-key-id"), key_id.clone());
         headers.insert(
             HeaderName::from_static("x-ggzy-timestamp"),
             timestamp.into(),
@@ -127,7 +135,16 @@ impl Gateway {
             HeaderName::from_static("x-ggzy-signature"),
             HeaderValue::try_from(signature).expect("hex is a header value"),
         );
-        Ok(request)
+        request
+    }
+
+    /// Why nothing can be sent with this key id (saving the channels refuses
+    /// it; only a configuration written by other means gets here).
+    fn bad_key_id(&self) -> String {
+        format!(
+            "{}：Key ID 含有请求头不能携带的字符，请在 设置 → 推送通道 中改正",
+            self.name
+        )
     }
 }
 
@@ -160,13 +177,14 @@ impl Sender for Gateway {
             clause: &m.clause,
         })
         .expect("strings serialise");
+        let Some(key_id) = &self.key_id else {
+            return Outcome::Retry(self.bad_key_id());
+        };
         let sent = match &self.post {
             Some((uri, path)) => {
-                let request = self.signed(http::Method::POST, (uri.clone(), path), body, m.key);
-                match request {
-                    Ok(request) => self.http.send(request).await,
-                    Err(e) => Err(e),
-                }
+                let request =
+                    self.signed(http::Method::POST, (uri.clone(), path), body, key_id, m.key);
+                self.http.send(request).await
             }
             None => Err(Failed::BadAddress),
         };
@@ -190,13 +208,19 @@ impl Sender for Gateway {
     }
 
     async fn ask(&self, m: &Outgoing) -> Asked {
+        let Some(key_id) = &self.key_id else {
+            return Asked::Failed(self.bad_key_id());
+        };
         let asked = match Self::target(&self.url, &format!("/messages/{}", m.key)) {
             Some((uri, path)) => {
-                let request = self.signed(http::Method::GET, (uri, &path), String::new(), m.key);
-                match request {
-                    Ok(request) => self.http.send(request).await,
-                    Err(e) => Err(e),
-                }
+                let request = self.signed(
+                    http::Method::GET,
+                    (uri, &path),
+                    String::new(),
+                    key_id,
+                    m.key,
+                );
+                self.http.send(request).await
             }
             None => Err(Failed::BadAddress),
         };

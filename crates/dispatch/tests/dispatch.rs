@@ -488,6 +488,19 @@ async fn an_address_no_request_can_go_to_is_named_and_kept_for_a_retry() {
     );
     use ggzy_dispatch::channel::Asked;
     assert!(matches!(gateway.ask(&m).await, Asked::Failed(d) if d.contains("地址无效")));
+    // The same for a key id no request header can carry, named as such.
+    let gateway = Gateway::new(
+        "网关",
+        "http://127.0.0.1:1/sms",
+        "中心密钥",
+        providers::SECRET,
+        http(400),
+    );
+    assert!(
+        matches!(gateway.send(&m).await, Outcome::Retry(d) if d.contains("Key ID")),
+        "retried once the key id is mended"
+    );
+    assert!(matches!(gateway.ask(&m).await, Asked::Failed(d) if d.contains("Key ID")));
 }
 
 fn group_message(n: usize) -> Outgoing {
