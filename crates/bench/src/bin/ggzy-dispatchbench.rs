@@ -257,6 +257,15 @@ async fn dispatch_rate(addr: &str, gateway_pid: u32, round: u32, args: &Args) ->
         .as_object()
         .map_or(0, |m| m.len());
     let d = dispatcher(&store, addr, args);
+    let messages: Vec<Outgoing> = match args.part {
+        Part::Sends => store
+            .pushes(&Default::default())
+            .await?
+            .iter()
+            .map(|p| Outgoing::from(&ggzy_store::pushes::Due::from(p)))
+            .collect(),
+        Part::Whole | Part::Store => Vec::new(),
+    };
     let (ours, theirs) = (
         cpu_by_thread(std::process::id()),
         cpu_by_thread(gateway_pid),
@@ -265,7 +274,7 @@ async fn dispatch_rate(addr: &str, gateway_pid: u32, round: u32, args: &Args) ->
     let started = Instant::now();
     let sampling = Sampler::start(d.clone());
     let sent = match args.part {
-        Part::Sends => sends_alone(&store, addr, args.concurrency).await?,
+        Part::Sends => sends_alone(messages, addr, args.concurrency).await?,
         Part::Whole | Part::Store => d.drain().await?,
     };
     let secs = started.elapsed().as_secs_f64();
@@ -294,15 +303,10 @@ async fn dispatch_rate(addr: &str, gateway_pid: u32, round: u32, args: &Args) ->
     Ok(n as f64 / secs)
 }
 
-/// `--part sends`: every queued push's message sent through the gateway's
-/// client, `in_flight` at a time, with no claim and no record.
-async fn sends_alone(store: &Store, addr: &str, in_flight: usize) -> Result<usize> {
-    let messages: Vec<Outgoing> = store
-        .pushes(&Default::default())
-        .await?
-        .iter()
-        .map(|p| Outgoing::from(&ggzy_store::pushes::Due::from(p)))
-        .collect();
+/// `--part sends`: every queued push's message (read before the clock
+/// starts) sent through the gateway's client, `in_flight` at a time, with no
+/// claim and no record.
+async fn sends_alone(messages: Vec<Outgoing>, addr: &str, in_flight: usize) -> Result<usize> {
     let gateway = gateway(addr);
     let gateway = &gateway;
     let taken = futures_util::stream::iter(messages)
