@@ -214,6 +214,7 @@ impl Dispatcher {
     /// all the time, and outcomes are recorded as they come, as many in one
     /// transaction as have come (up to a batch). The database takes one
     /// writer at a time: claims and records take turns while sends go on.
+    /// The first part to fail stops the others.
     pub async fn drain(&self) -> Result<usize, StoreError> {
         let lease = self.policy.lease.as_secs().max(1) as i64;
         let batch = self.policy.batch.max(1);
@@ -249,14 +250,20 @@ impl Dispatcher {
             }
             Ok(0)
         });
-        let sends = async move {
+        // The sends are a task of their own too, on the runtime's workers
+        // beside hyper's connection tasks, not on the thread awaiting the
+        // drain (the CLI's main thread): there, every answer crossed threads
+        // to wake its send.
+        let this = self.clone();
+        parts.spawn(async move {
+            let this = &this;
             futures_util::stream::poll_fn(|cx| claimed_rx.poll_recv(cx))
                 .flat_map(futures_util::stream::iter)
                 .map(|c| async move {
-                    let _counted = InFlight::count(&self.in_flight);
-                    self.attempt(&c).await
+                    let _counted = InFlight::count(&this.in_flight);
+                    this.attempt(&c).await
                 })
-                .buffer_unordered(self.policy.concurrency.max(1))
+                .buffer_unordered(this.policy.concurrency.max(1))
                 .for_each(|f| {
                     // The recorder stops only on an error, and then so does all this.
                     let _ = done_tx.send(f);
@@ -265,18 +272,13 @@ impl Dispatcher {
                 .await;
             // All sent: the recorder ends once it has recorded the rest.
             drop(done_tx);
-        };
-        tokio::pin!(sends);
-        let (mut sending, mut claimed) = (true, 0);
-        loop {
-            tokio::select! {
-                _ = &mut sends, if sending => sending = false,
-                part = parts.join_next() => match part {
-                    Some(part) => claimed += part.expect("a dispatch part panicked")?,
-                    None => return Ok(claimed),
-                },
-            }
+            Ok(0)
+        });
+        let mut claimed = 0;
+        while let Some(part) = parts.join_next().await {
+            claimed += part.expect("a dispatch part panicked")?;
         }
+        Ok(claimed)
     }
 
     /// Claim one batch, send it, record every outcome in one transaction;
