@@ -277,6 +277,60 @@ async fn sends_in_flight_are_counted_and_a_stopped_dispatcher_leaves_none() {
     assert_eq!(d.in_flight(), 0, "stopped mid-send: nothing is under way");
 }
 
+/// A drain's sends are a task of their own: stopping the drain (the
+/// dispatcher restarted with new settings) stops them too, at once, and
+/// nothing more goes out.
+#[tokio::test]
+async fn a_stopped_drain_leaves_no_send_under_way_and_sends_nothing_more() {
+    let (store, _dir) = providers::demo().await;
+    let queued = sms_texts(&store).await.len();
+    assert!(queued > 8, "the demo queues {queued} SMS");
+    let fake = providers::gateway().await;
+    // Slow, yet answered within the client's timeout (400 ms).
+    fake.fail_next(&[Fault::Slow(Duration::from_millis(350)); 4]);
+    let d = sms_through(
+        &fake,
+        &store,
+        Policy {
+            batch: 4,
+            concurrency: 4,
+            ahead: 1,
+            ..quick()
+        },
+    );
+    let running = {
+        let d = d.clone();
+        tokio::spawn(async move { d.drain().await })
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while d.in_flight() < 4 {
+        assert!(
+            Instant::now() < deadline,
+            "never 4 in flight: {}",
+            d.in_flight()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    running.abort();
+    let _ = running.await;
+    // Well before the slow answers would have come.
+    let deadline = Instant::now() + Duration::from_millis(200);
+    while d.in_flight() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the drain stopped, {} sends still under way",
+            d.in_flight()
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        fake.taken() <= 4,
+        "the drain stopped with 4 sends under way, the gateway took {} of {queued}",
+        fake.taken()
+    );
+}
+
 /// Claims, sends and records run side by side; when recording fails (here
 /// the database refuses history rows, as a full disk would), sending stops
 /// at once with the error, rather than going on claiming and sending
