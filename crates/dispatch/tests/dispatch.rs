@@ -9,7 +9,7 @@ use ggzy_dispatch::sms::{gateway_signature, Aliyun, Gateway};
 use ggzy_dispatch::{Dispatcher, Policy, Routes};
 use ggzy_providers as providers;
 use ggzy_providers::{Fake, Fault};
-use ggzy_store::Store;
+use ggzy_store::{Store, StoreError};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -241,17 +241,24 @@ async fn faults_are_retried_until_delivered_and_nothing_is_lost() {
     );
 }
 
-/// The in-flight gauge counts sends under way, and a dispatcher stopped
-/// mid-send (an admin saving new channel settings restarts it) leaves none
-/// counted.
-#[tokio::test]
-async fn sends_in_flight_are_counted_and_a_stopped_dispatcher_leaves_none() {
-    let (store, _dir) = providers::demo().await;
-    let fake = providers::gateway().await;
-    fake.fail_next(&[Fault::Slow(Duration::from_millis(300)); 4]);
+/// A dispatcher sending 4 at a time through `fake`, started by `start` on a
+/// task of its own, once its 4 first sends are under way: the gateway answers
+/// them slowly (350 ms), yet within the client's timeout (400 ms).
+async fn four_slow_sends_under_way<F>(
+    store: &Store,
+    fake: &Fake,
+    start: impl FnOnce(Dispatcher) -> F,
+) -> (
+    Dispatcher,
+    tokio::task::JoinHandle<Result<usize, StoreError>>,
+)
+where
+    F: std::future::Future<Output = Result<usize, StoreError>> + Send + 'static,
+{
+    fake.fail_next(&[Fault::Slow(Duration::from_millis(350)); 4]);
     let d = sms_through(
-        &fake,
-        &store,
+        fake,
+        store,
         Policy {
             batch: 4,
             concurrency: 4,
@@ -259,10 +266,7 @@ async fn sends_in_flight_are_counted_and_a_stopped_dispatcher_leaves_none() {
             ..quick()
         },
     );
-    let running = {
-        let d = d.clone();
-        tokio::spawn(async move { d.run_once().await })
-    };
+    let running = tokio::spawn(start(d.clone()));
     let deadline = Instant::now() + Duration::from_secs(5);
     while d.in_flight() < 4 {
         assert!(
@@ -272,6 +276,18 @@ async fn sends_in_flight_are_counted_and_a_stopped_dispatcher_leaves_none() {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    (d, running)
+}
+
+/// The in-flight gauge counts sends under way, and a dispatcher stopped
+/// mid-send (an admin saving new channel settings restarts it) leaves none
+/// counted.
+#[tokio::test]
+async fn sends_in_flight_are_counted_and_a_stopped_dispatcher_leaves_none() {
+    let (store, _dir) = providers::demo().await;
+    let fake = providers::gateway().await;
+    let (d, running) =
+        four_slow_sends_under_way(&store, &fake, |d| async move { d.run_once().await }).await;
     running.abort();
     let _ = running.await;
     assert_eq!(d.in_flight(), 0, "stopped mid-send: nothing is under way");
@@ -286,31 +302,8 @@ async fn a_stopped_drain_leaves_no_send_under_way_and_sends_nothing_more() {
     let queued = sms_texts(&store).await.len();
     assert!(queued > 8, "the demo queues {queued} SMS");
     let fake = providers::gateway().await;
-    // Slow, yet answered within the client's timeout (400 ms).
-    fake.fail_next(&[Fault::Slow(Duration::from_millis(350)); 4]);
-    let d = sms_through(
-        &fake,
-        &store,
-        Policy {
-            batch: 4,
-            concurrency: 4,
-            ahead: 1,
-            ..quick()
-        },
-    );
-    let running = {
-        let d = d.clone();
-        tokio::spawn(async move { d.drain().await })
-    };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while d.in_flight() < 4 {
-        assert!(
-            Instant::now() < deadline,
-            "never 4 in flight: {}",
-            d.in_flight()
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let (d, running) =
+        four_slow_sends_under_way(&store, &fake, |d| async move { d.drain().await }).await;
     running.abort();
     let _ = running.await;
     // Well before the slow answers would have come.
