@@ -39,6 +39,45 @@ pub fn chain(prev_hash: &Hash, content: &str) -> Hash {
     h.finalize().into()
 }
 
+/// The head of a chain: its last record's seq and hash. Written down
+/// elsewhere (printed, pushed to the supervisory department, held by the
+/// sync server), it is what a rewritten history can no longer match.
+/// Shown and parsed as `SEQ:HASH`, the hash in lowercase hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: Hash,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, hex(&self.hash))
+    }
+}
+
+impl std::str::FromStr for Head {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wrong = || {
+            format!(
+                "链头 `{s}` 的格式不对：应为“序号:哈希”，如 `1024:` 后接 64 位十六进制（ggzy audit head 打印的那一行）"
+            )
+        };
+        let (seq, hash) = s.trim().split_once(':').ok_or_else(wrong)?;
+        let seq: i64 = seq.parse().ok().filter(|n| *n > 0).ok_or_else(wrong)?;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(wrong());
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in hash.as_bytes().chunks(2).enumerate() {
+            let pair = std::str::from_utf8(pair).map_err(|_| wrong())?;
+            out[i] = u8::from_str_radix(pair, 16).map_err(|_| wrong())?;
+        }
+        Ok(Head { seq, hash: out })
+    }
+}
+
 /// One stored record, as `verify` reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
@@ -123,6 +162,23 @@ impl ChainWalker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_head_reads_back_as_it_is_printed_and_a_wrong_one_is_named() {
+        let head = Head {
+            seq: 1024,
+            hash: sm3("x"),
+        };
+        let printed = head.to_string();
+        assert_eq!(printed.len(), "1024:".len() + 64);
+        assert_eq!(printed.parse::<Head>(), Ok(head));
+        assert_eq!(printed.to_uppercase().parse::<Head>(), Ok(head));
+        let zero = format!("0:{}", hex(&head.hash));
+        for wrong in ["", "1024", &zero, "x:ab", &printed[..60]] {
+            let err = wrong.parse::<Head>().unwrap_err();
+            assert!(err.contains("序号:哈希"), "{wrong}: {err}");
+        }
+    }
 
     fn links(n: i64) -> Vec<Link> {
         let mut prev = GENESIS;

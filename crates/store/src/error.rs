@@ -8,10 +8,17 @@ pub enum StoreError {
     #[error("数据库错误：{0}")]
     Db(#[from] sqlx::Error),
 
+    /// A database error on opening a file, naming it.
+    #[error("数据库 {path} 出错：{source}")]
+    File {
+        path: PathBuf,
+        source: sqlx::Error,
+    },
+
     #[error("数据库升级失败：{0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 
-    #[error("无法创建目录 {path}：{source}")]
+    #[error("无法创建 {path}：{source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -32,12 +39,20 @@ pub enum StoreError {
 impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
-            StoreError::Db(_) => "database",
+            StoreError::Db(_) | StoreError::File { .. } => "database",
             StoreError::Migrate(_) => "migration",
             StoreError::Io { .. } => "io",
             StoreError::Invalid { code, .. } => code,
             StoreError::NotFound(_) => "not_found",
             StoreError::Corrupt(_) => "corrupt",
+        }
+    }
+
+    /// A database error on the file at `path`.
+    pub(crate) fn at(path: &std::path::Path, source: sqlx::Error) -> Self {
+        StoreError::File {
+            path: path.to_owned(),
+            source,
         }
     }
 

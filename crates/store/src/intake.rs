@@ -10,6 +10,7 @@
 //! busy.
 
 use crate::audit::{build_audit, AuditWriter};
+use crate::rejects::Kept;
 use crate::rows::{
     build_events, build_messages, build_pushes, build_rows, run, Built, EventRow, PushRow,
 };
@@ -528,7 +529,7 @@ struct Pending {
     members: Vec<(String, MemberRecord)>,
     complaints: Vec<(ComplaintRecord, String)>,
     surveys: Vec<Envelope>,
-    rejects: Vec<(LineResult, String)>,
+    rejects: Vec<crate::rejects::Kept>,
     accepted: Vec<String>,
 }
 
@@ -730,13 +731,11 @@ impl Decider {
                             ..
                         }
                     ) {
-                        p.rejects.push((
-                            LineResult {
-                                line,
-                                outcome: outcome.clone(),
-                            },
-                            raw,
-                        ));
+                        let refused = LineResult {
+                            line,
+                            outcome: outcome.clone(),
+                        };
+                        p.rejects.extend(Kept::of(refused, raw));
                     }
                 }
                 LineResult { line, outcome }
@@ -745,7 +744,12 @@ impl Decider {
         // A project registered here gets its row now (its parties point at it);
         // the others are written once, when the transaction ends.
         let projects = self.project_rows(dirty.iter(), &mut registered_at);
-        let audit = self.audit.as_mut().expect("begun").take_pending();
+        let audit = self.audit.as_mut().expect("begun");
+        if !p.rejects.is_empty() {
+            let body = crate::rejects::kept_record(&p.rejects);
+            audit.append(&p.at, crate::rejects::KEPT, &self.source, body);
+        }
+        let audit = audit.take_pending();
         let b = &mut p.built;
         build_events(
             b,

@@ -49,12 +49,7 @@ pub struct Store {
 impl Store {
     /// Open (creating if needed) the database at `path` and bring it up to date.
     pub async fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
-                path: dir.to_owned(),
-                source: e,
-            })?;
-        }
+        create_private(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -71,7 +66,8 @@ impl Store {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(|e| StoreError::at(path, e))?;
         MIGRATOR
             .run(&pool)
             .await
@@ -104,6 +100,86 @@ impl Store {
             device_n,
             writer,
             written,
+        })
+    }
+
+    /// Open an existing database to read only, as it is: never created,
+    /// migrated or written (an auditor's `verify`, `audit head`). A missing,
+    /// empty or foreign file, or one of another schema, is refused naming
+    /// the path.
+    pub async fn open_read_only(path: &Path) -> Result<Store> {
+        let shown = path.display();
+        let refuse = |what: String| StoreError::invalid("not_a_database", what);
+        let meta = std::fs::metadata(path).map_err(|e| {
+            refuse(format!("找不到数据库文件 {shown}（{e}）：请检查路径；核验不会新建数据库"))
+        })?;
+        if !meta.is_file() || meta.len() == 0 {
+            return Err(refuse(format!(
+                "{shown} 不是数据库文件（{}）：请指定本程序的数据库文件",
+                if meta.is_file() { "空文件" } else { "是目录或特殊文件" }
+            )));
+        }
+        let mut header = [0u8; 16];
+        let read = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+        if read.is_err() || &header != b"SQLite format 3\0" {
+            return Err(refuse(format!(
+                "{shown} 不是 SQLite 数据库：请指定本程序的数据库文件"
+            )));
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::at(path, e))?;
+        let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let schema: Option<i64> = sqlx::query_scalar(
+            "SELECT max(version) FROM _sqlx_migrations WHERE success AND \
+             EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'audit_records')",
+        )
+        .fetch_one(&pool)
+        .await
+        .ok()
+        .flatten();
+        match schema {
+            Some(v) if v == latest => {}
+            Some(v) if v < latest => {
+                return Err(refuse(format!(
+                    "数据库 {shown} 的结构较旧（第 {v} 号）：请先用本程序打开一次以升级，再核验"
+                )))
+            }
+            Some(v) => {
+                return Err(StoreError::invalid(
+                    "schema_too_new",
+                    format!("数据库 {shown} 已按更新版本的程序升级（结构第 {v} 号）：请升级本程序后再核验"),
+                ))
+            }
+            None => {
+                return Err(refuse(format!(
+                    "{shown} 不是本程序的数据库（没有审计记录表）：请指定本程序的数据库文件"
+                )))
+            }
+        }
+        let device: Option<(String, i64)> = sqlx::query_as(
+            "SELECT m.value, d.n FROM meta m JOIN devices d ON d.id = m.value WHERE m.key = 'device_id'",
+        )
+        .fetch_optional(&pool)
+        .await
+        .map_err(|e| StoreError::at(path, e))?;
+        let (device, device_n) = device.ok_or_else(|| {
+            StoreError::Corrupt(format!("数据库 {shown} 没有本设备的编号（meta.device_id）"))
+        })?;
+        Ok(Store {
+            pool,
+            device,
+            device_n,
+            writer: Arc::default(),
+            written: Arc::default(),
         })
     }
 
@@ -146,6 +222,33 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A new database file and the folders it goes in are the owner's alone
+/// (0600, 0700; SQLite gives its -wal and -shm files the database's mode):
+/// the trail and the staff's password hashes are no one else's to read.
+/// An existing file or folder is left as its owner set it.
+fn create_private(path: &Path) -> Result<()> {
+    let io = |p: &Path| {
+        let p = p.to_owned();
+        move |source| StoreError::Io { path: p, source }
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(io(dir))?;
+    }
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io(path)(e)),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Refused input, kept with its reason so staff can fix and retry it.
 
 use crate::intake::{LineOutcome, LineResult, Summary};
+use crate::audit::AuditWriter;
 use crate::rows::insert_rows;
 use crate::{now, StoreError};
 use crate::{Result, Store};
@@ -24,43 +25,75 @@ pub struct Reject {
     pub resolved_by: Option<String>,
 }
 
+/// A refused line to keep, as its row and its audit record hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Kept {
+    /// SM3 of the raw line, in hex.
+    pub digest: String,
+    pub line_no: i64,
+    pub event_id: Option<String>,
+    pub raw: String,
+    pub code: &'static str,
+    pub locus: Option<String>,
+    pub message: String,
+}
+
+impl Kept {
+    /// A refused line's row, or `None` for an outcome that is not kept.
+    pub(crate) fn of(r: LineResult, raw: String) -> Option<Kept> {
+        match r.outcome {
+            LineOutcome::Refused { event_id, refusal } => Some(Kept {
+                digest: sm3_hex(&raw),
+                line_no: r.line as i64,
+                event_id,
+                raw,
+                code: refusal.code(),
+                locus: refusal.locus(),
+                message: refusal.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The body of the audit record of a batch's refused lines (kind
+/// [`KEPT`], subject the source): each line's digest, number, event id,
+/// code and reason, so `verify` can hold the table to it.
+pub(crate) fn kept_record(kept: &[Kept]) -> serde_json::Value {
+    let rows: Vec<_> = kept
+        .iter()
+        .map(|k| serde_json::json!([k.digest, k.line_no, k.event_id, k.code, k.message]))
+        .collect();
+    serde_json::json!({ "rejects": rows })
+}
+
+/// The kind of the record of a batch's refused lines.
+pub(crate) const KEPT: &str = "rejects.kept";
+/// The kind of the record of a refused line corrected by a person.
+pub(crate) const FIXED: &str = "reject.fixed";
+
 /// Keep refused lines; the same line is kept once, with its latest reason.
 pub(crate) async fn keep(
     conn: &mut SqliteConnection,
     source: &str,
-    rejects: Vec<(LineResult, String)>,
+    rejects: Vec<Kept>,
     at: &str,
 ) -> Result<()> {
-    let rows: Vec<_> = rejects
-        .into_iter()
-        .filter_map(|(r, raw)| match r.outcome {
-            LineOutcome::Refused { event_id, refusal } => Some((
-                sm3_hex(&raw),
-                r.line as i64,
-                event_id,
-                raw,
-                refusal.code(),
-                refusal.locus(),
-                refusal.to_string(),
-            )),
-            _ => None,
-        })
-        .collect();
     insert_rows(
         conn,
         "INSERT INTO rejects (digest, source, line_no, event_id, raw, code, locus, message, created_at) ",
         " ON CONFLICT (digest) DO UPDATE SET code = excluded.code, locus = excluded.locus, \
          message = excluded.message WHERE rejects.resolved_at IS NULL AND rejects.message <> excluded.message",
-        rows,
-        |mut b, (digest, line, event_id, raw, code, locus, message)| {
-            b.push_bind(digest)
+        rejects,
+        |mut b, k| {
+            b.push_bind(k.digest)
                 .push_bind(source.to_owned())
-                .push_bind(line)
-                .push_bind(event_id)
-                .push_bind(raw)
-                .push_bind(code)
-                .push_bind(locus)
-                .push_bind(message)
+                .push_bind(k.line_no)
+                .push_bind(k.event_id)
+                .push_bind(k.raw)
+                .push_bind(k.code)
+                .push_bind(k.locus)
+                .push_bind(k.message)
                 .push_bind(at.to_owned());
         },
     )
@@ -161,17 +194,17 @@ impl Store {
     /// is returned for the person to fix again.
     pub async fn fix_reject(&self, id: i64, source: &str, line: &str) -> Result<LineOutcome> {
         let mut tx = self.write().await?;
-        let open: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM rejects WHERE id = ? AND resolved_at IS NULL")
+        let open: Option<String> =
+            sqlx::query_scalar("SELECT digest FROM rejects WHERE id = ? AND resolved_at IS NULL")
                 .bind(id)
                 .fetch_optional(tx.conn())
                 .await?;
-        if open.is_none() {
+        let Some(digest) = open else {
             return Err(StoreError::invalid(
                 "reject_not_open",
                 format!("拒收记录 {id} 不存在或已处理，请刷新列表"),
             ));
-        }
+        };
         let mut intake = self.retrying_intake(source);
         let (mut results, _) = intake
             .run_in(
@@ -184,12 +217,15 @@ impl Store {
         let outcome = results.remove(0).outcome;
         match &outcome {
             LineOutcome::Accepted { event_id, .. } | LineOutcome::Duplicate { event_id } => {
+                let at = now();
                 sqlx::query("UPDATE rejects SET resolved_at = ?, resolved_by = ? WHERE id = ?")
-                    .bind(now())
+                    .bind(&at)
                     .bind(event_id)
                     .bind(id)
                     .execute(tx.conn())
                     .await?;
+                let body = serde_json::json!({ "event": event_id, "by": source });
+                AuditWriter::record(tx.conn(), self.device_n(), &at, FIXED, &digest, body).await?;
                 tx.commit().await?;
             }
             LineOutcome::Refused { .. } => {

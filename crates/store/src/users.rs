@@ -5,6 +5,7 @@ use crate::intake::staff_member;
 use crate::{hash_password, now, verify_password, Result, Store, StoreError};
 use ggzy_core::engine::Directory;
 use ggzy_core::event::{valid_email, valid_phone};
+use ggzy_core::audit::sm3_hex;
 use ggzy_core::password;
 use ggzy_core::role::StaffRole;
 use serde::Serialize;
@@ -59,6 +60,83 @@ struct Credentials {
 
 const SELECT_USER: &str =
     "SELECT username, name, role, phone, email, active, must_change_password, locked_until, created_at FROM users";
+
+/// A user's row as the audit trail holds it: every field that decides what
+/// the person may do, the password as the SM3 of its hash. Each record that
+/// changes a user carries this, read back after the change, and `verify`
+/// holds the table to the last one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct UserState {
+    pub name: String,
+    pub role: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub active: bool,
+    pub must_change_password: bool,
+    pub password: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<String>,
+}
+
+/// A user's row as stored, for its `UserState`.
+#[derive(FromRow)]
+pub(crate) struct UserRow {
+    pub username: String,
+    name: String,
+    role: String,
+    phone: Option<String>,
+    email: Option<String>,
+    active: bool,
+    must_change_password: bool,
+    password_hash: String,
+    failed_logins: i64,
+    locked_until: Option<String>,
+}
+
+impl UserRow {
+    pub(crate) fn state(self) -> UserState {
+        UserState {
+            name: self.name,
+            role: self.role,
+            phone: self.phone,
+            email: self.email,
+            active: self.active,
+            must_change_password: self.must_change_password,
+            password: sm3_hex(&self.password_hash),
+            failed_logins: self.failed_logins,
+            locked_until: self.locked_until,
+        }
+    }
+}
+
+/// Every user's row (`?1` NULL) or one user's, by username.
+pub(crate) const SELECT_ROWS: &str =
+    "SELECT username, name, role, phone, email, active, must_change_password, password_hash, \
+     failed_logins, locked_until FROM users WHERE ?1 IS NULL OR username = ?1 ORDER BY username";
+
+/// The state of `username` as it is now in the transaction, for its record.
+async fn state_of(conn: &mut SqliteConnection, username: &str) -> Result<serde_json::Value> {
+    let row: UserRow = sqlx::query_as(SELECT_ROWS)
+        .bind(username)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(serde_json::to_value(row.state())?)
+}
+
+/// Chain the record of a change to `username` with the user's state after
+/// it, in the caller's transaction.
+async fn record_user(
+    conn: &mut SqliteConnection,
+    device: i64,
+    at: &str,
+    kind: &'static str,
+    username: &str,
+    mut body: serde_json::Value,
+) -> Result<()> {
+    body["state"] = state_of(conn, username).await?;
+    AuditWriter::record(conn, device, at, kind, username, body).await?;
+    Ok(())
+}
 
 fn bad_credentials() -> StoreError {
     StoreError::invalid(
@@ -134,7 +212,7 @@ impl Store {
         .bind(&at)
         .execute(&mut *conn)
         .await?;
-        AuditWriter::record(
+        record_user(
             conn,
             self.device_n(),
             &at,
@@ -231,7 +309,7 @@ impl Store {
             ));
         }
         let at = now();
-        AuditWriter::record(
+        record_user(
             conn,
             self.device_n(),
             &at,
@@ -313,7 +391,7 @@ impl Store {
                 ("user.login_failed", json!({ "failed": failed }))
             }
         };
-        AuditWriter::record(conn, self.device_n(), &at, kind, username, body).await?;
+        record_user(conn, self.device_n(), &at, kind, username, body).await?;
         tx.commit().await?;
         if ok {
             self.user(username).await
@@ -362,7 +440,7 @@ impl Store {
         .bind(username)
         .execute(&mut *conn)
         .await?;
-        AuditWriter::record(
+        record_user(
             conn,
             self.device_n(),
             &now(),

@@ -50,7 +50,8 @@ pub async fn add_staff(store: &Store, username: &str, name: &str, role: StaffRol
 }
 
 /// Every table's rows, in a stable order, as one string. `rejects` is left
-/// out: keeping a refused line there is the one write a refusal makes.
+/// out, and the audit records of kept refusals with the chain's head:
+/// keeping a refused line, audited, is the one write a refusal makes.
 pub async fn snapshot(store: &Store) -> String {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
@@ -66,8 +67,13 @@ pub async fn snapshot(store: &Store) -> String {
                 .fetch_all(store.pool())
                 .await
                 .unwrap();
+        let only = match t.as_str() {
+            "audit_records" => " WHERE content ->> '$.kind' <> 'rejects.kept'",
+            "audit_heads" => " WHERE false",
+            _ => "",
+        };
         let sql = format!(
-            "SELECT coalesce(json_group_array(json_array({})), '[]') FROM (SELECT * FROM {t} ORDER BY {})",
+            "SELECT coalesce(json_group_array(json_array({})), '[]') FROM (SELECT * FROM {t}{only} ORDER BY {})",
             // quote(): any value as an SQL literal, blobs included.
             cols.iter().map(|c| format!("quote({c})")).collect::<Vec<_>>().join(", "),
             (1..=cols.len()).map(|i| i.to_string()).collect::<Vec<_>>().join(", ")

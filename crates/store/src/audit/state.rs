@@ -1,0 +1,355 @@
+//! The current state held to the trail. Every table whose rows change what
+//! the app shows, decides or sends, and that is not itself append-only and
+//! chained, is checked here against the records `verify` walked: users and
+//! their roles, settings, the channel configuration and contact rules, where
+//! each push stands, and refused input. A row changed, added or removed by
+//! hand is named with its table.
+
+use crate::rejects::{FIXED, KEPT};
+use crate::users::{UserRow, UserState, SELECT_ROWS};
+use crate::Result;
+use ggzy_core::audit::sm3_hex;
+use serde_json::Value;
+use sqlx::{FromRow, SqliteConnection};
+use std::collections::{BTreeMap, HashMap};
+
+/// A finding: the record it contradicts (if one), and what is wrong.
+pub(crate) type Finding = Option<(Option<i64>, String)>;
+
+/// What the records say the state should be, gathered as `verify` walks them.
+#[derive(Default)]
+pub(crate) struct Replay {
+    /// Username -> (seq, state after its last record).
+    users: BTreeMap<String, (i64, Value)>,
+    /// Setting key -> (seq, value).
+    settings: BTreeMap<String, (i64, String)>,
+    /// `meta` key -> (seq, value as recorded).
+    meta: BTreeMap<&'static str, (i64, Value)>,
+    /// Refused line digest -> what its records say.
+    rejects: HashMap<String, Recorded>,
+    /// Push number -> times a person put it back in line (its series).
+    requeues: HashMap<i64, i64>,
+}
+
+/// A refused line as its records hold it.
+struct Recorded {
+    seq: i64,
+    event_id: Option<String>,
+    /// Every (code, reason) it was refused with: the row keeps one of them.
+    reasons: Vec<(String, String)>,
+    /// The event a person's correction was accepted as.
+    fixed: Option<String>,
+}
+
+/// The deployment-wide values kept in `meta` that records cover, and how.
+const META: [(&str, &str, &str); 2] = [
+    ("dispatch.configured", "dispatch_config", "config"),
+    ("contact_rules.changed", "contact_rules", "rules"),
+];
+
+impl Replay {
+    /// Take one record into account.
+    pub(crate) fn record(&mut self, seq: i64, kind: &str, subject: &str, content: &Value) {
+        let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        match kind {
+            k if k.starts_with("user.") => {
+                if let Some(state) = content.get("state") {
+                    self.users.insert(subject.to_owned(), (seq, state.clone()));
+                }
+            }
+            "setting.changed" => {
+                let value = str_of(&content["value"]);
+                self.settings.insert(subject.to_owned(), (seq, value));
+            }
+            "push.status" if content.get("by").is_some() => {
+                if let Ok(no) = subject.parse() {
+                    *self.requeues.entry(no).or_default() += 1;
+                }
+            }
+            KEPT => {
+                for row in content["rejects"].as_array().into_iter().flatten() {
+                    let r = self
+                        .rejects
+                        .entry(str_of(&row[0]))
+                        .or_insert_with(|| Recorded {
+                            seq,
+                            event_id: row[2].as_str().map(str::to_owned),
+                            reasons: Vec::new(),
+                            fixed: None,
+                        });
+                    r.reasons.push((str_of(&row[3]), str_of(&row[4])));
+                }
+            }
+            FIXED => {
+                if let Some(r) = self.rejects.get_mut(subject) {
+                    r.fixed = Some(str_of(&content["event"]));
+                }
+            }
+            _ => {
+                if let Some((_, key, field)) = META.iter().find(|(k, ..)| *k == kind) {
+                    self.meta.insert(key, (seq, content[field].clone()));
+                }
+            }
+        }
+    }
+
+    /// The first row that is not what the records say.
+    pub(crate) async fn check(self, conn: &mut SqliteConnection) -> Result<Finding> {
+        let found = check_users(conn, &self.users).await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        let found = check_settings(conn, &self.settings, &self.meta).await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        let found = check_push_states(conn, &self.requeues).await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        check_rejects(conn, &self.rejects).await
+    }
+}
+
+async fn check_users(
+    conn: &mut SqliteConnection,
+    recorded: &BTreeMap<String, (i64, Value)>,
+) -> Result<Finding> {
+    let rows: Vec<UserRow> = sqlx::query_as(SELECT_ROWS)
+        .bind(None::<String>)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut seen = 0;
+    for row in rows {
+        let username = row.username.clone();
+        let Some((seq, state)) = recorded.get(&username) else {
+            return Ok(Some((
+                None,
+                format!("表 users 中的用户 `{username}` 没有任何审计记录（绕过程序直接写入）"),
+            )));
+        };
+        seen += 1;
+        let now = serde_json::to_value(row.state())?;
+        let Ok(was) = serde_json::from_value::<UserState>(state.clone()) else {
+            return Ok(Some((Some(*seq), format!("第 {seq} 条审计记录所记用户 `{username}` 的状态无法读取"))));
+        };
+        let was = serde_json::to_value(was)?;
+        let field = now
+            .as_object()
+            .into_iter()
+            .flatten()
+            .find(|(k, v)| was.get(k.as_str()) != Some(v));
+        if let Some((k, v)) = field {
+            let what = if k == "password" {
+                "密码".to_owned()
+            } else {
+                format!("{k} 为 {v}，而审计记录为 {}", was[k.as_str()])
+            };
+            return Ok(Some((
+                Some(*seq),
+                format!("表 users 中用户 `{username}` 的{what}与第 {seq} 条审计记录不符（被改写）"),
+            )));
+        }
+    }
+    if seen < recorded.len() {
+        let users: Vec<String> = sqlx::query_scalar("SELECT username FROM users")
+            .fetch_all(&mut *conn)
+            .await?;
+        if let Some((name, (seq, _))) = recorded.iter().find(|(u, _)| !users.contains(u)) {
+            return Ok(Some((
+                Some(*seq),
+                format!("表 users 中的用户 `{name}` 被删除（第 {seq} 条审计记录记有该用户）"),
+            )));
+        }
+    }
+    Ok(None)
+}
+
+async fn check_settings(
+    conn: &mut SqliteConnection,
+    recorded: &BTreeMap<String, (i64, String)>,
+    meta: &BTreeMap<&'static str, (i64, Value)>,
+) -> Result<Finding> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
+        .fetch_all(&mut *conn)
+        .await?;
+    for (key, value) in &rows {
+        match recorded.get(key) {
+            None => {
+                return Ok(Some((
+                    None,
+                    format!("表 settings 中的设置 `{key}` 没有任何审计记录（绕过程序直接写入）"),
+                )))
+            }
+            Some((seq, was)) if was != value => {
+                return Ok(Some((
+                    Some(*seq),
+                    format!("表 settings 中设置 `{key}` 的值“{value}”与第 {seq} 条审计记录的“{was}”不符（被改写）"),
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((key, (seq, _))) = recorded
+        .iter()
+        .find(|(k, _)| !rows.iter().any(|(r, _)| r == *k))
+    {
+        return Ok(Some((
+            Some(*seq),
+            format!("表 settings 中的设置 `{key}` 被删除（第 {seq} 条审计记录记有该设置）"),
+        )));
+    }
+    for (_, key, _) in META {
+        let stored: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let same = match (meta.get(key), &stored) {
+            (None, None) => true,
+            // The channel configuration is recorded as its text, the contact rules as JSON.
+            (Some((_, Value::String(was))), Some(now)) => was == now,
+            (Some((_, was)), Some(now)) => serde_json::from_str::<Value>(now).ok().as_ref() == Some(was),
+            _ => false,
+        };
+        if !same {
+            let seq = meta.get(key).map(|(s, _)| *s);
+            let what = match (seq, stored) {
+                (None, _) => "没有任何审计记录（绕过程序直接写入）".to_owned(),
+                (Some(s), None) => format!("被删除（第 {s} 条审计记录记有它）"),
+                (Some(s), Some(_)) => format!("与第 {s} 条审计记录不符（被改写）"),
+            };
+            return Ok(Some((seq, format!("表 meta 中的 `{key}` {what}"))));
+        }
+    }
+    Ok(None)
+}
+
+#[derive(FromRow)]
+struct StateCheck {
+    push_no: i64,
+    status: String,
+    last: Option<String>,
+    seq: Option<i64>,
+}
+
+/// Where each push stands is its last status record; a push being sent
+/// again (a retry or an unanswered send claimed) reads `sending` until its
+/// next record; a push a person put back in line is in as many series.
+async fn check_push_states(
+    conn: &mut SqliteConnection,
+    requeues: &HashMap<i64, i64>,
+) -> Result<Finding> {
+    // A state whose status is not its last record's, or that has none and is
+    // not being sent, or that went missing while the push has records.
+    let wrong: Option<StateCheck> = sqlx::query_as(
+        "WITH last AS (SELECT push_no, status, max(origin_seq) AS seq FROM push_status GROUP BY push_no) \
+         SELECT s.push_no, s.status, l.status AS last, l.seq FROM push_states s \
+         LEFT JOIN last l ON l.push_no = s.push_no \
+         WHERE (l.status IS NULL AND s.status <> 'sending') \
+            OR (l.status IS NOT s.status AND NOT (s.status = 'sending' AND l.status IN ('retrying', 'unknown'))) \
+         UNION ALL SELECT l.push_no, '', l.status, l.seq FROM last l \
+         WHERE NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = l.push_no) \
+         ORDER BY 1 LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(w) = wrong {
+        let no = w.push_no;
+        let message = match (&w.last, w.status.as_str()) {
+            (None, s) => format!("表 push_states 中第 {no} 号推送的状态为“{s}”，但它没有任何状态记录（绕过程序直接写入）"),
+            (Some(l), "") => format!("表 push_states 中第 {no} 号推送的状态被删除（其最后的状态记录为“{l}”）"),
+            (Some(l), s) => format!("表 push_states 中第 {no} 号推送的状态为“{s}”，与其最后的状态记录“{l}”不符（被改写）"),
+        };
+        return Ok(Some((w.seq, message)));
+    }
+    let series: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT push_no, series FROM push_states WHERE series > 0")
+            .fetch_all(&mut *conn)
+            .await?;
+    let stored: HashMap<i64, i64> = series.into_iter().collect();
+    let differs = stored
+        .iter()
+        .map(|(no, n)| (*no, *n))
+        .chain(requeues.iter().map(|(no, _)| (*no, stored.get(no).copied().unwrap_or(0))))
+        .find(|(no, n)| requeues.get(no).copied().unwrap_or(0) != *n);
+    if let Some((no, n)) = differs {
+        let recorded = requeues.get(&no).copied().unwrap_or(0);
+        return Ok(Some((
+            None,
+            format!("表 push_states 中第 {no} 号推送已重新排队 {n} 次，而审计记录为 {recorded} 次（被改写）"),
+        )));
+    }
+    Ok(None)
+}
+
+#[derive(FromRow)]
+struct RejectRow {
+    id: i64,
+    digest: String,
+    raw: String,
+    event_id: Option<String>,
+    code: String,
+    message: String,
+    resolved_by: Option<String>,
+    /// Whether an event with the reject's id was accepted.
+    accepted: bool,
+}
+
+/// Each refused line is one its records kept, with a reason they gave, and
+/// is resolved exactly when its correction was accepted: by a person's fix,
+/// or an event with its id (an id conflict is never resolved that way).
+async fn check_rejects(
+    conn: &mut SqliteConnection,
+    recorded: &HashMap<String, Recorded>,
+) -> Result<Finding> {
+    let rows: Vec<RejectRow> = sqlx::query_as(
+        "SELECT r.id, r.digest, r.raw, r.event_id, r.code, r.message, r.resolved_by, \
+         EXISTS (SELECT 1 FROM events e WHERE e.id = r.event_id) AS accepted FROM rejects r ORDER BY r.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let finding = |seq: Option<i64>, id: i64, what: &str| {
+        Ok(Some((seq, format!("表 rejects 中第 {id} 条拒收记录{what}"))))
+    };
+    for r in &rows {
+        let Some(rec) = recorded.get(&r.digest) else {
+            return finding(None, r.id, "没有任何审计记录（绕过程序直接写入）");
+        };
+        let seq = Some(rec.seq);
+        if sm3_hex(&r.raw) != r.digest || rec.event_id != r.event_id {
+            return finding(seq, r.id, &format!("的原文与第 {} 条审计记录不符（被改写）", rec.seq));
+        }
+        if !rec.reasons.iter().any(|(c, m)| *c == r.code && *m == r.message) {
+            return finding(seq, r.id, &format!("的拒收原因与第 {} 条审计记录不符（被改写）", rec.seq));
+        }
+        let resolved = rec.fixed.clone().or_else(|| {
+            (r.code != "id_conflict" && r.accepted)
+                .then(|| r.event_id.clone())
+                .flatten()
+        });
+        if resolved != r.resolved_by {
+            let what = match (&resolved, &r.resolved_by) {
+                (None, Some(_)) => "被标为已处理，但没有被受理的更正".to_owned(),
+                (Some(e), None) => format!("已由事件 `{e}` 处理，却被改回待处理"),
+                _ => "的处理结果与审计记录不符（被改写）".to_owned(),
+            };
+            return finding(seq, r.id, &what);
+        }
+    }
+    if rows.len() < recorded.len() {
+        let kept: std::collections::HashSet<&str> = rows.iter().map(|r| r.digest.as_str()).collect();
+        if let Some(rec) = recorded
+            .iter()
+            .filter(|(d, _)| !kept.contains(d.as_str()))
+            .map(|(_, r)| r)
+            .min_by_key(|r| r.seq)
+        {
+            let id = rec.event_id.as_deref().unwrap_or("无 id");
+            return Ok(Some((
+                Some(rec.seq),
+                format!("表 rejects 中事件 `{id}` 的拒收记录被删除（第 {} 条审计记录记有它）", rec.seq),
+            )));
+        }
+    }
+    Ok(None)
+}
