@@ -3,7 +3,7 @@
 
 use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
-use ggzy_app::audit::{AuditProgress, AuditReport};
+use ggzy_app::audit::{AuditHead, AuditProgress, AuditReport};
 use ggzy_app::channels::{ChannelSettings, SecretState, SecretValue};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
 use ggzy_app::import::{ImportProgress, ImportReport, RejectList, RetryReport};
@@ -86,6 +86,11 @@ pub async fn verify_audit(
         let _ = on_progress.send(p);
     })
     .await
+}
+
+#[tauri::command]
+pub async fn audit_head(app: State<'_, App>) -> Result<AuditHead> {
+    app.audit_head().await
 }
 
 #[tauri::command]

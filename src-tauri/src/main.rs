@@ -152,6 +152,7 @@ fn main() {
             commands::inbox_unread,
             commands::requeue,
             commands::verify_audit,
+            commands::audit_head,
             commands::center_settings,
             commands::save_center_settings,
             commands::staff_users,

@@ -29,7 +29,33 @@ pub struct AuditReport {
     pub broken_seq: Option<i64>,
 }
 
+/// The head of this desktop's chain, to copy or print and keep elsewhere:
+/// `ggzy audit verify --expect-head` holds the chain to it later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct AuditHead {
+    #[ts(type = "number")]
+    pub seq: i64,
+    /// SM3 of the last record, in hex.
+    pub hash: String,
+    /// The one line `ggzy audit head` prints: `SEQ:HASH`.
+    pub line: String,
+    /// When it was read (RFC 3339), for the printed copy.
+    pub read_at: String,
+}
+
 impl App {
+    pub async fn audit_head(&self) -> Result<AuditHead> {
+        self.require(ANY_ROLE, "查看审计链头")?;
+        let head = self.store().audit_head().await?;
+        Ok(AuditHead {
+            seq: head.seq,
+            hash: ggzy_core::audit::hex(&head.hash),
+            line: head.to_string(),
+            read_at: ggzy_store::now(),
+        })
+    }
+
     pub async fn verify_audit(&self, progress: impl FnMut(AuditProgress)) -> Result<AuditReport> {
         self.require(ANY_ROLE, "验证审计链")?;
         let mut progress = progress;

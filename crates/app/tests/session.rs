@@ -386,6 +386,25 @@ async fn the_audit_trail_is_verified_with_progress() {
 }
 
 #[tokio::test]
+async fn the_audit_head_is_shown_as_the_line_verify_holds_the_chain_to() {
+    let (app, _dir) = demo_app().await;
+    assert_eq!(app.audit_head().await.unwrap_err().code, "not_logged_in");
+    app.login("chenjing", DEMO_PASSWORD).await.unwrap();
+    let head = app.audit_head().await.unwrap();
+    // The login itself is the last record.
+    let stored = app.store().audit_head().await.unwrap();
+    assert_eq!(head.line, stored.to_string());
+    assert_eq!(head.line, format!("{}:{}", head.seq, head.hash));
+    let held = head.line.parse().unwrap();
+    let v = app
+        .store()
+        .verify_audit_expecting(Some(held), |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(v.broken, None);
+}
+
+#[tokio::test]
 async fn admins_keep_the_center_and_its_staff() {
     use ggzy_app::admin::{CenterSettings, NewStaffUser};
     let (app, _dir) = demo_app().await;

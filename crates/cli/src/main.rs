@@ -104,8 +104,14 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the SM3 chain; exit 0 when intact, 1 naming the first broken record
-    Verify,
+    /// Walk the SM3 chain and hold every table to it; exit 0 when intact, 1 naming the first broken record
+    Verify {
+        /// A head printed earlier by `ggzy audit head` (SEQ:HASH): the chain must still hold it
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<ggzy_core::audit::Head>,
+    },
+    /// Print the head of this database's chain as one line, SEQ:HASH, to keep elsewhere
+    Head,
 }
 
 #[derive(Args)]
@@ -264,6 +270,13 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             StoreError::NotFound("找不到数据目录：请用 --db 指定数据库文件".into())
         })?,
     };
+    if let Command::Audit(command) = cli.command {
+        // An auditor's look: the file as it is, never created or changed.
+        let store = Store::open_read_only(&path).await?;
+        let code = audit(&store, command).await?;
+        store.close().await;
+        return Ok(code);
+    }
     let store = Store::open(&path).await?;
     let code = match cli.command {
         Command::User(UserCommand::Add {
@@ -375,25 +388,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let _ = out.flush();
             ExitCode::SUCCESS
         }
-        Command::Audit(AuditCommand::Verify) => {
-            let v = store.verify_audit(|_, _| {}).await?;
-            match v.broken {
-                None => {
-                    println!(
-                        "审计链完整：{} 条记录，覆盖 {} 个事件、{} 条推送",
-                        v.records, v.events, v.pushes
-                    );
-                    ExitCode::SUCCESS
-                }
-                Some(b) => {
-                    println!("审计链已被破坏：{b}");
-                    if let Some(seq) = b.seq {
-                        println!("首个异常记录：第 {seq} 条");
-                    }
-                    ExitCode::from(1)
-                }
-            }
-        }
+        Command::Audit(_) => unreachable!("opened read-only above"),
         Command::Rejects(RejectsArgs { all, json, action }) => match action {
             Some(RejectsAction::Retry) => {
                 let summary = store.retry_rejects().await?;
@@ -465,6 +460,37 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     };
     store.close().await;
     Ok(code)
+}
+
+async fn audit(store: &Store, command: AuditCommand) -> Result<ExitCode, CliError> {
+    match command {
+        AuditCommand::Head => {
+            println!("{}", store.audit_head().await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Verify { expect_head } => {
+            let v = store.verify_audit_expecting(expect_head, |_, _| {}).await?;
+            match v.broken {
+                None => {
+                    println!(
+                        "审计链完整：{} 条记录，覆盖 {} 个事件、{} 条推送；各表与审计记录一致",
+                        v.records, v.events, v.pushes
+                    );
+                    if let Some(head) = expect_head {
+                        println!("所持链头 {head} 仍在链中");
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(b) => {
+                    println!("审计链已被破坏：{b}");
+                    if let Some(seq) = b.seq {
+                        println!("首个异常记录：第 {seq} 条");
+                    }
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
 }
 
 fn print_summary(s: &Summary) {

@@ -230,6 +230,55 @@ fn audit_verify_fails_naming_the_record_after_tampering() {
     assert!(stdout(&out).contains("第 8 条"), "{}", stdout(&out));
 }
 
+#[test]
+fn audit_head_is_one_line_that_verify_holds_the_chain_to() {
+    let cli = Cli::new();
+    cli.staff();
+    let head = cli.ok(&["audit", "head"]);
+    let head = head.trim();
+    let (seq, hash) = head.split_once(':').expect(head);
+    assert_eq!((seq, hash.len()), ("2", 64), "{head}");
+    cli.ok(&["import", &fixture("lifecycle.jsonl")]);
+    let out = cli.ok(&["audit", "verify", "--expect-head", head]);
+    assert!(out.contains(&format!("所持链头 {head} 仍在链中")), "{out}");
+
+    // A head this chain never had: the same seq, another hash.
+    let forged = format!("{seq}:{}", "0".repeat(64));
+    let out = cli.run(&["audit", "verify", "--expect-head", &forged]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("所持链头"), "{}", stdout(&out));
+    // A head further than the chain goes: it was cut short.
+    let beyond = format!("99999:{hash}");
+    let out = cli.run(&["audit", "verify", "--expect-head", &beyond]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("截断"), "{}", stdout(&out));
+    // A head mistyped: named, exit 2 as for any usage error.
+    let out = cli.run(&["audit", "verify", "--expect-head", "12:xyz"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("序号:哈希"));
+}
+
+#[test]
+fn audit_verify_never_creates_the_file_it_is_given() {
+    let cli = Cli::new();
+    let missing = cli.dir.path().join("mistyped.db");
+    for args in [["audit", "verify"], ["audit", "head"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ggzy"))
+            .arg("--db")
+            .arg(&missing)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("mistyped.db") && err.contains("not_a_database"),
+            "{err}"
+        );
+        assert!(!missing.exists(), "{args:?} created the file");
+    }
+}
+
 async fn sqlx_exec(store: &ggzy_store::Store, sql: &str) {
     sqlx::query(sql).execute(store.pool()).await.unwrap();
 }

@@ -10,10 +10,7 @@ pub enum StoreError {
 
     /// A database error on opening a file, naming it.
     #[error("数据库 {path} 出错：{source}")]
-    File {
-        path: PathBuf,
-        source: sqlx::Error,
-    },
+    File { path: PathBuf, source: sqlx::Error },
 
     #[error("数据库升级失败：{0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -111,12 +111,18 @@ impl Store {
         let shown = path.display();
         let refuse = |what: String| StoreError::invalid("not_a_database", what);
         let meta = std::fs::metadata(path).map_err(|e| {
-            refuse(format!("找不到数据库文件 {shown}（{e}）：请检查路径；核验不会新建数据库"))
+            refuse(format!(
+                "找不到数据库文件 {shown}（{e}）：请检查路径；核验不会新建数据库"
+            ))
         })?;
         if !meta.is_file() || meta.len() == 0 {
             return Err(refuse(format!(
                 "{shown} 不是数据库文件（{}）：请指定本程序的数据库文件",
-                if meta.is_file() { "空文件" } else { "是目录或特殊文件" }
+                if meta.is_file() {
+                    "空文件"
+                } else {
+                    "是目录或特殊文件"
+                }
             )));
         }
         let mut header = [0u8; 16];
@@ -153,12 +159,12 @@ impl Store {
                     "数据库 {shown} 的结构较旧（第 {v} 号）：请先用本程序打开一次以升级，再核验"
                 )))
             }
-            Some(v) => {
-                return Err(StoreError::invalid(
-                    "schema_too_new",
-                    format!("数据库 {shown} 已按更新版本的程序升级（结构第 {v} 号）：请升级本程序后再核验"),
-                ))
-            }
+            Some(v) => return Err(StoreError::invalid(
+                "schema_too_new",
+                format!(
+                    "数据库 {shown} 已按更新版本的程序升级（结构第 {v} 号）：请升级本程序后再核验"
+                ),
+            )),
             None => {
                 return Err(refuse(format!(
                     "{shown} 不是本程序的数据库（没有审计记录表）：请指定本程序的数据库文件"

@@ -1,7 +1,7 @@
 //! Refused input, kept with its reason so staff can fix and retry it.
 
-use crate::intake::{LineOutcome, LineResult, Summary};
 use crate::audit::AuditWriter;
+use crate::intake::{LineOutcome, LineResult, Summary};
 use crate::rows::insert_rows;
 use crate::{now, StoreError};
 use crate::{Result, Store};

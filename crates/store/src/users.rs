@@ -3,9 +3,9 @@
 use crate::audit::AuditWriter;
 use crate::intake::staff_member;
 use crate::{hash_password, now, verify_password, Result, Store, StoreError};
+use ggzy_core::audit::sm3_hex;
 use ggzy_core::engine::Directory;
 use ggzy_core::event::{valid_email, valid_phone};
-use ggzy_core::audit::sm3_hex;
 use ggzy_core::password;
 use ggzy_core::role::StaffRole;
 use serde::Serialize;

@@ -26,15 +26,35 @@ async fn lived() -> Db {
     s.authenticate("cs1", "correct horse").await.unwrap();
     s.authenticate("ss1", "wrong horse").await.unwrap_err();
     s.authenticate("adm", "wrong horse").await.unwrap_err();
-    s.set_settings(&[("center_name", "临海中心"), ("center_phone", "0576-85000000")], "adm")
+    s.set_settings(
+        &[
+            ("center_name", "临海中心"),
+            ("center_phone", "0576-85000000"),
+        ],
+        "adm",
+    )
+    .await
+    .unwrap();
+    s.save_dispatch_config(r#"{"sms":[]}"#, "adm")
         .await
         .unwrap();
-    s.save_dispatch_config(r#"{"sms":[]}"#, "adm").await.unwrap();
-    s.save_contact_rules(&ContactRules::default(), "adm").await.unwrap();
+    s.save_contact_rules(&ContactRules::default(), "adm")
+        .await
+        .unwrap();
     let lines = [
         register("e1", "P1"),
-        line("e2", "filing.submitted", "P1", json!({"stage": "tender_notice"})),
-        line("e3", "materials.submitted", "NOPE", json!({"stage": "consultation"})),
+        line(
+            "e2",
+            "filing.submitted",
+            "P1",
+            json!({"stage": "tender_notice"}),
+        ),
+        line(
+            "e3",
+            "materials.submitted",
+            "NOPE",
+            json!({"stage": "consultation"}),
+        ),
         "{not json".to_owned(),
     ]
     .join("\n");
@@ -48,13 +68,23 @@ async fn lived() -> Db {
     let claimed = s.claim_due(100, 60).await.unwrap();
     assert!(claimed.len() >= 3, "{claimed:?}");
     let nos: Vec<i64> = claimed.iter().map(|c| c.push.no).collect();
-    s.finish(nos[0], Attempt::Dead, "网关拒收", None).await.unwrap();
-    s.finish(nos[1], Attempt::Sent, "已受理", None).await.unwrap();
-    s.finish(nos[2], Attempt::Dead, "网关拒收", None).await.unwrap();
+    s.finish(nos[0], Attempt::Dead, "网关拒收", None)
+        .await
+        .unwrap();
+    s.finish(nos[1], Attempt::Sent, "已受理", None)
+        .await
+        .unwrap();
+    s.finish(nos[2], Attempt::Dead, "网关拒收", None)
+        .await
+        .unwrap();
     s.requeue(nos[2], "cs1").await.unwrap();
-    s.finish(nos[2], Attempt::Delivered, "已送达", None).await.unwrap();
+    s.finish(nos[2], Attempt::Delivered, "已送达", None)
+        .await
+        .unwrap();
     for n in &nos[3..] {
-        s.finish(*n, Attempt::Delivered, "已送达", None).await.unwrap();
+        s.finish(*n, Attempt::Delivered, "已送达", None)
+            .await
+            .unwrap();
     }
     s.change_user(
         "ss1",
@@ -99,7 +129,10 @@ async fn attack(store: &Store, sql: &[&str]) {
 }
 
 async fn verdict(store: &Store, expect: Option<Head>) -> Option<(Option<i64>, String)> {
-    let v = store.verify_audit_expecting(expect, |_, _| {}).await.unwrap();
+    let v = store
+        .verify_audit_expecting(expect, |_, _| {})
+        .await
+        .unwrap();
     v.broken.map(|b| (b.seq, b.message))
 }
 
@@ -165,14 +198,16 @@ async fn rechain(store: &Store, from: i64) {
         h.update(&prev);
         h.update(content.as_bytes());
         let hash = h.finalize().to_vec();
-        sqlx::query("UPDATE audit_records SET prev_hash = ?, hash = ? WHERE origin_device = ? AND seq = ?")
-            .bind(&prev)
-            .bind(&hash)
-            .bind(device)
-            .bind(seq)
-            .execute(store.pool())
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE audit_records SET prev_hash = ?, hash = ? WHERE origin_device = ? AND seq = ?",
+        )
+        .bind(&prev)
+        .bind(&hash)
+        .bind(device)
+        .bind(seq)
+        .execute(store.pool())
+        .await
+        .unwrap();
         prev = hash;
     }
     sqlx::query(
@@ -216,7 +251,11 @@ async fn a_truncated_history_with_its_head_moved_fails_against_an_earlier_head()
     let (d, _, after) = anchored().await;
     attack(&d.store, DROP_E9).await;
     rechain(&d.store, after.seq).await;
-    assert_eq!(verdict(&d.store, None).await, None, "without a head kept elsewhere it passes");
+    assert_eq!(
+        verdict(&d.store, None).await,
+        None,
+        "without a head kept elsewhere it passes"
+    );
     let (seq, message) = verdict(&d.store, Some(after)).await.expect("caught");
     assert_eq!(seq, Some(after.seq), "{message}");
     assert!(message.contains("截断"), "{message}");
@@ -226,12 +265,11 @@ async fn a_truncated_history_with_its_head_moved_fails_against_an_earlier_head()
 async fn a_rewritten_middle_record_fails_against_a_later_head() {
     let (d, before, after) = anchored().await;
     // cs1's first record: who added them, rewritten; every later hash recomputed.
-    let (seq,): (i64,) = sqlx::query_as(
-        "SELECT min(seq) FROM audit_records WHERE content ->> '$.subject' = 'cs1'",
-    )
-    .fetch_one(d.store.pool())
-    .await
-    .unwrap();
+    let (seq,): (i64,) =
+        sqlx::query_as("SELECT min(seq) FROM audit_records WHERE content ->> '$.subject' = 'cs1'")
+            .fetch_one(d.store.pool())
+            .await
+            .unwrap();
     attack(
         &d.store,
         &[&format!(
@@ -240,7 +278,11 @@ async fn a_rewritten_middle_record_fails_against_a_later_head() {
     )
     .await;
     rechain(&d.store, seq).await;
-    assert_eq!(verdict(&d.store, None).await, None, "without a head kept elsewhere it passes");
+    assert_eq!(
+        verdict(&d.store, None).await,
+        None,
+        "without a head kept elsewhere it passes"
+    );
     for head in [before, after] {
         let (at, message) = verdict(&d.store, Some(head)).await.expect("caught");
         assert_eq!(at, Some(head.seq), "{message}");
@@ -262,7 +304,11 @@ async fn two_records_swapped_and_rechained_fail_against_a_later_head() {
     )
     .await;
     rechain(&d.store, 1).await;
-    assert_eq!(verdict(&d.store, None).await, None, "without a head kept elsewhere it passes");
+    assert_eq!(
+        verdict(&d.store, None).await,
+        None,
+        "without a head kept elsewhere it passes"
+    );
     let (at, message) = verdict(&d.store, Some(before)).await.expect("caught");
     assert_eq!(at, Some(before.seq), "{message}");
 }
@@ -289,7 +335,11 @@ async fn a_forged_record_chained_in_place_of_the_tail_fails_against_a_later_head
         .await
         .unwrap();
     rechain(&d.store, after.seq).await;
-    assert_eq!(verdict(&d.store, None).await, None, "without a head kept elsewhere it passes");
+    assert_eq!(
+        verdict(&d.store, None).await,
+        None,
+        "without a head kept elsewhere it passes"
+    );
     let (at, message) = verdict(&d.store, Some(after)).await.expect("caught");
     assert_eq!(at, Some(after.seq), "{message}");
 }
@@ -316,7 +366,10 @@ async fn verify_reads_the_file_as_it_is_and_refuses_what_is_no_database() {
     let empty = dir.path().join("empty.db");
     std::fs::write(&empty, b"").unwrap();
     let err = Store::open_read_only(&empty).await.unwrap_err();
-    assert!(err.to_string().contains("empty.db") && err.to_string().contains("空文件"), "{err}");
+    assert!(
+        err.to_string().contains("empty.db") && err.to_string().contains("空文件"),
+        "{err}"
+    );
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "会议纪要 ".repeat(100)).unwrap();
     let err = Store::open_read_only(&text).await.unwrap_err();

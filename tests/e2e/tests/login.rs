@@ -1,5 +1,5 @@
 //! Staff log in to the real app and land on the workbench, verify the audit
-//! trail, stay logged in when the page reloads; the backend refuses a command forged from the page when nobody is
+//! trail and see its head, stay logged in when the page reloads; the backend refuses a command forged from the page when nobody is
 //! logged in.
 
 use ggzy_e2e::Driven;
@@ -31,6 +31,13 @@ async fn center_staff_log_in_to_the_workbench() {
         .await;
     app.text_contains("[data-test=verify-progress]", "100%")
         .await;
+    // The head to keep elsewhere, as `ggzy audit head` prints it.
+    app.text_where("[data-test=audit-head-line]", "SEQ:HASH", |t| {
+        t.trim()
+            .split_once(':')
+            .is_some_and(|(seq, hash)| seq.parse::<u64>().is_ok_and(|n| n > 0) && hash.len() == 64)
+    })
+    .await;
     app.screenshot("audit").await;
 
     // The page reloaded (the backend still holds the session): it shows the

@@ -15,6 +15,7 @@ import type { PartyInput } from './bindings/PartyInput'
 import type { PushList } from './bindings/PushList'
 import type { AuditProgress } from './bindings/AuditProgress'
 import type { AuditReport } from './bindings/AuditReport'
+import type { AuditHead } from './bindings/AuditHead'
 import type { CenterSettings } from './bindings/CenterSettings'
 import type { NewStaffUser } from './bindings/NewStaffUser'
 import type { StaffUser } from './bindings/StaffUser'
@@ -36,7 +37,7 @@ import type { SmsProvider } from './bindings/SmsProvider'
 import type { ContactSettings } from './bindings/ContactSettings'
 import type { SecretState } from './bindings/SecretState'
 
-export type { DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -97,6 +98,7 @@ export const api = {
     channel.onmessage = onProgress
     return call<AuditReport>('verify_audit', { onProgress: channel })
   },
+  auditHead: () => call<AuditHead>('audit_head'),
   pickImportFile: () => call<string | null>('pick_import_file'),
   importFile: (path: string, onProgress: (p: ImportProgress) => void) => {
     const channel = new Channel<ImportProgress>()

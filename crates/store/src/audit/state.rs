@@ -131,7 +131,10 @@ async fn check_users(
         seen += 1;
         let now = serde_json::to_value(row.state())?;
         let Ok(was) = serde_json::from_value::<UserState>(state.clone()) else {
-            return Ok(Some((Some(*seq), format!("第 {seq} 条审计记录所记用户 `{username}` 的状态无法读取"))));
+            return Ok(Some((
+                Some(*seq),
+                format!("第 {seq} 条审计记录所记用户 `{username}` 的状态无法读取"),
+            )));
         };
         let was = serde_json::to_value(was)?;
         let field = now
@@ -208,7 +211,9 @@ async fn check_settings(
             (None, None) => true,
             // The channel configuration is recorded as its text, the contact rules as JSON.
             (Some((_, Value::String(was))), Some(now)) => was == now,
-            (Some((_, was)), Some(now)) => serde_json::from_str::<Value>(now).ok().as_ref() == Some(was),
+            (Some((_, was)), Some(now)) => {
+                serde_json::from_str::<Value>(now).ok().as_ref() == Some(was)
+            }
             _ => false,
         };
         if !same {
@@ -270,7 +275,11 @@ async fn check_push_states(
     let differs = stored
         .iter()
         .map(|(no, n)| (*no, *n))
-        .chain(requeues.iter().map(|(no, _)| (*no, stored.get(no).copied().unwrap_or(0))))
+        .chain(
+            requeues
+                .iter()
+                .map(|(no, _)| (*no, stored.get(no).copied().unwrap_or(0))),
+        )
         .find(|(no, n)| requeues.get(no).copied().unwrap_or(0) != *n);
     if let Some((no, n)) = differs {
         let recorded = requeues.get(&no).copied().unwrap_or(0);
@@ -309,7 +318,10 @@ async fn check_rejects(
     .fetch_all(&mut *conn)
     .await?;
     let finding = |seq: Option<i64>, id: i64, what: &str| {
-        Ok(Some((seq, format!("表 rejects 中第 {id} 条拒收记录{what}"))))
+        Ok(Some((
+            seq,
+            format!("表 rejects 中第 {id} 条拒收记录{what}"),
+        )))
     };
     for r in &rows {
         let Some(rec) = recorded.get(&r.digest) else {
@@ -317,10 +329,22 @@ async fn check_rejects(
         };
         let seq = Some(rec.seq);
         if sm3_hex(&r.raw) != r.digest || rec.event_id != r.event_id {
-            return finding(seq, r.id, &format!("的原文与第 {} 条审计记录不符（被改写）", rec.seq));
+            return finding(
+                seq,
+                r.id,
+                &format!("的原文与第 {} 条审计记录不符（被改写）", rec.seq),
+            );
         }
-        if !rec.reasons.iter().any(|(c, m)| *c == r.code && *m == r.message) {
-            return finding(seq, r.id, &format!("的拒收原因与第 {} 条审计记录不符（被改写）", rec.seq));
+        if !rec
+            .reasons
+            .iter()
+            .any(|(c, m)| *c == r.code && *m == r.message)
+        {
+            return finding(
+                seq,
+                r.id,
+                &format!("的拒收原因与第 {} 条审计记录不符（被改写）", rec.seq),
+            );
         }
         let resolved = rec.fixed.clone().or_else(|| {
             (r.code != "id_conflict" && r.accepted)
@@ -337,7 +361,8 @@ async fn check_rejects(
         }
     }
     if rows.len() < recorded.len() {
-        let kept: std::collections::HashSet<&str> = rows.iter().map(|r| r.digest.as_str()).collect();
+        let kept: std::collections::HashSet<&str> =
+            rows.iter().map(|r| r.digest.as_str()).collect();
         if let Some(rec) = recorded
             .iter()
             .filter(|(d, _)| !kept.contains(d.as_str()))
@@ -347,7 +372,10 @@ async fn check_rejects(
             let id = rec.event_id.as_deref().unwrap_or("无 id");
             return Ok(Some((
                 Some(rec.seq),
-                format!("表 rejects 中事件 `{id}` 的拒收记录被删除（第 {} 条审计记录记有它）", rec.seq),
+                format!(
+                    "表 rejects 中事件 `{id}` 的拒收记录被删除（第 {} 条审计记录记有它）",
+                    rec.seq
+                ),
             )));
         }
     }
