@@ -854,7 +854,7 @@ fn clause_ids(text: &str) -> BTreeSet<String> {
 
 #[test]
 fn every_clause_of_the_standard_has_a_rule_and_a_test_row() {
-    let ours = include_str!("../../../tests/fixtures/clauses.md");
+    let ours = include_str!("../../../docs/spec/clauses.md");
     // The team's copy of the spec must not drift from the shared one.
     let shared =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/clauses.md");
@@ -862,7 +862,7 @@ fn every_clause_of_the_standard_has_a_rule_and_a_test_row() {
         assert_eq!(
             clause_ids(&text),
             clause_ids(ours),
-            "tests/fixtures/clauses.md is stale: copy ../shared/spec/clauses.md"
+            "docs/spec/clauses.md is stale: copy ../shared/spec/clauses.md"
         );
     }
     let ids = clause_ids(ours);

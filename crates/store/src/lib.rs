@@ -159,12 +159,14 @@ impl Store {
                     "数据库 {shown} 的结构较旧（第 {v} 号）：请先用本程序打开一次以升级，再核验"
                 )))
             }
-            Some(v) => return Err(StoreError::invalid(
-                "schema_too_new",
-                format!(
+            Some(v) => {
+                return Err(StoreError::invalid(
+                    "schema_too_new",
+                    format!(
                     "数据库 {shown} 已按更新版本的程序升级（结构第 {v} 号）：请升级本程序后再核验"
                 ),
-            )),
+                ))
+            }
             None => {
                 return Err(refuse(format!(
                     "{shown} 不是本程序的数据库（没有审计记录表）：请指定本程序的数据库文件"
