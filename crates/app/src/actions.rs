@@ -4,6 +4,7 @@
 //! clause or field, as an import's would.
 
 use crate::{App, AppError, Result};
+use ggzy_core::event::recorded_by;
 use ggzy_core::role::StaffRole;
 use ggzy_store::intake::LineOutcome;
 use serde::{Deserialize, Serialize};
@@ -97,19 +98,19 @@ pub enum Action {
 }
 
 impl Action {
-    /// Who does it, and how they call it.
+    /// Who does it (the roles that record its event type: one table for
+    /// forms and imports, `event::recorded_by`), and how they call it.
     fn rights(&self) -> (&'static [StaffRole], &'static str) {
-        const CENTER: &[StaffRole] = &[StaffRole::CenterStaff];
-        const SUPERVISORY: &[StaffRole] = &[StaffRole::SupervisorStaff];
-        match self {
-            Action::RegisterProject { .. } => (CENTER, "登记项目"),
-            Action::AddBidder { .. } => (CENTER, "新增投标人"),
-            Action::SubmitFiling { .. } => (CENTER, "登记备案"),
-            Action::ReviewFiling { .. } => (SUPERVISORY, "备案审核"),
-            Action::CheckMaterials { .. } => (CENTER, "查验发布资料"),
-            Action::Publish { .. } => (CENTER, "发布公告"),
-            Action::RefundDeposits { .. } => (CENTER, "退还保证金"),
-        }
+        let (kind, what) = match self {
+            Action::RegisterProject { .. } => ("project.registered", "登记项目"),
+            Action::AddBidder { .. } => ("project.bidder_added", "新增投标人"),
+            Action::SubmitFiling { .. } => ("filing.submitted", "登记备案"),
+            Action::ReviewFiling { .. } => ("filing.reviewed", "备案审核"),
+            Action::CheckMaterials { .. } => ("materials.submitted", "查验发布资料"),
+            Action::Publish { .. } => ("notice.published", "发布公告"),
+            Action::RefundDeposits { .. } => ("deposit.refunded", "退还保证金"),
+        };
+        (recorded_by(kind), what)
     }
 }
 

@@ -195,7 +195,7 @@ impl App {
         let source = format!("app:{} import:{file_name}", session.username);
         let summary = self
             .store()
-            .import(reader, &source, |lines| {
+            .import_by(reader, &source, session.role, |lines| {
                 progress(ImportProgress {
                     bytes_done: read.load(Ordering::Relaxed).min(bytes_total),
                     bytes_total,
@@ -264,7 +264,11 @@ impl App {
             ));
         }
         let source = format!("app:{} fix", session.username);
-        match self.store().fix_reject(id, &source, line).await? {
+        match self
+            .store()
+            .fix_reject(id, &source, Some(session.role), line)
+            .await?
+        {
             LineOutcome::Accepted { event_id, .. } | LineOutcome::Duplicate { event_id } => {
                 Ok(event_id)
             }
@@ -276,9 +280,9 @@ impl App {
 
     /// Send every open reject again as it is (its cause fixed elsewhere).
     pub async fn retry_rejects(&self) -> Result<RetryReport> {
-        self.require(IMPORTERS, "重试拒收数据")?;
+        let session = self.require(IMPORTERS, "重试拒收数据")?;
         let _guard = self.importing()?;
-        let s = self.store().retry_rejects().await?;
+        let s = self.store().retry_rejects(Some(session.role)).await?;
         Ok(RetryReport {
             accepted: s.accepted,
             duplicates: s.duplicates,

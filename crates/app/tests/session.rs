@@ -484,6 +484,76 @@ fn bidder_line(id: &str, project: &str) -> String {
     )
 }
 
+/// A person imports only what their role records: center staff cannot pass
+/// a filing by importing its review, the supervisory department's alone.
+#[tokio::test]
+async fn an_import_carries_only_the_event_types_the_person_records() {
+    let (app, dir) = demo_app().await;
+    let file = dir.path().join("review.jsonl");
+    let review = intake_line(
+        "rv-1",
+        "filing.reviewed",
+        "RV-001",
+        serde_json::json!({"stage": "tender_notice", "outcome": "passed"}),
+    );
+    let lines = [
+        register_line("rv-0", "RV-001"),
+        intake_line(
+            "rv-s",
+            "filing.submitted",
+            "RV-001",
+            serde_json::json!({"stage": "tender_notice"}),
+        ),
+        review.clone(),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let pending = || async {
+        sqlx::query_scalar::<_, bool>("SELECT filing_pending FROM projects WHERE code = 'RV-001'")
+            .fetch_one(app.store().pool())
+            .await
+            .unwrap()
+    };
+
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    let report = app
+        .import_file(file.to_str().unwrap(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!((report.accepted, report.refused_total), (2, 1));
+    let refused = &report.refused[0];
+    assert_eq!((refused.line, refused.code.as_str()), (3, "not_yours"));
+    assert!(
+        refused.message.contains("行政监督部门工作人员")
+            && refused.message.contains("中心工作人员"),
+        "{}",
+        refused.message
+    );
+    assert!(
+        pending().await,
+        "the filing is still waiting for its review"
+    );
+    // Retried by the same person: still theirs to leave.
+    assert_eq!(app.retry_rejects().await.unwrap().still_refused, 1);
+    assert!(pending().await);
+
+    // The supervisory staff's own import takes it.
+    let own = dir.path().join("own.jsonl");
+    std::fs::write(&own, &review).unwrap();
+    app.login("wangfang", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(
+        app.import_file(own.to_str().unwrap(), |_| {})
+            .await
+            .unwrap_err()
+            .code,
+        "forbidden",
+        "supervisory staff do not import (IMPORTERS)"
+    );
+    // The system intake (an operator's `ggzy rejects retry`) takes every type.
+    let s = app.store().retry_rejects(None).await.unwrap();
+    assert_eq!(s.accepted, 1);
+    assert!(!pending().await);
+}
+
 #[tokio::test]
 async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
     let (app, dir) = demo_app().await;

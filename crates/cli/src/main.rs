@@ -391,7 +391,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Audit(_) => unreachable!("opened read-only above"),
         Command::Rejects(RejectsArgs { all, json, action }) => match action {
             Some(RejectsAction::Retry) => {
-                let summary = store.retry_rejects().await?;
+                let summary = store.retry_rejects(None).await?;
                 print_summary(&summary);
                 if summary.refused.is_empty() {
                     ExitCode::SUCCESS

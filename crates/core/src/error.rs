@@ -29,6 +29,13 @@ pub enum Refusal {
     #[error("该行此前已被拒绝，保存在待处理记录 #{reject} 中（{reason}）：修正原因后请用 `ggzy rejects retry` 重试")]
     AlreadyRefused { reject: i64, reason: String },
 
+    #[error("`{kind}` 事件由{by}记录，{role}不能导入或办理：请交由{by}办理")]
+    NotYours {
+        kind: &'static str,
+        role: &'static str,
+        by: String,
+    },
+
     #[error("{clause} 须推送给{role}，但通讯录中没有在岗的该角色用户：请先添加用户（ggzy user add）后重试")]
     NoRecipient {
         clause: &'static str,
@@ -49,6 +56,7 @@ impl Refusal {
             Refusal::MissingItem { .. } => "missing_item",
             Refusal::NoRecipient { .. } => "no_recipient",
             Refusal::AlreadyRefused { .. } => "already_refused",
+            Refusal::NotYours { .. } => "not_yours",
         }
     }
 
@@ -60,7 +68,7 @@ impl Refusal {
             | Refusal::MissingItem { clause, .. }
             | Refusal::NoRecipient { clause, .. } => Some((*clause).to_string()),
             Refusal::UnknownProject(_) => Some("project".into()),
-            Refusal::UnknownType(_) => Some("type".into()),
+            Refusal::UnknownType(_) | Refusal::NotYours { .. } => Some("type".into()),
             Refusal::IdConflict(_) => Some("id".into()),
             Refusal::Malformed(_) | Refusal::AlreadyRefused { .. } => None,
         }

@@ -2,6 +2,7 @@
 //! into a typed [`Envelope`] or refused with the field at fault.
 
 use crate::error::Refusal;
+use crate::role::StaffRole;
 use chrono::{DateTime, FixedOffset};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -222,6 +223,40 @@ pub const TYPES: [&str; 14] = [
     "complaint.resolved",
     "survey.answered",
 ];
+
+/// The staff roles that may record each intake type by hand: a form in the
+/// app, or a person's import. (The e-trading system's intake, and the CLI an
+/// operator runs on the database, take every type.) The supervisory
+/// department's review is theirs alone, so no other role can import it.
+pub fn recorded_by(kind: &str) -> &'static [StaffRole] {
+    const CENTER: &[StaffRole] = &[StaffRole::CenterStaff];
+    const SUPERVISORY: &[StaffRole] = &[StaffRole::SupervisorStaff];
+    const COMPLAINTS: &[StaffRole] = &[StaffRole::Supervisor];
+    const SURVEYS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Supervisor];
+    match kind {
+        "filing.reviewed" => SUPERVISORY,
+        "complaint.lodged" | "complaint.resolved" => COMPLAINTS,
+        "survey.answered" => SURVEYS,
+        _ => CENTER,
+    }
+}
+
+/// Whether `role` may record an event of `kind` by hand; if not, why.
+pub fn may_record(role: StaffRole, kind: &'static str) -> Result<(), Refusal> {
+    let allowed = recorded_by(kind);
+    if allowed.contains(&role) {
+        return Ok(());
+    }
+    Err(Refusal::NotYours {
+        kind,
+        role: role.zh(),
+        by: allowed
+            .iter()
+            .map(|r| r.zh())
+            .collect::<Vec<_>>()
+            .join("或"),
+    })
+}
 
 /// The id of a line, if it has one, even when the rest is malformed.
 pub fn peek_id(line: &str) -> Option<String> {

@@ -20,10 +20,12 @@ use ggzy_core::engine::{
     complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
     MemberRecord, StaffMember,
 };
+use ggzy_core::event::may_record;
 use ggzy_core::event::{parse, peek_id, Envelope, EventBody, Party};
 use ggzy_core::reach::{ContactRules, Reach};
 use ggzy_core::render::{Center, Message};
 use ggzy_core::role::Role;
+use ggzy_core::role::StaffRole;
 use ggzy_core::workflow::{Progress, Project, ProjectParty};
 use ggzy_core::Refusal;
 use sqlx::pool::PoolConnection;
@@ -92,6 +94,9 @@ pub struct Intake<'s> {
     decider: Option<Decider>,
     data_version: Option<i64>,
     reevaluate: bool,
+    /// The role of the person whose lines these are; `None` for the system
+    /// intake (the e-trading system, an operator's CLI), which takes every type.
+    by: Option<StaffRole>,
 }
 
 impl Store {
@@ -114,6 +119,7 @@ impl Store {
             decider: None,
             data_version: None,
             reevaluate,
+            by: None,
         }
     }
 
@@ -125,15 +131,30 @@ impl Store {
         source: &str,
         progress: impl FnMut(u64),
     ) -> Result<Summary> {
-        self.import_with(reader, source, BATCH, progress).await
+        self.import_with(reader, source, BATCH, None, progress)
+            .await
     }
 
-    /// `import` in transactions of `batch` lines.
+    /// `import` by a person: a line of a type their role does not record is
+    /// refused, naming the role that does (and kept, as any refused line).
+    pub async fn import_by(
+        &self,
+        reader: impl BufRead,
+        source: &str,
+        by: StaffRole,
+        progress: impl FnMut(u64),
+    ) -> Result<Summary> {
+        self.import_with(reader, source, BATCH, Some(by), progress)
+            .await
+    }
+
+    /// `import` in transactions of `batch` lines, by a person's role or the system (`None`).
     pub async fn import_with(
         &self,
         mut reader: impl BufRead,
         source: &str,
         batch: usize,
+        by: Option<StaffRole>,
         mut progress: impl FnMut(u64),
     ) -> Result<Summary> {
         let mut line_no = 0u64;
@@ -163,6 +184,7 @@ impl Store {
         });
         let mut summary = Summary::default();
         self.intake(source)
+            .by(by)
             .run(lines, batch.max(1), |results, last_line| {
                 summary.add(results);
                 progress(last_line);
@@ -329,6 +351,12 @@ fn decide_ahead(
 }
 
 impl Intake<'_> {
+    /// Lines recorded by a person of this role (`None`: the system intake).
+    pub(crate) fn by(mut self, by: Option<StaffRole>) -> Self {
+        self.by = by;
+        self
+    }
+
     /// The deciding thread's own connection, which can only read.
     async fn reader(&self) -> Result<SqliteConnection> {
         let options = (*self.store.pool().connect_options()).clone();
@@ -388,6 +416,7 @@ impl Intake<'_> {
         let device = self.store.device_n();
         let mut decider = self.decider.take().unwrap_or_default();
         decider.reevaluate = self.reevaluate;
+        decider.by = self.by;
         decider.source.clone_from(&self.source);
         decider
             .begin(tx.conn(), &mut self.data_version, device)
@@ -538,6 +567,8 @@ struct Pending {
 #[derive(Default)]
 struct Decider {
     reevaluate: bool,
+    /// Whose lines: a person's role limits the types (`event::may_record`).
+    by: Option<StaffRole>,
     /// Where the lines come from, as events record it.
     source: String,
     projects: HashMap<String, Project>,
@@ -803,7 +834,10 @@ impl Decider {
                 refusal,
             };
         }
-        let env = match parsed {
+        let env = match parsed.and_then(|env| match self.by {
+            Some(role) => may_record(role, env.kind).map(|()| env),
+            None => Ok(env),
+        }) {
             Ok(env) => env,
             Err(refusal) => {
                 return LineOutcome::Refused {

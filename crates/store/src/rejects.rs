@@ -6,6 +6,7 @@ use crate::rows::insert_rows;
 use crate::{now, StoreError};
 use crate::{Result, Store};
 use ggzy_core::audit::sm3_hex;
+use ggzy_core::role::StaffRole;
 use serde::Serialize;
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;
@@ -192,7 +193,13 @@ impl Store {
     /// marked resolved by that event in the same transaction; if it is
     /// refused, nothing is kept and the reject stays open, and the refusal
     /// is returned for the person to fix again.
-    pub async fn fix_reject(&self, id: i64, source: &str, line: &str) -> Result<LineOutcome> {
+    pub async fn fix_reject(
+        &self,
+        id: i64,
+        source: &str,
+        by: Option<StaffRole>,
+        line: &str,
+    ) -> Result<LineOutcome> {
         let mut tx = self.write().await?;
         let open: Option<String> =
             sqlx::query_scalar("SELECT digest FROM rejects WHERE id = ? AND resolved_at IS NULL")
@@ -205,7 +212,7 @@ impl Store {
                 format!("拒收记录 {id} 不存在或已处理，请刷新列表"),
             ));
         };
-        let mut intake = self.retrying_intake(source);
+        let mut intake = self.retrying_intake(source).by(by);
         let (mut results, _) = intake
             .run_in(
                 &mut tx,
@@ -237,13 +244,13 @@ impl Store {
 
     /// Submit every open reject again, in the order it arrived (after the
     /// cause is fixed: staff added, the project registered, ...).
-    pub async fn retry_rejects(&self) -> Result<Summary> {
+    pub async fn retry_rejects(&self, by: Option<StaffRole>) -> Result<Summary> {
         let open = self.rejects(false).await?;
         let lines: Vec<(u64, String)> = open
             .into_iter()
             .map(|r| (r.line_no.unwrap_or_default() as u64, r.raw))
             .collect();
-        let mut intake = self.retrying_intake("retry");
+        let mut intake = self.retrying_intake("retry").by(by);
         let mut summary = Summary::default();
         for batch in lines.chunks(crate::intake::BATCH) {
             summary.add(intake.submit(batch.to_vec()).await?);

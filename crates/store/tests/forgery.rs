@@ -61,9 +61,14 @@ async fn lived() -> Db {
     s.import(lines.as_bytes(), "t", |_| {}).await.unwrap();
     let open = s.rejects(false).await.unwrap();
     let malformed = open.iter().find(|r| r.code == "malformed").unwrap();
-    s.fix_reject(malformed.id, "app:cs1", &register("e4", "P4"))
-        .await
-        .unwrap();
+    s.fix_reject(
+        malformed.id,
+        "app:cs1",
+        Some(StaffRole::CenterStaff),
+        &register("e4", "P4"),
+    )
+    .await
+    .unwrap();
 
     let claimed = s.claim_due(100, 60).await.unwrap();
     assert!(claimed.len() >= 3, "{claimed:?}");

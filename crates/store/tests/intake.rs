@@ -182,7 +182,7 @@ async fn a_line_refused_out_of_order_is_not_taken_by_a_second_import() {
     );
     assert_eq!(snapshot(&d.store).await, before);
     // Retrying is the explicit way to take it now.
-    let retry = d.store.retry_rejects().await.unwrap();
+    let retry = d.store.retry_rejects(None).await.unwrap();
     assert_eq!(retry.accepted, 1);
 }
 
@@ -207,7 +207,7 @@ async fn a_refused_line_is_retried_once_its_cause_is_fixed() {
     assert_eq!(refusal.code(), "no_recipient");
 
     add_staff(&d.store, "cs1", "张一", StaffRole::CenterStaff).await;
-    let retry = d.store.retry_rejects().await.unwrap();
+    let retry = d.store.retry_rejects(None).await.unwrap();
     assert_eq!((retry.accepted, retry.refused.len()), (1, 0));
     assert!(d.store.rejects(false).await.unwrap().is_empty());
     let all = d.store.rejects(true).await.unwrap();
@@ -621,7 +621,7 @@ async fn a_large_import_equals_one_event_at_a_time() {
     let mut commits = Vec::new();
     let s = small
         .store
-        .import_with(replayed.join("\n").as_bytes(), "small", 700, |n| {
+        .import_with(replayed.join("\n").as_bytes(), "small", 700, None, |n| {
             commits.push(n)
         })
         .await
@@ -680,7 +680,7 @@ async fn a_write_between_two_transactions_of_an_import_is_taken_into_account() {
     let mut commits = 0;
     let s = d
         .store
-        .import_with(lines.join("\n").as_bytes(), "f", 2, |_| {
+        .import_with(lines.join("\n").as_bytes(), "f", 2, None, |_| {
             commits += 1;
             if commits > 1 {
                 return;
@@ -780,7 +780,7 @@ async fn a_failure_mid_import_keeps_the_transactions_before_and_nothing_after() 
     let mut committed = Vec::new();
     let err = d
         .store
-        .import_with(file.as_bytes(), "f", 2, |line| committed.push(line))
+        .import_with(file.as_bytes(), "f", 2, None, |line| committed.push(line))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("disk says no"), "{err}");
@@ -796,7 +796,7 @@ async fn a_failure_mid_import_keeps_the_transactions_before_and_nothing_after() 
         .unwrap();
     let s = d
         .store
-        .import_with(file.as_bytes(), "f", 2, |_| {})
+        .import_with(file.as_bytes(), "f", 2, None, |_| {})
         .await
         .unwrap();
     assert_eq!((s.accepted, s.duplicates, s.refused.len()), (4, 4, 0));
