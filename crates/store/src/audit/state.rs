@@ -277,8 +277,8 @@ async fn check_push_states(
         .map(|(no, n)| (*no, *n))
         .chain(
             requeues
-                .iter()
-                .map(|(no, _)| (*no, stored.get(no).copied().unwrap_or(0))),
+                .keys()
+                .map(|no| (*no, stored.get(no).copied().unwrap_or(0))),
         )
         .find(|(no, n)| requeues.get(no).copied().unwrap_or(0) != *n);
     if let Some((no, n)) = differs {
