@@ -8,6 +8,13 @@ pub enum Refusal {
     #[error("不是有效的 JSON 对象：{0}。请检查该行的 JSON 格式")]
     Malformed(String),
 
+    #[error("该行超过 {max} 字节（64 KiB）：一行只能是一个事件，请检查是否缺少换行")]
+    TooLong { max: usize },
+
+    /// `byte`: the first bad byte, counted from 1.
+    #[error("该行第 {byte} 字节起不是有效的 UTF-8：请以 UTF-8 编码保存文件后重试")]
+    NotUtf8 { byte: usize },
+
     #[error("字段 `{field}` {message}")]
     Field { field: String, message: String },
 
@@ -48,6 +55,8 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::Malformed(_) => "malformed",
+            Refusal::TooLong { .. } => "line_too_long",
+            Refusal::NotUtf8 { .. } => "not_utf8",
             Refusal::Field { .. } => "invalid_field",
             Refusal::UnknownType(_) => "unknown_type",
             Refusal::UnknownProject(_) => "unknown_project",
@@ -70,7 +79,10 @@ impl Refusal {
             Refusal::UnknownProject(_) => Some("project".into()),
             Refusal::UnknownType(_) | Refusal::NotYours { .. } => Some("type".into()),
             Refusal::IdConflict(_) => Some("id".into()),
-            Refusal::Malformed(_) | Refusal::AlreadyRefused { .. } => None,
+            Refusal::Malformed(_)
+            | Refusal::TooLong { .. }
+            | Refusal::NotUtf8 { .. }
+            | Refusal::AlreadyRefused { .. } => None,
         }
     }
 

@@ -264,9 +264,29 @@ pub fn peek_id(line: &str) -> Option<String> {
     v.get("id")?.as_str().map(str::to_owned)
 }
 
+/// The most bytes one intake line may have.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// A line's bytes as text, or why they are not a line of intake: longer
+/// than [`MAX_LINE`], or not UTF-8 (naming the first bad byte's offset).
+pub fn decode_line(bytes: &[u8]) -> Result<&str, Refusal> {
+    if bytes.len() > MAX_LINE {
+        return Err(Refusal::TooLong { max: MAX_LINE });
+    }
+    std::str::from_utf8(bytes).map_err(|e| Refusal::NotUtf8 {
+        byte: e.valid_up_to() + 1,
+    })
+}
+
 /// Parse and validate one intake line.
 pub fn parse(line: &str) -> Result<Envelope, Refusal> {
-    let value: Value = serde_json::from_str(line).map_err(|e| Refusal::Malformed(e.to_string()))?;
+    if line.len() > MAX_LINE {
+        return Err(Refusal::TooLong { max: MAX_LINE });
+    }
+    let value = serde_json::from_str::<Strict>(line)
+        .map_err(|e| Refusal::Malformed(e.to_string()))?
+        .0;
+    check_strings(&value, "")?;
     let obj = value
         .as_object()
         .ok_or_else(|| Refusal::Malformed("一行必须是一个 JSON 对象".into()))?;
@@ -314,6 +334,123 @@ pub fn parse(line: &str) -> Result<Envelope, Refusal> {
     })
 }
 
+/// A JSON value in which no object names a key twice (`serde_json::Value`
+/// would keep the last silently: two `outcome`s, and which one counts?).
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "键 `{key}` 重复出现，每个键只能出现一次"
+                )));
+            }
+            let Strict(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// Free text a person writes (an opinion, a result): lines and tabs allowed.
+const FREE_TEXT: [&str; 4] = ["opinion", "result", "remarks", "content"];
+
+/// The most characters a text field may hold, by its key.
+fn max_chars(key: &str) -> usize {
+    match key {
+        "phone" => 40,
+        "email" => 254,
+        "id" | "project" | "username" | "winner" | "complaint_id" | "type" | "at" | "stage" => 200,
+        "name" | "sender" | "place" | "contact" => 200,
+        "url" => 2048,
+        k if FREE_TEXT.contains(&k) => 5000,
+        _ => 1000,
+    }
+}
+
+/// Every text in the line: no control character (NUL and the like; free
+/// text may break lines), and no longer than its kind of field holds.
+fn check_strings(value: &Value, path: &str) -> Result<(), Refusal> {
+    match value {
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            let path = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if k.chars().any(char::is_control) || k.chars().count() > 200 {
+                return Err(Refusal::field(path, "键名含有控制字符或过长"));
+            }
+            check_strings(v, &path)
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| check_strings(v, &format!("{path}[{i}]"))),
+        Value::String(s) => {
+            let key = path.rsplit(['.', '[']).next().unwrap_or(path);
+            let free = FREE_TEXT.contains(&key);
+            if s.chars()
+                .any(|c| c.is_control() && !(free && matches!(c, '\n' | '\r' | '\t')))
+            {
+                return Err(Refusal::field(
+                    path,
+                    "含有控制字符（如 NUL、换行）：请删除后重试",
+                ));
+            }
+            let max = max_chars(key);
+            if s.chars().count() > max {
+                return Err(Refusal::field(path, format!("过长：最多 {max} 个字符")));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn required_str<'a>(v: Option<&'a Value>, field: &str) -> Result<&'a str, Refusal> {
     match v {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.as_str()),
@@ -325,8 +462,20 @@ fn required_str<'a>(v: Option<&'a Value>, field: &str) -> Result<&'a str, Refusa
 
 const TIME_HINT: &str = "必须是带时区偏移的 RFC 3339 时间，例如 2026-11-27T09:30:00+08:00";
 
+/// The years an intake time may fall in: a year 0000 or 9999 is a typing
+/// or a system's default, never a tender's date.
+const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 fn parse_time(s: &str) -> Result<DateTime<FixedOffset>, String> {
-    DateTime::parse_from_rfc3339(s).map_err(|_| format!("`{s}` {TIME_HINT}"))
+    let t = DateTime::parse_from_rfc3339(s).map_err(|_| format!("`{s}` {TIME_HINT}"))?;
+    if !YEARS.contains(&chrono::Datelike::year(&t)) {
+        return Err(format!(
+            "`{s}` 超出合理范围：年份须在 {}–{} 之间",
+            YEARS.start(),
+            YEARS.end()
+        ));
+    }
+    Ok(t)
 }
 
 fn rfc3339<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<FixedOffset>, D::Error> {
@@ -757,6 +906,95 @@ mod tests {
 
     fn refusal(line: &str) -> Refusal {
         parse(line).expect_err("line should be refused")
+    }
+
+    const BIDDER: &str = r#"{"id":"b1","type":"project.bidder_added","at":"2026-11-27T09:30:00+08:00","project":"P1","bidder":{"id":"B1","name":"某公司","phone":"13800000001"}}"#;
+
+    #[test]
+    fn what_no_line_of_intake_may_hold_is_named() {
+        assert!(parse(BIDDER).is_ok());
+        let with = |from: &str, to: &str| BIDDER.replacen(from, to, 1);
+        let cases = [
+            (
+                with(r#""project":"P1""#, r#""project":"P1","project":"P2""#),
+                "malformed",
+                "`project` 重复出现",
+            ),
+            (
+                with("某公司", "某\\u0000公司"),
+                "invalid_field",
+                "bidder.name",
+            ),
+            (with("某公司", "某\\n公司"), "invalid_field", "控制字符"),
+            (
+                with("某公司", &"长".repeat(201)),
+                "invalid_field",
+                "最多 200 个字符",
+            ),
+            (
+                with("2026-11-27", "0000-11-27"),
+                "invalid_field",
+                "2000–2100",
+            ),
+            (
+                with(r#""at""#, r#""x\u0001":1,"at""#),
+                "invalid_field",
+                "键名",
+            ),
+            (
+                format!(
+                    r#"{},"pad":"{}"}}"#,
+                    BIDDER.trim_end_matches('}'),
+                    "x".repeat(MAX_LINE)
+                ),
+                "line_too_long",
+                "64 KiB",
+            ),
+        ];
+        for (line, code, says) in cases {
+            let r = refusal(&line);
+            assert_eq!(r.code(), code, "{r}");
+            let text = format!("{} {r}", r.locus().unwrap_or_default());
+            assert!(text.contains(says), "{text}");
+        }
+        // Free text may break lines; an opinion is long.
+        let review = r#"{"id":"r1","type":"filing.reviewed","at":"2026-11-27T09:30:00+08:00","project":"P1","stage":"tender_notice","outcome":"rejected","opinion":"一、资格条件不符。\n二、请补正。"}"#;
+        assert!(parse(review).is_ok(), "{:?}", parse(review).err());
+        assert_eq!(
+            decode_line(b"{\"id\":\"\xe4\xb8\"}").unwrap_err(),
+            Refusal::NotUtf8 { byte: 8 }
+        );
+        assert_eq!(
+            decode_line(&vec![b' '; MAX_LINE + 1]).unwrap_err().code(),
+            "line_too_long"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Whatever bytes arrive, the decoder answers: never a panic, and a
+        /// refusal always says what is wrong.
+        #[test]
+        fn any_bytes_are_accepted_or_refused_with_a_reason(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            if let Err(r) = decode_line(&bytes).and_then(parse) {
+                proptest::prop_assert!(!r.code().is_empty() && !r.to_string().is_empty());
+            }
+        }
+
+        /// A valid line with bytes flipped, cut or inserted anywhere: the same.
+        #[test]
+        fn a_damaged_line_is_accepted_or_refused_with_a_reason(
+            at in 0..BIDDER.len(),
+            cut in 0..8usize,
+            insert in proptest::collection::vec(proptest::num::u8::ANY, 0..8),
+        ) {
+            let mut bytes = BIDDER.as_bytes().to_vec();
+            let end = (at + cut).min(bytes.len());
+            bytes.splice(at..end, insert);
+            if let Err(r) = decode_line(&bytes).and_then(parse) {
+                proptest::prop_assert!(!r.code().is_empty() && !r.to_string().is_empty());
+            }
+        }
     }
 
     #[test]

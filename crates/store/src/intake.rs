@@ -20,8 +20,9 @@ use ggzy_core::engine::{
     complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
     MemberRecord, StaffMember,
 };
-use ggzy_core::event::may_record;
-use ggzy_core::event::{parse, peek_id, Envelope, EventBody, Party};
+use ggzy_core::event::{
+    decode_line, may_record, parse, peek_id, Envelope, EventBody, Party, MAX_LINE,
+};
 use ggzy_core::reach::{ContactRules, Reach};
 use ggzy_core::render::{Center, Message};
 use ggzy_core::role::Role;
@@ -160,24 +161,30 @@ impl Store {
         let mut line_no = 0u64;
         let mut buf = Vec::new();
         let lines = std::iter::from_fn(move || loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
+            match read_line_bounded(&mut reader, &mut buf) {
                 Err(e) => {
                     return Some(Err(StoreError::invalid(
                         "read_failed",
                         format!("读取输入第 {} 行失败：{e}", line_no + 1),
                     )))
                 }
-                Ok(0) => return None,
-                Ok(_) => {
+                Ok(None) => return None,
+                Ok(Some(cut)) => {
                     line_no += 1;
-                    let line = match std::str::from_utf8(&buf) {
-                        Ok(s) => s.trim().to_owned(),
-                        // Kept as a refused line: the parser reports it as malformed.
-                        Err(_) => format!("\u{fffd}{}", String::from_utf8_lossy(&buf).trim()),
+                    let bytes = match buf.strip_prefix(BOM) {
+                        Some(rest) if line_no == 1 => rest,
+                        _ => &buf[..],
                     };
-                    if !line.is_empty() {
-                        return Some(Ok((line_no, line)));
+                    let unreadable = if cut {
+                        Some(Refusal::TooLong { max: MAX_LINE })
+                    } else {
+                        decode_line(bytes).err()
+                    };
+                    // What is kept of a line that is no text: its bytes as
+                    // far as they go, bounded by the cut.
+                    let text = String::from_utf8_lossy(bytes).trim().to_owned();
+                    if !text.is_empty() || unreadable.is_some() {
+                        return Some(Ok((line_no, text, unreadable)));
                     }
                 }
             }
@@ -197,7 +204,7 @@ impl Store {
     pub async fn submit_event(&self, source: &str, line: &str) -> Result<LineOutcome> {
         let mut results = self
             .retrying_intake(source)
-            .submit(vec![(1, line.to_owned())])
+            .submit(vec![text_line(1, line)])
             .await?;
         Ok(results.remove(0).outcome)
     }
@@ -211,7 +218,7 @@ impl Store {
         let decided = intake
             .run_in(
                 &mut tx,
-                std::iter::once(Ok((1, line.to_owned()))),
+                std::iter::once(Ok(text_line(1, line))),
                 usize::MAX,
                 &mut |_, _| {},
             )
@@ -227,15 +234,59 @@ type Parsed = (u64, String, std::result::Result<Envelope, Refusal>);
 fn parse_slice(lines: Vec<Line>) -> Vec<Parsed> {
     lines
         .into_iter()
-        .map(|(n, raw)| {
-            let p = parse(&raw);
+        .map(|(n, raw, unreadable)| {
+            let p = match unreadable {
+                Some(refusal) => Err(refusal),
+                None => parse(&raw),
+            };
             (n, raw, p)
         })
         .collect()
 }
 
-/// An input line: its number and its text.
-type Line = (u64, String);
+/// An input line: its number, its text, and why it is no line of text
+/// (too long, not UTF-8) if so: then its text is what is kept of it.
+type Line = (u64, String, Option<Refusal>);
+
+/// A line of text to decide, numbered.
+fn text_line(no: u64, text: impl Into<String>) -> Line {
+    (no, text.into(), None)
+}
+
+/// The UTF-8 byte order mark some editors put at the start of a file.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// Read the next line's bytes into `buf`, without its newline, keeping at
+/// most `MAX_LINE + 1` of them however long it runs (a file with no line
+/// breaks never fills memory): `None` at the end, else whether it was cut.
+fn read_line_bounded(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let (mut any, mut cut) = (false, false);
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(any.then_some(cut));
+        }
+        any = true;
+        let end = memchr::memchr(b'\n', chunk);
+        let part = &chunk[..end.unwrap_or(chunk.len())];
+        let room = (MAX_LINE + 1).saturating_sub(buf.len());
+        cut |= part.len() > room;
+        buf.extend_from_slice(&part[..part.len().min(room)]);
+        let used = end.map_or(chunk.len(), |i| i + 1);
+        reader.consume(used);
+        if end.is_some() {
+            return Ok(Some(cut));
+        }
+    }
+}
 
 /// Lines decided together, and where they stand in the transactions.
 struct Slice {

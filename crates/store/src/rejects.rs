@@ -7,6 +7,7 @@ use crate::{now, StoreError};
 use crate::{Result, Store};
 use ggzy_core::audit::sm3_hex;
 use ggzy_core::role::StaffRole;
+use ggzy_core::Refusal;
 use serde::Serialize;
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;
@@ -216,7 +217,7 @@ impl Store {
         let (mut results, _) = intake
             .run_in(
                 &mut tx,
-                std::iter::once(Ok((1, line.trim().to_owned()))),
+                std::iter::once(Ok((1, line.trim().to_owned(), None))),
                 usize::MAX,
                 &mut |_, _| {},
             )
@@ -246,12 +247,33 @@ impl Store {
     /// cause is fixed: staff added, the project registered, ...).
     pub async fn retry_rejects(&self, by: Option<StaffRole>) -> Result<Summary> {
         let open = self.rejects(false).await?;
-        let lines: Vec<(u64, String)> = open
+        // A line that was no text (too long, not UTF-8) is kept only in part:
+        // sent again as it is, what was kept could pass where the line did
+        // not. It stays refused until a person corrects it.
+        let (unreadable, open): (Vec<_>, Vec<_>) = open
             .into_iter()
-            .map(|r| (r.line_no.unwrap_or_default() as u64, r.raw))
+            .partition(|r| matches!(r.code.as_str(), "line_too_long" | "not_utf8"));
+        let mut summary = Summary::default();
+        summary.add(
+            unreadable
+                .into_iter()
+                .map(|r| LineResult {
+                    line: r.line_no.unwrap_or_default() as u64,
+                    outcome: LineOutcome::Refused {
+                        event_id: r.event_id,
+                        refusal: Refusal::AlreadyRefused {
+                            reject: r.id,
+                            reason: r.message,
+                        },
+                    },
+                })
+                .collect(),
+        );
+        let lines: Vec<_> = open
+            .into_iter()
+            .map(|r| (r.line_no.unwrap_or_default() as u64, r.raw, None))
             .collect();
         let mut intake = self.retrying_intake("retry").by(by);
-        let mut summary = Summary::default();
         for batch in lines.chunks(crate::intake::BATCH) {
             summary.add(intake.submit(batch.to_vec()).await?);
         }

@@ -840,3 +840,52 @@ async fn records_made_ready_while_events_are_accepted_keep_the_chain_whole() {
     let v = d.store.verify_audit(|_, _| {}).await.unwrap();
     assert_eq!((v.broken, v.events), (None, 200));
 }
+
+/// A file as it arrives from other systems: a byte order mark, a line that
+/// is not UTF-8, one that runs on for 200 KiB, a key given twice. Each bad
+/// line is refused naming its line and what is wrong, kept cut to a bound,
+/// and the good ones are taken.
+#[tokio::test]
+async fn bytes_that_are_no_line_of_intake_are_refused_by_line_and_kept_bounded() {
+    let d = staffed().await;
+    let mut file = b"\xef\xbb\xbf".to_vec();
+    file.extend(register("e1", "P1").as_bytes());
+    file.extend(b"\n{\"id\":\"e2\",\"type\":\"project.registered\",\"name\":\"\xff\xfe\"}\n");
+    file.extend(format!("{{\"id\":\"e3\",\"pad\":\"{}\"}}\n", "x".repeat(200 * 1024)).as_bytes());
+    file.extend(
+        register("e4", "P4")
+            .replacen("\"id\":\"e4\"", "\"id\":\"e4\",\"id\":\"e5\"", 1)
+            .as_bytes(),
+    );
+    file.extend(b"\n\n");
+    file.extend(register("e6", "P6").as_bytes());
+    let s = d.store.import(&file[..], "f", |_| {}).await.unwrap();
+    assert_eq!(
+        s.accepted, 2,
+        "the first line's BOM is no fault: {:?}",
+        s.refused
+    );
+    let refused: Vec<(u64, &str, String)> = s
+        .refused
+        .iter()
+        .map(|r| match &r.outcome {
+            LineOutcome::Refused { refusal, .. } => (r.line, refusal.code(), refusal.to_string()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        refused.iter().map(|(l, c, _)| (*l, *c)).collect::<Vec<_>>(),
+        [(2, "not_utf8"), (3, "line_too_long"), (4, "malformed")]
+    );
+    assert!(refused[0].2.contains("第 48 字节"), "{}", refused[0].2);
+    assert!(refused[2].2.contains("`id` 重复出现"), "{}", refused[2].2);
+    let kept = d.store.rejects(false).await.unwrap();
+    assert_eq!(kept.len(), 3);
+    assert!(kept
+        .iter()
+        .all(|r| r.raw.len() <= ggzy_core::event::MAX_LINE + 4));
+    // Retried as they are, the unreadable two stay refused: what was kept is not the line.
+    let retry = d.store.retry_rejects(None).await.unwrap();
+    assert_eq!((retry.accepted, retry.refused.len()), (0, 3));
+    assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+}
