@@ -35,7 +35,8 @@ pub struct DispatchConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub quiet_hours: Option<QuietConfig>,
-    /// Where providers report delivery, e.g. `0.0.0.0:8787`. Secrets, for
+    /// Where providers report delivery: `127.0.0.1:8787` (this machine
+    /// only), or e.g. `0.0.0.0:8787` to take an intranet gateway's reports. Secrets, for
     /// the kinds of SMS provider configured: `receipts` (gateways' signing
     /// secret), `receipts.aliyun` (the token in Alibaba Cloud's report URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -322,8 +323,12 @@ impl DispatchConfig {
         let blank = |what: String| Err(ConfigError::Field(format!("{what}不能为空")));
         // What the sender will take, checked here so it fails at saving, not at sending.
         let url = |what: String, u: &str| {
-            if crate::http::usable(u) {
+            if crate::http::usable(u) && crate::http::private(u) {
                 Ok(())
+            } else if crate::http::usable(u) {
+                Err(ConfigError::Field(format!(
+                    "{what} `{u}` 须为 https 地址：明文 http 只可用于本机回环地址（127.0.0.1、localhost），否则短信内容与签名会在网络上明文传输"
+                )))
             } else if !u.is_ascii() {
                 Err(ConfigError::Field(format!(
                     "{what} `{u}` 含非 ASCII 字符：中文域名请写作 xn-- 形式，路径中的中文请先做百分号编码"
@@ -493,6 +498,14 @@ mod tests {
             (
                 r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "ftp://x.cn", "key_id": "k"}]}"#,
                 "不是 http(s) 地址",
+            ),
+            (
+                r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "http://sms.example.gov.cn/api", "key_id": "k"}]}"#,
+                "短信网关“gw”的地址 `http://sms.example.gov.cn/api` 须为 https 地址",
+            ),
+            (
+                r#"{"dingtalk": {"webhook": "http://10.0.0.8/robot/send"}}"#,
+                "须为 https 地址",
             ),
             (
                 r#"{"email": {"host": "", "port": 587, "security": "starttls", "from": "a@x.cn"}}"#,

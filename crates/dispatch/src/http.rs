@@ -52,6 +52,25 @@ pub fn usable(url: &str) -> bool {
     })
 }
 
+/// Whether `url` keeps what it carries private on the way: https, or plain
+/// http to this machine itself (a relay or test server on loopback).
+pub fn private(url: &str) -> bool {
+    http::Uri::try_from(url).is_ok_and(|u| match u.scheme_str() {
+        Some("https") => true,
+        Some("http") => u.host().is_some_and(|h| {
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            h.eq_ignore_ascii_case("localhost")
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }),
+        _ => false,
+    })
+}
+
+/// The most of a provider's answer that is read: answers are a few hundred
+/// bytes; a server that sends more is not let fill the dispatcher's memory.
+pub const MAX_ANSWER: usize = 1 << 20;
+
 /// A request with `body`, or [`Failed::BadAddress`] when its URL is unusable.
 pub fn with_body(
     request: http::request::Builder,
@@ -120,8 +139,9 @@ impl Http {
                 match connection.try_send_request(request).await {
                     Ok(response) => {
                         let status = response.status();
-                        let body = response
-                            .into_body()
+                        // An answer past the bound is treated as one broken
+                        // off: the request left, so it is asked after, not resent.
+                        let body = http_body_util::Limited::new(response.into_body(), MAX_ANSWER)
                             .collect()
                             .await
                             .map_err(|_| Failed::Interrupted)?
@@ -182,5 +202,59 @@ impl Http {
             }
         });
         Ok(connection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn plain_http_is_private_only_on_this_machine() {
+        for ok in [
+            "https://sms.example.gov.cn/api",
+            "http://127.0.0.1:9/sms",
+            "http://127.8.0.1/",
+            "http://localhost:8080/x",
+            "http://[::1]:9/",
+        ] {
+            assert!(private(ok), "{ok}");
+        }
+        for no in [
+            "http://sms.example.gov.cn/api",
+            "http://10.0.0.8/",
+            "http://192.168.1.2/",
+            "http://localhost.example.cn/",
+            "ftp://x.cn",
+        ] {
+            assert!(!private(no), "{no}");
+        }
+    }
+
+    /// A server on loopback that answers with 2 MiB: the client reads up to
+    /// its bound and reports the answer as broken off, never holding it all.
+    #[tokio::test]
+    async fn an_answer_past_the_bound_is_not_read_whole() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let body = vec![b'x'; 2 * MAX_ANSWER];
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(&body).await;
+        });
+        let http = Http::new(Duration::from_secs(5), Duration::from_secs(1)).unwrap();
+        let request =
+            with_body(http::Request::post(format!("http://{addr}/messages")), "{}").unwrap();
+        let answer = http.send(request).await;
+        assert!(
+            matches!(answer, Err(Failed::Interrupted)),
+            "{:?}",
+            answer.map(|(s, b)| (s, b.len()))
+        );
     }
 }

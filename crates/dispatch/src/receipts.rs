@@ -32,7 +32,7 @@ pub struct Server {
 }
 
 impl Server {
-    /// Bind `listen` (e.g. `0.0.0.0:8787`); a port in use is named.
+    /// Bind `listen` (e.g. `127.0.0.1:8787`); a port in use is named.
     pub async fn bind(
         listen: &str,
         store: Store,

@@ -14,7 +14,8 @@ export type DispatchConfig = {
  */
 sms: Array<SmsProvider>, email?: EmailConfig, dingtalk?: DingTalkConfig, wecom?: WeComConfig, retry: RetryConfig, sending: SendingConfig, quiet_hours?: QuietConfig, 
 /**
- * Where providers report delivery, e.g. `0.0.0.0:8787`. Secrets, for
+ * Where providers report delivery: `127.0.0.1:8787` (this machine
+ * only), or e.g. `0.0.0.0:8787` to take an intranet gateway's reports. Secrets, for
  * the kinds of SMS provider configured: `receipts` (gateways' signing
  * secret), `receipts.aliyun` (the token in Alibaba Cloud's report URL).
  */
