@@ -82,6 +82,21 @@ pub fn running(exe: &std::path::Path) -> Option<i32> {
         })
 }
 
+/// Whether some app on the session bus still holds the single-instance name
+/// (`<identifier>.SingleInstance`, tauri-plugin-single-instance).
+fn single_instance_held() -> bool {
+    Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.ListNames",
+        ])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(".SingleInstance"))
+}
+
 impl Driven {
     /// Start the app on a fresh database (seeded as the demo center on first start).
     pub async fn start() -> Driven {
@@ -121,6 +136,13 @@ impl Driven {
     /// Start `application` (the app, or the benchmark's empty window) on the
     /// database `dir/ggzy.db`, with its own data and config folders in `dir`.
     pub async fn launch(application: &std::path::Path, dir: tempfile::TempDir) -> Driven {
+        // The app before this one may be gone while the bus still holds its
+        // single-instance name for a moment: an app started then would try to
+        // hand over to it, get no reply, and fail to start.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while single_instance_held() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         // Desktop notifications are D-Bus calls to org.freedesktop.Notifications:
         // watch the bus itself, since the plugin reports no failure on Linux.
         let monitor = Command::new("dbus-monitor")
@@ -149,12 +171,15 @@ impl Driven {
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
-            match ClientBuilder::rustls()
-                .expect("rustls")
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
+            // WebKitWebDriver waits for an app that died at start without
+            // end: a bounded wait turns that into a failure, not a hung run.
+            let mut builder = ClientBuilder::rustls().expect("rustls");
+            builder.capabilities(caps.clone());
+            let connect = builder.connect(&url);
+            let Ok(connected) = tokio::time::timeout(Duration::from_secs(60), connect).await else {
+                panic!("the app never opened its window for WebDriver at {url} (did it fail to start? see its output above)");
+            };
+            match connected {
                 Ok(c) => break c,
                 Err(e) if Instant::now() < deadline => {
                     let _ = e;
