@@ -51,13 +51,6 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 pub const MAX_FAILED_LOGINS: i64 = 5;
 pub const LOCK_MINUTES: i64 = 15;
 
-#[derive(FromRow)]
-struct Credentials {
-    password_hash: String,
-    active: bool,
-    locked_until: Option<String>,
-}
-
 const SELECT_USER: &str =
     "SELECT username, name, role, phone, email, active, must_change_password, locked_until, created_at FROM users";
 
@@ -138,10 +131,13 @@ async fn record_user(
     Ok(())
 }
 
+/// The one answer to a login that did not succeed, whatever the reason:
+/// nothing tells a wrong name from a wrong password, a disabled or a locked
+/// account (the audit trail does, for the administrator).
 fn bad_credentials() -> StoreError {
     StoreError::invalid(
         "bad_credentials",
-        format!("用户名或密码错误，请重新输入（连续 {MAX_FAILED_LOGINS} 次错误将锁定账户 {LOCK_MINUTES} 分钟）"),
+        format!("用户名或密码错误，或账户已锁定、停用：请重新输入（连续 {MAX_FAILED_LOGINS} 次错误将锁定账户 {LOCK_MINUTES} 分钟），仍无法登录请联系系统管理员"),
     )
 }
 
@@ -231,6 +227,23 @@ impl Store {
                 .fetch_all(self.pool())
                 .await?,
         )
+    }
+
+    /// A logged-in person as the directory has them now, with the minutes a
+    /// session may stay idle (`session_idle_minutes`); `None` if no such user.
+    pub async fn session_user(&self, username: &str) -> Result<Option<(User, u64)>> {
+        let user: Option<User> = sqlx::query_as(&format!("{SELECT_USER} WHERE username = ?"))
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await?;
+        let idle: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'session_idle_minutes'")
+                .fetch_optional(self.pool())
+                .await?;
+        let idle = idle
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(crate::settings::SESSION_IDLE_MINUTES);
+        Ok(user.map(|u| (u, idle)))
     }
 
     pub async fn user(&self, username: &str) -> Result<User> {
@@ -323,41 +336,74 @@ impl Store {
     }
 
     /// Check a staff member's password. `MAX_FAILED_LOGINS` wrong ones in a
-    /// row lock the account for `LOCK_MINUTES`; each login, failure and lock
-    /// is in the audit trail. The caller checks `must_change_password`.
+    /// row lock the account for `LOCK_MINUTES`. An unknown name, a disabled
+    /// or locked account and a wrong password get the same answer after the
+    /// same work, and every attempt is in the audit trail. The caller checks
+    /// `must_change_password`.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<User> {
-        let creds: Option<Credentials> = sqlx::query_as(
-            "SELECT password_hash, active, locked_until FROM users WHERE username = ?",
+        self.attempt(username, password, "user.login").await?;
+        self.user(username).await
+    }
+
+    /// One try of `username`'s password, counted before it is checked: the
+    /// count is taken in a write transaction (with its record) and only an
+    /// account with tries left gets one, so attempts made in parallel never
+    /// check more than `MAX_FAILED_LOGINS` passwords between two successes.
+    /// On success the count starts again and `done` is recorded; a wrong
+    /// password leaves it counted, and the last one locks the account.
+    async fn attempt(&self, username: &str, password: &str, done: &'static str) -> Result<()> {
+        let at = now();
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let taken: Option<(String,)> = sqlx::query_as(
+            "UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ?1 AND active = 1 \
+             AND failed_logins < ?2 AND (locked_until IS NULL OR unixepoch(locked_until) <= unixepoch(?3)) RETURNING password_hash",
         )
         .bind(username)
-        .fetch_optional(self.pool())
+        .bind(MAX_FAILED_LOGINS)
+        .bind(&at)
+        .fetch_optional(&mut *conn)
         .await?;
-        let Some(creds) = creds else {
+        let Some((hash,)) = taken else {
+            // Unknown, disabled, locked or out of tries: the same work and
+            // answer as a wrong password; the trail says which it was.
+            let reason: Option<(bool, Option<String>)> =
+                sqlx::query_as("SELECT active, locked_until FROM users WHERE username = ?")
+                    .bind(username)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let why = match reason {
+                None => "unknown",
+                Some((false, _)) => "disabled",
+                Some((true, _)) => "locked",
+            };
+            let name: String = username.chars().take(64).collect();
+            let body = json!({ "reason": why });
+            AuditWriter::record(
+                conn,
+                self.device_n(),
+                &at,
+                "user.login_refused",
+                &name,
+                body,
+            )
+            .await?;
+            tx.commit().await?;
             verify_password(password, password::DECOY).await;
             return Err(bad_credentials());
         };
-        if !creds.active {
-            return Err(StoreError::invalid(
-                "account_disabled",
-                "该账户已停用，请联系系统管理员",
-            ));
-        }
-        let locked_until = creds
-            .locked_until
-            .as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .filter(|t| *t > chrono::Local::now());
-        if let Some(until) = locked_until {
-            return Err(StoreError::invalid(
-                "account_locked",
-                format!(
-                    "密码连续错误 {MAX_FAILED_LOGINS} 次，账户已锁定至 {}，请稍后再试或请管理员解锁",
-                    until.with_timezone(&chrono::Local).format("%H:%M")
-                ),
-            ));
-        }
-        let ok = verify_password(password, &creds.password_hash).await;
+        record_user(
+            conn,
+            self.device_n(),
+            &at,
+            "user.login_attempt",
+            username,
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
 
+        let ok = verify_password(password, &hash).await;
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let at = now();
@@ -368,14 +414,13 @@ impl Store {
             .bind(username)
             .execute(&mut *conn)
             .await?;
-            ("user.login", json!({}))
+            (done, json!({}))
         } else {
-            let failed: i64 = sqlx::query_scalar(
-                "UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ? RETURNING failed_logins",
-            )
-            .bind(username)
-            .fetch_one(&mut *conn)
-            .await?;
+            let failed: i64 =
+                sqlx::query_scalar("SELECT failed_logins FROM users WHERE username = ?")
+                    .bind(username)
+                    .fetch_one(&mut *conn)
+                    .await?;
             if failed >= MAX_FAILED_LOGINS {
                 let until = (chrono::Local::now() + chrono::Duration::minutes(LOCK_MINUTES))
                     .to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
@@ -394,30 +439,16 @@ impl Store {
         record_user(conn, self.device_n(), &at, kind, username, body).await?;
         tx.commit().await?;
         if ok {
-            self.user(username).await
+            Ok(())
         } else {
             Err(bad_credentials())
         }
     }
 
-    /// Change one's own password: the current one is checked, the new one
-    /// must be long enough and different. Clears `must_change_password`.
+    /// Change one's own password: the current one is checked as a login's
+    /// is (a wrong one counts toward the lock), the new one must be long
+    /// enough and different. Clears `must_change_password`.
     pub async fn change_password(&self, username: &str, current: &str, new: &str) -> Result<()> {
-        let hash: Option<String> =
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE username = ? AND active = 1")
-                .bind(username)
-                .fetch_optional(self.pool())
-                .await?;
-        let right = match &hash {
-            Some(h) => verify_password(current, h).await,
-            None => false,
-        };
-        if !right {
-            return Err(StoreError::invalid(
-                "bad_credentials",
-                "当前密码不正确，请重新输入",
-            ));
-        }
         if new.chars().count() < MIN_PASSWORD_LEN {
             return Err(StoreError::invalid(
                 "weak_password",
@@ -430,6 +461,18 @@ impl Store {
                 "新密码不能与当前密码相同",
             ));
         }
+        self.attempt(username, current, "user.password_checked")
+            .await
+            .map_err(|e| match e {
+                StoreError::Invalid {
+                    code: "bad_credentials",
+                    ..
+                } => StoreError::invalid(
+                    "bad_credentials",
+                    format!("当前密码不正确，请重新输入（连续 {MAX_FAILED_LOGINS} 次错误将锁定账户 {LOCK_MINUTES} 分钟）"),
+                ),
+                other => other,
+            })?;
         let hash = hash_password(new).await;
         let mut tx = self.write().await?;
         let conn = tx.conn();

@@ -47,7 +47,17 @@ async fn a_wrong_password_and_an_unknown_name_read_alike() {
     );
     assert_eq!(
         trail_kinds(&d.store, "cs1").await,
-        ["user.added", "user.login", "user.login_failed"]
+        [
+            "user.added",
+            "user.login_attempt",
+            "user.login",
+            "user.login_attempt",
+            "user.login_failed"
+        ]
+    );
+    assert_eq!(
+        trail_kinds(&d.store, "nobody").await,
+        ["user.login_refused"]
     );
     assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
 }
@@ -64,17 +74,20 @@ async fn repeated_failures_lock_the_account_even_against_the_right_password() {
         let (c, _) = code(d.store.authenticate("cs1", "guess").await.unwrap_err());
         assert_eq!(c, "bad_credentials");
     }
-    let (c, msg) = code(
+    let locked = code(
         d.store
             .authenticate("cs1", "correct horse")
             .await
             .unwrap_err(),
     );
-    assert_eq!(c, "account_locked", "{msg}");
-    assert!(msg.contains("锁定至"), "{msg}");
-    assert!(trail_kinds(&d.store, "cs1")
-        .await
-        .contains(&"user.locked".to_owned()));
+    let unknown = code(d.store.authenticate("nobody", "guess").await.unwrap_err());
+    assert_eq!(
+        locked, unknown,
+        "a locked account reads as any failed login"
+    );
+    let kinds = trail_kinds(&d.store, "cs1").await;
+    assert!(kinds.contains(&"user.locked".to_owned()), "{kinds:?}");
+    assert_eq!(kinds.last().map(String::as_str), Some("user.login_refused"));
     // Others are not affected.
     d.store.authenticate("ss1", "correct horse").await.unwrap();
 
@@ -211,4 +224,88 @@ async fn checking_a_password_leaves_the_runtime_free() {
     // Two argon2 checks take well over 10 ms; blocking the thread, they
     // would leave the ticker at 0–2.
     assert!(during >= 5, "the runtime stood still: {during} ticks");
+}
+
+/// Tries are counted before the password is checked: twenty wrong logins
+/// at once get `MAX_FAILED_LOGINS` checks, no more, and lock the account;
+/// a disabled account answers as a wrong password does.
+#[tokio::test]
+async fn parallel_attempts_never_get_more_tries_than_the_limit() {
+    let d = staffed().await;
+    let tries: Vec<_> = (0..20)
+        .map(|_| {
+            let store = d.store.clone();
+            tokio::spawn(async move { store.authenticate("cs1", "guess").await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tries {
+        answers.push(code(t.await.unwrap().unwrap_err()));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    let kinds = trail_kinds(&d.store, "cs1").await;
+    let checked = kinds.iter().filter(|k| *k == "user.login_attempt").count();
+    assert_eq!(checked as i64, MAX_FAILED_LOGINS, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "user.login_refused").count(),
+        20 - checked
+    );
+    assert!(kinds.contains(&"user.locked".to_owned()));
+    d.store
+        .authenticate("cs1", "correct horse")
+        .await
+        .unwrap_err();
+    assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+}
+
+/// A wrong current password in a password change counts as a wrong login.
+#[tokio::test]
+async fn wrong_current_passwords_in_a_change_lock_the_account() {
+    let d = staffed().await;
+    for _ in 0..MAX_FAILED_LOGINS {
+        let (c, _) = code(
+            d.store
+                .change_password("cs1", "guess", "a new password")
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(c, "bad_credentials");
+    }
+    assert_eq!(
+        code(
+            d.store
+                .authenticate("cs1", "correct horse")
+                .await
+                .unwrap_err()
+        )
+        .0,
+        "bad_credentials",
+        "locked"
+    );
+    // A disabled account: the same answer as the rest.
+    d.store
+        .change_user(
+            "ss1",
+            &ggzy_store::users::UserChange {
+                active: Some(false),
+                ..Default::default()
+            },
+            "admin",
+        )
+        .await
+        .unwrap();
+    let disabled = code(
+        d.store
+            .authenticate("ss1", "correct horse")
+            .await
+            .unwrap_err(),
+    );
+    let unknown = code(
+        d.store
+            .authenticate("nobody", "correct horse")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(disabled, unknown);
+    assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
 }
