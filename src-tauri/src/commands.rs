@@ -27,8 +27,8 @@ pub fn logout(app: State<'_, App>) {
 }
 
 #[tauri::command]
-pub fn session(app: State<'_, App>) -> Option<Session> {
-    app.session()
+pub async fn session(app: State<'_, App>) -> Result<Option<Session>> {
+    Ok(app.session().await)
 }
 
 #[tauri::command]
@@ -143,7 +143,7 @@ pub async fn pick_import_file(
     window: tauri::Window,
 ) -> Result<Option<String>> {
     use tauri_plugin_dialog::DialogExt;
-    app.may_import()?;
+    app.may_import().await?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     window
         .dialog()

@@ -149,7 +149,7 @@ impl App {
     /// clause it would break). Nothing is kept.
     pub async fn check_action(&self, action: Action) -> Result<Option<String>> {
         let (roles, what) = action.rights();
-        let session = self.require(roles, what)?;
+        let session = self.require(roles, what).await?;
         let (source, line) = event_line(&session.username, &action.with_placeholders())?;
         Ok(match self.store().check_event(&source, &line).await? {
             LineOutcome::Refused { refusal, .. } => Some(refusal.to_string()),
@@ -159,7 +159,7 @@ impl App {
 
     pub async fn act(&self, action: Action) -> Result<ActionDone> {
         let (roles, what) = action.rights();
-        let session = self.require(roles, what)?;
+        let session = self.require(roles, what).await?;
         let (source, line) = event_line(&session.username, &action)?;
         // Checked first: a refused form leaves nothing behind.
         if let LineOutcome::Refused { refusal, .. } =

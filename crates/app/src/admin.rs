@@ -13,6 +13,8 @@ const ADMIN: &[StaffRole] = &[StaffRole::Admin];
 pub struct CenterSettings {
     pub center_name: String,
     pub center_phone: String,
+    /// Minutes without a command after which a desktop's session ends.
+    pub session_idle_minutes: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -60,7 +62,7 @@ pub struct NewStaffUser {
 
 impl App {
     pub async fn center_settings(&self) -> Result<CenterSettings> {
-        self.require(ANY_ROLE, "查看中心设置")?;
+        self.require(ANY_ROLE, "查看中心设置").await?;
         let all = self.store().settings().await?;
         let get = |k: &str| {
             all.iter()
@@ -71,17 +73,21 @@ impl App {
         Ok(CenterSettings {
             center_name: get("center_name"),
             center_phone: get("center_phone"),
+            session_idle_minutes: get("session_idle_minutes")
+                .parse()
+                .unwrap_or(ggzy_store::settings::SESSION_IDLE_MINUTES as u32),
         })
     }
 
-    /// Both settings, or neither (checked and written together by the store).
+    /// All the settings, or none (checked and written together by the store).
     pub async fn save_center_settings(&self, s: CenterSettings) -> Result<CenterSettings> {
-        let me = self.require(ADMIN, "修改中心设置")?;
+        let me = self.require(ADMIN, "修改中心设置").await?;
         self.store()
             .set_settings(
                 &[
                     ("center_name", &s.center_name),
                     ("center_phone", &s.center_phone),
+                    ("session_idle_minutes", &s.session_idle_minutes.to_string()),
                 ],
                 &me.username,
             )
@@ -90,7 +96,7 @@ impl App {
     }
 
     pub async fn staff_users(&self) -> Result<Vec<StaffUser>> {
-        self.require(ADMIN, "管理用户")?;
+        self.require(ADMIN, "管理用户").await?;
         Ok(self
             .store()
             .users()
@@ -120,7 +126,7 @@ impl App {
 
     /// Add a staff member; returns the one-time password, to be handed over once.
     pub async fn add_staff_user(&self, new: NewStaffUser) -> Result<String> {
-        let me = self.require(ADMIN, "新增用户")?;
+        let me = self.require(ADMIN, "新增用户").await?;
         let opt = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let password = self
             .store()
@@ -146,7 +152,7 @@ impl App {
         username: &str,
         change: StaffUserChange,
     ) -> Result<Option<String>> {
-        let me = self.require(ADMIN, "修改用户")?;
+        let me = self.require(ADMIN, "修改用户").await?;
         Ok(self
             .store()
             .change_user(

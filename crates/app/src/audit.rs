@@ -46,7 +46,7 @@ pub struct AuditHead {
 
 impl App {
     pub async fn audit_head(&self) -> Result<AuditHead> {
-        self.require(ANY_ROLE, "查看审计链头")?;
+        self.require(ANY_ROLE, "查看审计链头").await?;
         let head = self.store().audit_head().await?;
         Ok(AuditHead {
             seq: head.seq,
@@ -57,7 +57,7 @@ impl App {
     }
 
     pub async fn verify_audit(&self, progress: impl FnMut(AuditProgress)) -> Result<AuditReport> {
-        self.require(ANY_ROLE, "验证审计链")?;
+        self.require(ANY_ROLE, "验证审计链").await?;
         let mut progress = progress;
         let v = self
             .store()

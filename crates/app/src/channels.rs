@@ -60,7 +60,7 @@ impl App {
     }
 
     pub async fn channel_settings(&self) -> Result<ChannelSettings> {
-        self.require(ADMIN, "查看推送通道")?;
+        self.require(ADMIN, "查看推送通道").await?;
         let config = self.store().dispatch_config().await?;
         let secrets = match &config {
             Some(json) => self.secrets_of(json).await?,
@@ -76,7 +76,7 @@ impl App {
     /// The secrets a configuration (not yet saved) needs, and which are kept;
     /// a configuration that cannot be read says where.
     pub async fn channel_secrets(&self, config: String) -> Result<Vec<SecretState>> {
-        self.require(ADMIN, "查看推送通道")?;
+        self.require(ADMIN, "查看推送通道").await?;
         self.secrets_of(&config).await
     }
 
@@ -108,7 +108,7 @@ impl App {
         config: String,
         secrets: Vec<SecretValue>,
     ) -> Result<ChannelSettings> {
-        let me = self.require(ADMIN, "修改推送通道")?;
+        let me = self.require(ADMIN, "修改推送通道").await?;
         let parsed = deployment::parse(&config).map_err(setup_error)?;
         let needed: Vec<String> = parsed.secret_names().into_iter().map(|(n, _)| n).collect();
         if let Some(s) = secrets.iter().find(|s| !needed.contains(&s.name)) {

@@ -101,7 +101,7 @@ impl TryFrom<ContactSettings> for ContactRules {
 
 impl App {
     pub async fn contact_rules(&self) -> Result<ContactForm> {
-        self.require(ADMIN, "查看联系规则")?;
+        self.require(ADMIN, "查看联系规则").await?;
         let rules = self.store().contact_rules().await?;
         let channels = deployment::saved(self.store())
             .await
@@ -125,7 +125,7 @@ impl App {
 
     /// Check and save; a work group needs its robot in 推送通道 first.
     pub async fn save_contact_rules(&self, settings: ContactSettings) -> Result<ContactForm> {
-        let me = self.require(ADMIN, "修改联系规则")?;
+        let me = self.require(ADMIN, "修改联系规则").await?;
         let rules = ContactRules::try_from(settings)?;
         deployment::save_contact_rules(self.store(), &rules, &me.username)
             .await

@@ -162,7 +162,7 @@ impl App {
         path: &str,
         mut progress: impl FnMut(ImportProgress),
     ) -> Result<ImportReport> {
-        let session = self.may_import()?;
+        let session = self.may_import().await?;
         let _guard = self.importing()?;
         let path = Path::new(path.trim());
         let file_name = path
@@ -228,8 +228,8 @@ impl App {
     }
 
     /// The session, if it may import (the shell asks before it opens a file dialog).
-    pub fn may_import(&self) -> Result<crate::Session> {
-        self.require(IMPORTERS, "导入数据")
+    pub async fn may_import(&self) -> Result<crate::Session> {
+        self.require(IMPORTERS, "导入数据").await
     }
 
     fn importing(&self) -> Result<ImportGuard<'_>> {
@@ -241,7 +241,7 @@ impl App {
 
     /// Open rejects, a page at a time (0 is the first).
     pub async fn rejects(&self, page: i64) -> Result<RejectList> {
-        self.require(IMPORTERS, "查看拒收数据")?;
+        self.require(IMPORTERS, "查看拒收数据").await?;
         let (items, total) = self
             .store()
             .open_rejects(page.max(0) * REJECTS_PAGE, REJECTS_PAGE)
@@ -256,7 +256,7 @@ impl App {
     /// Send a corrected line in place of reject `id`. A line refused again
     /// comes back as the error `refused` with its reason; nothing is kept.
     pub async fn fix_reject(&self, id: i64, line: &str) -> Result<String> {
-        let session = self.require(IMPORTERS, "修正拒收数据")?;
+        let session = self.require(IMPORTERS, "修正拒收数据").await?;
         if line.trim().is_empty() {
             return Err(AppError::new(
                 "invalid",
@@ -280,7 +280,7 @@ impl App {
 
     /// Send every open reject again as it is (its cause fixed elsewhere).
     pub async fn retry_rejects(&self) -> Result<RetryReport> {
-        let session = self.require(IMPORTERS, "重试拒收数据")?;
+        let session = self.require(IMPORTERS, "重试拒收数据").await?;
         let _guard = self.importing()?;
         let s = self.store().retry_rejects(Some(session.role)).await?;
         Ok(RetryReport {

@@ -93,9 +93,18 @@ pub struct ActivityItem {
 /// Every role that works in the app.
 pub const ANY_ROLE: &[StaffRole] = &StaffRole::ALL;
 
+/// The session held, and when its person last did something.
+struct Held {
+    session: Session,
+    seen: std::time::Instant,
+    /// Ended for being idle: every command says so (not merely "log in"),
+    /// whichever asks first, until the person logs in or out.
+    expired: bool,
+}
+
 pub struct App {
     store: Store,
-    session: Mutex<Option<Session>>,
+    session: Mutex<Option<Held>>,
     /// The user and the newest push a desktop notice has told them of.
     told: Mutex<Option<(String, i64)>>,
     /// An import or a retry is running.
@@ -151,24 +160,74 @@ impl App {
         &self.store
     }
 
-    pub fn session(&self) -> Option<Session> {
-        self.session.lock().expect("session lock").clone()
+    /// Who is logged in, as last checked; `None` once the session has been
+    /// idle longer than allowed (it is ended at the next command).
+    pub async fn session(&self) -> Option<Session> {
+        self.current(false).await.ok()
+    }
+
+    fn hold(&self, session: Session) {
+        *self.session.lock().expect("session lock") = Some(Held {
+            session,
+            seen: std::time::Instant::now(),
+            expired: false,
+        });
+    }
+
+    /// The logged-in person as the directory has them now: a person disabled
+    /// since is logged out, a role changed since applies at once, and a
+    /// session idle longer than the center allows (设置, default 15 minutes)
+    /// ends. `active`: the person did something (a poll does not count).
+    async fn current(&self, active: bool) -> Result<Session> {
+        let (username, seen, expired) = {
+            let held = self.session.lock().expect("session lock");
+            let held = held.as_ref().ok_or_else(AppError::not_logged_in)?;
+            (held.session.username.clone(), held.seen, held.expired)
+        };
+        let now = self.store.session_user(&username).await?;
+        let Some((user, idle_minutes)) = now.filter(|(u, _)| u.active) else {
+            self.logout();
+            return Err(AppError::new(
+                "not_logged_in",
+                "该账户已停用或已被删除，已退出登录：请联系系统管理员",
+            ));
+        };
+        if expired || seen.elapsed() > std::time::Duration::from_secs(60 * idle_minutes) {
+            if let Some(h) = self.session.lock().expect("session lock").as_mut() {
+                h.expired = true;
+            }
+            return Err(AppError::new(
+                "session_expired",
+                format!("已超过 {idle_minutes} 分钟未操作，为安全已退出登录：请重新登录，登录后回到原来的页面"),
+            ));
+        }
+        let session = session_of(user)?;
+        let mut held = self.session.lock().expect("session lock");
+        match held.as_mut() {
+            // Still the same person (no logout or other login meanwhile).
+            Some(h) if h.session.username == username => {
+                h.session = session.clone();
+                if active {
+                    h.seen = std::time::Instant::now();
+                }
+                Ok(session)
+            }
+            _ => Err(AppError::not_logged_in()),
+        }
+    }
+
+    /// For tests: the session as if its person had been away `by`.
+    #[doc(hidden)]
+    pub fn age_session(&self, by: std::time::Duration) {
+        if let Some(h) = self.session.lock().expect("session lock").as_mut() {
+            h.seen -= by;
+        }
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Result<Session> {
         let user = self.store.authenticate(username.trim(), password).await?;
-        let role: StaffRole = user
-            .role
-            .parse()
-            .map_err(|e: String| AppError::new("corrupt", e))?;
-        let session = Session {
-            username: user.username,
-            name: user.name,
-            role,
-            role_name: role.zh().to_owned(),
-            must_change_password: user.must_change_password,
-        };
-        *self.session.lock().expect("session lock") = Some(session.clone());
+        let session = session_of(user)?;
+        self.hold(session.clone());
         Ok(session)
     }
 
@@ -178,19 +237,48 @@ impl App {
 
     /// Change the logged-in user's own password; allowed with a one-time password.
     pub async fn change_password(&self, current: &str, new: &str) -> Result<Session> {
-        let mut session = self.session().ok_or_else(AppError::not_logged_in)?;
+        let mut session = self.current(true).await?;
         self.store
             .change_password(&session.username, current, new)
             .await?;
         session.must_change_password = false;
-        *self.session.lock().expect("session lock") = Some(session.clone());
+        self.hold(session.clone());
         Ok(session)
     }
 
     /// The session, if its role may do `what`. Every command but login and
     /// the password change starts here.
-    pub fn require(&self, allowed: &[StaffRole], what: &str) -> Result<Session> {
-        let session = self.session().ok_or_else(AppError::not_logged_in)?;
+    pub async fn require(&self, allowed: &[StaffRole], what: &str) -> Result<Session> {
+        let session = self.current(true).await?;
+        permitted(session, allowed, what)
+    }
+
+    /// As [`App::require`], for what the window asks by itself (the unread
+    /// count, notices): it does not keep an idle session alive.
+    pub async fn require_quietly(&self, allowed: &[StaffRole], what: &str) -> Result<Session> {
+        let session = self.current(false).await?;
+        permitted(session, allowed, what)
+    }
+}
+
+/// The session of a user the store has just read.
+fn session_of(user: ggzy_store::users::User) -> Result<Session> {
+    let role: StaffRole = user
+        .role
+        .parse()
+        .map_err(|e: String| AppError::new("corrupt", e))?;
+    Ok(Session {
+        username: user.username,
+        name: user.name,
+        role,
+        role_name: role.zh().to_owned(),
+        must_change_password: user.must_change_password,
+    })
+}
+
+/// `session`, if its role may do `what` and no one-time password waits.
+fn permitted(session: Session, allowed: &[StaffRole], what: &str) -> Result<Session> {
+    {
         if session.must_change_password {
             return Err(AppError::new(
                 "must_change_password",
@@ -202,9 +290,11 @@ impl App {
         }
         Ok(session)
     }
+}
 
+impl App {
     pub async fn workbench(&self) -> Result<Workbench> {
-        let me = self.require(ANY_ROLE, "查看工作台")?;
+        let me = self.require(ANY_ROLE, "查看工作台").await?;
         let Overview {
             projects,
             events,

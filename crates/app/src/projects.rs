@@ -211,7 +211,7 @@ pub struct ProjectQuery {
 impl App {
     /// One page (from 1) of the projects matching a search and a stage.
     pub async fn projects(&self, q: ProjectQuery) -> Result<ProjectList> {
-        self.require(ANY_ROLE, "查看项目")?;
+        self.require(ANY_ROLE, "查看项目").await?;
         let waiting = match q.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some("filing_review") => Some(TaskKind::FilingReview),
@@ -267,7 +267,7 @@ impl App {
     }
 
     pub async fn project(&self, code: &str) -> Result<ProjectDetail> {
-        self.require(ANY_ROLE, "查看项目")?;
+        self.require(ANY_ROLE, "查看项目").await?;
         let t = self.store().timeline(code).await?;
         let parties = self.store().project_parties(code).await?;
         Ok(ProjectDetail {

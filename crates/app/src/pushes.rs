@@ -69,7 +69,7 @@ fn date(field: &str, v: &Option<String>) -> Result<()> {
 
 impl App {
     pub async fn push_log(&self, q: PushLogQuery) -> Result<PushList> {
-        self.require(ANY_ROLE, "查看推送记录")?;
+        self.require(ANY_ROLE, "查看推送记录").await?;
         date("开始日期", &q.from)?;
         date("结束日期", &q.to)?;
         let page = self
@@ -91,7 +91,7 @@ impl App {
 
     /// The logged-in user's own pushes, newest first; reading the first page marks them read.
     pub async fn inbox(&self, before: Option<i64>) -> Result<PushList> {
-        let me = self.require(ANY_ROLE, "查看消息")?;
+        let me = self.require(ANY_ROLE, "查看消息").await?;
         let page = self
             .store()
             .push_log(&PushQuery {
@@ -113,18 +113,21 @@ impl App {
 
     /// Put a failed push back in line (center staff and admins).
     pub async fn requeue(&self, push_no: i64) -> Result<()> {
-        let me = self.require(&[StaffRole::CenterStaff, StaffRole::Admin], "重新发送推送")?;
+        let me = self
+            .require(&[StaffRole::CenterStaff, StaffRole::Admin], "重新发送推送")
+            .await?;
         Ok(self.store().requeue(push_no, &me.username).await?)
     }
 
+    /// Asked by the window every few seconds: it keeps no session alive.
     pub async fn inbox_unread(&self) -> Result<i64> {
-        let me = self.require(ANY_ROLE, "查看消息")?;
+        let me = self.require_quietly(ANY_ROLE, "查看消息").await?;
         Ok(self.store().inbox_unread(&me.username).await?.0)
     }
 
     /// A notice when the inbox holds unread pushes not told of yet; each is told once.
     pub async fn inbox_notice(&self) -> Result<Option<Notice>> {
-        let Ok(me) = self.require(ANY_ROLE, "查看消息") else {
+        let Ok(me) = self.require_quietly(ANY_ROLE, "查看消息").await else {
             return Ok(None);
         };
         if !matches!(me.role, StaffRole::CenterStaff | StaffRole::SupervisorStaff) {

@@ -71,7 +71,7 @@ fn sample_name(role: Role) -> &'static str {
 
 impl App {
     pub async fn template_previews(&self) -> Result<Vec<TemplatePreview>> {
-        self.require(ANY_ROLE, "查看消息模板")?;
+        self.require(ANY_ROLE, "查看消息模板").await?;
         let settings = self.center_settings().await?;
         let center = Center {
             name: settings.center_name,

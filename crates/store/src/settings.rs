@@ -9,13 +9,22 @@ use serde_json::{json, Value};
 use sqlx::SqliteConnection;
 
 /// The settings there are, with what each means.
-pub const KEYS: [(&str, &str); 2] = [
+pub const KEYS: [(&str, &str); 3] = [
     (
         "center_name",
         "中心名称：每条消息的署名，如“台州市公共资源交易中心”",
     ),
     ("center_phone", "中心联系电话：附在消息末尾，供对方咨询"),
+    (
+        "session_idle_minutes",
+        "无操作自动退出登录的分钟数（1–480，默认 15）",
+    ),
 ];
+
+/// Minutes without a command after which a desktop session ends, unless set.
+pub const SESSION_IDLE_MINUTES: u64 = 15;
+/// The longest idle time a center may allow: one working day.
+const MAX_IDLE_MINUTES: u64 = 480;
 
 /// A setting's value as staff may set it, or what is wrong with it.
 fn check(key: &str, value: &str) -> Result<()> {
@@ -28,6 +37,16 @@ fn check(key: &str, value: &str) -> Result<()> {
     }
     if key == "center_name" && value.is_empty() {
         return Err(StoreError::invalid("invalid_setting", "中心名称不能为空"));
+    }
+    if key == "session_idle_minutes"
+        && !value
+            .parse::<u64>()
+            .is_ok_and(|m| (1..=MAX_IDLE_MINUTES).contains(&m))
+    {
+        return Err(StoreError::invalid(
+            "invalid_setting",
+            format!("无操作退出时间 `{value}` 无效：须为 1–{MAX_IDLE_MINUTES} 之间的整数（分钟）"),
+        ));
     }
     if key == "center_phone" && !value.is_empty() && !valid_phone(value) {
         return Err(StoreError::invalid(

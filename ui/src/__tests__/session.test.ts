@@ -72,6 +72,16 @@ describe('call', () => {
     expect(sentToLogin).toBe(true)
   })
 
+  it('sends the person to log in again when their session has been idle too long', async () => {
+    let sentToLogin = false
+    setOnLoggedOut(() => (sentToLogin = true))
+    mockIPC(() => {
+      throw { code: 'session_expired', message: '已超过 15 分钟未操作，为安全已退出登录' }
+    })
+    await expect(api.projects({} as never)).rejects.toMatchObject({ code: 'session_expired' })
+    expect(sentToLogin).toBe(true)
+  })
+
   it('turns a failure that is not ours into an internal error a person can read', async () => {
     mockIPC(() => {
       throw 'connection reset'

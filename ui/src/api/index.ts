@@ -43,9 +43,9 @@ export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
 }
 
-/** Called when the backend says nobody is logged in (set by the router). */
-export let onLoggedOut: () => void = () => {}
-export function setOnLoggedOut(f: () => void) {
+/** Called when the backend says nobody is logged in, or the session ran out (set by the router). */
+export let onLoggedOut: (expired: boolean) => void = () => {}
+export function setOnLoggedOut(f: (expired: boolean) => void) {
   onLoggedOut = f
 }
 
@@ -61,7 +61,7 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
   } catch (e) {
     const err: AppError = isAppError(e) ? e : { code: 'internal', message: `操作失败：${String(e)}` }
     ElMessage.error(err.message)
-    if (err.code === 'not_logged_in') onLoggedOut()
+    if (err.code === 'not_logged_in' || err.code === 'session_expired') onLoggedOut(err.code === 'session_expired')
     throw err
   } finally {
     if (start < STARTUP_MS) performance.measure(`ipc ${cmd}`, { start })

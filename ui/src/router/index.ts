@@ -33,11 +33,17 @@ export const router = createRouter({
 router.beforeEach((to) => {
   const s = useSession()
   if (to.meta.public) return true
-  if (!s.session || s.session.must_change_password) return { path: '/login' }
+  if (!s.session || s.session.must_change_password) return { path: '/login', query: keep(to.fullPath) }
   return true
 })
 
-setOnLoggedOut(() => {
+/** The page to come back to after logging in again (not the login itself). */
+function keep(path: string) {
+  return path.startsWith('/login') || path === '/' ? {} : { redirect: path }
+}
+
+setOnLoggedOut((expired) => {
   useSession().forget()
-  router.push('/login')
+  const query = keep(router.currentRoute.value.fullPath)
+  router.push({ path: '/login', query: expired ? { ...query, expired: '1' } : query })
 })
