@@ -6,7 +6,7 @@ use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
 use ggzy_app::audit::{AuditHead, AuditProgress, AuditReport};
 use ggzy_app::channels::{ChannelSettings, SecretState, SecretValue};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
-use ggzy_app::import::{ImportProgress, ImportReport, RejectList, RetryReport};
+use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, RetryReport};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
 use ggzy_app::templates::TemplatePreview;
@@ -136,12 +136,12 @@ pub async fn check_action(app: State<'_, App>, action: Action) -> Result<Option<
 }
 
 /// The system's file dialog, opened by the backend (the page has no file
-/// access of its own): the chosen path, or `None` if cancelled.
+/// access of its own): a handle to the chosen file, or `None` if cancelled.
 #[tauri::command]
 pub async fn pick_import_file(
     app: State<'_, App>,
     window: tauri::Window,
-) -> Result<Option<String>> {
+) -> Result<Option<ChosenFile>> {
     use tauri_plugin_dialog::DialogExt;
     app.may_import().await?;
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -154,21 +154,20 @@ pub async fn pick_import_file(
         .pick_file(move |path| {
             let _ = tx.send(path);
         });
-    Ok(rx
-        .await
-        .ok()
-        .flatten()
-        .and_then(|p| p.into_path().ok())
-        .map(|p| p.display().to_string()))
+    let path = rx.await.ok().flatten().and_then(|p| p.into_path().ok());
+    match path {
+        Some(path) => Ok(Some(app.chosen_file(path).await?)),
+        None => Ok(None),
+    }
 }
 
 #[tauri::command]
 pub async fn import_file(
     app: State<'_, App>,
-    path: String,
+    handle: String,
     on_progress: Channel<ImportProgress>,
 ) -> Result<ImportReport> {
-    app.import_file(&path, |p| {
+    app.import_file(&handle, |p| {
         let _ = on_progress.send(p);
     })
     .await

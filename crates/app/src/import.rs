@@ -9,7 +9,6 @@ use ggzy_store::intake::{LineOutcome, LineResult};
 use ggzy_store::rejects::Reject;
 use serde::Serialize;
 use std::io::{BufReader, Read};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use ts_rs::TS;
@@ -154,17 +153,53 @@ impl Drop for ImportGuard<'_> {
     }
 }
 
+/// A file the person chose in the system's dialog: what the page gets back
+/// and names to import it. The page never names a path itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ChosenFile {
+    /// Good for one import, by the person who chose it.
+    pub handle: String,
+    /// The file's name, to show.
+    pub name: String,
+}
+
 impl App {
-    /// Import the intake file at `path`. `progress` hears after each
-    /// transaction commits (every 32,000 lines) and at the end.
+    /// Remember a file the system's dialog returned (the shell calls this,
+    /// never the page): the handle the page may import it by.
+    pub async fn chosen_file(&self, path: std::path::PathBuf) -> Result<ChosenFile> {
+        let session = self.may_import().await?;
+        let handle = uuid::Uuid::new_v4().to_string();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        *self.chosen.lock().expect("chosen lock") = Some((handle.clone(), session.username, path));
+        Ok(ChosenFile { handle, name })
+    }
+
+    /// Import the file chosen in the dialog under `handle`. `progress`
+    /// hears after each transaction commits (every 32,000 lines) and at the end.
     pub async fn import_file(
         &self,
-        path: &str,
+        handle: &str,
         mut progress: impl FnMut(ImportProgress),
     ) -> Result<ImportReport> {
         let session = self.may_import().await?;
         let _guard = self.importing()?;
-        let path = Path::new(path.trim());
+        let chosen = self.chosen.lock().expect("chosen lock").take();
+        let path = match chosen {
+            Some((h, who, path)) if h == handle && who == session.username => path,
+            other => {
+                // Not taken: a wrong handle leaves the person's choice as it was.
+                *self.chosen.lock().expect("chosen lock") = other;
+                return Err(AppError::new(
+                    "not_chosen",
+                    "只能导入在“选择文件”对话框中选定的文件：请先选择文件",
+                ));
+            }
+        };
+        let path = path.as_path();
         let file_name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

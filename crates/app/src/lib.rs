@@ -109,6 +109,8 @@ pub struct App {
     told: Mutex<Option<(String, i64)>>,
     /// An import or a retry is running.
     importing: std::sync::atomic::AtomicBool,
+    /// The file last chosen in the import dialog: (handle, who chose it, path).
+    chosen: Mutex<Option<(String, String, std::path::PathBuf)>>,
     /// Told whenever pushes were queued, so a dispatcher sends them at once.
     queued: std::sync::Arc<tokio::sync::Notify>,
     /// Told when an admin saved the channels: the dispatcher starts afresh.
@@ -140,6 +142,7 @@ impl App {
             session: Mutex::new(None),
             told: Mutex::new(None),
             importing: Default::default(),
+            chosen: Mutex::new(None),
             queued: Default::default(),
             reconfigured: Default::default(),
             vault,

@@ -7,6 +7,17 @@ use ggzy_store::demo::DEMO_PASSWORD;
 use ggzy_store::users::NewUser;
 use ggzy_store::Store;
 
+/// A file imported as the window does it: chosen in the dialog (the shell
+/// registers the choice), then imported by the handle the page got back.
+async fn import(
+    app: &App,
+    path: impl AsRef<std::path::Path>,
+    progress: impl FnMut(ggzy_app::import::ImportProgress),
+) -> ggzy_app::Result<ggzy_app::import::ImportReport> {
+    let chosen = app.chosen_file(path.as_ref().to_owned()).await?;
+    app.import_file(&chosen.handle, progress).await
+}
+
 async fn demo_app() -> (App, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
@@ -600,10 +611,7 @@ async fn an_import_carries_only_the_event_types_the_person_records() {
     };
 
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    let report = app
-        .import_file(file.to_str().unwrap(), |_| {})
-        .await
-        .unwrap();
+    let report = import(&app, &file, |_| {}).await.unwrap();
     assert_eq!((report.accepted, report.refused_total), (2, 1));
     let refused = &report.refused[0];
     assert_eq!((refused.line, refused.code.as_str()), (3, "not_yours"));
@@ -626,10 +634,7 @@ async fn an_import_carries_only_the_event_types_the_person_records() {
     std::fs::write(&own, &review).unwrap();
     app.login("wangfang", DEMO_PASSWORD).await.unwrap();
     assert_eq!(
-        app.import_file(own.to_str().unwrap(), |_| {})
-            .await
-            .unwrap_err()
-            .code,
+        import(&app, &own, |_| {}).await.unwrap_err().code,
         "forbidden",
         "supervisory staff do not import (IMPORTERS)"
     );
@@ -654,13 +659,12 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
 
     app.login("wangfang", DEMO_PASSWORD).await.unwrap();
     assert_eq!(
-        app.import_file(path, |_| {}).await.unwrap_err().code,
+        import(&app, path, |_| {}).await.unwrap_err().code,
         "forbidden",
         "supervisory staff do not import"
     );
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    let missing = app
-        .import_file("/nowhere/events.jsonl", |_| {})
+    let missing = import(&app, "/nowhere/events.jsonl", |_| {})
         .await
         .unwrap_err();
     assert_eq!(missing.code, "file_unreadable");
@@ -670,11 +674,27 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
         missing.message
     );
 
+    // Only a file chosen in the dialog is read: never a path the page sends,
+    // nor a choice used up, nor another person's.
+    for handle in [path, "", "../../etc/passwd"] {
+        let err = app.import_file(handle, |_| {}).await.unwrap_err();
+        assert_eq!(err.code, "not_chosen", "{handle}: {}", err.message);
+    }
+    let chosen = app.chosen_file(file.clone()).await.unwrap();
+    assert_eq!(chosen.name, "收到的事件.jsonl");
+    app.login("lina", DEMO_PASSWORD).await.unwrap();
+    let err = app.import_file(&chosen.handle, |_| {}).await.unwrap_err();
+    assert_eq!(err.code, "not_chosen", "another person's choice");
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+
     let mut heard = Vec::new();
+    let chosen = app.chosen_file(file.clone()).await.unwrap();
     let report = app
-        .import_file(&format!(" {path} "), |p| heard.push(p))
+        .import_file(&chosen.handle, |p| heard.push(p))
         .await
         .unwrap();
+    let err = app.import_file(&chosen.handle, |_| {}).await.unwrap_err();
+    assert_eq!(err.code, "not_chosen", "a choice is good for one import");
     assert_eq!(
         (
             report.lines,
@@ -704,7 +724,7 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
     );
 
     // The same file again changes nothing.
-    let again = app.import_file(path, |_| {}).await.unwrap();
+    let again = import(&app, path, |_| {}).await.unwrap();
     assert_eq!(
         (again.accepted, again.duplicates, again.refused_total),
         (0, 1, 2)
@@ -742,13 +762,10 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
     // The cause of the other one fixed elsewhere: a retry takes it.
     let r = app.retry_rejects().await.unwrap();
     assert_eq!((r.accepted, r.still_refused), (0, 1));
-    app.import_file(path, |_| {}).await.unwrap();
+    import(&app, path, |_| {}).await.unwrap();
     let fixed = dir.path().join("补登.jsonl");
     std::fs::write(&fixed, register_line("imp-4", "IMP-009")).unwrap();
-    let report = app
-        .import_file(fixed.to_str().unwrap(), |_| {})
-        .await
-        .unwrap();
+    let report = import(&app, &fixed, |_| {}).await.unwrap();
     assert_eq!(report.accepted, 1);
     let r = app.retry_rejects().await.unwrap();
     assert_eq!((r.accepted, r.still_refused), (1, 0));

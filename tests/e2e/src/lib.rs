@@ -321,6 +321,48 @@ impl Driven {
             .is_some()
     }
 
+    /// Answer the system's file dialog (GTK's, a window of its own that
+    /// WebDriver cannot see) as a person would: find it by its title, type
+    /// the file's path into its location field and press Enter. Needs
+    /// `xdotool`; the path in ASCII (xdotool types through the keymap).
+    pub async fn choose_in_file_dialog(&self, title: &str, path: &std::path::Path) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let window = loop {
+            let found = Command::new("xdotool")
+                .args(["search", "--name", title])
+                .output()
+                .expect("xdotool (Debian package xdotool): `make deps` installs it");
+            let id = String::from_utf8_lossy(&found.stdout)
+                .lines()
+                .last()
+                .map(str::to_owned);
+            if let Some(id) = id.filter(|i| !i.trim().is_empty()) {
+                break id;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no file dialog titled `{title}` opened"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        // The dialog takes a moment to be ready for keys after it maps.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let path = path.to_str().expect("an ASCII path");
+        for args in [
+            vec!["windowfocus", "--sync", window.as_str()],
+            vec!["key", "--clearmodifiers", "ctrl+l"],
+            vec!["type", "--delay", "30", path],
+            vec!["key", "Return"],
+        ] {
+            let status = Command::new("xdotool")
+                .args(&args)
+                .status()
+                .expect("xdotool");
+            assert!(status.success(), "xdotool {args:?} failed");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
     /// Close the open dialog with its × button.
     pub async fn close_dialog(&self) {
         self.client

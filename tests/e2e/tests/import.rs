@@ -12,7 +12,7 @@ fn bidder(id: &str, project: &str) -> String {
 #[tokio::test]
 async fn an_import_reports_each_line_and_a_refused_one_is_fixed() {
     let app = Driven::start().await;
-    let file = app.dir.path().join("交易系统导出.jsonl");
+    let file = app.dir.path().join("jiaoyi-export.jsonl");
     let register = serde_json::json!({"id": "imp-1", "type": "project.registered",
         "at": "2026-11-27T09:00:00+08:00", "project": "IMP-001", "name": "东湖引水工程",
         "tenderer": {"id": "T77", "name": "临海水务", "phone": "0576-85000077"},
@@ -26,11 +26,12 @@ async fn an_import_reports_each_line_and_a_refused_one_is_fixed() {
 
     app.login("zhangwei", "Demo@2026").await;
     app.click("[data-menu='/import']").await;
-    app.fill(
-        "[data-test=import-path]",
-        file.to_str().expect("utf-8 path"),
-    )
-    .await;
+    // The file is chosen in the system's dialog: the page itself can name no path.
+    app.click("[data-test=import-pick]").await;
+    app.choose_in_file_dialog("选择要导入的事件文件", &file)
+        .await;
+    app.text_contains("[data-test=import-chosen]", "jiaoyi-export.jsonl")
+        .await;
     app.click("[data-test=import-start]").await;
     app.text_contains("[data-test=import-summary]", "共 3 行：受理 1 行")
         .await;
@@ -38,7 +39,7 @@ async fn an_import_reports_each_line_and_a_refused_one_is_fixed() {
         .await;
     app.text_contains("[data-test=import-refused] .el-table__body", "IMP-404")
         .await;
-    app.text_contains("[data-test=rejects] .el-table__body", "交易系统导出.jsonl")
+    app.text_contains("[data-test=rejects] .el-table__body", "jiaoyi-export.jsonl")
         .await;
     app.screenshot("import").await;
 

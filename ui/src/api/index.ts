@@ -26,6 +26,7 @@ import type { StaffUserChange } from './bindings/StaffUserChange'
 import type { TemplatePreview } from './bindings/TemplatePreview'
 import type { ImportProgress } from './bindings/ImportProgress'
 import type { ImportReport } from './bindings/ImportReport'
+import type { ChosenFile } from './bindings/ChosenFile'
 import type { RejectItem } from './bindings/RejectItem'
 import type { RejectList } from './bindings/RejectList'
 import type { RetryReport } from './bindings/RetryReport'
@@ -37,7 +38,7 @@ import type { SmsProvider } from './bindings/SmsProvider'
 import type { ContactSettings } from './bindings/ContactSettings'
 import type { SecretState } from './bindings/SecretState'
 
-export type { DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -99,11 +100,11 @@ export const api = {
     return call<AuditReport>('verify_audit', { onProgress: channel })
   },
   auditHead: () => call<AuditHead>('audit_head'),
-  pickImportFile: () => call<string | null>('pick_import_file'),
-  importFile: (path: string, onProgress: (p: ImportProgress) => void) => {
+  pickImportFile: () => call<ChosenFile | null>('pick_import_file'),
+  importFile: (handle: string, onProgress: (p: ImportProgress) => void) => {
     const channel = new Channel<ImportProgress>()
     channel.onmessage = onProgress
-    return call<ImportReport>('import_file', { path, onProgress: channel })
+    return call<ImportReport>('import_file', { handle, onProgress: channel })
   },
   rejects: (page: number) => call<RejectList>('rejects', { page }),
   fixReject: (id: number, line: string) => call<string>('fix_reject', { id, line }),
