@@ -38,11 +38,12 @@ ui/node_modules/.installed: ui/package.json ui/package-lock.json
 ui: deps
 	cd ui && $(NPM) run build
 
-# The desktop app on the seeded demo center: the app seeds its database on
-# first start (accounts in the README).
+# The desktop app on the demo center (its own file, demo.db, seeded on first
+# start; it sends nothing anywhere; accounts in the README). Without
+# GGZY_DEMO=1 the app opens the center's own database, set up on first start.
 run: ui
 	$(CARGO) build -p ggzy-desktop
-	$(DESKTOP)
+	GGZY_DEMO=1 $(DESKTOP)
 
 lint: ui
 	$(CARGO) fmt --all --check

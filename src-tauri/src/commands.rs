@@ -9,6 +9,7 @@ use ggzy_app::contacts::{ContactForm, ContactSettings};
 use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, RetryReport};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
+use ggzy_app::setup::{CenterState, SetUp};
 use ggzy_app::templates::TemplatePreview;
 use ggzy_app::{App, AppError, Session, Workbench};
 use tauri::ipc::Channel;
@@ -24,6 +25,16 @@ pub async fn login(app: State<'_, App>, username: String, password: String) -> R
 #[tauri::command]
 pub fn logout(app: State<'_, App>) {
     app.logout()
+}
+
+#[tauri::command]
+pub async fn center_state(app: State<'_, App>) -> Result<CenterState> {
+    app.center_state().await
+}
+
+#[tauri::command]
+pub async fn set_up_center(app: State<'_, App>, setup: SetUp) -> Result<Session> {
+    app.set_up_center(setup).await
 }
 
 #[tauri::command]

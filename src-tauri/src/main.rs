@@ -10,26 +10,49 @@ use ggzy_store::Store;
 use std::path::PathBuf;
 use tauri::Manager;
 
-/// The database: `GGZY_DB` if set (tests, a second office), else the app's data directory.
-fn database_path() -> Result<PathBuf, String> {
+/// Whether to open the demo center (`GGZY_DEMO=1`, as `make run` does).
+fn demo_wanted() -> bool {
+    std::env::var("GGZY_DEMO").is_ok_and(|v| v == "1")
+}
+
+/// The database: `GGZY_DB` if set (tests, a second office), else the app's
+/// data directory: the center's own `ggzy.db`, or, for the demo, `demo.db`
+/// beside it, a file of its own.
+fn database_path(demo: bool) -> Result<PathBuf, String> {
     std::env::var_os("GGZY_DB")
         .map(PathBuf::from)
-        .or_else(Store::default_path)
+        .or_else(|| {
+            let own = Store::default_path()?;
+            Some(if demo {
+                own.with_file_name("demo.db")
+            } else {
+                own
+            })
+        })
         .ok_or_else(|| "找不到用户数据目录：请设置 GGZY_DB 指向数据库文件".to_owned())
 }
 
-/// The store, opened early (see `main`), and whether its database is new.
+/// The store, opened early (see `main`), and whether it is to be seeded as the demo.
 struct Opened {
     path: PathBuf,
     store: Store,
-    fresh: bool,
+    seed_demo: bool,
 }
 
 fn open_store() -> Result<Opened, String> {
-    let path = database_path()?;
+    let demo = demo_wanted();
+    let path = database_path(demo)?;
     let fresh = !path.exists();
     let store = tauri::async_runtime::block_on(Store::open(&path)).map_err(|e| e.to_string())?;
-    Ok(Opened { path, store, fresh })
+    // A demo holding real channels (written by hand) never opens: its
+    // realistic numbers would be sent to.
+    tauri::async_runtime::block_on(ggzy_dispatch::deployment::check_demo(&store))
+        .map_err(|e| format!("{}：{e}", path.display()))?;
+    Ok(Opened {
+        path,
+        store,
+        seed_demo: demo && fresh,
+    })
 }
 
 /// Standalone (no sync server), the desktop is its deployment's one
@@ -123,12 +146,16 @@ fn main() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
-            let Opened { path, store, fresh } =
-                opening.join().map_err(|_| "打开数据库的线程意外退出")??;
-            // A database that did not exist starts as the demo center: seeded
-            // here, past the single-instance check, so a second start racing
-            // the first never seeds too.
-            if fresh {
+            let Opened {
+                path,
+                store,
+                seed_demo,
+            } = opening.join().map_err(|_| "打开数据库的线程意外退出")??;
+            // The demo, asked for on a new file, is seeded here, past the
+            // single-instance check, so a second start racing the first never
+            // seeds too. A center's own new database stays empty: the window
+            // shows the set-up screen.
+            if seed_demo {
                 tauri::async_runtime::block_on(store.seed_demo())?;
                 tracing::info!(path = %path.display(), "seeded the demo center into a new database");
             }
@@ -138,6 +165,8 @@ fn main() {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            commands::center_state,
+            commands::set_up_center,
             commands::login,
             commands::logout,
             commands::session,

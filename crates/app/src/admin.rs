@@ -60,6 +60,16 @@ pub struct NewStaffUser {
     pub email: Option<String>,
 }
 
+/// One setting's value, blank when unset.
+pub(crate) async fn setting(store: &ggzy_store::Store, key: &str) -> Result<String> {
+    Ok(store
+        .settings()
+        .await?
+        .into_iter()
+        .find_map(|(k, v)| (k == key).then_some(v))
+        .unwrap_or_default())
+}
+
 impl App {
     pub async fn center_settings(&self) -> Result<CenterSettings> {
         self.require(ANY_ROLE, "查看中心设置").await?;

@@ -109,6 +109,10 @@ impl App {
         secrets: Vec<SecretValue>,
     ) -> Result<ChannelSettings> {
         let me = self.require(ADMIN, "修改推送通道").await?;
+        if self.store().is_demo().await? {
+            // Refused before any secret reaches the keyring.
+            return Err(setup_error(deployment::SetupError::DemoChannels));
+        }
         let parsed = deployment::parse(&config).map_err(setup_error)?;
         let needed: Vec<String> = parsed.secret_names().into_iter().map(|(n, _)| n).collect();
         if let Some(s) = secrets.iter().find(|s| !needed.contains(&s.name)) {
@@ -164,14 +168,16 @@ impl App {
     pub async fn dispatcher(
         &self,
     ) -> std::result::Result<Option<ggzy_dispatch::Dispatcher>, SetupError> {
-        let Some(json) = self.store().dispatch_config().await? else {
-            return Ok(None);
+        // The demo needs no configuration (its channel is simulated).
+        let names: Vec<String> = match self.store().dispatch_config().await? {
+            Some(json) => deployment::parse(&json)?
+                .secret_names()
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
+            None if self.store().is_demo().await? => Vec::new(),
+            None => return Ok(None),
         };
-        let names: Vec<String> = deployment::parse(&json)?
-            .secret_names()
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
         let held = self.held(names).await;
         Ok(deployment::dispatcher(self.store(), &held)
             .await?

@@ -11,6 +11,7 @@ pub mod error;
 pub mod import;
 pub mod projects;
 pub mod pushes;
+pub mod setup;
 pub mod templates;
 
 pub use error::{AppError, Result};

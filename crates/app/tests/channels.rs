@@ -22,7 +22,7 @@ async fn admins_keep_channels_with_secrets_in_the_vault_only() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ggzy.db");
     let store = Store::open(&db).await.unwrap();
-    store.seed_demo().await.unwrap();
+    store.seed_sample().await.unwrap();
     // The OS keyring needs a logged-in desktop session, which `cargo test`
     // has not: the secrets live in memory here, behind the same Vault trait.
     let vault = Arc::new(Memory::default());

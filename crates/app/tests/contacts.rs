@@ -29,7 +29,7 @@ fn party(id: &str, phone: &str, email: &str, prefer: Option<&str>) -> PartyInput
 async fn pushes_follow_the_contact_rules_and_reach_the_work_group() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
-    store.seed_demo().await.unwrap();
+    store.seed_sample().await.unwrap();
     // No desktop session under `cargo test`: secrets in memory, same trait.
     let app = App::with_vault(store, Arc::new(Memory::default()));
 

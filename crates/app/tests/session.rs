@@ -1070,3 +1070,92 @@ async fn the_workbench_lists_what_waits_for_each_role() {
         before
     );
 }
+
+/// A center's own new database starts empty: the first start sets up its
+/// name and first admin, with a password the person chooses, once.
+#[tokio::test]
+async fn a_first_start_sets_up_the_center_and_its_admin_once() {
+    use ggzy_app::setup::SetUp;
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(Store::open(&dir.path().join("ggzy.db")).await.unwrap());
+    let state = app.center_state().await.unwrap();
+    assert!(!state.set_up && !state.demo && state.demo_accounts.is_empty());
+    assert_eq!(
+        app.login("admin", DEMO_PASSWORD).await.unwrap_err().code,
+        "bad_credentials"
+    );
+    let form = |password: &str, phone: &str| SetUp {
+        center_name: "三门县公共资源交易中心".into(),
+        center_phone: phone.into(),
+        username: "sanmen".into(),
+        name: "王管理".into(),
+        password: password.into(),
+    };
+    for (bad, code) in [
+        (form("short", "0576-83300000"), "weak_password"),
+        (form("Sanmen@20261", "0576-83300000"), "weak_password"),
+        (form("Tiantai#2026x", "不是电话"), "invalid_setting"),
+    ] {
+        assert_eq!(app.set_up_center(bad).await.unwrap_err().code, code);
+    }
+    assert!(
+        app.store().users().await.unwrap().is_empty(),
+        "nothing half-applied"
+    );
+    assert!(app.store().settings().await.unwrap().is_empty());
+
+    let s = app
+        .set_up_center(form("Tiantai#2026x", "0576-83300000"))
+        .await
+        .unwrap();
+    assert_eq!((s.username.as_str(), s.role), ("sanmen", StaffRole::Admin));
+    assert!(!s.must_change_password, "the person chose it");
+    let state = app.center_state().await.unwrap();
+    assert!(state.set_up);
+    assert_eq!(state.center_name, "三门县公共资源交易中心");
+    assert_eq!(
+        app.set_up_center(form("Another#2026x", ""))
+            .await
+            .unwrap_err()
+            .code,
+        "already_set_up"
+    );
+    assert_eq!(
+        app.workbench().await.unwrap().pushes_queued,
+        0,
+        "no demo pushes"
+    );
+    assert_eq!(
+        app.store().verify_audit(|_, _| {}).await.unwrap().broken,
+        None
+    );
+}
+
+/// The demo says it is the demo, shows its accounts, cannot be set up as a
+/// center, and takes no real channel.
+#[tokio::test]
+async fn the_demo_shows_its_accounts_and_takes_no_real_channel() {
+    let (app, _dir) = demo_app().await;
+    let state = app.center_state().await.unwrap();
+    assert!(state.demo && state.set_up);
+    assert_eq!(state.demo_password.as_deref(), Some(DEMO_PASSWORD));
+    assert!(state
+        .demo_accounts
+        .iter()
+        .any(|a| a.username == "zhangwei" && a.role_name == "中心工作人员"));
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let config = r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "https://sms.example.gov.cn/api", "key_id": "k"}]}"#;
+    let secret = ggzy_app::channels::SecretValue {
+        name: "sms.gw".into(),
+        value: "s3cret".into(),
+    };
+    let err = app
+        .save_channel_settings(config.into(), vec![secret])
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("演示中心"), "{}", err.message);
+    assert!(
+        app.dispatcher().await.unwrap().is_some(),
+        "the demo's simulated dispatcher"
+    );
+}

@@ -344,14 +344,29 @@ fn users_demo_and_settings() {
         .ok(&["settings", "list"])
         .contains("center_phone\t0576-85110086"));
 
-    let out = cli.ok(&["demo"]);
+    // A center's own database never becomes the demo; the demo has its own file.
+    let refused = cli.run(&["demo"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not_demo"));
+    let demo = Cli::new();
+    let out = demo.ok(&["demo"]);
     assert!(out.contains("拒绝 0 条"), "{out}");
-    let users = cli.ok(&["user", "list"]);
+    let users = demo.ok(&["user", "list"]);
     for u in ["zhangwei", "wangfang", "chenjing"] {
         assert!(users.contains(u), "{users}");
     }
-    assert!(pushes(&cli, &[]).iter().any(|p| p["clause"] == "5.1.2"));
-    assert!(cli.ok(&["audit", "verify"]).contains("审计链完整"));
+    assert!(pushes(&demo, &[]).iter().any(|p| p["clause"] == "5.1.2"));
+    assert!(demo.ok(&["audit", "verify"]).contains("审计链完整"));
+    // It sends only through its simulated channel: real ones are refused.
+    let config = demo.dir.path().join("channels.json");
+    std::fs::write(
+        &config,
+        r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "https://sms.example.gov.cn/api", "key_id": "k"}]}"#,
+    )
+    .unwrap();
+    let out = demo.run(&["dispatch", "configure", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("演示中心"));
 }
 
 /// 3.4 from the command line: the contact rules are shown, refused with the

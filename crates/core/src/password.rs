@@ -10,6 +10,30 @@ use std::sync::{Mutex, PoisonError};
 /// Letters and digits that cannot be mistaken for each other when read aloud or on a phone.
 const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
 
+/// The rule a password a person chooses for an admin account must meet:
+/// at least 10 characters, of at least three kinds (lower case, upper case,
+/// digits, other signs), and not containing the username. `Err` says what
+/// is missing, in words the person acts on.
+pub fn strong_enough(password: &str, username: &str) -> Result<(), String> {
+    const MIN: usize = 10;
+    if password.chars().count() < MIN {
+        return Err(format!("密码至少 {MIN} 个字符"));
+    }
+    let kinds = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if kinds.iter().filter(|k| **k).count() < 3 {
+        return Err("密码须含小写字母、大写字母、数字、符号中的至少三类".into());
+    }
+    if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
+        return Err("密码不能包含用户名".into());
+    }
+    Ok(())
+}
+
 /// A fresh one-time password.
 pub fn generate() -> String {
     let mut rng = rand::thread_rng();
@@ -109,6 +133,19 @@ pub fn verify(password: &str, phc: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_chosen_password_is_strong_enough_or_told_what_it_lacks() {
+        assert_eq!(super::strong_enough("Linhai@2026", "admin"), Ok(()));
+        for (weak, says) in [
+            ("Ab1@", "至少 10"),
+            ("abcdefghij12", "至少三类"),
+            ("Admin@20261", "用户名"),
+        ] {
+            let err = super::strong_enough(weak, "admin").unwrap_err();
+            assert!(err.contains(says), "{weak}: {err}");
+        }
+    }
+
     #[test]
     fn the_decoy_costs_what_a_real_hash_costs() {
         // Same algorithm and parameters as every stored hash: if the defaults

@@ -25,6 +25,10 @@ pub enum SetupError {
     LockFile(PathBuf, std::io::Error),
     #[error("{0}工作群需要先在 设置 → 推送通道（或 ggzy dispatch configure）中配置{0}群机器人")]
     NoRobot(&'static str),
+    #[error("这是演示中心的数据库：演示数据只通过模拟通道发送，不能配置真实推送通道。请在本中心自己的数据库中配置（首次启动时设置本中心）")]
+    DemoChannels,
+    #[error("演示中心的数据库中有真实推送通道的配置（可能被人为写入）：为防止演示数据发往真实号码，拒绝发送。请删除该数据库文件后重新生成演示数据")]
+    DemoWithChannels,
 }
 
 /// Read a configuration, naming the field that is wrong.
@@ -72,6 +76,9 @@ pub async fn configure(
     secrets: &dyn Secrets,
     by: &str,
 ) -> Result<DispatchConfig, SetupError> {
+    if store.is_demo().await? {
+        return Err(SetupError::DemoChannels);
+    }
     let config = parse(json)?;
     config.policy()?;
     config.routes(&center_name(store).await?, secrets)?;
@@ -95,6 +102,9 @@ pub async fn dispatcher(
     store: &Store,
     secrets: &dyn Secrets,
 ) -> Result<Option<(Dispatcher, DispatchConfig)>, SetupError> {
+    if store.is_demo().await? {
+        return demo(store).await.map(Some);
+    }
     let Some(json) = store.dispatch_config().await? else {
         return Ok(None);
     };
@@ -122,4 +132,36 @@ pub fn lock(db: &Path) -> Result<Lock, SetupError> {
         Ok(()) => Ok(Lock(file)),
         Err(_) => Err(SetupError::Locked(path)),
     }
+}
+
+/// A demo database may hold no channel configuration: refused at opening,
+/// so its realistic numbers are never sent to.
+pub async fn check_demo(store: &Store) -> Result<(), SetupError> {
+    if store.is_demo().await? && store.dispatch_config().await?.is_some() {
+        return Err(SetupError::DemoWithChannels);
+    }
+    Ok(())
+}
+
+/// The demo center's dispatcher: every channel but the inbox goes to the
+/// simulated provider, which sends nothing anywhere; retries come quickly so
+/// the demo moves while a newcomer watches. A demo database holding a real
+/// configuration (written by hand) is refused.
+async fn demo(store: &Store) -> Result<(Dispatcher, DispatchConfig), SetupError> {
+    check_demo(store).await?;
+    let mut routes = crate::worker::Routes::default().with("desktop", crate::channel::Inbox);
+    for (channel, zh) in [
+        ("sms", "短信"),
+        ("email", "邮件"),
+        ("dingtalk", "钉钉"),
+        ("wecom", "企业微信"),
+    ] {
+        routes = routes.with(channel, crate::simulated::Simulated::new(zh, store.clone()));
+    }
+    let mut config = DispatchConfig::default();
+    config.retry.max_attempts = 4;
+    config.retry.first_retry_secs = 2;
+    config.retry.max_retry_secs = 10;
+    let policy = config.policy()?;
+    Ok((Dispatcher::new(store.clone(), routes, policy), config))
 }

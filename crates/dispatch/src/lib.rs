@@ -12,6 +12,7 @@ pub mod http;
 pub mod receipts;
 pub mod robot;
 pub mod secrets;
+pub mod simulated;
 pub mod sms;
 pub mod worker;
 

@@ -763,3 +763,66 @@ async fn receipts_make_pushes_delivered_or_failed_once() {
     assert_eq!((s["delivered"], s.get("failed")), (3, None), "{s:?}");
     assert_eq!(store.verify_audit(|_, _| {}).await.unwrap().broken, None);
 }
+
+/// The demo center sends nothing anywhere: its dispatcher, needing no
+/// configuration, plays a provider, and its pushes move through every state
+/// a push log shows. Real channels cannot be configured on it, and a demo
+/// database holding some (written by hand) is refused.
+#[tokio::test]
+async fn the_demo_moves_its_pushes_through_every_state_and_sends_nothing() {
+    use ggzy_dispatch::deployment;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("demo.db")).await.unwrap();
+    store.seed_demo().await.unwrap();
+    let none = ggzy_dispatch::secrets::Memory::default();
+    let (dispatcher, _) = deployment::dispatcher(&store, &none)
+        .await
+        .unwrap()
+        .expect("the demo dispatches with no channel configured");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        dispatcher.drain().await.unwrap();
+        let s = providers::statuses(&store).await;
+        let settled = ["queued", "sending", "retrying", "sent"]
+            .iter()
+            .all(|k| !s.contains_key(*k));
+        if settled {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the demo never settled: {s:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let s = providers::statuses(&store).await;
+    assert!(s["delivered"] > s["dead"] + s["failed"], "{s:?}");
+    assert!(s["dead"] > 0 && s["failed"] > 0, "{s:?}");
+    let retried: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT push_no) FROM push_status WHERE status = 'retrying'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert!(retried > 0, "some were retried");
+    let simulated: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM push_status WHERE detail LIKE '%模拟%'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert!(simulated > 100, "{simulated}");
+    assert_eq!(store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+
+    let config = r#"{"sms": [{"kind": "gateway", "name": "gw", "url": "https://sms.example.gov.cn/api", "key_id": "k"}]}"#;
+    let err = deployment::configure(&store, config, &none, "admin")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("演示中心"), "{err}");
+    sqlx::query("INSERT INTO meta (key, value) VALUES ('dispatch_config', ?)")
+        .bind(config)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let err = deployment::dispatcher(&store, &none)
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("拒绝发送"), "{err}");
+}

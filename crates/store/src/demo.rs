@@ -5,7 +5,7 @@
 
 use crate::intake::Summary;
 use crate::users::NewUser;
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 use ggzy_core::role::StaffRole;
 use serde_json::{json, Value};
 
@@ -333,8 +333,43 @@ pub fn events() -> Vec<String> {
 }
 
 impl Store {
-    /// Seed the demo center. Safe to run again: what exists is left alone.
+    /// Seed the demo center into this database and mark it as the demo (in
+    /// the database itself, audited): its pushes then go only through the
+    /// simulated channel. Safe to run again. A database that is a center's
+    /// own (staff, settings or events of its own) is refused: the demo lives
+    /// in a file of its own.
     pub async fn seed_demo(&self) -> Result<Summary> {
+        if !self.is_demo().await? {
+            let own: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM settings) \
+                 OR EXISTS (SELECT 1 FROM events)",
+            )
+            .fetch_one(self.pool())
+            .await?;
+            if own {
+                return Err(StoreError::invalid(
+                    "not_demo",
+                    "这个数据库已是本中心的数据，不能放入演示数据：演示中心使用单独的数据库文件（ggzy --db demo.db demo，或 make run）",
+                ));
+            }
+            self.mark_demo().await?;
+        }
+        self.seed_sample().await
+    }
+
+    /// Whether this database is the demo center (see [`Store::seed_demo`]).
+    pub async fn is_demo(&self) -> Result<bool> {
+        let mark: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'demo'")
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(mark.as_deref() == Some("1"))
+    }
+
+    /// The demo center's staff, settings and year of events, unmarked: a
+    /// realistic center for tests and benchmarks that send through loopback
+    /// providers. Never for a person's use: its 300-odd pushes go to
+    /// realistic phone numbers.
+    pub async fn seed_sample(&self) -> Result<Summary> {
         let existing: Vec<String> = self
             .users()
             .await?

@@ -62,6 +62,12 @@ impl Store {
         self.set_settings(&[(key, value)], by).await
     }
 
+    /// Whether these settings may be saved as they are: the check
+    /// `set_settings` makes first, for a caller that writes more besides.
+    pub fn check_settings(&self, pairs: &[(&str, &str)]) -> Result<()> {
+        pairs.iter().try_for_each(|(k, v)| check(k, v.trim()))
+    }
+
     /// Change several settings together: every value is checked first, then
     /// all are written in one transaction, so a bad one changes nothing.
     pub async fn set_settings(&self, pairs: &[(&str, &str)], by: &str) -> Result<()> {
@@ -128,6 +134,12 @@ impl Store {
         let audit = json!({ "rules": rules, "by": by });
         self.save_meta("contact_rules", &text, "contact_rules.changed", audit)
             .await
+    }
+
+    /// Mark this database as the demo center (once; see `seed_demo`).
+    pub(crate) async fn mark_demo(&self) -> Result<()> {
+        let audit = json!({ "value": "1", "by": "demo" });
+        self.save_meta("demo", "1", "demo.marked", audit).await
     }
 
     /// A deployment-wide value kept in `meta`, with its audit record, together.

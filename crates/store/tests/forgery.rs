@@ -396,3 +396,22 @@ async fn a_new_database_and_its_folder_are_the_owners_alone() {
     assert_eq!(mode(path.parent().unwrap()), 0o700);
     assert_eq!(mode(&dir.path().join("data").join("ggzy.db-wal")), 0o600);
 }
+
+/// The demo is marked in the database itself, audited; a center's own
+/// database is never turned into the demo.
+#[tokio::test]
+async fn the_demo_is_marked_in_its_own_file_and_the_mark_is_held_to_the_trail() {
+    let d = db().await;
+    d.store.seed_demo().await.unwrap();
+    assert!(d.store.is_demo().await.unwrap());
+    d.store.seed_demo().await.unwrap();
+    assert_eq!(verdict(&d.store, None).await, None);
+    attack(&d.store, &["DELETE FROM meta WHERE key = 'demo'"]).await;
+    let (_, message) = verdict(&d.store, None).await.expect("caught");
+    assert!(message.contains("表 meta 中的 `demo`"), "{message}");
+
+    let own = lived().await;
+    let err = own.store.seed_demo().await.unwrap_err();
+    assert_eq!(err.code(), "not_demo", "{err}");
+    assert!(!own.store.is_demo().await.unwrap());
+}

@@ -133,9 +133,39 @@ impl Driven {
         Driven::launch(&app_binary(), dir).await
     }
 
+    /// Start the app as a center would the first time: no database, no demo.
+    pub async fn start_fresh() -> Driven {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Driven::launch_env(&app_binary(), dir, &[]).await
+    }
+
+    /// Start the app on the demo center's data as a center's own (not marked
+    /// as the demo: it sends through the channels a test configures, to
+    /// providers played on loopback).
+    pub async fn start_sample() -> Driven {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = ggzy_store::Store::open(&dir.path().join("ggzy.db"))
+            .await
+            .expect("open the database");
+        store.seed_sample().await.expect("seed the sample center");
+        store.close().await;
+        Driven::launch_env(&app_binary(), dir, &[]).await
+    }
+
     /// Start `application` (the app, or the benchmark's empty window) on the
     /// database `dir/ggzy.db`, with its own data and config folders in `dir`.
+    /// Start `application` on `dir/ggzy.db` as the demo center (seeded on
+    /// first start), as `make run` does.
     pub async fn launch(application: &std::path::Path, dir: tempfile::TempDir) -> Driven {
+        Driven::launch_env(application, dir, &[("GGZY_DEMO", "1")]).await
+    }
+
+    /// Start `application` with these environment variables besides.
+    pub async fn launch_env(
+        application: &std::path::Path,
+        dir: tempfile::TempDir,
+        env: &[(&str, &str)],
+    ) -> Driven {
         // The app before this one may be gone while the bus still holds its
         // single-instance name for a moment: an app started then would try to
         // hand over to it, get no reply, and fail to start.
@@ -160,6 +190,7 @@ impl Driven {
             .env("GGZY_DB", dir.path().join("ggzy.db"))
             .env("XDG_DATA_HOME", dir.path().join("data"))
             .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("tauri-driver not found: `make e2e` installs it (cargo install tauri-driver --locked)");

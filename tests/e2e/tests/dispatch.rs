@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_configures_channels_and_the_desktop_sends() {
     let fake = ggzy_providers::gateway().await;
-    let app = Driven::start().await;
+    // The demo's data as a center's own: the demo itself sends only through its simulated channel.
+    let app = Driven::start_sample().await;
     app.login("admin", "Demo@2026").await;
     app.click("[data-menu='/settings']").await;
     // The form, as staff fill it: one SMS gateway.

@@ -4,6 +4,9 @@ import { Channel, invoke } from '@tauri-apps/api/core'
 import { ElMessage } from 'element-plus'
 import type { AppError } from './bindings/AppError'
 import type { Session } from './bindings/Session'
+import type { CenterState } from './bindings/CenterState'
+import type { DemoAccount } from './bindings/DemoAccount'
+import type { SetUp } from './bindings/SetUp'
 import type { Workbench } from './bindings/Workbench'
 import type { ProjectDetail } from './bindings/ProjectDetail'
 import type { ProjectItem } from './bindings/ProjectItem'
@@ -38,7 +41,7 @@ import type { SmsProvider } from './bindings/SmsProvider'
 import type { ContactSettings } from './bindings/ContactSettings'
 import type { SecretState } from './bindings/SecretState'
 
-export type { DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -70,6 +73,8 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
 }
 
 export const api = {
+  centerState: () => call<CenterState>('center_state'),
+  setUpCenter: (setup: SetUp) => call<Session>('set_up_center', { setup }),
   login: (username: string, password: string) => call<Session>('login', { username, password }),
   logout: () => call<void>('logout'),
   session: () => call<Session | null>('session'),

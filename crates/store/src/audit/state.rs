@@ -42,9 +42,10 @@ struct Recorded {
 }
 
 /// The deployment-wide values kept in `meta` that records cover, and how.
-const META: [(&str, &str, &str); 2] = [
+const META: [(&str, &str, &str); 3] = [
     ("dispatch.configured", "dispatch_config", "config"),
     ("contact_rules.changed", "contact_rules", "rules"),
+    ("demo.marked", "demo", "value"),
 ];
 
 impl Replay {

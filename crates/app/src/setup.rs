@@ -1,0 +1,121 @@
+//! Before anyone logs in: what the window shows first. A center's own
+//! database with no staff yet is set up here (its name and phone and the
+//! first admin, with a password the person chooses); the demo center says
+//! it is the demo and shows its accounts.
+
+use crate::{App, AppError, Result, Session};
+use ggzy_core::role::StaffRole;
+use ggzy_store::demo::{DEMO_PASSWORD, DEMO_USERS};
+use ggzy_store::users::NewUser;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What the login screen needs to know, before anyone logs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct CenterState {
+    /// This is the demo center (演示数据): a banner on every screen.
+    pub demo: bool,
+    /// The center has its first admin; if not, the set-up screen shows.
+    pub set_up: bool,
+    pub center_name: String,
+    /// The demo's accounts, shown on its login screen (empty otherwise).
+    pub demo_accounts: Vec<DemoAccount>,
+    /// The demo accounts' password (demo data only).
+    pub demo_password: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct DemoAccount {
+    pub username: String,
+    pub name: String,
+    pub role_name: String,
+}
+
+/// The first start's form.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[ts(export)]
+pub struct SetUp {
+    pub center_name: String,
+    pub center_phone: String,
+    pub username: String,
+    pub name: String,
+    pub password: String,
+}
+
+impl App {
+    pub async fn center_state(&self) -> Result<CenterState> {
+        let demo = self.store().is_demo().await?;
+        let set_up = self
+            .store()
+            .users()
+            .await?
+            .iter()
+            .any(|u| u.role == StaffRole::Admin.as_str());
+        let center_name = crate::admin::setting(self.store(), "center_name").await?;
+        let demo_accounts = if demo {
+            DEMO_USERS
+                .iter()
+                .map(|(username, name, role, _)| DemoAccount {
+                    username: (*username).into(),
+                    name: (*name).into(),
+                    role_name: role.zh().into(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(CenterState {
+            demo,
+            set_up,
+            center_name,
+            demo_accounts,
+            demo_password: demo.then(|| DEMO_PASSWORD.to_owned()),
+        })
+    }
+
+    /// Set up a new center: its name and phone, and its first admin, who is
+    /// then logged in. Only a center with no admin yet, and never the demo;
+    /// everything is checked before anything is written.
+    pub async fn set_up_center(&self, s: SetUp) -> Result<Session> {
+        let state = self.center_state().await?;
+        if state.demo || state.set_up {
+            return Err(AppError::new(
+                "already_set_up",
+                "本中心已设置过：请用管理员账户登录（新增用户请到 设置 → 用户）",
+            ));
+        }
+        let invalid = |m: String| AppError::new("invalid", m);
+        if s.center_name.trim().is_empty() {
+            return Err(invalid("请填写中心名称（每条消息的署名）".into()));
+        }
+        ggzy_core::password::strong_enough(&s.password, s.username.trim())
+            .map_err(|m| AppError::new("weak_password", m))?;
+        self.store()
+            .check_settings(&[
+                ("center_name", s.center_name.trim()),
+                ("center_phone", s.center_phone.trim()),
+            ])
+            .map_err(AppError::from)?;
+        let admin = NewUser {
+            username: s.username.trim().into(),
+            name: s.name.trim().into(),
+            role: StaffRole::Admin,
+            phone: None,
+            email: None,
+            password: Some(s.password.clone()),
+        };
+        self.store().add_user(admin, "setup").await?;
+        self.store()
+            .set_settings(
+                &[
+                    ("center_name", s.center_name.trim()),
+                    ("center_phone", s.center_phone.trim()),
+                ],
+                "setup",
+            )
+            .await?;
+        self.login(s.username.trim(), &s.password).await
+    }
+}
