@@ -152,13 +152,13 @@ async fn verify_in(
     for (n, id) in devices {
         let name = id.unwrap_or_else(|| format!("#{n}（未登记的设备）"));
         let expect = expect.filter(|_| n == own);
-        let walk = Walk {
+        let w = Walk {
             device: n,
             name: &name,
             expect,
             total: total as u64,
         };
-        if let Some(b) = walk.run(conn, &mut verdict, &mut replay, progress).await? {
+        if let Some(b) = walk(&w, conn, &mut verdict, &mut replay, progress).await? {
             verdict.broken = Some(b);
             return Ok(verdict);
         }
@@ -182,42 +182,43 @@ struct Walk<'a> {
     total: u64,
 }
 
-impl Walk<'_> {
-    async fn run(
-        &self,
-        conn: &mut SqliteConnection,
-        verdict: &mut Verdict,
-        replay: &mut Replay,
-        progress: &mut impl FnMut(u64, u64),
-    ) -> Result<Option<Broken>> {
-        let (device, name, total) = (self.device, self.name, self.total);
-        let broken = |seq: Option<i64>, message: String| {
-            Ok(Some(Broken {
-                device: name.to_owned(),
-                seq,
-                message,
-            }))
-        };
-        let mut walker = ChainWalker::default();
-        let mut after = 0i64;
-        let mut events_seen = 0i64;
-        let mut statuses_seen = 0i64;
-        loop {
-            let rows: Vec<RecordRow> = sqlx::query_as(
-                "SELECT seq, content, prev_hash, hash FROM audit_records \
+/// Walk one device's chain: each record in order, what it covers (events,
+/// pushes, status history), the head; the state it records goes to `replay`.
+async fn walk(
+    w: &Walk<'_>,
+    conn: &mut SqliteConnection,
+    verdict: &mut Verdict,
+    replay: &mut Replay,
+    progress: &mut impl FnMut(u64, u64),
+) -> Result<Option<Broken>> {
+    let (device, name, total) = (w.device, w.name, w.total);
+    let broken = |seq: Option<i64>, message: String| {
+        Ok(Some(Broken {
+            device: name.to_owned(),
+            seq,
+            message,
+        }))
+    };
+    let mut walker = ChainWalker::default();
+    let mut after = 0i64;
+    let mut events_seen = 0i64;
+    let mut statuses_seen = 0i64;
+    loop {
+        let rows: Vec<RecordRow> = sqlx::query_as(
+            "SELECT seq, content, prev_hash, hash FROM audit_records \
              WHERE origin_device = ? AND seq > ? ORDER BY seq LIMIT ?",
-            )
-            .bind(device)
-            .bind(after)
-            .bind(PAGE)
-            .fetch_all(&mut *conn)
-            .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.seq;
-            let (lo, hi) = (rows[0].seq, last.seq);
+        )
+        .bind(device)
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        let (lo, hi) = (rows[0].seq, last.seq);
 
-            // What the records of this page cover.
-            let events: Vec<EventCheck> = sqlx::query_as(
+        // What the records of this page cover.
+        let events: Vec<EventCheck> = sqlx::query_as(
             "SELECT id, body, digest, origin_seq FROM events WHERE origin_device = ? AND origin_seq BETWEEN ? AND ?",
         )
         .bind(device)
@@ -225,11 +226,11 @@ impl Walk<'_> {
         .bind(hi)
         .fetch_all(&mut *conn)
         .await?;
-            let mut events_by_seq: HashMap<i64, EventCheck> = HashMap::new();
-            for e in events {
-                events_by_seq.insert(e.origin_seq, e);
-            }
-            let pushes: Vec<PushCheck> = sqlx::query_as(
+        let mut events_by_seq: HashMap<i64, EventCheck> = HashMap::new();
+        for e in events {
+            events_by_seq.insert(e.origin_seq, e);
+        }
+        let pushes: Vec<PushCheck> = sqlx::query_as(
             "SELECT p.id, e.id AS event_id, p.rule, p.recipient_role, p.recipient_id, p.recipient_name, p.channel, \
              p.address, m.head, p.message, m.body, p.secret, e.origin_seq FROM events e \
              JOIN pushes p ON p.event = e.no \
@@ -240,118 +241,118 @@ impl Walk<'_> {
         .bind(hi)
         .fetch_all(&mut *conn)
         .await?;
-            let mut pushes_by_seq: HashMap<i64, Vec<Hash>> = HashMap::new();
-            let mut bodies: HashMap<i64, Hash> = HashMap::new();
-            for p in pushes {
-                let body = bodies.entry(p.message).or_insert_with(|| sm3(&p.body));
-                let d = push_digest(
-                    &p.id,
-                    &p.event_id,
-                    &p.rule,
-                    &p.recipient_role,
-                    &p.recipient_id,
-                    &p.recipient_name,
-                    &p.channel,
-                    &p.address,
-                    (&p.head, body),
-                    p.secret.as_deref(),
-                );
-                pushes_by_seq.entry(p.origin_seq).or_default().push(d);
-            }
+        let mut pushes_by_seq: HashMap<i64, Vec<Hash>> = HashMap::new();
+        let mut bodies: HashMap<i64, Hash> = HashMap::new();
+        for p in pushes {
+            let body = bodies.entry(p.message).or_insert_with(|| sm3(&p.body));
+            let d = push_digest(
+                &p.id,
+                &p.event_id,
+                &p.rule,
+                &p.recipient_role,
+                &p.recipient_id,
+                &p.recipient_name,
+                &p.channel,
+                &p.address,
+                (&p.head, body),
+                p.secret.as_deref(),
+            );
+            pushes_by_seq.entry(p.origin_seq).or_default().push(d);
+        }
 
-            let statuses: Vec<StatusCheck> = sqlx::query_as(
-                "SELECT push_no, status, detail, at, origin_seq FROM push_status \
+        let statuses: Vec<StatusCheck> = sqlx::query_as(
+            "SELECT push_no, status, detail, at, origin_seq FROM push_status \
              WHERE origin_device = ? AND origin_seq BETWEEN ? AND ?",
-            )
-            .bind(device)
-            .bind(lo)
-            .bind(hi)
-            .fetch_all(&mut *conn)
-            .await?;
-            let mut statuses: HashMap<i64, StatusCheck> =
-                statuses.into_iter().map(|c| (c.origin_seq, c)).collect();
+        )
+        .bind(device)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut statuses: HashMap<i64, StatusCheck> =
+            statuses.into_iter().map(|c| (c.origin_seq, c)).collect();
 
-            for r in rows {
-                let link = Link {
-                    seq: r.seq,
-                    prev_hash: r.prev_hash,
-                    hash: r.hash,
-                    content: r.content,
+        for r in rows {
+            let link = Link {
+                seq: r.seq,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+                content: r.content,
+            };
+            if let Err(b) = walker.step(&link) {
+                let seq = match b {
+                    Break::Altered { seq } | Break::Unlinked { seq } => seq,
+                    Break::Removed { from, .. } => from,
                 };
-                if let Err(b) = walker.step(&link) {
-                    let seq = match b {
-                        Break::Altered { seq } | Break::Unlinked { seq } => seq,
-                        Break::Removed { from, .. } => from,
-                    };
-                    return broken(Some(seq), b.to_string());
-                }
-                if let Some(head) = self.expect.filter(|h| h.seq == r.seq) {
-                    if head.hash[..] != link.hash[..] {
-                        return broken(
+                return broken(Some(seq), b.to_string());
+            }
+            if let Some(head) = w.expect.filter(|h| h.seq == r.seq) {
+                if head.hash[..] != link.hash[..] {
+                    return broken(
                         Some(r.seq),
                         format!(
                             "第 {} 条审计记录的哈希与所持链头 {head} 不符：此前的审计记录被改写、插入或删除后重新计算了哈希",
                             r.seq
                         ),
                     );
-                    }
                 }
-                let content: Value = serde_json::from_str(&link.content)
-                    .map_err(|e| StoreError::Corrupt(format!("audit record {}: {e}", r.seq)))?;
-                let field = |k: &str| {
-                    content
-                        .get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                let subject = field("subject");
-                if field("kind") == EVENT_ACCEPTED {
-                    let Some(event) = events_by_seq.remove(&r.seq) else {
-                        return broken(
+            }
+            let content: Value = serde_json::from_str(&link.content)
+                .map_err(|e| StoreError::Corrupt(format!("audit record {}: {e}", r.seq)))?;
+            let field = |k: &str| {
+                content
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let subject = field("subject");
+            if field("kind") == EVENT_ACCEPTED {
+                let Some(event) = events_by_seq.remove(&r.seq) else {
+                    return broken(
                         Some(r.seq),
                         format!("第 {} 条审计记录所记的事件 `{subject}` 不在事件表中（事件被删除，或该记录为插入的伪造记录）", r.seq),
                     );
-                    };
-                    let digest = sm3(&event.body);
-                    if event.id != subject
-                        || event.digest != digest
-                        || field("event_digest") != hex(&digest)
-                    {
-                        return broken(
-                            Some(r.seq),
-                            format!(
-                                "事件 `{}` 的内容与第 {} 条审计记录不符（事件被篡改）",
-                                event.id, r.seq
-                            ),
-                        );
-                    }
-                    let stored = pushes_by_seq.remove(&r.seq).unwrap_or_default();
-                    let count = stored.len() as u64;
-                    let recorded = content.get("pushes").and_then(Value::as_u64);
-                    if recorded != Some(count) || field("pushes_digest") != pushes_digest(stored) {
-                        return broken(
-                            Some(r.seq),
-                            format!(
-                                "事件 `{}` 的推送与第 {} 条审计记录不符：有推送被改写、删除或插入",
-                                event.id, r.seq
-                            ),
-                        );
-                    }
-                    verdict.events += 1;
-                    verdict.pushes += count;
-                    events_seen += 1;
+                };
+                let digest = sm3(&event.body);
+                if event.id != subject
+                    || event.digest != digest
+                    || field("event_digest") != hex(&digest)
+                {
+                    return broken(
+                        Some(r.seq),
+                        format!(
+                            "事件 `{}` 的内容与第 {} 条审计记录不符（事件被篡改）",
+                            event.id, r.seq
+                        ),
+                    );
                 }
-                if field("kind") == PUSH_STATUS {
-                    let row = statuses.remove(&r.seq);
-                    let same = row.as_ref().is_some_and(|h| {
-                        h.push_no.to_string() == subject
-                            && h.status == field("status")
-                            && h.detail.as_deref().unwrap_or_default() == field("detail")
-                            && h.at == field("at")
-                    });
-                    if !same {
-                        return broken(
+                let stored = pushes_by_seq.remove(&r.seq).unwrap_or_default();
+                let count = stored.len() as u64;
+                let recorded = content.get("pushes").and_then(Value::as_u64);
+                if recorded != Some(count) || field("pushes_digest") != pushes_digest(stored) {
+                    return broken(
+                        Some(r.seq),
+                        format!(
+                            "事件 `{}` 的推送与第 {} 条审计记录不符：有推送被改写、删除或插入",
+                            event.id, r.seq
+                        ),
+                    );
+                }
+                verdict.events += 1;
+                verdict.pushes += count;
+                events_seen += 1;
+            }
+            if field("kind") == PUSH_STATUS {
+                let row = statuses.remove(&r.seq);
+                let same = row.as_ref().is_some_and(|h| {
+                    h.push_no.to_string() == subject
+                        && h.status == field("status")
+                        && h.detail.as_deref().unwrap_or_default() == field("detail")
+                        && h.at == field("at")
+                });
+                if !same {
+                    return broken(
                         Some(r.seq),
                         format!(
                             "表 push_status 中第 {subject} 号推送的状态记录与第 {} 条审计记录不符（{}）",
@@ -359,65 +360,65 @@ impl Walk<'_> {
                             if row.is_some() { "被改写" } else { "被删除" }
                         ),
                     );
-                    }
-                    statuses_seen += 1;
                 }
-                replay.record(r.seq, &field("kind"), &subject, &content);
-                verdict.records += 1;
+                statuses_seen += 1;
             }
-            if let Some((seq, h)) = statuses.into_iter().min_by_key(|(s, _)| *s) {
-                return broken(
+            replay.record(r.seq, &field("kind"), &subject, &content);
+            verdict.records += 1;
+        }
+        if let Some((seq, h)) = statuses.into_iter().min_by_key(|(s, _)| *s) {
+            return broken(
                 Some(seq),
                 format!(
                     "表 push_status 中第 {} 号推送的状态记录指向第 {seq} 条审计记录，但该记录不是它的记录（插入的伪造记录）",
                     h.push_no
                 ),
             );
-            }
-            if let Some((seq, e)) = events_by_seq.into_iter().min_by_key(|(s, _)| *s) {
-                return broken(
-                    Some(seq),
-                    format!(
-                        "事件 `{}` 指向第 {seq} 条审计记录，但该记录不是它的记录",
-                        e.id
-                    ),
-                );
-            }
-            progress(verdict.records, total);
         }
-
-        // The head written with the last record: a removed or forged tail shows here.
-        let head: Option<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE origin_device = ?")
-                .bind(device)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let (last_seq, last_hash) = walker.head();
-        match head {
-            Some((seq, hash)) if seq == last_seq && hash == last_hash => {}
-            Some((seq, _)) if seq > last_seq => {
-                return broken(
-                    Some(last_seq + 1),
-                    format!("第 {}–{seq} 条审计记录被删除（链尾缺失）", last_seq + 1),
-                )
-            }
-            Some((seq, _)) if seq < last_seq => {
-                return broken(
-                    Some(seq + 1),
-                    format!("第 {}–{last_seq} 条审计记录是链头之后插入的记录", seq + 1),
-                )
-            }
-            Some(_) => {
-                return broken(
-                    Some(last_seq),
-                    format!("第 {last_seq} 条审计记录与链头记录的哈希不符"),
-                )
-            }
-            None if last_seq > 0 => return broken(None, "链头记录缺失".into()),
-            None => {}
-        }
-        if let Some(head) = self.expect.filter(|h| h.seq > last_seq) {
+        if let Some((seq, e)) = events_by_seq.into_iter().min_by_key(|(s, _)| *s) {
             return broken(
+                Some(seq),
+                format!(
+                    "事件 `{}` 指向第 {seq} 条审计记录，但该记录不是它的记录",
+                    e.id
+                ),
+            );
+        }
+        progress(verdict.records, total);
+    }
+
+    // The head written with the last record: a removed or forged tail shows here.
+    let head: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE origin_device = ?")
+            .bind(device)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (last_seq, last_hash) = walker.head();
+    match head {
+        Some((seq, hash)) if seq == last_seq && hash == last_hash => {}
+        Some((seq, _)) if seq > last_seq => {
+            return broken(
+                Some(last_seq + 1),
+                format!("第 {}–{seq} 条审计记录被删除（链尾缺失）", last_seq + 1),
+            )
+        }
+        Some((seq, _)) if seq < last_seq => {
+            return broken(
+                Some(seq + 1),
+                format!("第 {}–{last_seq} 条审计记录是链头之后插入的记录", seq + 1),
+            )
+        }
+        Some(_) => {
+            return broken(
+                Some(last_seq),
+                format!("第 {last_seq} 条审计记录与链头记录的哈希不符"),
+            )
+        }
+        None if last_seq > 0 => return broken(None, "链头记录缺失".into()),
+        None => {}
+    }
+    if let Some(head) = w.expect.filter(|h| h.seq > last_seq) {
+        return broken(
             Some(last_seq + 1),
             format!(
                 "审计链只到第 {last_seq} 条，而所持链头为 {head}：第 {}–{} 条记录被删除（链尾被截断）",
@@ -425,14 +426,14 @@ impl Walk<'_> {
                 head.seq
             ),
         );
-        }
-        let status_total: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM push_status WHERE origin_device = ?")
-                .bind(device)
-                .fetch_one(&mut *conn)
-                .await?;
-        if status_total != statuses_seen {
-            let (push_no, seq): (i64, i64) = sqlx::query_as(
+    }
+    let status_total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM push_status WHERE origin_device = ?")
+            .bind(device)
+            .fetch_one(&mut *conn)
+            .await?;
+    if status_total != statuses_seen {
+        let (push_no, seq): (i64, i64) = sqlx::query_as(
             "SELECT push_no, origin_seq FROM push_status h WHERE origin_device = ?1 AND NOT EXISTS \
              (SELECT 1 FROM audit_records a WHERE a.origin_device = ?1 AND a.seq = h.origin_seq) \
              ORDER BY origin_seq LIMIT 1",
@@ -441,18 +442,18 @@ impl Walk<'_> {
         .fetch_optional(&mut *conn)
         .await?
         .unwrap_or_default();
-            return broken(
+        return broken(
             Some(seq),
             format!("表 push_status 中第 {push_no} 号推送的状态记录没有对应的审计记录（插入的伪造记录）"),
         );
-        }
-        let events_total: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM events WHERE origin_device = ?")
-                .bind(device)
-                .fetch_one(&mut *conn)
-                .await?;
-        if events_total != events_seen {
-            let orphan: Option<(String, i64)> = sqlx::query_as(
+    }
+    let events_total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE origin_device = ?")
+            .bind(device)
+            .fetch_one(&mut *conn)
+            .await?;
+    if events_total != events_seen {
+        let orphan: Option<(String, i64)> = sqlx::query_as(
             "SELECT e.id, e.origin_seq FROM events e WHERE e.origin_device = ?1 AND NOT EXISTS \
              (SELECT 1 FROM audit_records a WHERE a.origin_device = ?1 AND a.seq = e.origin_seq AND a.content ->> '$.subject' = e.id) \
              ORDER BY e.origin_seq LIMIT 1",
@@ -460,14 +461,13 @@ impl Walk<'_> {
         .bind(device)
         .fetch_optional(&mut *conn)
         .await?;
-            let (id, seq) = orphan.unwrap_or_default();
-            return broken(
-                Some(seq),
-                format!(
+        let (id, seq) = orphan.unwrap_or_default();
+        return broken(
+            Some(seq),
+            format!(
                 "事件 `{id}` 没有对应的审计记录（第 {seq} 条记录被删除，或事件为插入的伪造事件）"
             ),
-            );
-        }
-        Ok(None)
+        );
     }
+    Ok(None)
 }
