@@ -75,29 +75,7 @@ impl Store {
             check(key, value.trim())?;
         }
         let mut tx = self.write().await?;
-        let conn = tx.conn();
-        let at = now();
-        for (key, value) in pairs {
-            let value = value.trim();
-            sqlx::query(
-                "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            )
-            .bind(key)
-            .bind(value)
-            .bind(&at)
-            .execute(&mut *conn)
-            .await?;
-            AuditWriter::record(
-                conn,
-                self.device_n(),
-                &at,
-                "setting.changed",
-                key,
-                json!({ "value": value, "by": by }),
-            )
-            .await?;
-        }
+        write_settings(tx.conn(), self.device_n(), pairs, by).await?;
         tx.commit().await
     }
 
@@ -172,6 +150,31 @@ impl Store {
                 .await?,
         )
     }
+}
+
+/// Write checked settings, each with its record, in the caller's transaction.
+pub(crate) async fn write_settings(
+    conn: &mut SqliteConnection,
+    device: i64,
+    pairs: &[(&str, &str)],
+    by: &str,
+) -> Result<()> {
+    let at = now();
+    for (key, value) in pairs {
+        let value = value.trim();
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(&at)
+        .execute(&mut *conn)
+        .await?;
+        let body = json!({ "value": value, "by": by });
+        AuditWriter::record(conn, device, &at, "setting.changed", key, body).await?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn center(conn: &mut SqliteConnection) -> Result<Center> {

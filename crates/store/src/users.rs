@@ -181,44 +181,40 @@ impl Store {
         };
         let hash = hash_password(&password).await;
         let mut tx = self.write().await?;
-        let conn = tx.conn();
-        let exists: Option<String> =
-            sqlx::query_scalar("SELECT username FROM users WHERE username = ?")
-                .bind(&new.username)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if exists.is_some() {
-            return Err(StoreError::invalid(
-                "user_exists",
-                format!("用户名 `{}` 已存在，请换一个用户名", new.username),
-            ));
-        }
-        let at = now();
-        sqlx::query(
-            "INSERT INTO users (username, name, role, phone, email, password_hash, must_change_password, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&new.username)
-        .bind(new.name.trim())
-        .bind(new.role.as_str())
-        .bind(&new.phone)
-        .bind(&new.email)
-        .bind(&hash)
-        .bind(generated)
-        .bind(&at)
-        .execute(&mut *conn)
-        .await?;
-        record_user(
-            conn,
-            self.device_n(),
-            &at,
-            "user.added",
-            &new.username,
-            json!({ "name": new.name.trim(), "role": new.role.as_str(), "by": by }),
-        )
-        .await?;
+        insert_user(tx.conn(), self.device_n(), &new, &hash, generated, by).await?;
         tx.commit().await?;
         Ok(generated.then_some(password))
+    }
+
+    /// Set up a new center in one transaction: its settings and its first
+    /// admin (with a password the person chose), only while it has no admin
+    /// and is not the demo — checked inside the transaction, so two set-ups
+    /// at once cannot both stand. Everything is checked before anything is
+    /// written.
+    pub async fn set_up_center(&self, settings: &[(&str, &str)], admin: NewUser) -> Result<()> {
+        validate(&admin)?;
+        self.check_settings(settings)?;
+        let Some(password) = &admin.password else {
+            return Err(StoreError::invalid("invalid_user", "请为管理员设置密码"));
+        };
+        let hash = hash_password(password).await;
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let taken: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin') \
+             OR EXISTS (SELECT 1 FROM meta WHERE key = 'demo' AND value = '1')",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if taken {
+            return Err(StoreError::invalid(
+                "already_set_up",
+                "本中心已设置过：请用管理员账户登录（新增用户请到 设置 → 用户与角色）",
+            ));
+        }
+        insert_user(conn, self.device_n(), &admin, &hash, false, "setup").await?;
+        crate::settings::write_settings(conn, self.device_n(), settings, "setup").await?;
+        tx.commit().await
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
@@ -495,6 +491,46 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Add a user (its password already hashed) with its record, in the
+/// caller's transaction; a username taken is refused.
+async fn insert_user(
+    conn: &mut SqliteConnection,
+    device: i64,
+    new: &NewUser,
+    hash: &str,
+    generated: bool,
+    by: &str,
+) -> Result<()> {
+    let exists: Option<String> =
+        sqlx::query_scalar("SELECT username FROM users WHERE username = ?")
+            .bind(&new.username)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if exists.is_some() {
+        return Err(StoreError::invalid(
+            "user_exists",
+            format!("用户名 `{}` 已存在，请换一个用户名", new.username),
+        ));
+    }
+    let at = now();
+    sqlx::query(
+        "INSERT INTO users (username, name, role, phone, email, password_hash, must_change_password, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&new.username)
+    .bind(new.name.trim())
+    .bind(new.role.as_str())
+    .bind(&new.phone)
+    .bind(&new.email)
+    .bind(hash)
+    .bind(generated)
+    .bind(&at)
+    .execute(&mut *conn)
+    .await?;
+    let body = json!({ "name": new.name.trim(), "role": new.role.as_str(), "by": by });
+    record_user(conn, device, &at, "user.added", &new.username, body).await
 }
 
 /// Active staff of the two roles the standard pushes to.

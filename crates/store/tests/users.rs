@@ -309,3 +309,34 @@ async fn wrong_current_passwords_in_a_change_lock_the_account() {
     assert_eq!(disabled, unknown);
     assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
 }
+
+/// Two first set-ups at once (a forged second call from the page): the
+/// check is inside the transaction, so one stands and the other changes
+/// nothing.
+#[tokio::test]
+async fn two_set_ups_at_once_leave_one_admin() {
+    let d = db().await;
+    let admin = |u: &str| NewUser {
+        username: u.into(),
+        name: "管理员".into(),
+        role: StaffRole::Admin,
+        phone: None,
+        email: None,
+        password: Some("Tiantai#2026x".into()),
+    };
+    let (a, b) = tokio::join!(
+        d.store
+            .set_up_center(&[("center_name", "甲中心")], admin("first")),
+        d.store
+            .set_up_center(&[("center_name", "乙中心")], admin("second")),
+    );
+    let refused = [a, b]
+        .into_iter()
+        .filter_map(Result::err)
+        .map(|e| e.code().to_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(refused, ["already_set_up"]);
+    assert_eq!(d.store.users().await.unwrap().len(), 1);
+    assert_eq!(d.store.settings().await.unwrap().len(), 1);
+    assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+}
