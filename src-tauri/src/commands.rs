@@ -3,7 +3,7 @@
 
 use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
-use ggzy_app::audit::{AuditHead, AuditProgress, AuditReport};
+use ggzy_app::audit::{AnchorSent, AnchorSettings, AuditHead, AuditProgress, AuditReport};
 use ggzy_app::channels::{ChannelSettings, SecretState, SecretValue};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
 use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, RetryReport};
@@ -102,6 +102,24 @@ pub async fn verify_audit(
 #[tauri::command]
 pub async fn audit_head(app: State<'_, App>) -> Result<AuditHead> {
     app.audit_head().await
+}
+
+#[tauri::command]
+pub async fn anchor_settings(app: State<'_, App>) -> Result<AnchorSettings> {
+    app.anchor_settings().await
+}
+
+#[tauri::command]
+pub async fn save_anchor_settings(
+    app: State<'_, App>,
+    settings: AnchorSettings,
+) -> Result<AnchorSettings> {
+    app.save_anchor_settings(settings).await
+}
+
+#[tauri::command]
+pub async fn anchor_now(app: State<'_, App>) -> Result<AnchorSent> {
+    app.anchor_now().await
 }
 
 #[tauri::command]

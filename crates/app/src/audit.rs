@@ -1,8 +1,33 @@
 //! Verifying the audit trail from the app, with progress.
 
-use crate::{App, Result, ANY_ROLE};
-use serde::Serialize;
+use crate::{App, AppError, Result, ANY_ROLE};
+use ggzy_core::role::StaffRole;
+use ggzy_store::anchor::Anchored;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+/// The daily anchor (设置 → 审计链头存证): when, and to whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AnchorSettings {
+    /// Beijing time, `HH:MM`.
+    pub time: String,
+    /// One recipient a line: a name, then a mobile number, an email or both.
+    pub recipients: String,
+}
+
+/// An anchor sent now, from the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct AnchorSent {
+    pub event_id: String,
+    /// `SEQ:HASH`, as sent.
+    pub head: String,
+    #[ts(type = "number")]
+    pub pushes: usize,
+}
+
+const ADMIN: &[StaffRole] = &[StaffRole::Admin];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
@@ -54,6 +79,57 @@ impl App {
             line: head.to_string(),
             read_at: ggzy_store::now(),
         })
+    }
+
+    pub async fn anchor_settings(&self) -> Result<AnchorSettings> {
+        self.require(ADMIN, "查看审计链头存证设置").await?;
+        let all = self.store().settings().await?;
+        let get = |key: &str| all.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        Ok(AnchorSettings {
+            time: get("anchor_time")
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| ggzy_core::anchor::DEFAULT_TIME.to_owned()),
+            recipients: get("anchor_recipients").unwrap_or_default(),
+        })
+    }
+
+    /// Both settings or neither (checked and written together by the store).
+    pub async fn save_anchor_settings(&self, s: AnchorSettings) -> Result<AnchorSettings> {
+        let me = self.require(ADMIN, "修改审计链头存证设置").await?;
+        self.store()
+            .set_settings(
+                &[
+                    ("anchor_time", &s.time),
+                    ("anchor_recipients", &s.recipients),
+                ],
+                &me.username,
+            )
+            .await?;
+        self.anchor_settings().await
+    }
+
+    /// Send the head now, besides the daily one (e.g. before handing the
+    /// machine over); the dispatcher sends it at once.
+    pub async fn anchor_now(&self) -> Result<AnchorSent> {
+        self.require(ADMIN, "推送审计链头存证").await?;
+        match self.store().anchor(chrono::Utc::now()).await? {
+            Anchored::Sent {
+                event_id,
+                head,
+                pushes,
+            } => {
+                self.queued.notify_one();
+                Ok(AnchorSent {
+                    event_id,
+                    head: head.to_string(),
+                    pushes,
+                })
+            }
+            Anchored::NoRecipients => Err(AppError::new(
+                "no_anchor_recipients",
+                "尚未设置存证接收人：请在下方填写行政监督部门接收人后保存，再推送",
+            )),
+        }
     }
 
     pub async fn verify_audit(&self, progress: impl FnMut(AuditProgress)) -> Result<AuditReport> {

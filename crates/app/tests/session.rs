@@ -499,6 +499,42 @@ async fn the_audit_head_is_shown_as_the_line_verify_holds_the_chain_to() {
 }
 
 #[tokio::test]
+async fn admins_set_the_daily_anchor_and_send_one_now() {
+    use ggzy_app::audit::AnchorSettings;
+    let (app, _dir) = demo_app().await;
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(app.anchor_settings().await.unwrap_err().code, "forbidden");
+    assert_eq!(app.anchor_now().await.unwrap_err().code, "forbidden");
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let unset = app.anchor_settings().await.unwrap();
+    assert_eq!(unset.time, "17:30");
+    assert_eq!(
+        app.anchor_now().await.unwrap_err().code,
+        "no_anchor_recipients"
+    );
+
+    let bad = AnchorSettings {
+        time: "18:00".into(),
+        recipients: "王科长".into(),
+    };
+    let err = app.save_anchor_settings(bad).await.unwrap_err();
+    assert!(err.message.contains("第 1 行"), "{}", err.message);
+    assert_eq!(
+        app.anchor_settings().await.unwrap(),
+        unset,
+        "nothing half-applied"
+    );
+    let set = AnchorSettings {
+        time: "18:00".into(),
+        recipients: "王科长 13800000001".into(),
+    };
+    assert_eq!(app.save_anchor_settings(set.clone()).await.unwrap(), set);
+    let head = app.audit_head().await.unwrap();
+    let sent = app.anchor_now().await.unwrap();
+    assert_eq!((sent.head.as_str(), sent.pushes), (head.line.as_str(), 1));
+}
+
+#[tokio::test]
 async fn admins_keep_the_center_and_its_staff() {
     use ggzy_app::admin::{CenterSettings, NewStaffUser};
     let (app, _dir) = demo_app().await;

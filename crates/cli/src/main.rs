@@ -4,6 +4,7 @@
 use clap::{Args, Parser, Subcommand};
 use ggzy_core::role::StaffRole;
 use ggzy_dispatch::deployment::{self, SetupError};
+use ggzy_store::anchor::Anchored;
 use ggzy_store::intake::{LineOutcome, Summary};
 use ggzy_store::pushes::PushFilter;
 use ggzy_store::users::NewUser;
@@ -52,7 +53,7 @@ enum Command {
     Audit(AuditCommand),
     /// Refused input lines with their reasons
     Rejects(RejectsArgs),
-    /// Center settings (center_name, center_phone)
+    /// Center settings (center_name, center_phone, session_idle_minutes, anchor_time, anchor_recipients)
     #[command(subcommand)]
     Settings(SettingsCommand),
     /// Seed a realistic demo center (idempotent)
@@ -112,6 +113,8 @@ enum AuditCommand {
     },
     /// Print the head of this database's chain as one line, SEQ:HASH, to keep elsewhere
     Head,
+    /// Queue the head now for the anchor's recipients (settings anchor_recipients); a dispatcher sends it
+    Anchor,
 }
 
 #[derive(Args)]
@@ -270,7 +273,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             StoreError::NotFound("找不到数据目录：请用 --db 指定数据库文件".into())
         })?,
     };
-    if let Command::Audit(command) = cli.command {
+    if let Command::Audit(command @ (AuditCommand::Verify { .. } | AuditCommand::Head)) =
+        &cli.command
+    {
         // An auditor's look: the file as it is, never created or changed.
         let store = Store::open_read_only(&path).await?;
         let code = audit(&store, command).await?;
@@ -388,6 +393,22 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let _ = out.flush();
             ExitCode::SUCCESS
         }
+        Command::Audit(AuditCommand::Anchor) => {
+            match store.anchor(chrono::Utc::now()).await? {
+                Anchored::Sent {
+                    event_id,
+                    head,
+                    pushes,
+                } => {
+                    println!("链头 {head} 已记为存证事件 {event_id}：{pushes} 条推送排队，由推送服务发出");
+                    ExitCode::SUCCESS
+                }
+                Anchored::NoRecipients => {
+                    eprintln!("尚未设置存证接收人：ggzy settings set anchor_recipients \"姓名 手机号 邮箱\"（每人一行）");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Audit(_) => unreachable!("opened read-only above"),
         Command::Rejects(RejectsArgs { all, json, action }) => match action {
             Some(RejectsAction::Retry) => {
@@ -462,13 +483,15 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     Ok(code)
 }
 
-async fn audit(store: &Store, command: AuditCommand) -> Result<ExitCode, CliError> {
+async fn audit(store: &Store, command: &AuditCommand) -> Result<ExitCode, CliError> {
     match command {
         AuditCommand::Head => {
             println!("{}", store.audit_head().await?);
             Ok(ExitCode::SUCCESS)
         }
+        AuditCommand::Anchor => unreachable!("writes: opened read-write"),
         AuditCommand::Verify { expect_head } => {
+            let expect_head = *expect_head;
             let v = store.verify_audit_expecting(expect_head, |_, _| {}).await?;
             match v.broken {
                 None => {

@@ -259,6 +259,35 @@ fn audit_head_is_one_line_that_verify_holds_the_chain_to() {
 }
 
 #[test]
+fn audit_anchor_queues_the_head_for_the_recipients_set() {
+    let cli = Cli::new();
+    cli.staff();
+    let out = cli.run(&["audit", "anchor"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("anchor_recipients"));
+    cli.ok(&[
+        "settings",
+        "set",
+        "anchor_recipients",
+        "王科长 13800000001 wang@jd.gov.cn",
+    ]);
+    let head = cli.ok(&["audit", "head"]);
+    let out = cli.ok(&["audit", "anchor"]);
+    assert!(
+        out.contains(head.trim()) && out.contains("2 条推送"),
+        "{out}"
+    );
+    let pushes = cli.ok(&["pushes"]);
+    let anchors: Vec<&str> = pushes
+        .lines()
+        .filter(|l| l.starts_with("anchor\t"))
+        .collect();
+    assert_eq!(anchors.len(), 2, "{pushes}");
+    assert!(anchors.iter().all(|l| l.contains(head.trim())), "{pushes}");
+    cli.ok(&["audit", "verify", "--expect-head", head.trim()]);
+}
+
+#[test]
 fn audit_verify_never_creates_the_file_it_is_given() {
     let cli = Cli::new();
     let missing = cli.dir.path().join("mistyped.db");

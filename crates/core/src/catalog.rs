@@ -20,6 +20,8 @@ pub enum Trigger {
     ExpertsDrawn,
     DepositRefunded,
     ComplaintResolved,
+    /// The product's own: the day's audit head (`event::ANCHORED`).
+    HeadAnchored,
 }
 
 #[derive(Debug)]
@@ -153,13 +155,25 @@ pub static CATALOG: &[Rule] = &[
         "您反映的“{subject}”已调查核实并作出处理，处理结果：{result}。感谢您对公共资源交易工作的监督。"),
 ];
 
+/// The product's own rules, beside the standard's and not clauses of it:
+/// their ids carry no clause number.
+pub static OWN: &[Rule] = &[
+    rule!("anchor", "anchor", "审计链头存证", HeadAnchored, SUPERVISION, &[],
+        "截至{date}，本中心审计记录的链头为 {head}。请留存本消息：日后可凭它核对本中心的审计记录未被删除或改写。"),
+];
+
+/// Every rule: the standard's, then the product's own.
+pub fn rules() -> impl Iterator<Item = &'static Rule> {
+    CATALOG.iter().chain(OWN)
+}
+
 /// The rule a trigger fires, if any.
 pub fn rule_for(trigger: Trigger) -> Option<&'static Rule> {
-    CATALOG.iter().find(|r| r.trigger == trigger)
+    rules().find(|r| r.trigger == trigger)
 }
 
 pub fn rule_by_id(id: &str) -> Option<&'static Rule> {
-    CATALOG.iter().find(|r| r.id == id)
+    rules().find(|r| r.id == id)
 }
 
 #[cfg(test)]
@@ -168,10 +182,11 @@ mod tests {
 
     #[test]
     fn ids_and_triggers_are_unique() {
-        for (i, r) in CATALOG.iter().enumerate() {
+        let all: Vec<&Rule> = rules().collect();
+        for (i, r) in all.iter().enumerate() {
             // The store derives a push's clause from its rule this way (pushes.clause).
             assert_eq!(r.id.split('-').next(), Some(r.clause), "{}", r.id);
-            for o in &CATALOG[..i] {
+            for o in &all[..i] {
                 assert_ne!(o.id, r.id);
                 assert_ne!(
                     o.trigger, r.trigger,

@@ -6,7 +6,7 @@ use crate::catalog::{rule_for, Rule, Trigger};
 use crate::error::Refusal;
 use crate::event::{Complaint, Envelope, EventBody, Outcome, Party};
 use crate::push::{Channel, PushDraft, Recipient, Secret};
-use crate::reach::ContactRules;
+use crate::reach::{ContactRules, Reach};
 use crate::render::{recipient_name, render, Center, Items, Message, MASK};
 use crate::role::Role;
 use crate::workflow::{Project, ProjectParty};
@@ -68,6 +68,8 @@ pub enum Change {
     Member(MemberRecord),
     Complaint(ComplaintRecord),
     Survey,
+    /// Nothing beyond the event and its pushes (the daily anchor).
+    Anchor,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -242,6 +244,26 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             Ok(Decision::new(Change::Complaint(record), drafts))
         }
         EventBody::SurveyAnswered { .. } => Ok(Decision::new(Change::Survey, Drafts::default())),
+        EventBody::HeadAnchored { head, recipients } => {
+            items.insert("head", head.to_string());
+            items.insert("date", env.at.format("%Y-%m-%d %H:%M").to_string());
+            let rule = rule_for(Trigger::HeadAnchored).expect("the anchor is an own rule");
+            let mut message = RoleMessage::new(rule, Role::SupervisorStaff, &items, ctx.center);
+            // Every contact given: the copy is the point.
+            let both = ContactRules {
+                both: Reach::Both,
+                ..ContactRules::default()
+            };
+            let mut drafts = Drafts::default();
+            for r in recipients {
+                let party = Party {
+                    prefer: None,
+                    ..r.clone()
+                };
+                drafts.add(party_pushes(&party, &mut message, &both, false)?);
+            }
+            Ok(Decision::new(Change::Anchor, drafts))
+        }
         EventBody::ProjectRegistered {
             name,
             tenderer,

@@ -43,6 +43,9 @@ pub enum Refusal {
         by: String,
     },
 
+    #[error("`{0}` 事件由本系统自行记录（每日审计链头存证），不能导入或办理")]
+    OwnType(&'static str),
+
     #[error("{clause} 须推送给{role}，但通讯录中没有在岗的该角色用户：请先添加用户（ggzy user add）后重试")]
     NoRecipient {
         clause: &'static str,
@@ -66,6 +69,7 @@ impl Refusal {
             Refusal::NoRecipient { .. } => "no_recipient",
             Refusal::AlreadyRefused { .. } => "already_refused",
             Refusal::NotYours { .. } => "not_yours",
+            Refusal::OwnType(_) => "own_type",
         }
     }
 
@@ -77,7 +81,9 @@ impl Refusal {
             | Refusal::MissingItem { clause, .. }
             | Refusal::NoRecipient { clause, .. } => Some((*clause).to_string()),
             Refusal::UnknownProject(_) => Some("project".into()),
-            Refusal::UnknownType(_) | Refusal::NotYours { .. } => Some("type".into()),
+            Refusal::UnknownType(_) | Refusal::NotYours { .. } | Refusal::OwnType(_) => {
+                Some("type".into())
+            }
             Refusal::IdConflict(_) => Some("id".into()),
             Refusal::Malformed(_)
             | Refusal::TooLong { .. }

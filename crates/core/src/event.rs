@@ -192,6 +192,12 @@ pub enum EventBody {
         scores: Scores,
         remarks: Option<String>,
     },
+    /// The product's own (never imported): the head of this device's audit
+    /// chain, pushed to the supervisory department's recipients to keep.
+    HeadAnchored {
+        head: crate::audit::Head,
+        recipients: Vec<Party>,
+    },
 }
 
 /// One accepted-for-checking intake line.
@@ -224,6 +230,21 @@ pub const TYPES: [&str; 14] = [
     "survey.answered",
 ];
 
+/// The types the product records itself, which no intake may carry: the
+/// daily anchor of the audit chain's head.
+pub const OWN_TYPES: [&str; 1] = [ANCHORED];
+
+/// The daily anchor: the chain's head, pushed for the supervisory department to keep.
+pub const ANCHORED: &str = "audit.anchored";
+
+/// Whether an intake line may carry this type: the product's own may not.
+pub fn may_import(kind: &'static str) -> Result<(), Refusal> {
+    if OWN_TYPES.contains(&kind) {
+        return Err(Refusal::OwnType(kind));
+    }
+    Ok(())
+}
+
 /// The staff roles that may record each intake type by hand: a form in the
 /// app, or a person's import. (The e-trading system's intake, and the CLI an
 /// operator runs on the database, take every type.) The supervisory
@@ -237,12 +258,14 @@ pub fn recorded_by(kind: &str) -> &'static [StaffRole] {
         "filing.reviewed" => SUPERVISORY,
         "complaint.lodged" | "complaint.resolved" => COMPLAINTS,
         "survey.answered" => SURVEYS,
+        ANCHORED => &[],
         _ => CENTER,
     }
 }
 
 /// Whether `role` may record an event of `kind` by hand; if not, why.
 pub fn may_record(role: StaffRole, kind: &'static str) -> Result<(), Refusal> {
+    may_import(kind)?;
     let allowed = recorded_by(kind);
     if allowed.contains(&role) {
         return Ok(());
@@ -298,6 +321,7 @@ pub fn parse(line: &str) -> Result<Envelope, Refusal> {
     let kind_raw = required_str(obj.get("type"), "type")?;
     let kind = TYPES
         .iter()
+        .chain(&OWN_TYPES)
         .copied()
         .find(|t| *t == kind_raw)
         .ok_or_else(|| Refusal::UnknownType(kind_raw.to_owned()))?;
@@ -319,6 +343,7 @@ pub fn parse(line: &str) -> Result<Envelope, Refusal> {
             | EventBody::ComplaintLodged { .. }
             | EventBody::ComplaintResolved { .. }
             | EventBody::SurveyAnswered { .. }
+            | EventBody::HeadAnchored { .. }
     );
     if needs_project && project.is_none() {
         return Err(Refusal::field("project", "缺失：项目事件必须给出项目编号"));
@@ -576,6 +601,11 @@ struct Resolved {
     result: String,
 }
 #[derive(Deserialize)]
+struct Anchored {
+    head: String,
+    recipients: Vec<Party>,
+}
+#[derive(Deserialize)]
 struct Survey {
     respondent: Party,
     scores: Scores,
@@ -689,6 +719,16 @@ fn decode_body(kind: &str, v: &Value) -> Result<EventBody, Refusal> {
                 respondent: s.respondent,
                 scores: s.scores,
                 remarks: s.remarks,
+            }
+        }
+        ANCHORED => {
+            let a: Anchored = decode(v)?;
+            EventBody::HeadAnchored {
+                head: a
+                    .head
+                    .parse()
+                    .map_err(|m: String| Refusal::field("head", m))?,
+                recipients: a.recipients,
             }
         }
         other => return Err(Refusal::UnknownType(other.to_owned())),
@@ -933,6 +973,15 @@ fn validate(body: &EventBody) -> Result<(), Refusal> {
                         "必须是 1（很不满意）到 5（很满意）",
                     ));
                 }
+            }
+            Ok(())
+        }
+        EventBody::HeadAnchored { recipients, .. } => {
+            if recipients.is_empty() {
+                return Err(Refusal::field("recipients", "不能为空：至少一位接收人"));
+            }
+            for (i, r) in recipients.iter().enumerate() {
+                check_party(&format!("recipients[{i}]"), r, true)?;
             }
             Ok(())
         }

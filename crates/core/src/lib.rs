@@ -6,6 +6,7 @@
 //! the engine decides; the CLI, the desktop app and the sync server all reach
 //! this same code.
 
+pub mod anchor;
 pub mod audit;
 pub mod catalog;
 pub mod engine;

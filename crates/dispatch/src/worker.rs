@@ -9,6 +9,7 @@ use chrono::{Local, NaiveTime, TimeZone};
 use futures_util::StreamExt;
 use ggzy_core::push::Secret;
 use ggzy_core::render::MASK;
+use ggzy_store::anchor::Anchored;
 use ggzy_store::pushes::{Attempt, Claimed, Finished};
 use ggzy_store::{Store, StoreError};
 use rand::Rng;
@@ -18,6 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
+
+/// How often the dispatcher looks whether the day's anchor is due.
+const ANCHOR_CHECK: Duration = Duration::from_secs(60);
 
 /// How hard to try, and when.
 #[derive(Debug, Clone)]
@@ -198,13 +202,33 @@ impl Dispatcher {
         if taken > 0 {
             tracing::info!(taken, "took over pushes left mid-send");
         }
+        let mut anchor_check = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= anchor_check {
+                anchor_check += ANCHOR_CHECK;
+                self.anchor_if_due().await;
+            }
             if self.drain().await? == 0 {
                 tokio::select! {
                     _ = self.wake.notified() => {}
                     _ = tokio::time::sleep(poll) => {}
                 }
             }
+        }
+    }
+
+    /// The daily anchor (`Store::anchor_if_due`), from the one dispatcher a
+    /// deployment runs: its pushes are then sent like any other. A failure
+    /// is logged and tried again at the next check; the sends go on.
+    async fn anchor_if_due(&self) {
+        match self.store.anchor_if_due(chrono::Utc::now()).await {
+            Ok(Some(Anchored::Sent {
+                event_id,
+                head,
+                pushes,
+            })) => tracing::info!(%event_id, %head, pushes, "anchored the audit head"),
+            Ok(Some(Anchored::NoRecipients) | None) => {}
+            Err(e) => tracing::warn!(error = %e, "the daily anchor failed; tried again shortly"),
         }
     }
 

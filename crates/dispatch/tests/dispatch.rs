@@ -826,3 +826,39 @@ async fn the_demo_moves_its_pushes_through_every_state_and_sends_nothing() {
         .expect("refused");
     assert!(err.to_string().contains("拒绝发送"), "{err}");
 }
+
+#[tokio::test]
+async fn a_running_dispatcher_sends_the_days_audit_head_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
+    store
+        .set_settings(
+            &[
+                ("center_name", "临海市公共资源交易中心"),
+                // Due from midnight: whenever the test runs, today's is due.
+                ("anchor_time", "00:00"),
+                ("anchor_recipients", "王科长 13800000001"),
+            ],
+            "admin",
+        )
+        .await
+        .unwrap();
+    let head = store.audit_head().await.unwrap();
+    let fake = providers::gateway().await;
+    let d = sms_through(&fake, &store, quick());
+    let running = tokio::spawn(async move { d.run(Duration::from_millis(20)).await });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while fake.taken() == 0 {
+        assert!(Instant::now() < deadline, "no anchor was sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The dispatcher goes on; nothing more is sent.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    running.abort();
+    let log = fake.seen();
+    assert_eq!(log.taken.len(), 1, "{:?}", log.taken);
+    let (_, to, text) = &log.taken[0];
+    assert_eq!(to, "13800000001");
+    assert!(text.contains(&head.to_string()), "{text}");
+    assert_eq!(store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+}

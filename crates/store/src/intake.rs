@@ -21,7 +21,7 @@ use ggzy_core::engine::{
     MemberRecord, StaffMember,
 };
 use ggzy_core::event::{
-    decode_line, may_record, parse, peek_id, Envelope, EventBody, Party, MAX_LINE,
+    decode_line, may_import, may_record, parse, peek_id, Envelope, EventBody, Party, MAX_LINE,
 };
 use ggzy_core::reach::{ContactRules, Reach};
 use ggzy_core::render::{Center, Message};
@@ -98,6 +98,8 @@ pub struct Intake<'s> {
     /// The role of the person whose lines these are; `None` for the system
     /// intake (the e-trading system, an operator's CLI), which takes every type.
     by: Option<StaffRole>,
+    /// The product's own lines (`event::OWN_TYPES`), which no intake may carry.
+    own: bool,
 }
 
 impl Store {
@@ -121,6 +123,7 @@ impl Store {
             data_version: None,
             reevaluate,
             by: None,
+            own: false,
         }
     }
 
@@ -206,6 +209,15 @@ impl Store {
             .retrying_intake(source)
             .submit(vec![text_line(1, line)])
             .await?;
+        Ok(results.remove(0).outcome)
+    }
+
+    /// Record one of the product's own events (`event::OWN_TYPES`), which
+    /// every intake refuses: the same path as import otherwise.
+    pub(crate) async fn submit_own(&self, source: &str, line: &str) -> Result<LineOutcome> {
+        let mut intake = self.retrying_intake(source);
+        intake.own = true;
+        let mut results = intake.submit(vec![text_line(1, line)]).await?;
         Ok(results.remove(0).outcome)
     }
 
@@ -468,6 +480,7 @@ impl Intake<'_> {
         let mut decider = self.decider.take().unwrap_or_default();
         decider.reevaluate = self.reevaluate;
         decider.by = self.by;
+        decider.own = self.own;
         decider.source.clone_from(&self.source);
         decider
             .begin(tx.conn(), &mut self.data_version, device)
@@ -620,6 +633,8 @@ struct Decider {
     reevaluate: bool,
     /// Whose lines: a person's role limits the types (`event::may_record`).
     by: Option<StaffRole>,
+    /// The product's own lines: the only ones that may carry its own types.
+    own: bool,
     /// Where the lines come from, as events record it.
     source: String,
     projects: HashMap<String, Project>,
@@ -885,9 +900,10 @@ impl Decider {
                 refusal,
             };
         }
-        let env = match parsed.and_then(|env| match self.by {
-            Some(role) => may_record(role, env.kind).map(|()| env),
-            None => Ok(env),
+        let env = match parsed.and_then(|env| match (self.by, self.own) {
+            (_, true) => Ok(env),
+            (Some(role), false) => may_record(role, env.kind).map(|()| env),
+            (None, false) => may_import(env.kind).map(|()| env),
         }) {
             Ok(env) => env,
             Err(refusal) => {
@@ -1020,6 +1036,7 @@ impl Decider {
                 p.complaints.push((c, lodged_at));
             }
             Change::Survey => p.surveys.push(env.clone()),
+            Change::Anchor => {}
         }
         self.stored.insert(env.id.clone(), digest);
         p.accepted.push(env.id.clone());

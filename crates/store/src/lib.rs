@@ -2,6 +2,7 @@
 //! `migrations/` applied on open). Every write is one `BEGIN IMMEDIATE`
 //! transaction that carries its audit records with it.
 
+pub mod anchor;
 pub mod audit;
 pub mod demo;
 pub mod error;

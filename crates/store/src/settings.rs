@@ -1,7 +1,9 @@
-//! Center settings: its name (the sending body of every message) and phone.
+//! Center settings: its name (the sending body of every message) and phone,
+//! the idle time of a session, the daily anchor's time and recipients.
 
 use crate::audit::AuditWriter;
 use crate::{now, Result, Store, StoreError};
+use ggzy_core::anchor;
 use ggzy_core::event::valid_phone;
 use ggzy_core::reach::ContactRules;
 use ggzy_core::render::Center;
@@ -9,7 +11,7 @@ use serde_json::{json, Value};
 use sqlx::SqliteConnection;
 
 /// The settings there are, with what each means.
-pub const KEYS: [(&str, &str); 3] = [
+pub const KEYS: [(&str, &str); 5] = [
     (
         "center_name",
         "中心名称：每条消息的署名，如“台州市公共资源交易中心”",
@@ -18,6 +20,14 @@ pub const KEYS: [(&str, &str); 3] = [
     (
         "session_idle_minutes",
         "无操作自动退出登录的分钟数（1–480，默认 15）",
+    ),
+    (
+        "anchor_time",
+        "每日审计链头存证的推送时间（北京时间“时:分”，默认 17:30）",
+    ),
+    (
+        "anchor_recipients",
+        "审计链头存证的接收人（行政监督部门）：每人一行，姓名 手机号 邮箱；为空则不推送",
     ),
 ];
 
@@ -47,6 +57,17 @@ fn check(key: &str, value: &str) -> Result<()> {
             "invalid_setting",
             format!("无操作退出时间 `{value}` 无效：须为 1–{MAX_IDLE_MINUTES} 之间的整数（分钟）"),
         ));
+    }
+    let invalid = |m: String| Err(StoreError::invalid("invalid_setting", m));
+    if key == "anchor_time" && !value.is_empty() {
+        if let Err(m) = anchor::parse_time(value) {
+            return invalid(m);
+        }
+    }
+    if key == "anchor_recipients" {
+        if let Err(m) = anchor::parse_recipients(value) {
+            return invalid(m);
+        }
     }
     if key == "center_phone" && !value.is_empty() && !valid_phone(value) {
         return Err(StoreError::invalid(

@@ -19,6 +19,8 @@ import type { PushList } from './bindings/PushList'
 import type { AuditProgress } from './bindings/AuditProgress'
 import type { AuditReport } from './bindings/AuditReport'
 import type { AuditHead } from './bindings/AuditHead'
+import type { AnchorSettings } from './bindings/AnchorSettings'
+import type { AnchorSent } from './bindings/AnchorSent'
 import type { CenterSettings } from './bindings/CenterSettings'
 import type { NewStaffUser } from './bindings/NewStaffUser'
 import type { StaffUser } from './bindings/StaffUser'
@@ -41,7 +43,7 @@ import type { SmsProvider } from './bindings/SmsProvider'
 import type { ContactSettings } from './bindings/ContactSettings'
 import type { SecretState } from './bindings/SecretState'
 
-export type { CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
+export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e
@@ -105,6 +107,9 @@ export const api = {
     return call<AuditReport>('verify_audit', { onProgress: channel })
   },
   auditHead: () => call<AuditHead>('audit_head'),
+  anchorSettings: () => call<AnchorSettings>('anchor_settings'),
+  saveAnchorSettings: (settings: AnchorSettings) => call<AnchorSettings>('save_anchor_settings', { settings }),
+  anchorNow: () => call<AnchorSent>('anchor_now'),
   pickImportFile: () => call<ChosenFile | null>('pick_import_file'),
   importFile: (handle: string, onProgress: (p: ImportProgress) => void) => {
     const channel = new Channel<ImportProgress>()

@@ -26,6 +26,7 @@ export const EVENT_TYPES: Record<string, string> = {
   'complaint.lodged': '投诉受理',
   'complaint.resolved': '投诉处理完毕',
   'survey.answered': '满意度调查',
+  'audit.anchored': '审计链头存证',
 }
 
 export const ROLES: Record<string, string> = {
