@@ -13,7 +13,7 @@ use ggzy_app::setup::{CenterState, SetUp};
 use ggzy_app::templates::TemplatePreview;
 use ggzy_app::{App, AppError, Session, Workbench};
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{Manager, State};
 
 type Result<T> = std::result::Result<T, AppError>;
 
@@ -120,6 +120,21 @@ pub async fn save_anchor_settings(
 #[tauri::command]
 pub async fn anchor_now(app: State<'_, App>) -> Result<AnchorSent> {
     app.anchor_now().await
+}
+
+/// The set-up screen's 打开演示中心: start again on the demo's own file
+/// beside this database (seeded there if new), which never sends anything.
+#[tauri::command]
+pub async fn open_demo(handle: tauri::AppHandle, app: State<'_, App>) -> Result<()> {
+    app.may_open_demo().await?;
+    let db = handle
+        .state::<crate::Database>()
+        .0
+        .with_file_name("demo.db");
+    // Read by the restarted process's `open_store`; the restart inherits them.
+    std::env::set_var("GGZY_DEMO", "1");
+    std::env::set_var("GGZY_DB", db);
+    handle.restart()
 }
 
 #[tauri::command]

@@ -10,6 +10,9 @@ use ggzy_store::Store;
 use std::path::PathBuf;
 use tauri::Manager;
 
+/// The database this window has open (the demo's file lies beside it).
+pub struct Database(pub PathBuf);
+
 /// Whether to open the demo center (`GGZY_DEMO=1`, as `make run` does).
 fn demo_wanted() -> bool {
     std::env::var("GGZY_DEMO").is_ok_and(|v| v == "1")
@@ -160,6 +163,7 @@ fn main() {
                 tracing::info!(path = %path.display(), "seeded the demo center into a new database");
             }
             app.manage(App::new(store));
+            app.manage(Database(path.clone()));
             tauri::async_runtime::spawn(dispatch(app.handle().clone(), path));
             tauri::async_runtime::spawn(notify_new_messages(app.handle().clone()));
             Ok(())
@@ -167,6 +171,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::center_state,
             commands::set_up_center,
+            commands::open_demo,
             commands::login,
             commands::logout,
             commands::session,

@@ -75,6 +75,20 @@ impl App {
         })
     }
 
+    /// Whether the window may leave this database for the demo center (the
+    /// set-up screen's 打开演示中心): only a center not set up yet, so a
+    /// center in use is never switched away from before its login.
+    pub async fn may_open_demo(&self) -> Result<()> {
+        let state = self.center_state().await?;
+        if state.set_up && !state.demo {
+            return Err(AppError::new(
+                "set_up",
+                "本中心已设置，不能从登录页切换到演示中心：演示请以 GGZY_DEMO=1 启动本程序",
+            ));
+        }
+        Ok(())
+    }
+
     /// Set up a new center: its name and phone, and its first admin, who is
     /// then logged in. Only a center with no admin yet, and never the demo;
     /// everything is checked before anything is written.

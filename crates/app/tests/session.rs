@@ -1116,6 +1116,9 @@ async fn a_first_start_sets_up_the_center_and_its_admin_once() {
     let app = App::new(Store::open(&dir.path().join("ggzy.db")).await.unwrap());
     let state = app.center_state().await.unwrap();
     assert!(!state.set_up && !state.demo && state.demo_accounts.is_empty());
+    app.may_open_demo()
+        .await
+        .expect("the set-up screen may open the demo");
     assert_eq!(
         app.login("admin", DEMO_PASSWORD).await.unwrap_err().code,
         "bad_credentials"
@@ -1155,6 +1158,11 @@ async fn a_first_start_sets_up_the_center_and_its_admin_once() {
             .unwrap_err()
             .code,
         "already_set_up"
+    );
+    assert_eq!(
+        app.may_open_demo().await.unwrap_err().code,
+        "set_up",
+        "a center in use is never switched away from"
     );
     assert_eq!(
         app.workbench().await.unwrap().pushes_queued,

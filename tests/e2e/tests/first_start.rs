@@ -8,7 +8,7 @@ use ggzy_e2e::Driven;
 async fn a_first_start_sets_up_the_center_and_its_admin() {
     let app = Driven::start_fresh().await;
     app.find("[data-test=setup-center-name]").await;
-    app.text_contains("[data-test=setup-demo-note]", "make run")
+    app.text_contains("[data-test=setup-demo-note]", "演示中心")
         .await;
     app.screenshot("first-start").await;
     app.fill_all(&[
@@ -65,5 +65,41 @@ async fn the_demo_says_so_on_every_screen() {
     app.click("[data-menu='/pushes']").await;
     app.text_contains("[data-test=demo-banner]", "演示数据")
         .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_set_up_screen_opens_the_demo_center_in_a_file_of_its_own() {
+    let app = Driven::start_fresh().await;
+    app.click("[data-test=open-demo]").await;
+    // The app starts again (outside WebDriver's reach) on `demo.db` beside
+    // the center's file: seeded there and marked as the demo.
+    let demo = app.dir.path().join("demo.db");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    loop {
+        if demo.exists() {
+            if let Ok(store) = ggzy_store::Store::open_read_only(&demo).await {
+                let marked = store.is_demo().await.unwrap_or(false);
+                let users = store.users().await.map(|u| u.len()).unwrap_or(0);
+                store.close().await;
+                if marked && users > 0 {
+                    break;
+                }
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the demo center never opened in {}",
+            demo.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    // The center's own file stays as it was: not set up, not the demo.
+    let own = ggzy_store::Store::open_read_only(&app.dir.path().join("ggzy.db"))
+        .await
+        .unwrap();
+    assert!(!own.is_demo().await.unwrap());
+    assert!(own.users().await.unwrap().is_empty());
+    own.close().await;
     app.stop().await;
 }

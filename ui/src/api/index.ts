@@ -77,6 +77,7 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
 export const api = {
   centerState: () => call<CenterState>('center_state'),
   setUpCenter: (setup: SetUp) => call<Session>('set_up_center', { setup }),
+  openDemo: () => call<void>('open_demo'),
   login: (username: string, password: string) => call<Session>('login', { username, password }),
   logout: () => call<void>('logout'),
   session: () => call<Session | null>('session'),
