@@ -1,5 +1,6 @@
 //! Every command the UI may call: each forwards to `ggzy_app::App`, which
-//! checks the session and role.
+//! checks the session and role, and passes the outcome back through
+//! `App::named`, so a database failure names its file.
 
 use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
@@ -19,7 +20,7 @@ type Result<T> = std::result::Result<T, AppError>;
 
 #[tauri::command]
 pub async fn login(app: State<'_, App>, username: String, password: String) -> Result<Session> {
-    app.login(&username, &password).await
+    app.named(app.login(&username, &password).await)
 }
 
 #[tauri::command]
@@ -29,12 +30,12 @@ pub fn logout(app: State<'_, App>) {
 
 #[tauri::command]
 pub async fn center_state(app: State<'_, App>) -> Result<CenterState> {
-    app.center_state().await
+    app.named(app.center_state().await)
 }
 
 #[tauri::command]
 pub async fn set_up_center(app: State<'_, App>, setup: SetUp) -> Result<Session> {
-    app.set_up_center(setup).await
+    app.named(app.set_up_center(setup).await)
 }
 
 #[tauri::command]
@@ -44,47 +45,47 @@ pub async fn session(app: State<'_, App>) -> Result<Option<Session>> {
 
 #[tauri::command]
 pub async fn change_password(app: State<'_, App>, current: String, new: String) -> Result<Session> {
-    app.change_password(&current, &new).await
+    app.named(app.change_password(&current, &new).await)
 }
 
 #[tauri::command]
 pub async fn workbench(app: State<'_, App>) -> Result<Workbench> {
-    app.workbench().await
+    app.named(app.workbench().await)
 }
 
 #[tauri::command]
 pub async fn projects(app: State<'_, App>, query: ProjectQuery) -> Result<ProjectList> {
-    app.projects(query).await
+    app.named(app.projects(query).await)
 }
 
 #[tauri::command]
 pub async fn project(app: State<'_, App>, code: String) -> Result<ProjectDetail> {
-    app.project(&code).await
+    app.named(app.project(&code).await)
 }
 
 #[tauri::command]
 pub async fn act(app: State<'_, App>, action: Action) -> Result<ActionDone> {
-    app.act(action).await
+    app.named(app.act(action).await)
 }
 
 #[tauri::command]
 pub async fn push_log(app: State<'_, App>, query: PushLogQuery) -> Result<PushList> {
-    app.push_log(query).await
+    app.named(app.push_log(query).await)
 }
 
 #[tauri::command]
 pub async fn inbox(app: State<'_, App>, before: Option<i64>) -> Result<PushList> {
-    app.inbox(before).await
+    app.named(app.inbox(before).await)
 }
 
 #[tauri::command]
 pub async fn inbox_unread(app: State<'_, App>) -> Result<i64> {
-    app.inbox_unread().await
+    app.named(app.inbox_unread().await)
 }
 
 #[tauri::command]
 pub async fn requeue(app: State<'_, App>, no: i64) -> Result<()> {
-    app.requeue(no).await
+    app.named(app.requeue(no).await)
 }
 
 #[tauri::command]
@@ -92,21 +93,23 @@ pub async fn verify_audit(
     app: State<'_, App>,
     on_progress: Channel<AuditProgress>,
 ) -> Result<AuditReport> {
-    app.verify_audit(|p| {
-        // A closed window stops listening; the check itself goes on.
-        let _ = on_progress.send(p);
-    })
-    .await
+    let report = app
+        .verify_audit(|p| {
+            // A closed window stops listening; the check itself goes on.
+            let _ = on_progress.send(p);
+        })
+        .await;
+    app.named(report)
 }
 
 #[tauri::command]
 pub async fn audit_head(app: State<'_, App>) -> Result<AuditHead> {
-    app.audit_head().await
+    app.named(app.audit_head().await)
 }
 
 #[tauri::command]
 pub async fn anchor_settings(app: State<'_, App>) -> Result<AnchorSettings> {
-    app.anchor_settings().await
+    app.named(app.anchor_settings().await)
 }
 
 #[tauri::command]
@@ -114,19 +117,19 @@ pub async fn save_anchor_settings(
     app: State<'_, App>,
     settings: AnchorSettings,
 ) -> Result<AnchorSettings> {
-    app.save_anchor_settings(settings).await
+    app.named(app.save_anchor_settings(settings).await)
 }
 
 #[tauri::command]
 pub async fn anchor_now(app: State<'_, App>) -> Result<AnchorSent> {
-    app.anchor_now().await
+    app.named(app.anchor_now().await)
 }
 
 /// The set-up screen's 打开演示中心: start again on the demo's own file
 /// beside this database (seeded there if new), which never sends anything.
 #[tauri::command]
 pub async fn open_demo(handle: tauri::AppHandle, app: State<'_, App>) -> Result<()> {
-    app.may_open_demo().await?;
+    app.named(app.may_open_demo().await)?;
     let db = handle
         .state::<crate::Database>()
         .0
@@ -139,7 +142,7 @@ pub async fn open_demo(handle: tauri::AppHandle, app: State<'_, App>) -> Result<
 
 #[tauri::command]
 pub async fn center_settings(app: State<'_, App>) -> Result<CenterSettings> {
-    app.center_settings().await
+    app.named(app.center_settings().await)
 }
 
 #[tauri::command]
@@ -147,17 +150,17 @@ pub async fn save_center_settings(
     app: State<'_, App>,
     settings: CenterSettings,
 ) -> Result<CenterSettings> {
-    app.save_center_settings(settings).await
+    app.named(app.save_center_settings(settings).await)
 }
 
 #[tauri::command]
 pub async fn staff_users(app: State<'_, App>) -> Result<Vec<StaffUser>> {
-    app.staff_users().await
+    app.named(app.staff_users().await)
 }
 
 #[tauri::command]
 pub async fn add_staff_user(app: State<'_, App>, user: NewStaffUser) -> Result<String> {
-    app.add_staff_user(user).await
+    app.named(app.add_staff_user(user).await)
 }
 
 #[tauri::command]
@@ -166,17 +169,17 @@ pub async fn change_staff_user(
     username: String,
     change: StaffUserChange,
 ) -> Result<Option<String>> {
-    app.change_staff_user(&username, change).await
+    app.named(app.change_staff_user(&username, change).await)
 }
 
 #[tauri::command]
 pub async fn template_previews(app: State<'_, App>) -> Result<Vec<TemplatePreview>> {
-    app.template_previews().await
+    app.named(app.template_previews().await)
 }
 
 #[tauri::command]
 pub async fn check_action(app: State<'_, App>, action: Action) -> Result<Option<String>> {
-    app.check_action(action).await
+    app.named(app.check_action(action).await)
 }
 
 /// The system's file dialog, opened by the backend (the page has no file
@@ -187,7 +190,7 @@ pub async fn pick_import_file(
     window: tauri::Window,
 ) -> Result<Option<ChosenFile>> {
     use tauri_plugin_dialog::DialogExt;
-    app.may_import().await?;
+    app.named(app.may_import().await)?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     window
         .dialog()
@@ -200,7 +203,7 @@ pub async fn pick_import_file(
         });
     let path = rx.await.ok().flatten().and_then(|p| p.into_path().ok());
     match path {
-        Some(path) => Ok(Some(app.chosen_file(path).await?)),
+        Some(path) => Ok(Some(app.named(app.chosen_file(path).await)?)),
         None => Ok(None),
     }
 }
@@ -211,30 +214,32 @@ pub async fn import_file(
     handle: String,
     on_progress: Channel<ImportProgress>,
 ) -> Result<ImportReport> {
-    app.import_file(&handle, |p| {
-        let _ = on_progress.send(p);
-    })
-    .await
+    let report = app
+        .import_file(&handle, |p| {
+            let _ = on_progress.send(p);
+        })
+        .await;
+    app.named(report)
 }
 
 #[tauri::command]
 pub async fn rejects(app: State<'_, App>, page: i64) -> Result<RejectList> {
-    app.rejects(page).await
+    app.named(app.rejects(page).await)
 }
 
 #[tauri::command]
 pub async fn fix_reject(app: State<'_, App>, id: i64, line: String) -> Result<String> {
-    app.fix_reject(id, &line).await
+    app.named(app.fix_reject(id, &line).await)
 }
 
 #[tauri::command]
 pub async fn retry_rejects(app: State<'_, App>) -> Result<RetryReport> {
-    app.retry_rejects().await
+    app.named(app.retry_rejects().await)
 }
 
 #[tauri::command]
 pub async fn channel_settings(app: State<'_, App>) -> Result<ChannelSettings> {
-    app.channel_settings().await
+    app.named(app.channel_settings().await)
 }
 
 #[tauri::command]
@@ -243,12 +248,12 @@ pub async fn save_channel_settings(
     config: String,
     secrets: Vec<SecretValue>,
 ) -> Result<ChannelSettings> {
-    app.save_channel_settings(config, secrets).await
+    app.named(app.save_channel_settings(config, secrets).await)
 }
 
 #[tauri::command]
 pub async fn contact_rules(app: State<'_, App>) -> Result<ContactForm> {
-    app.contact_rules().await
+    app.named(app.contact_rules().await)
 }
 
 #[tauri::command]
@@ -256,10 +261,10 @@ pub async fn save_contact_rules(
     app: State<'_, App>,
     settings: ContactSettings,
 ) -> Result<ContactForm> {
-    app.save_contact_rules(settings).await
+    app.named(app.save_contact_rules(settings).await)
 }
 
 #[tauri::command]
 pub async fn channel_secrets(app: State<'_, App>, config: String) -> Result<Vec<SecretState>> {
-    app.channel_secrets(config).await
+    app.named(app.channel_secrets(config).await)
 }

@@ -33,6 +33,18 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// A failure of the database itself names its file, so whoever is
+    /// called to help knows which one (the desktop's shell passes every
+    /// command's error through here).
+    pub fn naming_database(mut self, path: &std::path::Path) -> Self {
+        if matches!(self.code.as_str(), "database" | "corrupt" | "migration") {
+            self.message = format!("{}（数据库文件：{}）", self.message, path.display());
+        }
+        self
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match &e {

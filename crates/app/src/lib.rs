@@ -164,6 +164,12 @@ impl App {
         &self.store
     }
 
+    /// A command's outcome as the person sees it: a failure of the database
+    /// itself names the file (`AppError::naming_database`).
+    pub fn named<T>(&self, outcome: Result<T>) -> Result<T> {
+        outcome.map_err(|e| e.naming_database(self.store.path()))
+    }
+
     /// Who is logged in, as last checked; `None` once the session has been
     /// idle longer than allowed (it is ended at the next command).
     pub async fn session(&self) -> Option<Session> {

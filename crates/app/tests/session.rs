@@ -1203,3 +1203,25 @@ async fn the_demo_shows_its_accounts_and_takes_no_real_channel() {
         "the demo's simulated dispatcher"
     );
 }
+
+/// A failure of the database itself names its file (the shell passes every
+/// command's outcome through `App::named`).
+#[tokio::test]
+async fn a_database_failure_names_the_file() {
+    let (app, dir) = demo_app().await;
+    app.store().close().await;
+    let err = app
+        .named(app.login("zhangwei", DEMO_PASSWORD).await)
+        .unwrap_err();
+    assert_eq!(err.code, "database");
+    let path = dir.path().join("ggzy.db");
+    assert!(
+        err.message.contains(&path.display().to_string()),
+        "{}",
+        err.message
+    );
+    // A refusal is no database failure: no file named.
+    let (app, _dir) = demo_app().await;
+    let err = app.named(app.login("zhangwei", "wrong").await).unwrap_err();
+    assert!(!err.message.contains("ggzy.db"), "{}", err.message);
+}

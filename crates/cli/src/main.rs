@@ -183,6 +183,16 @@ enum CliError {
 }
 
 impl CliError {
+    /// A database failure names the file it happened on.
+    fn naming(self, path: &std::path::Path) -> Self {
+        match self {
+            CliError::Store(e) | CliError::Dispatch(SetupError::Store(e)) => {
+                CliError::Store(e.naming(path))
+            }
+            other => other,
+        }
+    }
+
     fn code(&self) -> &'static str {
         match self {
             CliError::Store(e) => e.code(),
@@ -273,9 +283,13 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             StoreError::NotFound("找不到数据目录：请用 --db 指定数据库文件".into())
         })?,
     };
-    if let Command::Audit(command @ (AuditCommand::Verify { .. } | AuditCommand::Head)) =
-        &cli.command
-    {
+    let command = cli.command;
+    on(&path, command).await.map_err(|e| e.naming(&path))
+}
+
+/// `command` on the database at `path`.
+async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliError> {
+    if let Command::Audit(command @ (AuditCommand::Verify { .. } | AuditCommand::Head)) = &command {
         // An auditor's look: the file as it is, never created or changed.
         let store = Store::open_read_only(&path).await?;
         let code = audit(&store, command).await?;
@@ -283,7 +297,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         return Ok(code);
     }
     let store = Store::open(&path).await?;
-    let code = match cli.command {
+    let code = match command {
         Command::User(UserCommand::Add {
             username,
             name,

@@ -465,3 +465,20 @@ fn contact_rules_and_preferences_decide_the_channels() {
         "the tenderer by the center's rule (both); the agency declined 4.2"
     );
 }
+
+#[tokio::test]
+async fn a_database_failure_names_the_file() {
+    let cli = Cli::new();
+    cli.staff();
+    // A file damaged by hand: a table the program reads is gone.
+    let store = ggzy_store::Store::open(&cli.db()).await.unwrap();
+    sqlx_exec(&store, "DROP TABLE rejects").await;
+    store.close().await;
+    let out = cli.run(&["rejects"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[database]") && err.contains(&cli.db().display().to_string()),
+        "{err}"
+    );
+}

@@ -45,6 +45,17 @@ impl StoreError {
         }
     }
 
+    /// This error as a person outside the store reads it: a database
+    /// failure names the file at `path` (the store's own errors name their
+    /// cause already).
+    pub fn naming(self, path: &std::path::Path) -> Self {
+        match self {
+            StoreError::Db(source) => StoreError::at(path, source),
+            StoreError::Corrupt(m) => StoreError::Corrupt(format!("{}：{m}", path.display())),
+            other => other,
+        }
+    }
+
     /// A database error on the file at `path`.
     pub(crate) fn at(path: &std::path::Path, source: sqlx::Error) -> Self {
         StoreError::File {

@@ -36,6 +36,8 @@ pub const APP_ID: &str = "cn.ggzy.push";
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// The database file, named in every error a caller shows (`StoreError::naming`).
+    path: Arc<Path>,
     device: String,
     device_n: i64,
     /// This process's writers take turns here before `BEGIN IMMEDIATE`: a
@@ -97,6 +99,7 @@ impl Store {
         ));
         Ok(Store {
             pool,
+            path: path.into(),
             device,
             device_n,
             writer,
@@ -185,11 +188,17 @@ impl Store {
         })?;
         Ok(Store {
             pool,
+            path: path.into(),
             device,
             device_n,
             writer: Arc::default(),
             written: Arc::default(),
         })
+    }
+
+    /// The database file this store has open.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The app's own database: `<data dir>/cn.ggzy.push/ggzy.db`.
