@@ -291,12 +291,12 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
 async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliError> {
     if let Command::Audit(command @ (AuditCommand::Verify { .. } | AuditCommand::Head)) = &command {
         // An auditor's look: the file as it is, never created or changed.
-        let store = Store::open_read_only(&path).await?;
+        let store = Store::open_read_only(path).await?;
         let code = audit(&store, command).await?;
         store.close().await;
         return Ok(code);
     }
-    let store = Store::open(&path).await?;
+    let store = Store::open(path).await?;
     let code = match command {
         Command::User(UserCommand::Add {
             username,
@@ -481,7 +481,7 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
             }
             ExitCode::SUCCESS
         }
-        Command::Dispatch(command) => dispatch(&store, &path, command).await?,
+        Command::Dispatch(command) => dispatch(&store, path, command).await?,
         Command::Demo => {
             let summary = store.seed_demo().await?;
             print_summary(&summary);
