@@ -287,6 +287,7 @@ fn pushes_digest(mut digests: Vec<Hash>) -> String {
     sm3_hex(digests.concat())
 }
 
+mod projections;
 pub mod state;
 mod verify;
 pub use verify::{Broken, Verdict};

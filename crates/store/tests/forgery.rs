@@ -415,3 +415,46 @@ async fn the_demo_is_marked_in_its_own_file_and_the_mark_is_held_to_the_trail() 
     assert_eq!(err.code(), "not_demo", "{err}");
     assert!(!own.store.is_demo().await.unwrap());
 }
+
+/// The projections (projects and their parties, members, complaints,
+/// surveys) are what a replay of the events through the core leaves: a row
+/// changed, added or removed by hand is named with its table.
+#[tokio::test]
+async fn projections_changed_behind_the_events_are_named_with_their_table() {
+    const ONE_PARTY: &str =
+        "(SELECT project, role, id FROM parties WHERE phone IS NOT NULL ORDER BY project, position LIMIT 1)";
+    let forgeries: &[(&str, &str, &str)] = &[
+        ("UPDATE projects SET name = '假项目' WHERE code = (SELECT min(code) FROM projects)", "projects", "名称"),
+        ("UPDATE projects SET progress = json_set(progress, '$.current', NULL) WHERE code = (SELECT min(code) FROM projects)", "projects", "进度"),
+        ("UPDATE projects SET filing_pending = 1 - filing_pending WHERE code = (SELECT min(code) FROM projects)", "projects", "待办标记"),
+        ("INSERT INTO projects (code, name, progress, registered_at, updated_at) VALUES ('FAKE-1', '假项目', '{}', 'x', 'x')", "projects", "FAKE-1"),
+        ("DELETE FROM projects WHERE code = (SELECT max(code) FROM projects)", "projects", "缺失"),
+        (&format!("UPDATE parties SET phone = '13900000000' WHERE (project, role, id) = {ONE_PARTY}"), "parties", "联系方式"),
+        (&format!("DELETE FROM parties WHERE (project, role, id) = {ONE_PARTY}"), "parties", "人数"),
+        ("INSERT INTO parties (project, role, id, name, phone, position) SELECT min(code), 'bidder', 'EVIL', '假投标人', '13900000000', 99 FROM projects", "parties", "人数"),
+        ("UPDATE members SET status = 'active' WHERE status = 'submitted'", "members", "状态"),
+        ("UPDATE members SET party = json_set(party, '$.phone', '13900000000') WHERE username = 'tzxcl'", "members", "资料"),
+        ("DELETE FROM members WHERE username = 'lhmy'", "members", "缺失"),
+        ("UPDATE complaints SET record = json_set(record, '$.result', '已办结') WHERE resolved_at IS NULL", "complaints", "处理结果"),
+        ("DELETE FROM complaints WHERE id = 'TS-2026-031'", "complaints", "缺失"),
+        ("UPDATE surveys SET timeliness = 1", "surveys", "评分"),
+        ("DELETE FROM surveys", "surveys", "缺失"),
+    ];
+    for (sql, table, says) in forgeries {
+        let d = db().await;
+        d.store.seed_sample().await.unwrap();
+        assert_eq!(
+            verdict(&d.store, None).await,
+            None,
+            "the sample reads as intact"
+        );
+        attack(&d.store, &[sql]).await;
+        let Some((_, message)) = verdict(&d.store, None).await else {
+            panic!("verify passed after: {sql}");
+        };
+        assert!(
+            message.contains(&format!("表 {table} ")) && message.contains(says),
+            "{sql}\n→ {message}"
+        );
+    }
+}

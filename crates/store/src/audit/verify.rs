@@ -163,7 +163,11 @@ async fn verify_in(
             return Ok(verdict);
         }
     }
-    if let Some((seq, message)) = replay.check(conn).await? {
+    let found = match replay.check(conn).await? {
+        None => super::projections::check(conn).await?,
+        found => found,
+    };
+    if let Some((seq, message)) = found {
         verdict.broken = Some(Broken {
             device: own_name.to_owned(),
             seq,

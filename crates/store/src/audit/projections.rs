@@ -1,0 +1,370 @@
+//! The projections held to the events: every accepted event, in the order
+//! it was accepted, is decided again through the core (`engine::decide`,
+//! as intake decided it), and what that leaves — projects and their
+//! parties, members, complaints, surveys — must be what the tables hold.
+//! The events themselves are held to the chain by `verify`'s walk, so a
+//! projection row changed, added or removed by hand is named here.
+//!
+//! Not derived from events, so not compared: the times a row was written
+//! (`registered_at`, `updated_at`, a complaint's `resolved_at`), and a
+//! member's one-time password hash, which the dispatcher issues.
+
+use super::state::Finding;
+use crate::Result;
+use ggzy_core::engine::{
+    complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
+    MemberRecord, StaffMember,
+};
+use ggzy_core::event::{parse, EventBody};
+use ggzy_core::reach::ContactRules;
+use ggzy_core::render::Center;
+use ggzy_core::workflow::Project;
+use serde_json::Value;
+use sqlx::SqliteConnection;
+use std::collections::{BTreeMap, HashMap};
+
+const PAGE: i64 = 5000;
+
+/// What the events leave behind.
+#[derive(Default)]
+struct Derived {
+    projects: HashMap<String, Project>,
+    members: BTreeMap<String, MemberRecord>,
+    complaints: BTreeMap<String, ComplaintRecord>,
+    /// Complaint id -> the time its lodging event carries.
+    lodged_at: HashMap<String, String>,
+    /// Survey event id -> (respondent, scores, remarks, time).
+    surveys: BTreeMap<String, (Value, [i64; 6], Option<String>, String)>,
+}
+
+/// Replay every event and compare the projection tables with the result.
+pub(crate) async fn check(conn: &mut SqliteConnection) -> Result<Finding> {
+    let derived = match replay(conn).await? {
+        Ok(d) => d,
+        Err(finding) => return Ok(Some(finding)),
+    };
+    for found in [
+        check_projects(conn, &derived).await?,
+        check_parties(conn, &derived).await?,
+        check_members(conn, &derived).await?,
+        check_complaints(conn, &derived).await?,
+        check_surveys(conn, &derived).await?,
+    ] {
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// The decisions need staff to address (who is not part of a projection):
+/// one stand-in per role, so no event is refused for want of a recipient.
+fn stand_ins() -> Directory {
+    let one = || {
+        vec![StaffMember {
+            username: "replay".into(),
+            name: "replay".into(),
+        }]
+    };
+    Directory {
+        center_staff: one(),
+        supervisor_staff: one(),
+    }
+}
+
+async fn replay(
+    conn: &mut SqliteConnection,
+) -> Result<std::result::Result<Derived, (Option<i64>, String)>> {
+    let center = Center::default();
+    let staff = stand_ins();
+    let rules = ContactRules::default();
+    let ctx = Context {
+        center: &center,
+        staff: &staff,
+        rules: &rules,
+    };
+    let mut d = Derived::default();
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT no, id, body, origin_seq FROM events WHERE no > ? ORDER BY no LIMIT ?",
+        )
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (_, id, body, seq) in rows {
+            let refused = |why: String| {
+                Ok(Err((
+                    Some(seq),
+                    format!("事件 `{id}` 重放时被拒绝（{why}）：事件的先后或内容与各表不一致"),
+                )))
+            };
+            let env = match parse(&body) {
+                Ok(env) => env,
+                Err(r) => return refused(r.to_string()),
+            };
+            let mut known = Known::default();
+            if let Some(code) = &env.project {
+                known.project = d.projects.remove(code);
+                known.complaint_project_known =
+                    known.project.is_some() || d.projects.contains_key(code);
+            }
+            if let Some(username) = member_username(&env.body) {
+                known.member = d.members.get(username).cloned();
+            }
+            if let Some(c) = complaint_id(&env.body) {
+                known.complaint = d.complaints.get(c).cloned();
+            }
+            let decision = decide(&env, &known, &ctx);
+            let change = match decision {
+                Ok(decision) => decision.change,
+                Err(r) => return refused(r.to_string()),
+            };
+            match change {
+                Change::Project { project, .. } => {
+                    d.projects.insert(project.code.clone(), project);
+                }
+                Change::Member(m) => {
+                    let username = m.party.username.clone().unwrap_or_default();
+                    d.members.insert(username, m);
+                }
+                Change::Complaint(c) => {
+                    d.lodged_at
+                        .entry(c.complaint.id.clone())
+                        .or_insert_with(|| env.at.to_rfc3339());
+                    d.complaints.insert(c.complaint.id.clone(), c);
+                }
+                Change::Survey => {
+                    if let EventBody::SurveyAnswered {
+                        respondent,
+                        scores: s,
+                        remarks,
+                    } = &env.body
+                    {
+                        let scores = [
+                            s.timeliness,
+                            s.completeness,
+                            s.accuracy,
+                            s.access,
+                            s.courtesy,
+                            s.complaint_handling,
+                        ]
+                        .map(i64::from);
+                        let respondent = serde_json::to_value(respondent)?;
+                        d.surveys.insert(
+                            env.id.clone(),
+                            (respondent, scores, remarks.clone(), env.at.to_rfc3339()),
+                        );
+                    }
+                }
+                Change::Anchor => {}
+            }
+            // A project event refused above put nothing back; one accepted
+            // was inserted again with its next state.
+            if let (Some(code), Some(p)) = (&env.project, known.project.take()) {
+                d.projects.entry(code.clone()).or_insert(p);
+            }
+        }
+    }
+    Ok(Ok(d))
+}
+
+fn differs(table: &str, row: &str, what: &str) -> Finding {
+    Some((
+        None,
+        format!("表 {table} 中{row}与事件重放的结果不符（{what}）：该行被手工改动、插入或删除"),
+    ))
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
+async fn check_projects(conn: &mut SqliteConnection, d: &Derived) -> Result<Finding> {
+    type Row = (String, String, Option<String>, String, bool, bool);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT code, name, stage, progress, filing_pending, materials_pending FROM projects",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (code, name, stage, progress, filing, materials) in &rows {
+        let row = format!("项目 `{code}` ");
+        let Some(p) = d.projects.get(code) else {
+            return Ok(differs("projects", &row, "没有登记它的事件"));
+        };
+        let want_stage = p.progress.current.map(|(s, _)| s.as_str());
+        if *name != p.name {
+            return Ok(differs("projects", &row, "名称"));
+        }
+        if json(progress) != serde_json::to_value(&p.progress)? || stage.as_deref() != want_stage {
+            return Ok(differs("projects", &row, "进度"));
+        }
+        if (*filing, *materials) != (p.filing_pending(), p.materials_pending()) {
+            return Ok(differs("projects", &row, "待办标记"));
+        }
+    }
+    if rows.len() != d.projects.len() {
+        let missing = d
+            .projects
+            .keys()
+            .find(|c| !rows.iter().any(|r| &r.0 == *c))
+            .cloned()
+            .unwrap_or_default();
+        return Ok(differs(
+            "projects",
+            &format!("项目 `{missing}` "),
+            "该行缺失",
+        ));
+    }
+    Ok(None)
+}
+
+async fn check_parties(conn: &mut SqliteConnection, d: &Derived) -> Result<Finding> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT project, role, id, name, phone, email, prefer, position FROM parties \
+         ORDER BY project, position",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_project: HashMap<&str, Vec<&Row>> = HashMap::new();
+    for r in &rows {
+        by_project.entry(r.0.as_str()).or_default().push(r);
+    }
+    for (code, p) in &d.projects {
+        let held = by_project.remove(code.as_str()).unwrap_or_default();
+        let row = format!("项目 `{code}` 的当事人");
+        if held.len() != p.parties.len() {
+            return Ok(differs("parties", &row, "人数"));
+        }
+        for (i, (h, want)) in held.iter().zip(p.parties.iter()).enumerate() {
+            let same = h.1 == want.role.as_str()
+                && h.2 == want.party.id
+                && h.3 == want.party.name
+                && h.4 == want.party.phone
+                && h.5 == want.party.email
+                && h.6.as_deref() == want.party.prefer.map(|r| r.as_str())
+                && h.7 == i as i64;
+            if !same {
+                let who = format!("项目 `{code}` 的当事人 `{}`", want.party.id);
+                return Ok(differs("parties", &who, "角色、名称、联系方式或次序"));
+            }
+        }
+    }
+    if let Some(code) = by_project.keys().next() {
+        return Ok(differs(
+            "parties",
+            &format!("项目 `{code}` 的当事人"),
+            "没有登记该项目的事件",
+        ));
+    }
+    Ok(None)
+}
+
+async fn check_members(conn: &mut SqliteConnection, d: &Derived) -> Result<Finding> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT username, party, status FROM members ORDER BY username")
+            .fetch_all(&mut *conn)
+            .await?;
+    for (username, party, status) in &rows {
+        let row = format!("会员 `{username}` ");
+        let Some(m) = d.members.get(username) else {
+            return Ok(differs("members", &row, "没有注册它的事件"));
+        };
+        if json(party) != serde_json::to_value(&m.party)? {
+            return Ok(differs("members", &row, "资料"));
+        }
+        if Value::String(status.clone()) != serde_json::to_value(m.status)? {
+            return Ok(differs("members", &row, "状态"));
+        }
+    }
+    if rows.len() != d.members.len() {
+        return Ok(differs("members", "有会员", "该行缺失"));
+    }
+    Ok(None)
+}
+
+async fn check_complaints(conn: &mut SqliteConnection, d: &Derived) -> Result<Finding> {
+    type Row = (String, Option<String>, String, String, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, project, record, lodged_at, resolved_at FROM complaints ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, project, record, lodged_at, resolved_at) in &rows {
+        let row = format!("投诉 `{id}` ");
+        let Some(c) = d.complaints.get(id) else {
+            return Ok(differs("complaints", &row, "没有登记它的事件"));
+        };
+        if json(record) != serde_json::to_value(c)? || *project != c.project {
+            return Ok(differs("complaints", &row, "内容或处理结果"));
+        }
+        if Some(lodged_at) != d.lodged_at.get(id) || resolved_at.is_some() != c.result.is_some() {
+            return Ok(differs("complaints", &row, "受理或办结时间"));
+        }
+    }
+    if rows.len() != d.complaints.len() {
+        return Ok(differs("complaints", "有投诉", "该行缺失"));
+    }
+    Ok(None)
+}
+
+#[derive(sqlx::FromRow)]
+struct SurveyRow {
+    event_id: String,
+    respondent: String,
+    timeliness: i64,
+    completeness: i64,
+    accuracy: i64,
+    access: i64,
+    courtesy: i64,
+    complaint_handling: i64,
+    remarks: Option<String>,
+    answered_at: String,
+}
+
+async fn check_surveys(conn: &mut SqliteConnection, d: &Derived) -> Result<Finding> {
+    let rows: Vec<SurveyRow> = sqlx::query_as(
+        "SELECT event_id, respondent, timeliness, completeness, accuracy, access, courtesy, \
+         complaint_handling, remarks, answered_at FROM surveys ORDER BY event_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in &rows {
+        let row = format!("事件 `{}` 的满意度答卷", r.event_id);
+        let Some((respondent, scores, remarks, at)) = d.surveys.get(&r.event_id) else {
+            return Ok(differs("surveys", &row, "没有记录它的事件"));
+        };
+        let held = [
+            r.timeliness,
+            r.completeness,
+            r.accuracy,
+            r.access,
+            r.courtesy,
+            r.complaint_handling,
+        ];
+        if json(&r.respondent) != *respondent
+            || held != *scores
+            || r.remarks != *remarks
+            || r.answered_at != *at
+        {
+            return Ok(differs("surveys", &row, "评分或内容"));
+        }
+    }
+    if rows.len() != d.surveys.len() {
+        return Ok(differs("surveys", "有满意度答卷", "该行缺失"));
+    }
+    Ok(None)
+}
