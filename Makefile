@@ -67,11 +67,16 @@ e2e: ui
 	@echo "截图：$(TARGET)/e2e-screens/"
 
 # The bench runs the real `ggzy` built beside it: build both, so it never times a stale binary.
+# Each bench ends with one `MISSED:` line per target missed and fails if
+# any is; all three run either way, and `make bench` fails at the end.
 bench: deps
 	$(CARGO) build --release -p ggzy-cli -p ggzy-bench
-	$(TARGET)/release/ggzy-bench $(BENCH_ARGS)
-	$(MAKE) bench-start
-	$(MAKE) bench-dispatch
+	@ok=0; \
+	$(TARGET)/release/ggzy-bench $(BENCH_ARGS) || ok=1; \
+	$(MAKE) bench-start || ok=1; \
+	$(MAKE) bench-dispatch || ok=1; \
+	if [ $$ok = 1 ]; then echo "make bench: a target was missed (the MISSED: lines above)"; fi; \
+	exit $$ok
 
 # Dispatch rate to a loopback SMS gateway (its own process) beside what the
 # load generator oha gets from it, and idle-queue latency, in one run.

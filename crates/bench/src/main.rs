@@ -12,7 +12,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use ggzy_providers::targets::Targets;
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 // The same allocator as `ggzy`, so the baseline is measured the same way.
@@ -42,8 +43,9 @@ struct Args {
 const CENTER_STAFF: usize = 6;
 const SUPERVISOR_STAFF: usize = 4;
 
-fn main() -> Result<()> {
+fn main() -> Result<ExitCode> {
     let args = Args::parse();
+    let mut targets = Targets::default();
     if args.rounds == 0 {
         bail!("--rounds must be at least 1");
     }
@@ -67,7 +69,8 @@ fn main() -> Result<()> {
                 db.display()
             );
         }
-        return tokio::runtime::Runtime::new()?.block_on(desktop_queries(&db, args.projects));
+        tokio::runtime::Runtime::new()?.block_on(desktop_queries(&db, args.projects, &mut targets))?;
+        return Ok(targets.finish());
     }
     let t = Instant::now();
     let events = generate(&file, args.projects, args.max_bidders)?;
@@ -174,8 +177,15 @@ fn main() -> Result<()> {
     println!("  walk wall time           {:>12.2} s", walk_secs);
     println!("  verify / walk            {:>12.2} x", verify_secs / walk_secs);
 
-    rt.block_on(desktop_queries(&db, args.projects))?;
-    Ok(())
+    let rate = accepted as f64 / secs;
+    targets.check(rate >= 20_000.0, || format!("import {rate:.0} events/s < 20000"));
+    targets.check(ratio >= 0.25, || {
+        format!("import {:.1} % of the bare row rate < 25 %", 100.0 * ratio)
+    });
+    let peak_mb = peak_kb as f64 / 1024.0;
+    targets.check(peak_mb < 200.0, || format!("import peak {peak_mb:.1} MB >= 200 MB"));
+    rt.block_on(desktop_queries(&db, args.projects, &mut targets))?;
+    Ok(targets.finish())
 }
 
 /// `ggzy audit verify` on the imported year, timed; it must find it intact.
@@ -228,7 +238,7 @@ fn project_code(p: u32) -> String {
 
 /// The desktop app's commands on the imported year, as the window calls
 /// them (`ggzy_app::App`, role checks and all): p50 and p95 of each.
-async fn desktop_queries(db: &Path, projects: u32) -> Result<()> {
+async fn desktop_queries(db: &Path, projects: u32, targets: &mut Targets) -> Result<()> {
     const CALLS: usize = 200;
     let store = ggzy_store::Store::open(db).await?;
     let app = ggzy_app::App::new(store);
@@ -307,6 +317,7 @@ async fn desktop_queries(db: &Path, projects: u32) -> Result<()> {
     println!("  {:<32} {:>8} {:>8}", "", "p50 ms", "p95 ms");
     for (name, p50, p95) in figures {
         println!("  {name:<32} {p50:>8.2} {p95:>8.2}    target p95 <= 50 ms");
+        targets.check(p95 <= 50.0, || format!("{name} p95 {p95:.0} ms > 50 ms"));
     }
     Ok(())
 }

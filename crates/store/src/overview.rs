@@ -24,15 +24,21 @@ pub struct Activity {
 }
 
 impl Store {
+    /// The counters. Queued: the pushes past the outbox cursor that have no
+    /// state yet. Pushes are numbered in a row (`no` is the rowid, and no
+    /// push is ever deleted), so those past the cursor are `max(no) -
+    /// cursor`, read at once, where counting them row by row took a second
+    /// and more at 1.6 M queued.
     pub async fn overview(&self) -> Result<Overview> {
         Ok(sqlx::query_as(
             "SELECT (SELECT count(*) FROM projects) AS projects, \
                     (SELECT count(*) FROM events) AS events, \
-                    (SELECT count(*) FROM pushes p WHERE p.no > coalesce((SELECT CAST(value AS INTEGER) \
-                       FROM meta WHERE key = 'outbox_cursor'), 0) \
-                       AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no)) AS pushes_queued, \
+                    coalesce((SELECT max(no) FROM pushes), 0) - c.cursor \
+                      - (SELECT count(*) FROM push_states WHERE push_no > c.cursor) AS pushes_queued, \
                     (SELECT count(*) FROM push_states WHERE status IN ('retrying', 'dead')) AS pushes_failing, \
-                    (SELECT count(*) FROM rejects WHERE resolved_at IS NULL) AS rejects_open",
+                    (SELECT count(*) FROM rejects WHERE resolved_at IS NULL) AS rejects_open \
+             FROM (SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_cursor'), 0) \
+                   AS cursor) c",
         )
         .fetch_one(self.pool())
         .await?)

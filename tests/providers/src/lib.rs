@@ -3,6 +3,8 @@
 //! what it took, and can be told to fail. (Only the providers themselves
 //! cannot run here; these speak their real request formats.)
 
+pub mod targets;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};

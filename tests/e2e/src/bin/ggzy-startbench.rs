@@ -10,7 +10,8 @@
 
 use ggzy_e2e::{running, sibling, Driven};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use ggzy_providers::targets::Targets;
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 5;
@@ -266,7 +267,7 @@ fn list(v: &[f64]) -> String {
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> ExitCode {
     let rounds: usize = std::env::args()
         .nth(1)
         .map(|r| r.parse().expect("rounds: a number"))
@@ -351,4 +352,10 @@ async fn main() {
     );
     println!("  empty Tauri window          {ep:>6.0} / {er:>4.0}   ({en} processes)");
     println!("  app, workbench shown        {ap:>6.0} / {ar:>4.0}   ({an} processes)");
+    let mut targets = Targets::default();
+    let ratio = to_wb / base;
+    targets.check(ratio <= 1.5, || {
+        format!("cold start → workbench {ratio:.2}× the empty window > 1.5×")
+    });
+    targets.finish()
 }
