@@ -5,6 +5,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use ggzy_providers::targets::Targets;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -12,7 +13,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use ggzy_providers::targets::Targets;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
@@ -69,7 +69,11 @@ fn main() -> Result<ExitCode> {
                 db.display()
             );
         }
-        tokio::runtime::Runtime::new()?.block_on(desktop_queries(&db, args.projects, &mut targets))?;
+        tokio::runtime::Runtime::new()?.block_on(desktop_queries(
+            &db,
+            args.projects,
+            &mut targets,
+        ))?;
         return Ok(targets.finish());
     }
     let t = Instant::now();
@@ -175,15 +179,22 @@ fn main() -> Result<ExitCode> {
     );
     println!("baseline: the bare chain walk (read every audit record in order and SM3-hash its previous hash and content, nothing compared)");
     println!("  walk wall time           {:>12.2} s", walk_secs);
-    println!("  verify / walk            {:>12.2} x", verify_secs / walk_secs);
+    println!(
+        "  verify / walk            {:>12.2} x",
+        verify_secs / walk_secs
+    );
 
     let rate = accepted as f64 / secs;
-    targets.check(rate >= 20_000.0, || format!("import {rate:.0} events/s < 20000"));
+    targets.check(rate >= 20_000.0, || {
+        format!("import {rate:.0} events/s < 20000")
+    });
     targets.check(ratio >= 0.25, || {
         format!("import {:.1} % of the bare row rate < 25 %", 100.0 * ratio)
     });
     let peak_mb = peak_kb as f64 / 1024.0;
-    targets.check(peak_mb < 200.0, || format!("import peak {peak_mb:.1} MB >= 200 MB"));
+    targets.check(peak_mb < 200.0, || {
+        format!("import peak {peak_mb:.1} MB >= 200 MB")
+    });
     rt.block_on(desktop_queries(&db, args.projects, &mut targets))?;
     Ok(targets.finish())
 }

@@ -58,6 +58,8 @@ enum Command {
     Settings(SettingsCommand),
     /// Seed a realistic demo center (idempotent)
     Demo,
+    /// Copy the whole database to FILE, consistently, while the app may go on working
+    Backup { file: PathBuf },
     /// The push dispatcher: channel configuration, and sending
     #[command(subcommand)]
     Dispatch(DispatchCommand),
@@ -405,6 +407,19 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
                 })
                 .await?;
             let _ = out.flush();
+            ExitCode::SUCCESS
+        }
+        Command::Backup { file } => {
+            store.backup_to(&file).await?;
+            let bytes = std::fs::metadata(&file)
+                .map(|m| m.len())
+                .unwrap_or_default();
+            println!(
+                "已备份到 {}（{:.1} MB）：可用 ggzy --db {} audit verify 检查",
+                file.display(),
+                bytes as f64 / 1e6,
+                file.display()
+            );
             ExitCode::SUCCESS
         }
         Command::Audit(AuditCommand::Anchor) => {

@@ -482,3 +482,40 @@ async fn a_database_failure_names_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_backup_is_a_whole_copy_that_verifies_and_is_never_overwritten() {
+    let cli = Cli::new();
+    cli.staff();
+    cli.ok(&["import", &fixture("lifecycle.jsonl")]);
+    let head = cli.ok(&["audit", "head"]);
+    let copy = cli.dir.path().join("backup.db");
+    let out = cli.ok(&["backup", copy.to_str().unwrap()]);
+    assert!(out.contains("已备份到"), "{out}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the owner's alone");
+    }
+    let on_copy = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ggzy"))
+            .arg("--db")
+            .arg(&copy)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let verified = on_copy(&["audit", "verify", "--expect-head", head.trim()]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+    assert_eq!(stdout(&on_copy(&["audit", "head"])), head);
+    // Never over an existing file.
+    let again = cli.run(&["backup", copy.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("backup_exists"));
+    assert_eq!(
+        stdout(&on_copy(&["audit", "head"])),
+        head,
+        "the first copy untouched"
+    );
+}

@@ -241,6 +241,37 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// A consistent copy of the whole database at `to` (SQLite's `VACUUM
+    /// INTO`: one read transaction, while others go on writing), readable by
+    /// its owner only. An existing file is never overwritten.
+    pub async fn backup_to(&self, to: &Path) -> Result<()> {
+        let Some(name) = to.to_str() else {
+            return Err(StoreError::invalid(
+                "backup_path",
+                format!(
+                    "备份文件名 {} 含有无法识别的字符：请换一个文件名",
+                    to.display()
+                ),
+            ));
+        };
+        if to.exists() {
+            return Err(StoreError::invalid(
+                "backup_exists",
+                format!("{name} 已存在：备份不覆盖已有文件，请换一个文件名"),
+            ));
+        }
+        create_private(to)?;
+        let copied = sqlx::query("VACUUM INTO ?")
+            .bind(name)
+            .execute(self.pool())
+            .await;
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(to);
+            return Err(StoreError::at(to, e));
+        }
+        Ok(())
+    }
 }
 
 /// A new database file and the folders it goes in are the owner's alone

@@ -12,11 +12,11 @@ use ggzy_dispatch::channel::{Outcome, Outgoing, Sender};
 use ggzy_dispatch::config::{DispatchConfig, SendingConfig};
 use ggzy_dispatch::sms::{gateway_signature, Gateway};
 use ggzy_dispatch::{Dispatcher, Routes};
+use ggzy_providers::targets::Targets;
 use ggzy_store::Store;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use ggzy_providers::targets::Targets;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -589,6 +589,8 @@ async fn main() -> Result<ExitCode> {
         pct(&ms, 0.50),
         ms[ms.len() - 1]
     );
-    targets.check(p99 <= 50.0, || format!("idle-queue p99 {p99:.1} ms > 50 ms"));
+    targets.check(p99 <= 50.0, || {
+        format!("idle-queue p99 {p99:.1} ms > 50 ms")
+    });
     Ok(targets.finish())
 }

@@ -9,8 +9,8 @@
 //! RSS). Run by `make bench` under `xvfb-run` + `dbus-run-session`.
 
 use ggzy_e2e::{running, sibling, Driven};
-use std::path::Path;
 use ggzy_providers::targets::Targets;
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
