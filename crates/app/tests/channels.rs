@@ -156,7 +156,7 @@ async fn the_desktop_serves_delivery_receipts_when_asked() {
     let body =
         serde_json::json!({"key": key, "status": "delivered", "detail": "用户已接收"}).to_string();
     let ts = chrono::Utc::now().timestamp().to_string();
-    let signature = ggzy_dispatch::sms::gateway_signature(
+    let signature = ggzy_providers::verify::gateway(
         ggzy_providers::SECRET,
         &ts,
         "POST",

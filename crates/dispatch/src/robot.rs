@@ -109,12 +109,18 @@ async fn robot_send(
     if let Some(wait) = limit.take() {
         return Outcome::Later(format!("{name}：每分钟至多 20 条，稍后发送"), wait);
     }
-    let body = json!({ "msgtype": "text", "text": { "content": m.text } }).to_string();
+    let body = text_message(&m.text);
     let request = http::Request::post(url).header(http::header::CONTENT_TYPE, "application/json");
     let sent = async { http.send(with_body(request, body)?).await }.await;
     answer_outcome(name, sent, |_, body| {
         robot_outcome(name, body, rate_limited)
     })
+}
+
+/// A text message as both robots take it (DingTalk's and WeCom's documented
+/// `{"msgtype": "text", "text": {"content": …}}`).
+pub fn text_message(text: &str) -> String {
+    json!({ "msgtype": "text", "text": { "content": text } }).to_string()
 }
 
 /// At most `max` sends in any `window`: a sliding window of send times.
@@ -157,6 +163,31 @@ impl RateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// DingTalk's documented signing (its sample: HMAC-SHA256 over
+    /// `"{timestamp}\n{secret}"`, Base64), for fixed inputs; the answer was
+    /// computed with that sample's own code (Python's `hmac`).
+    #[test]
+    fn dingtalk_signs_as_its_documented_sample_does() {
+        assert_eq!(
+            dingtalk_sign("SEC-this-is-secret", 1_700_000_000_000),
+            "wdjB5br8ZaMHKoYKHS/BR/iq+TpXDYdScVhMlxAttg4="
+        );
+    }
+
+    /// The text message of WeCom's and DingTalk's documentation, byte for byte.
+    #[test]
+    fn a_text_message_is_the_documented_body() {
+        let doc: serde_json::Value = serde_json::from_str(
+            r#"{"msgtype": "text", "text": {"content": "广州今日天气：29度，大部分多云，降雨概率：60%"}}"#,
+        )
+        .unwrap();
+        let ours: serde_json::Value = serde_json::from_str(&text_message(
+            "广州今日天气：29度，大部分多云，降雨概率：60%",
+        ))
+        .unwrap();
+        assert_eq!(ours, doc);
+    }
 
     #[test]
     fn the_twenty_first_message_in_a_minute_waits() {

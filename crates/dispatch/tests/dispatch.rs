@@ -5,7 +5,7 @@
 use ggzy_dispatch::channel::{Failover, Inbox, Outcome, Outgoing, Sender};
 use ggzy_dispatch::http::Http;
 use ggzy_dispatch::robot::{DingTalk, RateLimit, WeCom};
-use ggzy_dispatch::sms::{gateway_signature, Aliyun, Gateway};
+use ggzy_dispatch::sms::{Aliyun, Gateway};
 use ggzy_dispatch::{Dispatcher, Policy, Routes};
 use ggzy_providers as providers;
 use ggzy_providers::{Fake, Fault};
@@ -640,7 +640,7 @@ async fn receipts_make_pushes_delivered_or_failed_once() {
             .header("X-Ggzy-Timestamp", &ts)
             .header(
                 "X-Ggzy-Signature",
-                gateway_signature(secret, &ts, "POST", "/receipts/gateway", &body),
+                providers::verify::gateway(secret, &ts, "POST", "/receipts/gateway", &body),
             )
             .body(body)
             .send()

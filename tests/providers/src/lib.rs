@@ -4,12 +4,12 @@
 //! cannot run here; these speak their real request formats.)
 
 pub mod targets;
+pub mod verify;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use ggzy_dispatch::sms::{aliyun_signature, gateway_signature};
 use ggzy_store::Store;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -146,7 +146,7 @@ fn signed_ok(headers: &HeaderMap, method: &str, path: &str, body: &str) -> bool 
     };
     h("x-ggzy-key-id") == "ggzy-test"
         && h("x-ggzy-signature")
-            == gateway_signature(SECRET, &h("x-ggzy-timestamp"), method, path, body)
+            == verify::gateway(SECRET, &h("x-ggzy-timestamp"), method, path, body)
 }
 
 async fn gateway_send(
@@ -257,8 +257,7 @@ async fn aliyun_call(
     let mut l = log.lock().unwrap();
     l.requests += 1;
     let signature = form.remove("Signature").unwrap_or_default();
-    if signature != aliyun_signature("POST", &form, ALIYUN_SECRET)
-        || form["AccessKeyId"] != ALIYUN_ID
+    if signature != verify::aliyun("POST", &form, ALIYUN_SECRET) || form["AccessKeyId"] != ALIYUN_ID
     {
         l.bad_signatures += 1;
         return Json(
@@ -326,10 +325,7 @@ async fn dingtalk_send(
     l.requests += 1;
     let ts: i64 = q["timestamp"].parse().unwrap();
     let fresh = (chrono::Utc::now().timestamp_millis() - ts).abs() < 3_600_000;
-    if q["access_token"] != "tok"
-        || !fresh
-        || q["sign"] != ggzy_dispatch::robot::dingtalk_sign(DINGTALK_SECRET, ts)
-    {
+    if q["access_token"] != "tok" || !fresh || q["sign"] != verify::dingtalk(DINGTALK_SECRET, ts) {
         l.bad_signatures += 1;
         return Json(json!({"errcode": 310000, "errmsg": "sign not match"}));
     }
