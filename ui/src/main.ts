@@ -7,6 +7,7 @@ import { createPinia } from 'pinia'
 import 'element-plus/theme-chalk/base.css'
 import 'element-plus/es/components/message/style/css'
 import 'element-plus/es/components/message-box/style/css'
+import './styles/shared.css'
 import App from './App.vue'
 import { router } from './router'
 
