@@ -13,7 +13,7 @@ DEBS := libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicat
         libssl-dev libxdo-dev pkg-config xvfb xauth webkit2gtk-driver dbus fonts-noto-cjk gnome-keyring xdotool
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps debs ui run test lint ui-test e2e bench bench-start bench-dispatch clean
+.PHONY: deps debs ui run test lint ui-test e2e bench bench-start bench-dispatch package clean
 
 # The Rust toolchain and Node come with the machine; the rest is installed here.
 deps: debs ui/node_modules/.installed
@@ -92,6 +92,16 @@ bench-start: ui
 	$(CARGO) build --release -p ggzy-desktop -p ggzy-empty-window -p ggzy-cli
 	$(CARGO) build --release -p ggzy-e2e --bin ggzy-startbench
 	xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- $(TARGET)/release/ggzy-startbench $(START_ROUNDS)
+
+# A .deb for Debian-family office systems (UOS, Kylin) with Tauri's bundler:
+# the app without debug info, its menu entry and icons, its dependencies
+# declared; then checked, and its binary started to the login screen.
+package: ui
+	$(CARGO) build -p ggzy-e2e --tests
+	ui/node_modules/.bin/tauri build --bundles deb \
+	  --config '{"build":{"beforeBundleCommand":"strip --strip-debug $(abspath $(TARGET))/release/ggzy-desktop"}}'
+	CARGO=$(CARGO) tests/package/check $(TARGET)/release/bundle/deb/ggzy-push_0.1.0_amd64.deb
+	@echo "安装包：$(TARGET)/release/bundle/deb/ggzy-push_0.1.0_amd64.deb"
 
 clean:
 	$(CARGO) clean
