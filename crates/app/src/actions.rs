@@ -161,16 +161,8 @@ impl App {
         let (roles, what) = action.rights();
         let session = self.require(roles, what).await?;
         let (source, line) = event_line(&session.username, &action)?;
-        // Checked first: a refused form leaves nothing behind.
-        if let LineOutcome::Refused { refusal, .. } =
-            self.store().check_event(&source, &line).await?
-        {
-            return Err(AppError::new(
-                "refused",
-                format!("{what}未能办理：{refusal}"),
-            ));
-        }
-        match self.store().submit_event(&source, &line).await? {
+        // Decided once: kept when accepted; a refused form leaves nothing behind.
+        match self.store().submit_form(&source, &line).await? {
             LineOutcome::Accepted { event_id, pushes } => {
                 self.queued.notify_one();
                 Ok(ActionDone {

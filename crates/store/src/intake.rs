@@ -225,6 +225,17 @@ impl Store {
     /// written as `submit_event` would, then rolled back (a person's form is
     /// checked before it is sent, so a refused one leaves no reject behind).
     pub async fn check_event(&self, source: &str, line: &str) -> Result<LineOutcome> {
+        self.decide_once(source, line, false).await
+    }
+
+    /// A person's form: decided once, in one transaction, committed when
+    /// accepted and rolled back otherwise, so a refused form (corrected on
+    /// the screen it came from) leaves no reject behind.
+    pub async fn submit_form(&self, source: &str, line: &str) -> Result<LineOutcome> {
+        self.decide_once(source, line, true).await
+    }
+
+    async fn decide_once(&self, source: &str, line: &str, keep: bool) -> Result<LineOutcome> {
         let mut intake = self.retrying_intake(source);
         let mut tx = self.write().await?;
         let decided = intake
@@ -235,9 +246,19 @@ impl Store {
                 &mut |_, _| {},
             )
             .await;
-        tx.rollback().await?;
-        let (mut results, _) = decided?;
-        Ok(results.remove(0).outcome)
+        let outcome = match decided {
+            Ok((mut results, _)) => results.remove(0).outcome,
+            Err(e) => {
+                tx.rollback().await?;
+                return Err(e);
+            }
+        };
+        if keep && matches!(outcome, LineOutcome::Accepted { .. }) {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(outcome)
     }
 }
 

@@ -889,3 +889,49 @@ async fn bytes_that_are_no_line_of_intake_are_refused_by_line_and_kept_bounded()
     assert_eq!((retry.accepted, retry.refused.len()), (0, 3));
     assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
 }
+
+/// A person's form is decided once: kept whole when accepted; when refused,
+/// nothing at all (no event, push, reject or audit record), since the person
+/// corrects it on the screen it came from.
+#[tokio::test]
+async fn a_form_is_kept_when_accepted_and_leaves_nothing_when_refused() {
+    let d = staffed().await;
+    let head = d.store.audit_head().await.unwrap();
+    let refused = d
+        .store
+        .submit_form(
+            "app:cs1",
+            &line(
+                "f1",
+                "materials.submitted",
+                "NOPE",
+                json!({"stage": "consultation"}),
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(refused, LineOutcome::Refused { .. }),
+        "{refused:?}"
+    );
+    assert!(d.store.rejects(true).await.unwrap().is_empty());
+    assert_eq!(
+        d.store.audit_head().await.unwrap(),
+        head,
+        "nothing on the trail"
+    );
+    assert_eq!(count(&d.store, "events").await, 0);
+
+    let accepted = d
+        .store
+        .submit_form("app:cs1", &register("f2", "P1"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(accepted, LineOutcome::Accepted { pushes, .. } if pushes > 0),
+        "{accepted:?}"
+    );
+    assert_eq!(count(&d.store, "events").await, 1);
+    assert!(count(&d.store, "pushes").await > 0);
+    assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
+}
