@@ -14,7 +14,7 @@ use ggzy_app::setup::{CenterState, SetUp};
 use ggzy_app::templates::TemplatePreview;
 use ggzy_app::{App, AppError, Session, Workbench};
 use tauri::ipc::Channel;
-use tauri::{Manager, State};
+use tauri::State;
 
 type Result<T> = std::result::Result<T, AppError>;
 
@@ -130,11 +130,8 @@ pub async fn anchor_now(app: State<'_, App>) -> Result<AnchorSent> {
 #[tauri::command]
 pub async fn open_demo(handle: tauri::AppHandle, app: State<'_, App>) -> Result<()> {
     app.named(app.may_open_demo().await)?;
-    let db = handle
-        .state::<crate::Database>()
-        .0
-        .with_file_name("demo.db");
-    // Read by the restarted process's `open_store`; the restart inherits them.
+    let db = app.store().path().with_file_name("demo.db");
+    // Read by the restarted process's `Choice::from_env`; the restart inherits them.
     std::env::set_var("GGZY_DEMO", "1");
     std::env::set_var("GGZY_DB", db);
     handle.restart()

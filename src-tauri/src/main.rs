@@ -1,106 +1,17 @@
-//! The desktop shell: opens the store, hands it to `ggzy-app`, and forwards
-//! each command to it. No business rule lives here.
+//! The desktop shell: opens the app as `ggzy_app::open` does, runs its
+//! dispatcher and desktop notifications, and forwards each command to it.
+//! No business rule lives here.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
 
+use ggzy_app::open::{Choice, Opened};
 use ggzy_app::App;
-use ggzy_store::Store;
-use std::path::PathBuf;
 use tauri::Manager;
 
-/// The database this window has open (the demo's file lies beside it).
-pub struct Database(pub PathBuf);
-
-/// Whether to open the demo center (`GGZY_DEMO=1`, as `make run` does).
-fn demo_wanted() -> bool {
-    std::env::var("GGZY_DEMO").is_ok_and(|v| v == "1")
-}
-
-/// The database: `GGZY_DB` if set (tests, a second office), else the app's
-/// data directory: the center's own `ggzy.db`, or, for the demo, `demo.db`
-/// beside it, a file of its own.
-fn database_path(demo: bool) -> Result<PathBuf, String> {
-    std::env::var_os("GGZY_DB")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let own = Store::default_path()?;
-            Some(if demo {
-                own.with_file_name("demo.db")
-            } else {
-                own
-            })
-        })
-        .ok_or_else(|| "找不到用户数据目录：请设置 GGZY_DB 指向数据库文件".to_owned())
-}
-
-/// The store, opened early (see `main`), and whether it is to be seeded as the demo.
-struct Opened {
-    path: PathBuf,
-    store: Store,
-    seed_demo: bool,
-}
-
 fn open_store() -> Result<Opened, String> {
-    let demo = demo_wanted();
-    let path = database_path(demo)?;
-    let fresh = !path.exists();
-    let store = tauri::async_runtime::block_on(Store::open(&path)).map_err(|e| e.to_string())?;
-    // A demo holding real channels (written by hand) never opens: its
-    // realistic numbers would be sent to.
-    tauri::async_runtime::block_on(ggzy_dispatch::deployment::check_demo(&store))
-        .map_err(|e| format!("{}：{e}", path.display()))?;
-    Ok(Opened {
-        path,
-        store,
-        seed_demo: demo && fresh,
-    })
-}
-
-/// Standalone (no sync server), the desktop is its deployment's one
-/// dispatcher, once channels are configured; it starts afresh whenever an
-/// admin saves them. If another dispatcher holds the database (`ggzy
-/// dispatch run`), that one sends and this one does not.
-async fn dispatch(handle: tauri::AppHandle, db: PathBuf) {
-    let _lock = match ggzy_dispatch::deployment::lock(&db) {
-        Ok(lock) => lock,
-        Err(e) => return tracing::info!(error = %e, "not dispatching here"),
-    };
-    let app = handle.state::<App>();
-    loop {
-        let reconfigured = app.reconfigured();
-        match app.dispatcher().await {
-            Ok(Some(d)) => {
-                tracing::info!("dispatching pushes");
-                // Providers' delivery reports, when the channels ask for them here.
-                let receipts = async {
-                    match app.receipts_server().await {
-                        Ok(Some(server)) => {
-                            if let Err(e) = server.serve().await {
-                                tracing::error!(error = %e, "the receipts endpoint stopped");
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(e) => tracing::warn!(error = %e, "no receipts endpoint"),
-                    }
-                    std::future::pending::<()>().await
-                };
-                tokio::select! {
-                    stopped = d.run(std::time::Duration::from_secs(2)) => {
-                        if let Err(e) = stopped {
-                            tracing::error!(error = %e, "the dispatcher stopped");
-                        }
-                    }
-                    _ = receipts => {}
-                    _ = reconfigured.notified() => continue,
-                }
-            }
-            Ok(None) => tracing::info!("no push channel configured yet: pushes wait, queued"),
-            Err(e) => tracing::warn!(error = %e, "the dispatcher did not start"),
-        }
-        reconfigured.notified().await;
-    }
+    tauri::async_runtime::block_on(Opened::open(Choice::from_env()?))
 }
 
 /// Every few seconds, a desktop notification when the logged-in staff
@@ -149,22 +60,17 @@ fn main() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
-            let Opened {
-                path,
-                store,
-                seed_demo,
-            } = opening.join().map_err(|_| "打开数据库的线程意外退出")??;
+            let opened = opening.join().map_err(|_| "打开数据库的线程意外退出")??;
             // The demo, asked for on a new file, is seeded here, past the
             // single-instance check, so a second start racing the first never
-            // seeds too. A center's own new database stays empty: the window
-            // shows the set-up screen.
-            if seed_demo {
-                tauri::async_runtime::block_on(store.seed_demo())?;
-                tracing::info!(path = %path.display(), "seeded the demo center into a new database");
-            }
-            app.manage(App::new(store));
-            app.manage(Database(path.clone()));
-            tauri::async_runtime::spawn(dispatch(app.handle().clone(), path));
+            // seeds too.
+            app.manage(tauri::async_runtime::block_on(opened.into_app())?);
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let app = handle.state::<App>();
+                let db = app.store().path().to_owned();
+                app.dispatch_forever(&db).await
+            });
             tauri::async_runtime::spawn(notify_new_messages(app.handle().clone()));
             Ok(())
         })

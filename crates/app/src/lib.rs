@@ -9,6 +9,7 @@ pub mod channels;
 pub mod contacts;
 pub mod error;
 pub mod import;
+pub mod open;
 pub mod projects;
 pub mod pushes;
 pub mod setup;

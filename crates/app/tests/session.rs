@@ -1225,3 +1225,43 @@ async fn a_database_failure_names_the_file() {
     let err = app.named(app.login("zhangwei", "wrong").await).unwrap_err();
     assert!(!err.message.contains("ggzy.db"), "{}", err.message);
 }
+
+/// The one way the desktop opens the app: the demo seeded into a new file
+/// and only then; a center's own new file left empty for its set-up.
+#[tokio::test]
+async fn the_app_opens_a_new_demo_seeded_and_a_new_center_empty() {
+    use ggzy_app::open::{Choice, Opened};
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Choice {
+        path: dir.path().join("demo.db"),
+        demo: true,
+    };
+    let app = Opened::open(demo.clone())
+        .await
+        .unwrap()
+        .into_app()
+        .await
+        .unwrap();
+    let state = app.center_state().await.unwrap();
+    assert!(state.demo && state.set_up);
+    let events = app.store().overview().await.unwrap().events;
+    app.store().close().await;
+    let again = Opened::open(demo).await.unwrap().into_app().await.unwrap();
+    assert_eq!(
+        again.store().overview().await.unwrap().events,
+        events,
+        "an existing demo is opened, not seeded again"
+    );
+
+    let own = Opened::open(Choice {
+        path: dir.path().join("ggzy.db"),
+        demo: false,
+    })
+    .await
+    .unwrap()
+    .into_app()
+    .await
+    .unwrap();
+    let state = own.center_state().await.unwrap();
+    assert!(!state.demo && !state.set_up, "the set-up screen shows");
+}

@@ -298,7 +298,7 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
         store.close().await;
         return Ok(code);
     }
-    let store = Store::open(path).await?;
+    let store = ggzy_app::open::open_store(path).await?;
     let code = match command {
         Command::User(UserCommand::Add {
             username,
