@@ -164,15 +164,12 @@ impl RateLimit {
 mod tests {
     use super::*;
 
-    /// DingTalk's documented signing (its sample: HMAC-SHA256 over
-    /// `"{timestamp}\n{secret}"`, Base64), for fixed inputs; the answer was
-    /// computed with that sample's own code (Python's `hmac`).
+    /// DingTalk's documented signing, for the known answer of its sample
+    /// code (`ggzy_providers::verify::examples`).
     #[test]
     fn dingtalk_signs_as_its_documented_sample_does() {
-        assert_eq!(
-            dingtalk_sign("SEC-this-is-secret", 1_700_000_000_000),
-            "wdjB5br8ZaMHKoYKHS/BR/iq+TpXDYdScVhMlxAttg4="
-        );
+        let (secret, ts, signature) = ggzy_providers::verify::examples::DINGTALK;
+        assert_eq!(dingtalk_sign(secret, ts), signature);
     }
 
     /// The text message of WeCom's and DingTalk's documentation, byte for byte.

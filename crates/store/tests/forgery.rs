@@ -167,15 +167,20 @@ async fn state_changed_behind_the_trail_is_named_with_its_table() {
     ];
     for (sql, table, says) in forgeries {
         let d = lived().await;
-        attack(&d.store, &[sql]).await;
-        let Some((_, message)) = verdict(&d.store, None).await else {
-            panic!("verify passed after: {sql}");
-        };
-        assert!(
-            message.contains(&format!("表 {table} ")) && message.contains(says),
-            "{sql}\n→ {message}"
-        );
+        named_after(&d.store, sql, table, says).await;
     }
+}
+
+/// `verify` fails after `sql`, naming `table` and saying `says`.
+async fn named_after(store: &Store, sql: &str, table: &str, says: &str) {
+    attack(store, &[sql]).await;
+    let Some((_, message)) = verdict(store, None).await else {
+        panic!("verify passed after: {sql}");
+    };
+    assert!(
+        message.contains(&format!("表 {table} ")) && message.contains(says),
+        "{sql}\n→ {message}"
+    );
 }
 
 /// Records `from..` recomputed after an edit, and the head moved: the
@@ -448,13 +453,6 @@ async fn projections_changed_behind_the_events_are_named_with_their_table() {
             None,
             "the sample reads as intact"
         );
-        attack(&d.store, &[sql]).await;
-        let Some((_, message)) = verdict(&d.store, None).await else {
-            panic!("verify passed after: {sql}");
-        };
-        assert!(
-            message.contains(&format!("表 {table} ")) && message.contains(says),
-            "{sql}\n→ {message}"
-        );
+        named_after(&d.store, sql, table, says).await;
     }
 }

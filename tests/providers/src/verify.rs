@@ -63,35 +63,40 @@ pub fn aliyun(method: &str, params: &BTreeMap<String, String>, secret: &str) -> 
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The providers' documented examples with their known answers: the
+/// dispatcher's signing and these checks are both held to them.
+pub mod examples {
+    use std::collections::BTreeMap;
 
-    /// The same known answers the dispatcher's own tests hold it to.
-    #[test]
-    fn the_gateway_and_dingtalk_answer_their_documented_examples() {
-        let body = r#"{"key":"018f3c9e-0000-7000-8000-000000000001","to":"13800000001","text":"【临海中心】您好","clause":"4.2"}"#;
-        assert_eq!(
-            gateway(
-                "gateway-secret",
-                "1764900000",
-                "POST",
-                "/sms/messages",
-                body
-            ),
-            "d5f6e4502fbaa8115e463204db199524d53839a079fa61cf88ef4fde5557c901"
-        );
-        assert_eq!(
-            dingtalk("SEC-this-is-secret", 1_700_000_000_000),
-            "wdjB5br8ZaMHKoYKHS/BR/iq+TpXDYdScVhMlxAttg4="
-        );
-    }
+    /// The gateway's (docs/operations.md): secret, timestamp, method, path,
+    /// body, and the signature (computed with Python's `hmac`).
+    pub const GATEWAY: [&str; 6] = [
+        "gateway-secret",
+        "1764900000",
+        "POST",
+        "/sms/messages",
+        r#"{"key":"018f3c9e-0000-7000-8000-000000000001","to":"13800000001","text":"【临海中心】您好","clause":"4.2"}"#,
+        "d5f6e4502fbaa8115e463204db199524d53839a079fa61cf88ef4fde5557c901",
+    ];
 
-    /// Alibaba Cloud's documented example (RPC signature, "签名示例"):
-    /// AccessKeySecret `testsecret`, the `DescribeRegions` request below.
-    #[test]
-    fn aliyun_answers_its_documented_example() {
-        let params: BTreeMap<String, String> = [
+    /// DingTalk's documented sample code (HMAC-SHA256 over
+    /// `"{timestamp}\n{secret}"`, Base64) for these inputs: secret,
+    /// timestamp in ms, signature.
+    pub const DINGTALK: (&str, i64, &str) = (
+        "SEC-this-is-secret",
+        1_700_000_000_000,
+        "wdjB5br8ZaMHKoYKHS/BR/iq+TpXDYdScVhMlxAttg4=",
+    );
+
+    /// Alibaba Cloud's documented RPC signature example ("签名示例"):
+    /// method, the `DescribeRegions` request, AccessKeySecret, signature.
+    pub fn aliyun() -> (
+        &'static str,
+        BTreeMap<String, String>,
+        &'static str,
+        &'static str,
+    ) {
+        let params = [
             ("AccessKeyId", "testid"),
             ("Action", "DescribeRegions"),
             ("Format", "XML"),
@@ -104,9 +109,21 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        assert_eq!(
-            aliyun("GET", &params, "testsecret"),
-            "OLeaidS1JvxuMvnyHOwuJ+uX5qY="
-        );
+        ("GET", params, "testsecret", "OLeaidS1JvxuMvnyHOwuJ+uX5qY=")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_check_answers_its_documented_example() {
+        let [secret, ts, method, path, body, signature] = examples::GATEWAY;
+        assert_eq!(gateway(secret, ts, method, path, body), signature);
+        let (secret, ts, signature) = examples::DINGTALK;
+        assert_eq!(dingtalk(secret, ts), signature);
+        let (method, params, secret, signature) = examples::aliyun();
+        assert_eq!(aliyun(method, &params, secret), signature);
     }
 }
