@@ -1169,6 +1169,17 @@ fn build_projects(out: &mut Vec<Built>, rows: Vec<ProjectRow>, at: &str) {
     );
 }
 
+/// A `parties` row: project, role, id, name, phone, email, prefer.
+pub(crate) type PartyRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 /// Load projects with their parties.
 pub(crate) async fn load_projects(
     conn: &mut SqliteConnection,
@@ -1203,15 +1214,6 @@ pub(crate) async fn load_projects(
             b.push_bind(c.as_str());
         });
         qb.push(" ORDER BY project, position");
-        type PartyRow = (
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
         let parties: Vec<PartyRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
         for (project, role, id, name, phone, email, prefer) in parties {
             let role = Role::parse(&role)

@@ -10,6 +10,7 @@
 //! member's one-time password hash, which the dispatcher issues.
 
 use super::state::Finding;
+use crate::intake::PartyRow;
 use crate::Result;
 use ggzy_core::engine::{
     complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
@@ -223,23 +224,13 @@ async fn check_projects(conn: &mut SqliteConnection, d: &Derived) -> Result<Find
 }
 
 async fn check_parties(conn: &mut SqliteConnection, d: &Derived) -> Result<Finding> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        i64,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT project, role, id, name, phone, email, prefer, position FROM parties \
-         ORDER BY project, position",
+    // In the order of arrival: a party's place is where it stands.
+    let rows: Vec<PartyRow> = sqlx::query_as(
+        "SELECT project, role, id, name, phone, email, prefer FROM parties ORDER BY project, position",
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut by_project: HashMap<&str, Vec<&Row>> = HashMap::new();
+    let mut by_project: HashMap<&str, Vec<&PartyRow>> = HashMap::new();
     for r in &rows {
         by_project.entry(r.0.as_str()).or_default().push(r);
     }
@@ -249,14 +240,13 @@ async fn check_parties(conn: &mut SqliteConnection, d: &Derived) -> Result<Findi
         if held.len() != p.parties.len() {
             return Ok(differs("parties", &row, "人数"));
         }
-        for (i, (h, want)) in held.iter().zip(p.parties.iter()).enumerate() {
+        for (h, want) in held.iter().zip(p.parties.iter()) {
             let same = h.1 == want.role.as_str()
                 && h.2 == want.party.id
                 && h.3 == want.party.name
                 && h.4 == want.party.phone
                 && h.5 == want.party.email
-                && h.6.as_deref() == want.party.prefer.map(|r| r.as_str())
-                && h.7 == i as i64;
+                && h.6.as_deref() == want.party.prefer.map(|r| r.as_str());
             if !same {
                 let who = format!("项目 `{code}` 的当事人 `{}`", want.party.id);
                 return Ok(differs("parties", &who, "角色、名称、联系方式或次序"));
