@@ -18,7 +18,7 @@ use crate::{now, Result, Store, StoreError, WriteTx};
 use ggzy_core::audit::{sm3, sm3_hex, Hash};
 use ggzy_core::engine::{
     complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
-    MemberRecord, StaffMember,
+    MemberRecord,
 };
 use ggzy_core::event::{
     decode_line, may_import, may_record, parse, peek_id, Envelope, EventBody, Party, MAX_LINE,
@@ -35,56 +35,11 @@ use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 use std::sync::Arc;
 
-/// Lines per transaction when importing a file.
-pub const BATCH: usize = 32_000;
+pub use crate::lines::{LineOutcome, LineResult, Summary, BATCH};
 /// Lines decided at a time inside a transaction.
 const SLICE: usize = 1000;
 /// Projects kept in memory between transactions (each with all its parties).
 const CACHE_CAP: usize = 1_000;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LineOutcome {
-    Accepted {
-        event_id: String,
-        pushes: usize,
-    },
-    Duplicate {
-        event_id: String,
-    },
-    Refused {
-        event_id: Option<String>,
-        refusal: Refusal,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LineResult {
-    pub line: u64,
-    pub outcome: LineOutcome,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub accepted: u64,
-    pub duplicates: u64,
-    pub pushes: u64,
-    pub refused: Vec<LineResult>,
-}
-
-impl Summary {
-    pub(crate) fn add(&mut self, results: Vec<LineResult>) {
-        for r in results {
-            match &r.outcome {
-                LineOutcome::Accepted { pushes, .. } => {
-                    self.accepted += 1;
-                    self.pushes += *pushes as u64;
-                }
-                LineOutcome::Duplicate { .. } => self.duplicates += 1,
-                LineOutcome::Refused { .. } => self.refused.push(r),
-            }
-        }
-    }
-}
 
 /// A writer of intake lines; keeps its connection and a cache of projects
 /// between transactions, and drops the cache whenever someone else wrote.
@@ -1245,9 +1200,4 @@ pub(crate) async fn load_projects(
         }));
     }
     Ok(out)
-}
-
-/// Active staff of the roles the standard pushes to, as the engine needs them.
-pub(crate) fn staff_member(username: String, name: String) -> StaffMember {
-    StaffMember { username, name }
 }

@@ -7,11 +7,13 @@ pub mod audit;
 pub mod demo;
 pub mod error;
 pub mod intake;
+mod lines;
 pub mod members;
 pub mod overview;
 pub mod projects;
 pub mod pushes;
 pub mod rejects;
+mod retry;
 pub mod settings;
 pub mod users;
 

@@ -1,13 +1,9 @@
 //! Refused input, kept with its reason so staff can fix and retry it.
 
-use crate::audit::AuditWriter;
-use crate::intake::{LineOutcome, LineResult, Summary};
+use crate::lines::{LineOutcome, LineResult};
 use crate::rows::insert_rows;
-use crate::{now, StoreError};
 use crate::{Result, Store};
 use ggzy_core::audit::sm3_hex;
-use ggzy_core::role::StaffRole;
-use ggzy_core::Refusal;
 use serde::Serialize;
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::HashMap;
@@ -187,96 +183,5 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok((page, total))
-    }
-
-    /// A refused line corrected by a person: the new text goes the same way
-    /// as any line. If it is taken (or was taken already), the reject is
-    /// marked resolved by that event in the same transaction; if it is
-    /// refused, nothing is kept and the reject stays open, and the refusal
-    /// is returned for the person to fix again.
-    pub async fn fix_reject(
-        &self,
-        id: i64,
-        source: &str,
-        by: Option<StaffRole>,
-        line: &str,
-    ) -> Result<LineOutcome> {
-        let mut tx = self.write().await?;
-        let open: Option<String> =
-            sqlx::query_scalar("SELECT digest FROM rejects WHERE id = ? AND resolved_at IS NULL")
-                .bind(id)
-                .fetch_optional(tx.conn())
-                .await?;
-        let Some(digest) = open else {
-            return Err(StoreError::invalid(
-                "reject_not_open",
-                format!("拒收记录 {id} 不存在或已处理，请刷新列表"),
-            ));
-        };
-        let mut intake = self.retrying_intake(source).by(by);
-        let (mut results, _) = intake
-            .run_in(
-                &mut tx,
-                std::iter::once(Ok((1, line.trim().to_owned(), None))),
-                usize::MAX,
-                &mut |_, _| {},
-            )
-            .await?;
-        let outcome = results.remove(0).outcome;
-        match &outcome {
-            LineOutcome::Accepted { event_id, .. } | LineOutcome::Duplicate { event_id } => {
-                let at = now();
-                sqlx::query("UPDATE rejects SET resolved_at = ?, resolved_by = ? WHERE id = ?")
-                    .bind(&at)
-                    .bind(event_id)
-                    .bind(id)
-                    .execute(tx.conn())
-                    .await?;
-                let body = serde_json::json!({ "event": event_id, "by": source });
-                AuditWriter::record(tx.conn(), self.device_n(), &at, FIXED, &digest, body).await?;
-                tx.commit().await?;
-            }
-            LineOutcome::Refused { .. } => {
-                tx.rollback().await?;
-            }
-        }
-        Ok(outcome)
-    }
-
-    /// Submit every open reject again, in the order it arrived (after the
-    /// cause is fixed: staff added, the project registered, ...).
-    pub async fn retry_rejects(&self, by: Option<StaffRole>) -> Result<Summary> {
-        let open = self.rejects(false).await?;
-        // A line that was no text (too long, not UTF-8) is kept only in part:
-        // sent again as it is, what was kept could pass where the line did
-        // not. It stays refused until a person corrects it.
-        let (unreadable, open): (Vec<_>, Vec<_>) = open
-            .into_iter()
-            .partition(|r| matches!(r.code.as_str(), "line_too_long" | "not_utf8"));
-        let mut summary = Summary::default();
-        summary.add(
-            unreadable
-                .into_iter()
-                .map(|r| LineResult {
-                    line: r.line_no.unwrap_or_default() as u64,
-                    outcome: LineOutcome::Refused {
-                        event_id: r.event_id,
-                        refusal: Refusal::AlreadyRefused {
-                            reject: r.id,
-                            reason: r.message,
-                        },
-                    },
-                })
-                .collect(),
-        );
-        let lines: Vec<_> = open
-            .into_iter()
-            .map(|r| (r.line_no.unwrap_or_default() as u64, r.raw, None))
-            .collect();
-        let mut intake = self.retrying_intake("retry").by(by);
-        for batch in lines.chunks(crate::intake::BATCH) {
-            summary.add(intake.submit(batch.to_vec()).await?);
-        }
-        Ok(summary)
     }
 }

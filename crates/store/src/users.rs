@@ -1,10 +1,9 @@
 //! The staff directory: users, roles, argon2 password hashes.
 
 use crate::audit::AuditWriter;
-use crate::intake::staff_member;
 use crate::{hash_password, now, verify_password, Result, Store, StoreError};
 use ggzy_core::audit::sm3_hex;
-use ggzy_core::engine::Directory;
+use ggzy_core::engine::{Directory, StaffMember};
 use ggzy_core::event::{valid_email, valid_phone};
 use ggzy_core::password;
 use ggzy_core::role::StaffRole;
@@ -543,7 +542,7 @@ pub(crate) async fn directory(conn: &mut SqliteConnection) -> Result<Directory> 
     .await?;
     let mut d = Directory::default();
     for (username, name, role) in rows {
-        let member = staff_member(username, name);
+        let member = StaffMember { username, name };
         match role.as_str() {
             "center_staff" => d.center_staff.push(member),
             _ => d.supervisor_staff.push(member),
