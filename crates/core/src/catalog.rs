@@ -43,7 +43,7 @@ pub struct Rule {
 impl Rule {
     /// The required items: every placeholder of the template.
     pub fn required_items(&self) -> Vec<&'static str> {
-        crate::render::placeholders(self.template)
+        placeholders(self.template)
     }
 
     /// The sentence telling a recipient the project finished the stage.
@@ -165,6 +165,19 @@ pub static OWN: &[Rule] = &[
 /// Every rule: the standard's, then the product's own.
 pub fn rules() -> impl Iterator<Item = &'static Rule> {
     CATALOG.iter().chain(OWN)
+}
+
+/// The `{name}` placeholders of a template, in order.
+pub fn placeholders(template: &'static str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let end = after.find('}').expect("templates close every placeholder");
+        out.push(&after[..end]);
+        rest = &after[end + 1..];
+    }
+    out
 }
 
 /// The rule a trigger fires, if any.

@@ -8,22 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A person or firm named in an event. `username` is only for members.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Party {
-    pub id: String,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    /// How the party asked to be reached (3.4): `sms`, `email`, `both`, or
-    /// `none` (mandatory clauses only). Absent: the center's rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prefer: Option<crate::reach::Reach>,
-}
+pub use crate::model::Party;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -5,44 +5,19 @@
 //! copy of what staff are told.
 
 use crate::catalog::CATALOG;
-use crate::event::Party;
+use crate::model::Party;
 use crate::push::Channel;
 use crate::role::Role;
 use serde::{Deserialize, Serialize};
 
-/// A way to be reached, as a party prefers it or the center configures it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reach {
-    Sms,
-    Email,
-    Both,
-    /// Only what a mandatory clause carries (a party's preference only).
-    None,
-}
+pub use crate::model::Reach;
 
-impl Reach {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reach::Sms => "sms",
-            Reach::Email => "email",
-            Reach::Both => "both",
-            Reach::None => "none",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Reach> {
-        [Reach::Sms, Reach::Email, Reach::Both, Reach::None]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-    }
-
-    fn wants(self, channel: Channel) -> bool {
-        matches!(
-            (self, channel),
-            (Reach::Both, _) | (Reach::Sms, Channel::Sms) | (Reach::Email, Channel::Email)
-        )
-    }
+/// Whether a party reached this way is sent `channel`.
+fn wants(reach: Reach, channel: Channel) -> bool {
+    matches!(
+        (reach, channel),
+        (Reach::Both, _) | (Reach::Sms, Channel::Sms) | (Reach::Email, Channel::Email)
+    )
 }
 
 /// A DingTalk or WeCom group robot that receives the pushes of staff roles.
@@ -140,7 +115,7 @@ impl ContactRules {
         };
         let mut out: Vec<(Channel, String)> = contacts
             .iter()
-            .filter(|(c, _)| reach.wants(*c))
+            .filter(|(c, _)| wants(reach, *c))
             .map(|(c, a)| (*c, (*a).clone()))
             .collect();
         if out.is_empty() && reach != Reach::None {

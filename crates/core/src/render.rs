@@ -29,19 +29,6 @@ impl Default for Center {
 /// Named values a template may use.
 pub type Items = BTreeMap<&'static str, String>;
 
-/// The `{name}` placeholders of a template, in order.
-pub fn placeholders(template: &'static str) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        let after = &rest[start + 1..];
-        let end = after.find('}').expect("templates close every placeholder");
-        out.push(&after[..end]);
-        rest = &after[end + 1..];
-    }
-    out
-}
-
 /// A message as everyone a rule reaches in one role reads it, around the
 /// recipient's name: the text pushed is `head + name + body`, e.g.
 /// `【中心】` + `某公司` + `，您好！项目……`. Kept apart from the name so a
