@@ -428,7 +428,7 @@ async fn the_push_log_pages_and_the_inbox_tells_once() {
 
 #[tokio::test]
 async fn a_failed_push_is_put_back_in_line_by_center_staff_only() {
-    use ggzy_store::pushes::Attempt;
+    use ggzy_store::outbox::Attempt;
     let (app, _dir) = demo_app().await;
     let claimed = app.store().claim_due(2, 60).await.unwrap();
     let (dead, sending) = (claimed[0].push.no, claimed[1].push.no);

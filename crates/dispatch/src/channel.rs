@@ -3,7 +3,7 @@
 //! push statuses.
 
 use async_trait::async_trait;
-use ggzy_store::pushes::Due;
+use ggzy_store::outbox::Due;
 use std::time::Duration;
 
 /// What a sender needs of a push.

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use ggzy_core::push::Secret;
 use ggzy_core::render::MASK;
 use ggzy_store::anchor::Anchored;
-use ggzy_store::pushes::{Attempt, Claimed, Finished};
+use ggzy_store::outbox::{Attempt, Claimed, Finished};
 use ggzy_store::{Store, StoreError};
 use rand::Rng;
 use std::collections::HashMap;
@@ -393,7 +393,7 @@ impl Dispatcher {
     async fn send(
         &self,
         sender: &dyn Sender,
-        p: &ggzy_store::pushes::Due,
+        p: &ggzy_store::outbox::Due,
         mut m: Outgoing,
     ) -> Outcome {
         if p.secret.as_deref() == Some(Secret::OneTimePassword.as_str()) {

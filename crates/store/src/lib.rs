@@ -9,6 +9,7 @@ pub mod error;
 pub mod intake;
 mod lines;
 pub mod members;
+pub mod outbox;
 pub mod overview;
 pub mod projects;
 pub mod pushes;

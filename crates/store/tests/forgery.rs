@@ -10,7 +10,7 @@ use common::*;
 use ggzy_core::audit::Head;
 use ggzy_core::reach::ContactRules;
 use ggzy_core::role::StaffRole;
-use ggzy_store::pushes::Attempt;
+use ggzy_store::outbox::Attempt;
 use ggzy_store::users::UserChange;
 use ggzy_store::Store;
 use serde_json::json;

@@ -5,7 +5,8 @@ mod common;
 use common::*;
 use ggzy_core::role::StaffRole;
 use ggzy_store::intake::LineOutcome;
-use ggzy_store::pushes::{Due, PushFilter};
+use ggzy_store::outbox::Due;
+use ggzy_store::pushes::PushFilter;
 use ggzy_store::Store;
 use serde_json::json;
 
@@ -366,7 +367,7 @@ async fn the_demo_center_seeds_and_verifies() {
 
 #[tokio::test]
 async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
-    use ggzy_store::pushes::Attempt;
+    use ggzy_store::outbox::Attempt;
     let d = staffed().await;
     d.store
         .submit_event("t", &register("e1", "P1"))
@@ -462,7 +463,7 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
 /// recorded, nothing is left pending.
 #[tokio::test]
 async fn a_leased_range_reads_as_sending_and_comes_back_in_parts_when_it_runs_out() {
-    use ggzy_store::pushes::Attempt;
+    use ggzy_store::outbox::Attempt;
     let d = staffed().await;
     for (e, p) in [("e1", "P1"), ("e2", "P2"), ("e3", "P3")] {
         d.store.submit_event("t", &register(e, p)).await.unwrap();
@@ -809,7 +810,7 @@ async fn a_failure_mid_import_keeps_the_transactions_before_and_nothing_after() 
 /// head, and the records are made again on it: the chain stays whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_made_ready_while_events_are_accepted_keep_the_chain_whole() {
-    use ggzy_store::pushes::{Attempt, Finished};
+    use ggzy_store::outbox::{Attempt, Finished};
     let d = staffed().await;
     for i in 0..100 {
         let line = register(&format!("a{i}"), &format!("A{i}"));

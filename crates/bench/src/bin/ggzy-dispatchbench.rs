@@ -263,7 +263,7 @@ async fn dispatch_rate(addr: &str, gateway_pid: u32, round: u32, args: &Args) ->
             .pushes(&Default::default())
             .await?
             .iter()
-            .map(|p| Outgoing::from(&ggzy_store::pushes::Due::from(p)))
+            .map(|p| Outgoing::from(&ggzy_store::outbox::Due::from(p)))
             .collect(),
         Part::Whole | Part::Store => Vec::new(),
     };
