@@ -83,13 +83,14 @@ impl App {
 
     pub async fn anchor_settings(&self) -> Result<AnchorSettings> {
         self.require(ADMIN, "查看审计链头存证设置").await?;
-        let all = self.store().settings().await?;
-        let get = |key: &str| all.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let time = crate::admin::setting(self.store(), "anchor_time").await?;
         Ok(AnchorSettings {
-            time: get("anchor_time")
-                .filter(|t| !t.is_empty())
-                .unwrap_or_else(|| ggzy_core::anchor::DEFAULT_TIME.to_owned()),
-            recipients: get("anchor_recipients").unwrap_or_default(),
+            time: if time.is_empty() {
+                ggzy_core::anchor::DEFAULT_TIME.to_owned()
+            } else {
+                time
+            },
+            recipients: crate::admin::setting(self.store(), "anchor_recipients").await?,
         })
     }
 
