@@ -5,8 +5,10 @@
 use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
 use ggzy_app::audit::{AnchorSent, AnchorSettings, AuditHead, AuditProgress, AuditReport};
-use ggzy_app::channels::{ChannelSettings, SecretState, SecretValue};
+use ggzy_app::channels::{ChannelSettings, DispatchConfig, SecretState, SecretValue};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
+use ggzy_app::labels::Labels;
+
 use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, RetryReport};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
@@ -259,6 +261,16 @@ pub async fn save_contact_rules(
     settings: ContactSettings,
 ) -> Result<ContactForm> {
     app.named(app.save_contact_rules(settings).await)
+}
+
+#[tauri::command]
+pub async fn read_channel_config(app: State<'_, App>, config: String) -> Result<DispatchConfig> {
+    app.named(app.read_channel_config(config).await)
+}
+
+#[tauri::command]
+pub fn labels(app: State<'_, App>) -> Labels {
+    app.labels()
 }
 
 #[tauri::command]

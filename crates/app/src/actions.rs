@@ -4,7 +4,8 @@
 //! clause or field, as an import's would.
 
 use crate::{App, AppError, Result};
-use ggzy_core::event::recorded_by;
+use ggzy_core::error::ErrorCode;
+use ggzy_core::event::{recorded_by, Outcome, Stage};
 use ggzy_core::role::StaffRole;
 use ggzy_store::intake::LineOutcome;
 use serde::{Deserialize, Serialize};
@@ -47,7 +48,7 @@ pub enum Action {
     #[serde(rename = "filing.submitted")]
     SubmitFiling {
         project: String,
-        stage: String,
+        stage: Stage,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         round: Option<u32>,
@@ -59,11 +60,11 @@ pub enum Action {
     #[serde(rename = "filing.reviewed")]
     ReviewFiling {
         project: String,
-        stage: String,
+        stage: Stage,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         round: Option<u32>,
-        outcome: String,
+        outcome: Outcome,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         opinion: Option<String>,
@@ -72,7 +73,7 @@ pub enum Action {
     #[serde(rename = "materials.submitted")]
     CheckMaterials {
         project: String,
-        stage: String,
+        stage: Stage,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         round: Option<u32>,
@@ -81,7 +82,7 @@ pub enum Action {
     #[serde(rename = "notice.published")]
     Publish {
         project: String,
-        stage: String,
+        stage: Stage,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         round: Option<u32>,
@@ -97,20 +98,93 @@ pub enum Action {
     },
 }
 
+/// Each kind of action, by the intake type it records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub enum ActionKind {
+    #[serde(rename = "project.registered")]
+    RegisterProject,
+    #[serde(rename = "project.bidder_added")]
+    AddBidder,
+    #[serde(rename = "filing.submitted")]
+    SubmitFiling,
+    #[serde(rename = "filing.reviewed")]
+    ReviewFiling,
+    #[serde(rename = "materials.submitted")]
+    CheckMaterials,
+    #[serde(rename = "notice.published")]
+    Publish,
+    #[serde(rename = "deposit.refunded")]
+    RefundDeposits,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 7] = [
+        ActionKind::RegisterProject,
+        ActionKind::AddBidder,
+        ActionKind::SubmitFiling,
+        ActionKind::ReviewFiling,
+        ActionKind::CheckMaterials,
+        ActionKind::Publish,
+        ActionKind::RefundDeposits,
+    ];
+
+    pub fn event_type(self) -> &'static str {
+        match self {
+            ActionKind::RegisterProject => "project.registered",
+            ActionKind::AddBidder => "project.bidder_added",
+            ActionKind::SubmitFiling => "filing.submitted",
+            ActionKind::ReviewFiling => "filing.reviewed",
+            ActionKind::CheckMaterials => "materials.submitted",
+            ActionKind::Publish => "notice.published",
+            ActionKind::RefundDeposits => "deposit.refunded",
+        }
+    }
+
+    /// How staff call it (its button, and a refusal's first words).
+    pub fn title(self) -> &'static str {
+        match self {
+            ActionKind::RegisterProject => "登记项目",
+            ActionKind::AddBidder => "新增投标人",
+            ActionKind::SubmitFiling => "登记备案",
+            ActionKind::ReviewFiling => "备案审核",
+            ActionKind::CheckMaterials => "查验发布资料",
+            ActionKind::Publish => "发布公告",
+            ActionKind::RefundDeposits => "退还保证金",
+        }
+    }
+
+    /// The stages the action may name (none: it names no stage). A filing
+    /// and its review are for the stages with a filing review only.
+    pub fn stages(self) -> Vec<Stage> {
+        match self {
+            ActionKind::SubmitFiling | ActionKind::ReviewFiling => Stage::ALL
+                .into_iter()
+                .filter(|s| s.has_filing_review())
+                .collect(),
+            ActionKind::CheckMaterials | ActionKind::Publish => Stage::ALL.to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Who does it: the roles that record its event type (one table for
+    /// forms and imports, `event::recorded_by`).
+    pub fn roles(self) -> &'static [StaffRole] {
+        recorded_by(self.event_type())
+    }
+}
+
 impl Action {
-    /// Who does it (the roles that record its event type: one table for
-    /// forms and imports, `event::recorded_by`), and how they call it.
-    fn rights(&self) -> (&'static [StaffRole], &'static str) {
-        let (kind, what) = match self {
-            Action::RegisterProject { .. } => ("project.registered", "登记项目"),
-            Action::AddBidder { .. } => ("project.bidder_added", "新增投标人"),
-            Action::SubmitFiling { .. } => ("filing.submitted", "登记备案"),
-            Action::ReviewFiling { .. } => ("filing.reviewed", "备案审核"),
-            Action::CheckMaterials { .. } => ("materials.submitted", "查验发布资料"),
-            Action::Publish { .. } => ("notice.published", "发布公告"),
-            Action::RefundDeposits { .. } => ("deposit.refunded", "退还保证金"),
-        };
-        (recorded_by(kind), what)
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::RegisterProject { .. } => ActionKind::RegisterProject,
+            Action::AddBidder { .. } => ActionKind::AddBidder,
+            Action::SubmitFiling { .. } => ActionKind::SubmitFiling,
+            Action::ReviewFiling { .. } => ActionKind::ReviewFiling,
+            Action::CheckMaterials { .. } => ActionKind::CheckMaterials,
+            Action::Publish { .. } => ActionKind::Publish,
+            Action::RefundDeposits { .. } => ActionKind::RefundDeposits,
+        }
     }
 }
 
@@ -133,7 +207,7 @@ impl Action {
             }
             Action::ReviewFiling {
                 outcome, opinion, ..
-            } if outcome == "rejected"
+            } if *outcome == Outcome::Rejected
                 && opinion.as_deref().is_none_or(|o| o.trim().is_empty()) =>
             {
                 *opinion = Some("…".into())
@@ -148,8 +222,8 @@ impl App {
     /// Whether the standard allows this step now: `None`, or why not (the
     /// clause it would break). Nothing is kept.
     pub async fn check_action(&self, action: Action) -> Result<Option<String>> {
-        let (roles, what) = action.rights();
-        let session = self.require(roles, what).await?;
+        let kind = action.kind();
+        let session = self.require(kind.roles(), kind.title()).await?;
         let (source, line) = event_line(&session.username, &action.with_placeholders())?;
         Ok(match self.store().check_event(&source, &line).await? {
             LineOutcome::Refused { refusal, .. } => Some(refusal.to_string()),
@@ -158,8 +232,8 @@ impl App {
     }
 
     pub async fn act(&self, action: Action) -> Result<ActionDone> {
-        let (roles, what) = action.rights();
-        let session = self.require(roles, what).await?;
+        let kind = action.kind();
+        let session = self.require(kind.roles(), kind.title()).await?;
         let (source, line) = event_line(&session.username, &action)?;
         // Decided once: kept when accepted; a refused form leaves nothing behind.
         match self.store().submit_form(&source, &line).await? {
@@ -171,11 +245,11 @@ impl App {
                 })
             }
             LineOutcome::Refused { refusal, .. } => Err(AppError::new(
-                "refused",
-                format!("{what}未能办理：{refusal}"),
+                ErrorCode::Refused,
+                format!("{}未能办理：{refusal}", kind.title()),
             )),
             LineOutcome::Duplicate { event_id } => Err(AppError::new(
-                "duplicate",
+                ErrorCode::Duplicate,
                 format!("事件 {event_id} 已办理过，未重复办理"),
             )),
         }
@@ -184,8 +258,8 @@ impl App {
 
 /// The intake line an action becomes, with a fresh id and the time now, and its source.
 fn event_line(username: &str, action: &Action) -> Result<(String, String)> {
-    let mut event =
-        serde_json::to_value(action).map_err(|e| AppError::new("internal", e.to_string()))?;
+    let mut event = serde_json::to_value(action)
+        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?;
     event["id"] = format!("app-{}", uuid::Uuid::now_v7()).into();
     event["at"] = chrono::Local::now()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)

@@ -1,12 +1,12 @@
 //! 设置: the center's settings and the staff directory, for admins.
 
+use crate::rights::ADMIN;
 use crate::{App, AppError, Result, ANY_ROLE};
+use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use ggzy_store::users::{NewUser, UserChange};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-
-const ADMIN: &[StaffRole] = &[StaffRole::Admin];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -22,7 +22,7 @@ pub struct CenterSettings {
 pub struct StaffUser {
     pub username: String,
     pub name: String,
-    pub role: String,
+    pub role: StaffRole,
     pub role_name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -36,10 +36,7 @@ pub struct StaffUser {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
 #[ts(export)]
 pub struct StaffUserChange {
-    #[ts(
-        optional,
-        type = "\"center_staff\" | \"supervisor_staff\" | \"supervisor\" | \"admin\""
-    )]
+    #[ts(optional)]
     pub role: Option<StaffRole>,
     #[ts(optional)]
     pub active: Option<bool>,
@@ -52,7 +49,6 @@ pub struct StaffUserChange {
 pub struct NewStaffUser {
     pub username: String,
     pub name: String,
-    #[ts(type = "\"center_staff\" | \"supervisor_staff\" | \"supervisor\" | \"admin\"")]
     pub role: StaffRole,
     #[ts(optional)]
     pub phone: Option<String>,
@@ -113,11 +109,7 @@ impl App {
             .await?
             .into_iter()
             .map(|u| StaffUser {
-                role_name: u
-                    .role
-                    .parse::<StaffRole>()
-                    .map(|r| r.zh().to_owned())
-                    .unwrap_or_else(|_| u.role.clone()),
+                role_name: u.role.zh().to_owned(),
                 username: u.username,
                 name: u.name,
                 role: u.role,
@@ -152,7 +144,7 @@ impl App {
                 &me.username,
             )
             .await?;
-        password.ok_or_else(|| AppError::new("internal", "未生成初始密码"))
+        password.ok_or_else(|| AppError::new(ErrorCode::Internal, "未生成初始密码"))
     }
 
     /// Change a colleague's role or access, or give them a new one-time

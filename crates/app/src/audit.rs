@@ -1,7 +1,8 @@
 //! Verifying the audit trail from the app, with progress.
 
+use crate::rights::ADMIN;
 use crate::{App, AppError, Result, ANY_ROLE};
-use ggzy_core::role::StaffRole;
+use ggzy_core::error::ErrorCode;
 use ggzy_store::anchor::Anchored;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -26,8 +27,6 @@ pub struct AnchorSent {
     #[ts(type = "number")]
     pub pushes: usize,
 }
-
-const ADMIN: &[StaffRole] = &[StaffRole::Admin];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
@@ -127,7 +126,7 @@ impl App {
                 })
             }
             Anchored::NoRecipients => Err(AppError::new(
-                "no_anchor_recipients",
+                ErrorCode::NoAnchorRecipients,
                 "尚未设置存证接收人：请在下方填写行政监督部门接收人后保存，再推送",
             )),
         }

@@ -3,15 +3,15 @@
 //! in the database, audited; secrets go to the OS keyring, never to the
 //! database, a file or a log. Saving restarts the desktop's dispatcher.
 
+use crate::rights::ADMIN;
 use crate::{App, AppError, Result};
-use ggzy_core::role::StaffRole;
+use ggzy_core::error::ErrorCode;
+pub use ggzy_dispatch::config::DispatchConfig;
 use ggzy_dispatch::deployment::{self, SetupError};
 use ggzy_dispatch::secrets::Vault;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use ts_rs::TS;
-
-const ADMIN: &[StaffRole] = &[StaffRole::Admin];
 
 /// A starting point for a center with no channel yet: SMS through a gateway
 /// with Alibaba Cloud as the backup, mail over STARTTLS, retries, quiet hours.
@@ -28,8 +28,14 @@ pub const EXAMPLE: &str = r#"{
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct ChannelSettings {
-    /// The saved configuration, or `None` while there is none.
+    /// The saved configuration as saved, or `None` while there is none.
     pub config: Option<String>,
+    /// The saved configuration read, every default filled in (no channel
+    /// while none is saved); `None` when the saved text cannot be read
+    /// (it was written by hand), which the JSON editor then shows.
+    pub form: Option<DispatchConfig>,
+    /// What each section and SMS provider starts as when added in the form.
+    pub starting: DispatchConfig,
     /// An example to start from.
     pub example: String,
     /// The secrets the saved configuration needs, and whether each is kept.
@@ -66,11 +72,27 @@ impl App {
             Some(json) => self.secrets_of(json).await?,
             None => Vec::new(),
         };
+        let form = match &config {
+            Some(json) => deployment::parse(json).ok(),
+            None => Some(DispatchConfig::default()),
+        };
         Ok(ChannelSettings {
             config,
+            form,
+            starting: DispatchConfig::starting_points(),
             example: EXAMPLE.to_owned(),
             secrets,
         })
+    }
+
+    /// A configuration typed as JSON, read with every default filled in
+    /// (for the form), or where it is wrong. Nothing is kept.
+    pub async fn read_channel_config(&self, config: String) -> Result<DispatchConfig> {
+        self.require(ADMIN, "查看推送通道").await?;
+        if config.trim().is_empty() {
+            return Ok(DispatchConfig::default());
+        }
+        deployment::parse(&config).map_err(setup_error)
     }
 
     /// The secrets a configuration (not yet saved) needs, and which are kept;
@@ -97,7 +119,7 @@ impl App {
                 .collect()
         })
         .await
-        .map_err(|e| AppError::new("internal", e.to_string()))
+        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
     }
 
     /// Check `config` (fields, times, and that every secret it needs is
@@ -117,7 +139,7 @@ impl App {
         let needed: Vec<String> = parsed.secret_names().into_iter().map(|(n, _)| n).collect();
         if let Some(s) = secrets.iter().find(|s| !needed.contains(&s.name)) {
             return Err(AppError::new(
-                "invalid_config",
+                ErrorCode::InvalidConfig,
                 format!("配置中没有用到密钥 `{}`：请先在配置中加上对应通道", s.name),
             ));
         }
@@ -136,7 +158,7 @@ impl App {
             .collect();
         if !missing.is_empty() {
             return Err(AppError::new(
-                "missing_secret",
+                ErrorCode::MissingSecret,
                 format!("请填写密钥：{}", missing.join("、")),
             ));
         }
@@ -152,8 +174,8 @@ impl App {
             given.iter().try_for_each(|s| vault.set(&s.name, &s.value))
         })
         .await
-        .map_err(|e| AppError::new("internal", e.to_string()))?
-        .map_err(|e| AppError::new("keyring", e))?;
+        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
+        .map_err(|e| AppError::new(ErrorCode::Keyring, e))?;
         deployment::configure(self.store(), &config, &held, &me.username)
             .await
             .map_err(setup_error)?;
@@ -227,6 +249,6 @@ impl App {
 fn setup_error(e: SetupError) -> AppError {
     match e {
         SetupError::Store(e) => e.into(),
-        other => AppError::new("invalid_config", other.to_string()),
+        other => AppError::new(ErrorCode::InvalidConfig, other.to_string()),
     }
 }

@@ -4,16 +4,16 @@
 //! of what staff are told. Saved with the data, audited; they decide the
 //! pushes of events accepted from then on.
 
+use crate::rights::ADMIN;
 use crate::{App, AppError, Result};
 use ggzy_core::catalog::CATALOG;
+use ggzy_core::error::ErrorCode;
 use ggzy_core::push::Channel;
 use ggzy_core::reach::{ContactRules, Reach, WorkGroup};
-use ggzy_core::role::{Role, StaffRole};
+use ggzy_core::role::Role;
 use ggzy_dispatch::deployment::{self, SetupError};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-
-const ADMIN: &[StaffRole] = &[StaffRole::Admin];
 
 /// The rules as the form edits them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -66,7 +66,7 @@ impl From<&ContactRules> for ContactSettings {
 }
 
 fn invalid(message: String) -> AppError {
-    AppError::new("invalid_contact_rules", message)
+    AppError::new(ErrorCode::InvalidContactRules, message)
 }
 
 impl TryFrom<ContactSettings> for ContactRules {
@@ -105,7 +105,7 @@ impl App {
         let rules = self.store().contact_rules().await?;
         let channels = deployment::saved(self.store())
             .await
-            .map_err(|e| AppError::new("corrupt", e.to_string()))?;
+            .map_err(|e| AppError::new(ErrorCode::Corrupt, e.to_string()))?;
         let mut clauses: Vec<ClauseOption> = Vec::new();
         for rule in CATALOG {
             if !clauses.iter().any(|c| c.clause == rule.clause) {
@@ -131,8 +131,10 @@ impl App {
             .await
             .map_err(|e| match e {
                 SetupError::Store(e) => e.into(),
-                SetupError::NoRobot(_) => AppError::new("channel_not_configured", e.to_string()),
-                other => AppError::new("invalid_config", other.to_string()),
+                SetupError::NoRobot(_) => {
+                    AppError::new(ErrorCode::ChannelNotConfigured, e.to_string())
+                }
+                other => AppError::new(ErrorCode::InvalidConfig, other.to_string()),
             })?;
         self.contact_rules().await
     }

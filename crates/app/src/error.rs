@@ -1,6 +1,7 @@
 //! What crosses to the UI when a command fails: a stable `code` the UI
 //! branches on, and a zh-CN `message` a person can act on.
 
+use ggzy_core::error::ErrorCode;
 use ggzy_store::StoreError;
 use serde::Serialize;
 use ts_rs::TS;
@@ -9,25 +10,25 @@ use ts_rs::TS;
 #[error("{message}")]
 #[ts(export)]
 pub struct AppError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl AppError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         AppError {
-            code: code.to_owned(),
+            code,
             message: message.into(),
         }
     }
 
     pub fn not_logged_in() -> Self {
-        AppError::new("not_logged_in", "请先登录")
+        AppError::new(ErrorCode::NotLoggedIn, "请先登录")
     }
 
     pub fn forbidden(what: &str) -> Self {
         AppError::new(
-            "forbidden",
+            ErrorCode::Forbidden,
             format!("您的角色无权{what}：请使用有此权限的账户登录"),
         )
     }
@@ -38,7 +39,10 @@ impl AppError {
     /// called to help knows which one (the desktop's shell passes every
     /// command's error through here).
     pub fn naming_database(mut self, path: &std::path::Path) -> Self {
-        if matches!(self.code.as_str(), "database" | "corrupt" | "migration") {
+        if matches!(
+            self.code,
+            ErrorCode::Database | ErrorCode::Corrupt | ErrorCode::Migration
+        ) {
             self.message = format!("{}（数据库文件：{}）", self.message, path.display());
         }
         self

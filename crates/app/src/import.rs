@@ -3,8 +3,9 @@
 //! and can be corrected and sent again one by one, or all retried once
 //! their cause is fixed.
 
+use crate::rights::IMPORTERS;
 use crate::{App, AppError, Result};
-use ggzy_core::role::StaffRole;
+use ggzy_core::error::ErrorCode;
 use ggzy_store::intake::{LineOutcome, LineResult};
 use ggzy_store::rejects::Reject;
 use serde::Serialize;
@@ -14,7 +15,6 @@ use std::sync::Arc;
 use ts_rs::TS;
 
 /// Who brings data in: center staff, and admins.
-const IMPORTERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Admin];
 /// Refused lines an import reports line by line; all of them are kept.
 pub const REPORTED_REFUSALS: usize = 1000;
 /// Open rejects per page.
@@ -194,7 +194,7 @@ impl App {
                 // Not taken: a wrong handle leaves the person's choice as it was.
                 *self.chosen.lock().expect("chosen lock") = other;
                 return Err(AppError::new(
-                    "not_chosen",
+                    ErrorCode::NotChosen,
                     "只能导入在“选择文件”对话框中选定的文件：请先选择文件",
                 ));
             }
@@ -206,7 +206,7 @@ impl App {
             .unwrap_or_default();
         let cannot = |why: String| {
             AppError::new(
-                "file_unreadable",
+                ErrorCode::ReadFailed,
                 format!(
                     "无法读取文件 {}：{why}。请确认路径正确、文件可读",
                     path.display()
@@ -269,7 +269,10 @@ impl App {
 
     fn importing(&self) -> Result<ImportGuard<'_>> {
         if self.importing.swap(true, Ordering::AcqRel) {
-            return Err(AppError::new("busy", "已有导入正在进行，请等它完成后再试"));
+            return Err(AppError::new(
+                ErrorCode::Busy,
+                "已有导入正在进行，请等它完成后再试",
+            ));
         }
         Ok(ImportGuard(&self.importing))
     }
@@ -294,7 +297,7 @@ impl App {
         let session = self.require(IMPORTERS, "修正拒收数据").await?;
         if line.trim().is_empty() {
             return Err(AppError::new(
-                "invalid",
+                ErrorCode::Invalid,
                 "修正后的内容为空：请填写一行完整的事件 JSON",
             ));
         }
@@ -307,9 +310,10 @@ impl App {
             LineOutcome::Accepted { event_id, .. } | LineOutcome::Duplicate { event_id } => {
                 Ok(event_id)
             }
-            LineOutcome::Refused { refusal, .. } => {
-                Err(AppError::new("refused", format!("仍未通过：{refusal}")))
-            }
+            LineOutcome::Refused { refusal, .. } => Err(AppError::new(
+                ErrorCode::Refused,
+                format!("仍未通过：{refusal}"),
+            )),
         }
     }
 

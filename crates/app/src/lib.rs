@@ -9,14 +9,17 @@ pub mod channels;
 pub mod contacts;
 pub mod error;
 pub mod import;
+pub mod labels;
 pub mod open;
 pub mod projects;
 pub mod pushes;
+pub mod rights;
 pub mod setup;
 pub mod templates;
 
 pub use error::{AppError, Result};
 
+use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use ggzy_store::overview::{Activity, Overview, TaskKind};
 use ggzy_store::Store;
@@ -30,12 +33,15 @@ use ts_rs::TS;
 pub struct Session {
     pub username: String,
     pub name: String,
-    #[ts(type = "\"center_staff\" | \"supervisor_staff\" | \"supervisor\" | \"admin\"")]
     pub role: StaffRole,
     /// The role as staff call it.
     pub role_name: String,
     /// A one-time password is in use: nothing but changing it is allowed.
     pub must_change_password: bool,
+    /// What the role may open and do (the commands check the same table).
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub rights: rights::Rights,
 }
 
 /// The workbench at a glance.
@@ -75,9 +81,21 @@ pub struct TaskGroup {
 pub struct TaskProjectItem {
     pub code: String,
     pub name: String,
+    #[ts(as = "Option<ggzy_core::event::Stage>")]
     pub stage: Option<String>,
     pub updated_at: String,
 }
+
+/// What a project can be waiting on: the workbench's kinds of project task
+/// and the project list's 待办 filter, as (kind, code, how staff call it).
+pub const WAITING: [(TaskKind, &str, &str); 2] = [
+    (TaskKind::FilingReview, "filing_review", "备案待审核"),
+    (
+        TaskKind::Materials,
+        "materials",
+        "发布资料待查验、公告待发布",
+    ),
+];
 
 /// Projects listed per kind of task on the workbench.
 const TASKS_LISTED: i64 = 10;
@@ -92,8 +110,7 @@ pub struct ActivityItem {
     pub subject: String,
 }
 
-/// Every role that works in the app.
-pub const ANY_ROLE: &[StaffRole] = &StaffRole::ALL;
+pub use rights::ANY_ROLE;
 
 /// The session held, and when its person last did something.
 struct Held {
@@ -199,7 +216,7 @@ impl App {
         let Some((user, idle_minutes)) = now.filter(|(u, _)| u.active) else {
             self.logout();
             return Err(AppError::new(
-                "not_logged_in",
+                ErrorCode::NotLoggedIn,
                 "该账户已停用或已被删除，已退出登录：请联系系统管理员",
             ));
         };
@@ -208,11 +225,11 @@ impl App {
                 h.expired = true;
             }
             return Err(AppError::new(
-                "session_expired",
+                ErrorCode::SessionExpired,
                 format!("已超过 {idle_minutes} 分钟未操作，为安全已退出登录：请重新登录，登录后回到原来的页面"),
             ));
         }
-        let session = session_of(user)?;
+        let session = session_of(user);
         let mut held = self.session.lock().expect("session lock");
         match held.as_mut() {
             // Still the same person (no logout or other login meanwhile).
@@ -237,7 +254,7 @@ impl App {
 
     pub async fn login(&self, username: &str, password: &str) -> Result<Session> {
         let user = self.store.authenticate(username.trim(), password).await?;
-        let session = session_of(user)?;
+        let session = session_of(user);
         self.hold(session.clone());
         Ok(session)
     }
@@ -273,18 +290,16 @@ impl App {
 }
 
 /// The session of a user the store has just read.
-fn session_of(user: ggzy_store::users::User) -> Result<Session> {
-    let role: StaffRole = user
-        .role
-        .parse()
-        .map_err(|e: String| AppError::new("corrupt", e))?;
-    Ok(Session {
+fn session_of(user: ggzy_store::users::User) -> Session {
+    let role = user.role;
+    Session {
         username: user.username,
         name: user.name,
         role,
         role_name: role.zh().to_owned(),
         must_change_password: user.must_change_password,
-    })
+        rights: rights::Rights::of(role),
+    }
 }
 
 /// `session`, if its role may do `what` and no one-time password waits.
@@ -292,7 +307,7 @@ fn permitted(session: Session, allowed: &[StaffRole], what: &str) -> Result<Sess
     {
         if session.must_change_password {
             return Err(AppError::new(
-                "must_change_password",
+                ErrorCode::MustChangePassword,
                 "首次登录请先修改初始密码",
             ));
         }
@@ -327,14 +342,8 @@ impl App {
             .collect();
         let mut tasks = Vec::new();
         let project_kinds: &[(TaskKind, &str, &str)] = match me.role {
-            StaffRole::SupervisorStaff => {
-                &[(TaskKind::FilingReview, "filing_review", "备案待审核")]
-            }
-            StaffRole::CenterStaff | StaffRole::Admin => &[(
-                TaskKind::Materials,
-                "materials",
-                "发布资料待查验、公告待发布",
-            )],
+            StaffRole::SupervisorStaff => &WAITING[..1],
+            StaffRole::CenterStaff | StaffRole::Admin => &WAITING[1..],
             StaffRole::Supervisor => &[],
         };
         for &(kind, key, title) in project_kinds {
@@ -354,11 +363,21 @@ impl App {
                     .collect(),
             });
         }
-        if matches!(me.role, StaffRole::CenterStaff | StaffRole::Admin) {
-            for (kind, title, total) in [
-                ("failed_pushes", "发送失败的推送", pushes_failing),
-                ("rejects", "待处理的拒收数据", rejects_open),
-            ] {
+        for (kind, title, total, roles) in [
+            (
+                "failed_pushes",
+                "发送失败的推送",
+                pushes_failing,
+                rights::RESENDERS,
+            ),
+            (
+                "rejects",
+                "待处理的拒收数据",
+                rejects_open,
+                rights::IMPORTERS,
+            ),
+        ] {
+            if roles.contains(&me.role) {
                 tasks.push(TaskGroup {
                     kind: kind.into(),
                     title: title.into(),

@@ -1,7 +1,10 @@
 //! Projects: the searchable list and one project's timeline, as the UI reads them.
 
 use crate::{App, AppError, Result, ANY_ROLE};
-use ggzy_store::overview::TaskKind;
+use ggzy_core::error::ErrorCode;
+use ggzy_core::event::Stage;
+use ggzy_core::push::{Channel, PushStatus};
+use ggzy_core::role::Role;
 use ggzy_store::projects::{ProjectFilter, ProjectSummary, TimelineEvent};
 use ggzy_store::pushes::Push;
 use serde::{Deserialize, Serialize};
@@ -15,7 +18,8 @@ pub const PAGE_SIZE: i64 = 20;
 pub struct ProjectItem {
     pub code: String,
     pub name: String,
-    /// The stage touched last, e.g. `tender_notice`.
+    /// The stage touched last (the store writes only the engine's codes).
+    #[ts(as = "Option<Stage>")]
     pub stage: Option<String>,
     pub registered_at: String,
     pub updated_at: String,
@@ -41,13 +45,13 @@ pub struct PushItem {
     pub id: String,
     pub clause: String,
     pub rule: String,
-    pub recipient_role: String,
+    pub recipient_role: Role,
     pub recipient_id: String,
     pub recipient_name: String,
-    pub channel: String,
+    pub channel: Channel,
     pub address: String,
     pub text: String,
-    pub status: String,
+    pub status: PushStatus,
     #[ts(type = "number")]
     pub attempts: i64,
     pub created_at: String,
@@ -60,7 +64,7 @@ pub struct PushItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct StatusItem {
-    pub status: String,
+    pub status: PushStatus,
     pub detail: Option<String>,
     pub at: String,
 }
@@ -72,6 +76,7 @@ pub struct TimelineItem {
     /// The intake type, e.g. `filing.reviewed`.
     pub kind: String,
     pub at: String,
+    #[ts(as = "Option<Stage>")]
     pub stage: Option<String>,
     /// Where it came from: `import:<file>`, `demo`, or the app.
     pub source: String,
@@ -109,6 +114,7 @@ pub struct ProjectDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct PartyItem {
+    #[ts(as = "Role")]
     pub role: String,
     pub role_name: String,
     pub id: String,
@@ -193,7 +199,7 @@ pub struct ProjectQuery {
     #[ts(optional)]
     pub query: Option<String>,
     #[ts(optional)]
-    pub stage: Option<String>,
+    pub stage: Option<Stage>,
     /// `filing_review` or `materials`: projects waiting on that task.
     #[ts(optional)]
     pub status: Option<String>,
@@ -214,21 +220,29 @@ impl App {
         self.require(ANY_ROLE, "查看项目").await?;
         let waiting = match q.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,
-            Some("filing_review") => Some(TaskKind::FilingReview),
-            Some("materials") => Some(TaskKind::Materials),
-            Some(other) => {
-                return Err(AppError::new(
-                    "invalid",
-                    format!("没有名为 `{other}` 的项目状态：可选 filing_review（备案待审核）、materials（资料待查验发布）"),
-                ))
-            }
+            Some(code) => Some(
+                crate::WAITING
+                    .iter()
+                    .find(|(_, c, _)| *c == code)
+                    .map(|(kind, _, _)| *kind)
+                    .ok_or_else(|| {
+                        let known: Vec<String> = crate::WAITING
+                            .iter()
+                            .map(|(_, c, title)| format!("{c}（{title}）"))
+                            .collect();
+                        AppError::new(
+                            ErrorCode::Invalid,
+                            format!("没有名为 `{code}` 的项目状态：可选 {}", known.join("、")),
+                        )
+                    })?,
+            ),
         };
         let day = |d: Option<String>, what: &str| -> Result<Option<chrono::NaiveDate>> {
             d.filter(|d| !d.trim().is_empty())
                 .map(|d| {
                     chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
                         AppError::new(
-                            "invalid",
+                            ErrorCode::Invalid,
                             format!(
                                 "{what} `{d}` 不是有效日期：请按 YYYY-MM-DD 填写，如 2026-11-27"
                             ),
@@ -242,7 +256,7 @@ impl App {
         if let (Some(f), Some(t)) = (from, to) {
             if f > t {
                 return Err(AppError::new(
-                    "invalid",
+                    ErrorCode::Invalid,
                     format!("登记日期起 {f} 晚于止 {t}：请调换或改正"),
                 ));
             }
@@ -251,7 +265,7 @@ impl App {
             .store()
             .projects(&ProjectFilter {
                 query: q.query,
-                stage: q.stage,
+                stage: q.stage.map(|s| s.as_str().to_owned()),
                 waiting,
                 registered_from: from.map(|d| d.to_string()),
                 // The last day counts whole.

@@ -3,7 +3,8 @@
 
 use crate::projects::PushItem;
 use crate::{App, AppError, Result, ANY_ROLE};
-use ggzy_core::role::StaffRole;
+use ggzy_core::error::ErrorCode;
+use ggzy_core::push::{Channel, PushStatus};
 use ggzy_store::pushes::{PushPage, PushQuery};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -15,9 +16,9 @@ pub struct PushLogQuery {
     #[ts(optional)]
     pub clause: Option<String>,
     #[ts(optional)]
-    pub status: Option<String>,
+    pub status: Option<PushStatus>,
     #[ts(optional)]
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
     #[ts(optional)]
     pub project: Option<String>,
     /// `YYYY-MM-DD`, received on or after.
@@ -60,7 +61,7 @@ impl From<PushPage> for PushList {
 fn date(field: &str, v: &Option<String>) -> Result<()> {
     match v.as_deref().filter(|v| !v.is_empty()) {
         Some(d) if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() => Err(AppError::new(
-            "invalid_date",
+            ErrorCode::InvalidDate,
             format!("{field}“{d}”不是有效日期：请按 年-月-日 填写，如 2026-11-27"),
         )),
         _ => Ok(()),
@@ -114,7 +115,7 @@ impl App {
     /// Put a failed push back in line (center staff and admins).
     pub async fn requeue(&self, push_no: i64) -> Result<()> {
         let me = self
-            .require(&[StaffRole::CenterStaff, StaffRole::Admin], "重新发送推送")
+            .require(crate::rights::Right::Resend.roles(), "重新发送推送")
             .await?;
         Ok(self.store().requeue(push_no, &me.username).await?)
     }
@@ -130,7 +131,7 @@ impl App {
         let Ok(me) = self.require_quietly(ANY_ROLE, "查看消息").await else {
             return Ok(None);
         };
-        if !matches!(me.role, StaffRole::CenterStaff | StaffRole::SupervisorStaff) {
+        if !crate::rights::INBOX_HOLDERS.contains(&me.role) {
             return Ok(None);
         }
         let (unread, newest) = self.store().inbox_unread(&me.username).await?;

@@ -4,6 +4,7 @@
 //! it is the demo and shows its accounts.
 
 use crate::{App, AppError, Result, Session};
+use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use ggzy_store::demo::{DEMO_PASSWORD, DEMO_USERS};
 use ggzy_store::users::NewUser;
@@ -52,7 +53,7 @@ impl App {
             .users()
             .await?
             .iter()
-            .any(|u| u.role == StaffRole::Admin.as_str());
+            .any(|u| u.role == StaffRole::Admin);
         let center_name = crate::admin::setting(self.store(), "center_name").await?;
         let demo_accounts = if demo {
             DEMO_USERS
@@ -82,7 +83,7 @@ impl App {
         let state = self.center_state().await?;
         if state.set_up && !state.demo {
             return Err(AppError::new(
-                "set_up",
+                ErrorCode::AlreadySetUp,
                 "本中心已设置，不能从登录页切换到演示中心：演示请以 GGZY_DEMO=1 启动本程序",
             ));
         }
@@ -94,10 +95,13 @@ impl App {
     /// everything is checked before anything is written.
     pub async fn set_up_center(&self, s: SetUp) -> Result<Session> {
         if s.center_name.trim().is_empty() {
-            return Err(AppError::new("invalid", "请填写中心名称（每条消息的署名）"));
+            return Err(AppError::new(
+                ErrorCode::Invalid,
+                "请填写中心名称（每条消息的署名）",
+            ));
         }
         ggzy_core::password::strong_enough(&s.password, s.username.trim())
-            .map_err(|m| AppError::new("weak_password", m))?;
+            .map_err(|m| AppError::new(ErrorCode::WeakPassword, m))?;
         let admin = NewUser {
             username: s.username.trim().into(),
             name: s.name.trim().into(),

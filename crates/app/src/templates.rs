@@ -5,6 +5,7 @@
 
 use crate::{App, Result, ANY_ROLE};
 use ggzy_core::catalog::CATALOG;
+use ggzy_core::error::ErrorCode;
 use ggzy_core::render::{render, Center, Items, MASK};
 use ggzy_core::role::Role;
 use serde::Serialize;
@@ -87,7 +88,7 @@ impl App {
                     .map(|&role| {
                         let name = sample_name(role);
                         let text = render(rule, role, name, &items, &center)
-                            .map_err(|r| crate::AppError::new("internal", r.to_string()))?
+                            .map_err(|r| crate::AppError::new(ErrorCode::Internal, r.to_string()))?
                             .text(name);
                         Ok(TemplateSample {
                             role: role.as_str().to_owned(),

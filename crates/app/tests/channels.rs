@@ -4,6 +4,7 @@
 
 use ggzy_app::channels::SecretValue;
 use ggzy_app::App;
+use ggzy_core::error::ErrorCode;
 use ggzy_dispatch::secrets::{Memory, Secrets};
 use ggzy_store::Store;
 use std::sync::Arc;
@@ -29,7 +30,10 @@ async fn admins_keep_channels_with_secrets_in_the_vault_only() {
     let app = App::with_vault(store, vault.clone());
 
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    assert_eq!(app.channel_settings().await.unwrap_err().code, "forbidden");
+    assert_eq!(
+        app.channel_settings().await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
     app.login("admin", DEMO_PASSWORD).await.unwrap();
     let empty = app.channel_settings().await.unwrap();
     assert_eq!((empty.config, empty.secrets.len()), (None, 0));
@@ -47,13 +51,13 @@ async fn admins_keep_channels_with_secrets_in_the_vault_only() {
         .save_channel_settings(gateway("gw").replace("key_id", "keyid"), vec![])
         .await
         .unwrap_err();
-    assert_eq!(typo.code, "invalid_config");
+    assert_eq!(typo.code, ErrorCode::InvalidConfig);
     assert!(typo.message.contains("keyid"), "{}", typo.message);
     let missing = app
         .save_channel_settings(gateway("gw"), vec![])
         .await
         .unwrap_err();
-    assert_eq!(missing.code, "missing_secret");
+    assert_eq!(missing.code, ErrorCode::MissingSecret);
     assert!(missing.message.contains("sms.gw"), "{}", missing.message);
     let given = vec![SecretValue {
         name: "sms.gw".into(),

@@ -9,6 +9,8 @@ use ggzy_app::actions::{Action, PartyInput};
 use ggzy_app::channels::SecretValue;
 use ggzy_app::contacts::ContactSettings;
 use ggzy_app::App;
+use ggzy_core::error::ErrorCode;
+use ggzy_core::event::Stage;
 use ggzy_dispatch::secrets::Memory;
 use ggzy_store::Store;
 use std::sync::Arc;
@@ -34,7 +36,10 @@ async fn pushes_follow_the_contact_rules_and_reach_the_work_group() {
     let app = App::with_vault(store, Arc::new(Memory::default()));
 
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    assert_eq!(app.contact_rules().await.unwrap_err().code, "forbidden");
+    assert_eq!(
+        app.contact_rules().await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
 
     app.login("admin", DEMO_PASSWORD).await.unwrap();
     let form = app.contact_rules().await.unwrap();
@@ -57,7 +62,7 @@ async fn pushes_follow_the_contact_rules_and_reach_the_work_group() {
     };
     // A group whose robot is not configured: refused, nothing kept.
     let err = app.save_contact_rules(wanted.clone()).await.unwrap_err();
-    assert_eq!(err.code, "channel_not_configured", "{}", err.message);
+    assert_eq!(err.code, ErrorCode::ChannelNotConfigured, "{}", err.message);
     assert!(err.message.contains("钉钉"), "{}", err.message);
     let bad = ContactSettings {
         mandatory: vec!["4.99".into()],
@@ -65,7 +70,7 @@ async fn pushes_follow_the_contact_rules_and_reach_the_work_group() {
         ..wanted.clone()
     };
     let err = app.save_contact_rules(bad).await.unwrap_err();
-    assert_eq!(err.code, "invalid_contact_rules");
+    assert_eq!(err.code, ErrorCode::InvalidContactRules);
     assert!(err.message.contains("4.99"), "{}", err.message);
     assert_eq!(
         app.contact_rules().await.unwrap().settings.both,
@@ -98,7 +103,7 @@ async fn pushes_follow_the_contact_rules_and_reach_the_work_group() {
     .unwrap();
     app.act(Action::CheckMaterials {
         project: "LH-2026-0700".into(),
-        stage: "consultation".into(),
+        stage: Stage::Consultation,
         round: None,
     })
     .await
@@ -108,7 +113,7 @@ async fn pushes_follow_the_contact_rules_and_reach_the_work_group() {
         .events
         .iter()
         .flat_map(|e| &e.pushes)
-        .map(|p| (p.recipient_id.clone(), p.channel.clone()))
+        .map(|p| (p.recipient_id.clone(), p.channel.as_str().to_owned()))
         .collect();
     let to = |id: &str| -> Vec<&str> {
         let mut v: Vec<&str> = sent

@@ -2,6 +2,8 @@
 
 use ggzy_app::projects::ProjectQuery;
 use ggzy_app::{App, ANY_ROLE};
+use ggzy_core::error::ErrorCode;
+use ggzy_core::event::{Outcome, Stage};
 use ggzy_core::role::StaffRole;
 use ggzy_store::demo::DEMO_PASSWORD;
 use ggzy_store::users::NewUser;
@@ -28,9 +30,12 @@ async fn demo_app() -> (App, tempfile::TempDir) {
 #[tokio::test]
 async fn nothing_but_login_works_before_login() {
     let (app, _dir) = demo_app().await;
-    assert_eq!(app.workbench().await.unwrap_err().code, "not_logged_in");
+    assert_eq!(
+        app.workbench().await.unwrap_err().code,
+        ErrorCode::NotLoggedIn
+    );
     let err = app.login("zhangwei", "wrong").await.unwrap_err();
-    assert_eq!(err.code, "bad_credentials");
+    assert_eq!(err.code, ErrorCode::BadCredentials);
     assert!(app.session().await.is_none());
 
     let s = app.login(" zhangwei ", DEMO_PASSWORD).await.unwrap();
@@ -43,7 +48,10 @@ async fn nothing_but_login_works_before_login() {
     assert_eq!(wb.recent[0].subject, "zhangwei");
 
     app.logout();
-    assert_eq!(app.workbench().await.unwrap_err().code, "not_logged_in");
+    assert_eq!(
+        app.workbench().await.unwrap_err().code,
+        ErrorCode::NotLoggedIn
+    );
 }
 
 /// Every command reads the person again: an admin's change on another
@@ -71,7 +79,7 @@ async fn a_disabled_or_demoted_person_loses_their_rights_at_once() {
         .require(&[StaffRole::CenterStaff], "登记项目")
         .await
         .unwrap_err();
-    assert_eq!(err.code, "forbidden", "demoted: {}", err.message);
+    assert_eq!(err.code, ErrorCode::Forbidden, "demoted: {}", err.message);
     assert_eq!(
         app.session().await.unwrap().role,
         StaffRole::SupervisorStaff
@@ -81,7 +89,10 @@ async fn a_disabled_or_demoted_person_loses_their_rights_at_once() {
         .change_staff_user("zhangwei", change(None, Some(false)))
         .await
         .unwrap();
-    assert_eq!(app.workbench().await.unwrap_err().code, "not_logged_in");
+    assert_eq!(
+        app.workbench().await.unwrap_err().code,
+        ErrorCode::NotLoggedIn
+    );
     assert!(app.session().await.is_none(), "logged out for good");
 }
 
@@ -99,16 +110,19 @@ async fn an_idle_session_ends_and_polls_do_not_keep_it_alive() {
     app.inbox_unread().await.unwrap();
     app.age_session(min(6));
     let err = app.workbench().await.unwrap_err();
-    assert_eq!(err.code, "session_expired", "{}", err.message);
+    assert_eq!(err.code, ErrorCode::SessionExpired, "{}", err.message);
     assert!(err.message.contains("15 分钟"), "{}", err.message);
     // Whatever asks next (the window's poll came first) hears the same.
     assert_eq!(
         app.inbox_unread().await.unwrap_err().code,
-        "session_expired"
+        ErrorCode::SessionExpired
     );
     assert!(app.session().await.is_none());
     app.logout();
-    assert_eq!(app.workbench().await.unwrap_err().code, "not_logged_in");
+    assert_eq!(
+        app.workbench().await.unwrap_err().code,
+        ErrorCode::NotLoggedIn
+    );
 
     // The center allows 30 minutes: 20 away is fine.
     app.login("admin", DEMO_PASSWORD).await.unwrap();
@@ -136,7 +150,7 @@ async fn a_role_is_checked_by_the_backend() {
         .require(&[StaffRole::CenterStaff], "登记项目")
         .await
         .unwrap_err();
-    assert_eq!(err.code, "forbidden");
+    assert_eq!(err.code, ErrorCode::Forbidden);
     assert!(err.message.contains("登记项目"), "{}", err.message);
     assert!(app.require(ANY_ROLE, "查看").await.is_ok());
 }
@@ -164,7 +178,7 @@ async fn a_one_time_password_must_be_changed_first() {
     assert!(s.must_change_password);
     assert_eq!(
         app.workbench().await.unwrap_err().code,
-        "must_change_password"
+        ErrorCode::MustChangePassword
     );
     let s = app
         .change_password(&one_time, "新的密码 2026")
@@ -185,7 +199,7 @@ async fn projects_are_searched_paged_and_traced() {
         .await
         .unwrap_err()
         .code,
-        "not_logged_in"
+        ErrorCode::NotLoggedIn
     );
     app.login("wangfang", DEMO_PASSWORD).await.unwrap();
 
@@ -241,7 +255,10 @@ async fn projects_are_searched_paged_and_traced() {
     let push = &registered.pushes[0];
     assert_eq!(push.clause, "4.2");
     assert!(push.text.contains(&detail.project.name), "{}", push.text);
-    assert_eq!(app.project("NOPE").await.unwrap_err().code, "not_found");
+    assert_eq!(
+        app.project("NOPE").await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
 }
 
 fn party(id: &str, name: &str, phone: &str) -> ggzy_app::actions::PartyInput {
@@ -268,7 +285,7 @@ async fn actions_follow_the_standard_and_the_roles() {
     app.login("wangfang", DEMO_PASSWORD).await.unwrap();
     assert_eq!(
         app.act(register.clone()).await.unwrap_err().code,
-        "forbidden"
+        ErrorCode::Forbidden
     );
 
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
@@ -278,7 +295,7 @@ async fn actions_follow_the_standard_and_the_roles() {
     // Materials before the filing passed: refused, naming the clause, nothing kept.
     let early = Action::CheckMaterials {
         project: "LH-2026-0500".into(),
-        stage: "tender_notice".into(),
+        stage: Stage::TenderNotice,
         round: None,
     };
     // Asked while the form is open: why not, before anything is sent.
@@ -290,7 +307,7 @@ async fn actions_follow_the_standard_and_the_roles() {
     assert!(why.contains("4.4.3"), "{why}");
     let publish_blank = Action::Publish {
         project: "LH-2026-0500".into(),
-        stage: "consultation".into(),
+        stage: Stage::Consultation,
         round: None,
         url: String::new(),
     };
@@ -301,7 +318,7 @@ async fn actions_follow_the_standard_and_the_roles() {
         .expect("materials first");
     assert!(why.contains("4.3"), "the order, not the blank URL: {why}");
     let err = app.act(early.clone()).await.unwrap_err();
-    assert_eq!(err.code, "refused");
+    assert_eq!(err.code, ErrorCode::Refused);
     assert!(err.message.contains("4.4.3"), "{}", err.message);
     let after = app.store().overview().await.unwrap();
     assert_eq!(
@@ -310,7 +327,7 @@ async fn actions_follow_the_standard_and_the_roles() {
     );
     assert_eq!(after.projects, before.projects + 1);
 
-    let stage = || "tender_notice".to_owned();
+    let stage = || Stage::TenderNotice;
     let project = || "LH-2026-0500".to_owned();
     app.act(Action::SubmitFiling {
         project: project(),
@@ -325,15 +342,18 @@ async fn actions_follow_the_standard_and_the_roles() {
         project: project(),
         stage: stage(),
         round: None,
-        outcome: "rejected".into(),
+        outcome: Outcome::Rejected,
         opinion: None,
     };
-    assert_eq!(app.act(no_opinion).await.unwrap_err().code, "refused");
+    assert_eq!(
+        app.act(no_opinion).await.unwrap_err().code,
+        ErrorCode::Refused
+    );
     app.act(Action::ReviewFiling {
         project: project(),
         stage: stage(),
         round: None,
-        outcome: "passed".into(),
+        outcome: Outcome::Passed,
         opinion: None,
     })
     .await
@@ -408,7 +428,10 @@ async fn the_push_log_pages_and_the_inbox_tells_once() {
         from: Some("2026-13-01".into()),
         ..Default::default()
     };
-    assert_eq!(app.push_log(bad).await.unwrap_err().code, "invalid_date");
+    assert_eq!(
+        app.push_log(bad).await.unwrap_err().code,
+        ErrorCode::InvalidDate
+    );
 
     // Center staff get pushes of their own (e.g. 4.2's notice to staff, if any, or 4.4.3);
     // the first look raises one notice, and reading the inbox clears the count.
@@ -438,9 +461,15 @@ async fn a_failed_push_is_put_back_in_line_by_center_staff_only() {
         .unwrap();
 
     app.login("wangfang", DEMO_PASSWORD).await.unwrap();
-    assert_eq!(app.requeue(dead).await.unwrap_err().code, "forbidden");
+    assert_eq!(
+        app.requeue(dead).await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    assert_eq!(app.requeue(sending).await.unwrap_err().code, "not_failed");
+    assert_eq!(
+        app.requeue(sending).await.unwrap_err().code,
+        ErrorCode::NotFailed
+    );
     app.requeue(dead).await.unwrap();
     // Due at once: the next claim takes it again.
     let again = app.store().claim_due(10, 60).await.unwrap();
@@ -482,7 +511,10 @@ async fn the_audit_trail_is_verified_with_progress() {
 #[tokio::test]
 async fn the_audit_head_is_shown_as_the_line_verify_holds_the_chain_to() {
     let (app, _dir) = demo_app().await;
-    assert_eq!(app.audit_head().await.unwrap_err().code, "not_logged_in");
+    assert_eq!(
+        app.audit_head().await.unwrap_err().code,
+        ErrorCode::NotLoggedIn
+    );
     app.login("chenjing", DEMO_PASSWORD).await.unwrap();
     let head = app.audit_head().await.unwrap();
     // The login itself is the last record.
@@ -503,14 +535,20 @@ async fn admins_set_the_daily_anchor_and_send_one_now() {
     use ggzy_app::audit::AnchorSettings;
     let (app, _dir) = demo_app().await;
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    assert_eq!(app.anchor_settings().await.unwrap_err().code, "forbidden");
-    assert_eq!(app.anchor_now().await.unwrap_err().code, "forbidden");
+    assert_eq!(
+        app.anchor_settings().await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        app.anchor_now().await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
     app.login("admin", DEMO_PASSWORD).await.unwrap();
     let unset = app.anchor_settings().await.unwrap();
     assert_eq!(unset.time, "17:30");
     assert_eq!(
         app.anchor_now().await.unwrap_err().code,
-        "no_anchor_recipients"
+        ErrorCode::NoAnchorRecipients
     );
 
     let bad = AnchorSettings {
@@ -539,7 +577,10 @@ async fn admins_keep_the_center_and_its_staff() {
     use ggzy_app::admin::{CenterSettings, NewStaffUser};
     let (app, _dir) = demo_app().await;
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    assert_eq!(app.staff_users().await.unwrap_err().code, "forbidden");
+    assert_eq!(
+        app.staff_users().await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
     app.login("admin", DEMO_PASSWORD).await.unwrap();
 
     let before = app.center_settings().await.unwrap();
@@ -550,7 +591,7 @@ async fn admins_keep_the_center_and_its_staff() {
     };
     assert_eq!(
         app.save_center_settings(bad).await.unwrap_err().code,
-        "invalid_setting"
+        ErrorCode::InvalidSetting
     );
     assert_eq!(
         app.center_settings().await.unwrap(),
@@ -671,7 +712,7 @@ async fn an_import_carries_only_the_event_types_the_person_records() {
     app.login("wangfang", DEMO_PASSWORD).await.unwrap();
     assert_eq!(
         import(&app, &own, |_| {}).await.unwrap_err().code,
-        "forbidden",
+        ErrorCode::Forbidden,
         "supervisory staff do not import (IMPORTERS)"
     );
     // The system intake (an operator's `ggzy rejects retry`) takes every type.
@@ -696,14 +737,14 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
     app.login("wangfang", DEMO_PASSWORD).await.unwrap();
     assert_eq!(
         import(&app, path, |_| {}).await.unwrap_err().code,
-        "forbidden",
+        ErrorCode::Forbidden,
         "supervisory staff do not import"
     );
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
     let missing = import(&app, "/nowhere/events.jsonl", |_| {})
         .await
         .unwrap_err();
-    assert_eq!(missing.code, "file_unreadable");
+    assert_eq!(missing.code, ErrorCode::ReadFailed);
     assert!(
         missing.message.contains("/nowhere/events.jsonl"),
         "{}",
@@ -714,13 +755,13 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
     // nor a choice used up, nor another person's.
     for handle in [path, "", "../../etc/passwd"] {
         let err = app.import_file(handle, |_| {}).await.unwrap_err();
-        assert_eq!(err.code, "not_chosen", "{handle}: {}", err.message);
+        assert_eq!(err.code, ErrorCode::NotChosen, "{handle}: {}", err.message);
     }
     let chosen = app.chosen_file(file.clone()).await.unwrap();
     assert_eq!(chosen.name, "收到的事件.jsonl");
     app.login("lina", DEMO_PASSWORD).await.unwrap();
     let err = app.import_file(&chosen.handle, |_| {}).await.unwrap_err();
-    assert_eq!(err.code, "not_chosen", "another person's choice");
+    assert_eq!(err.code, ErrorCode::NotChosen, "another person's choice");
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
 
     let mut heard = Vec::new();
@@ -730,7 +771,11 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
         .await
         .unwrap();
     let err = app.import_file(&chosen.handle, |_| {}).await.unwrap_err();
-    assert_eq!(err.code, "not_chosen", "a choice is good for one import");
+    assert_eq!(
+        err.code,
+        ErrorCode::NotChosen,
+        "a choice is good for one import"
+    );
     assert_eq!(
         (
             report.lines,
@@ -776,7 +821,7 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
         .fix_reject(malformed.id, &bidder_line("imp-3", "IMP-404"))
         .await
         .unwrap_err();
-    assert_eq!(err.code, "refused");
+    assert_eq!(err.code, ErrorCode::Refused);
     assert!(err.message.contains("IMP-404"), "{}", err.message);
     assert_eq!(app.rejects(0).await.unwrap().total, 2);
     // Corrected: taken, and the reject is resolved by it.
@@ -792,7 +837,7 @@ async fn a_file_is_imported_and_its_refused_lines_fixed_and_retried() {
             .await
             .unwrap_err()
             .code,
-        "reject_not_open"
+        ErrorCode::RejectNotOpen
     );
 
     // The cause of the other one fixed elsewhere: a retry takes it.
@@ -843,7 +888,7 @@ async fn an_admin_changes_a_role_disables_and_unlocks_a_colleague() {
             .await
             .unwrap_err()
             .code,
-        "forbidden"
+        ErrorCode::Forbidden
     );
     // Locked out by wrong passwords.
     for _ in 0..5 {
@@ -851,7 +896,7 @@ async fn an_admin_changes_a_role_disables_and_unlocks_a_colleague() {
     }
     assert_eq!(
         app.login("zhangwei", DEMO_PASSWORD).await.unwrap_err().code,
-        "bad_credentials",
+        ErrorCode::BadCredentials,
         "locked, and told no more than a wrong password is"
     );
 
@@ -865,7 +910,7 @@ async fn an_admin_changes_a_role_disables_and_unlocks_a_colleague() {
             .await
             .unwrap_err()
             .code,
-        "own_account",
+        ErrorCode::OwnAccount,
         "an admin cannot lock themselves out"
     );
     assert_eq!(
@@ -873,7 +918,7 @@ async fn an_admin_changes_a_role_disables_and_unlocks_a_colleague() {
             .await
             .unwrap_err()
             .code,
-        "not_found"
+        ErrorCode::NotFound
     );
     assert_eq!(
         app.change_staff_user(
@@ -883,7 +928,7 @@ async fn an_admin_changes_a_role_disables_and_unlocks_a_colleague() {
         .await
         .unwrap_err()
         .code,
-        "nothing_changed"
+        ErrorCode::NothingChanged
     );
 
     // A new one-time password unlocks the account.
@@ -912,7 +957,7 @@ async fn an_admin_changes_a_role_disables_and_unlocks_a_colleague() {
         .unwrap();
     assert_eq!(
         app.login("wangfang", DEMO_PASSWORD).await.unwrap_err().code,
-        "bad_credentials",
+        ErrorCode::BadCredentials,
         "disabled, and told no more than a wrong password is"
     );
     let s = app.login("zhangwei", &one_time).await.unwrap();
@@ -976,7 +1021,7 @@ async fn the_workbench_lists_what_waits_for_each_role() {
         })
     };
     let code = || "LH-2026-0700".to_owned();
-    let stage = || "tender_notice".to_owned();
+    let stage = || Stage::TenderNotice;
 
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
     let kinds: Vec<String> = app
@@ -1043,7 +1088,7 @@ async fn the_workbench_lists_what_waits_for_each_role() {
         .await
         .unwrap_err();
     assert!(
-        bad.code == "invalid" && bad.message.contains("YYYY-MM-DD"),
+        bad.code == ErrorCode::Invalid && bad.message.contains("YYYY-MM-DD"),
         "{bad:?}"
     );
     let reversed = app
@@ -1056,7 +1101,7 @@ async fn the_workbench_lists_what_waits_for_each_role() {
             .await
             .unwrap_err()
             .code,
-        "invalid"
+        ErrorCode::Invalid
     );
 
     app.login("wangfang", DEMO_PASSWORD).await.unwrap();
@@ -1068,7 +1113,7 @@ async fn the_workbench_lists_what_waits_for_each_role() {
         project: code(),
         stage: stage(),
         round: None,
-        outcome: "passed".into(),
+        outcome: Outcome::Passed,
         opinion: None,
     })
     .await
@@ -1121,7 +1166,7 @@ async fn a_first_start_sets_up_the_center_and_its_admin_once() {
         .expect("the set-up screen may open the demo");
     assert_eq!(
         app.login("admin", DEMO_PASSWORD).await.unwrap_err().code,
-        "bad_credentials"
+        ErrorCode::BadCredentials
     );
     let form = |password: &str, phone: &str| SetUp {
         center_name: "三门县公共资源交易中心".into(),
@@ -1131,9 +1176,12 @@ async fn a_first_start_sets_up_the_center_and_its_admin_once() {
         password: password.into(),
     };
     for (bad, code) in [
-        (form("short", "0576-83300000"), "weak_password"),
-        (form("Sanmen@20261", "0576-83300000"), "weak_password"),
-        (form("Tiantai#2026x", "不是电话"), "invalid_setting"),
+        (form("short", "0576-83300000"), ErrorCode::WeakPassword),
+        (
+            form("Sanmen@20261", "0576-83300000"),
+            ErrorCode::WeakPassword,
+        ),
+        (form("Tiantai#2026x", "不是电话"), ErrorCode::InvalidSetting),
     ] {
         assert_eq!(app.set_up_center(bad).await.unwrap_err().code, code);
     }
@@ -1157,11 +1205,11 @@ async fn a_first_start_sets_up_the_center_and_its_admin_once() {
             .await
             .unwrap_err()
             .code,
-        "already_set_up"
+        ErrorCode::AlreadySetUp
     );
     assert_eq!(
         app.may_open_demo().await.unwrap_err().code,
-        "set_up",
+        ErrorCode::AlreadySetUp,
         "a center in use is never switched away from"
     );
     assert_eq!(
@@ -1213,7 +1261,7 @@ async fn a_database_failure_names_the_file() {
     let err = app
         .named(app.login("zhangwei", DEMO_PASSWORD).await)
         .unwrap_err();
-    assert_eq!(err.code, "database");
+    assert_eq!(err.code, ErrorCode::Database);
     let path = dir.path().join("ggzy.db");
     assert!(
         err.message.contains(&path.display().to_string()),

@@ -2,6 +2,7 @@
 //! the e-trading system's integrators and the tests both rely on it.
 
 use clap::{Args, Parser, Subcommand};
+use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use ggzy_dispatch::deployment::{self, SetupError};
 use ggzy_store::anchor::Anchored;
@@ -195,11 +196,12 @@ impl CliError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            CliError::Store(e) => e.code(),
-            CliError::Dispatch(_) => "dispatch_setup",
-            CliError::Contacts(_) => "invalid_contact_rules",
+            CliError::Store(e) | CliError::Dispatch(SetupError::Store(e)) => e.code(),
+            CliError::Dispatch(SetupError::LockFile(..)) => ErrorCode::WriteFailed,
+            CliError::Dispatch(_) => ErrorCode::DispatchSetup,
+            CliError::Contacts(_) => ErrorCode::InvalidContactRules,
         }
     }
 }
@@ -212,8 +214,10 @@ async fn dispatch(
     let secrets = ggzy_dispatch::secrets::Env;
     match command {
         DispatchCommand::Configure { file } => {
-            let json = std::fs::read_to_string(&file)
-                .map_err(|e| StoreError::NotFound(format!("无法读取 {}：{e}", file.display())))?;
+            let json = std::fs::read_to_string(&file).map_err(|source| StoreError::Read {
+                what: format!(" {}", file.display()),
+                source,
+            })?;
             let config = deployment::configure(store, &json, &secrets, &operator()).await?;
             println!(
                 "推送通道已保存：短信 {} 家，电子邮件{}，钉钉{}，企业微信{}",
@@ -282,7 +286,10 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let path = match cli.db {
         Some(p) => p,
         None => Store::default_path().ok_or_else(|| {
-            StoreError::NotFound("找不到数据目录：请用 --db 指定数据库文件".into())
+            StoreError::invalid(
+                ErrorCode::NoDataDir,
+                "找不到数据目录：请用 --db 指定数据库文件",
+            )
         })?,
     };
     let command = cli.command;
@@ -312,7 +319,10 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
                 let mut s = String::new();
                 std::io::stdin()
                     .read_to_string(&mut s)
-                    .map_err(|e| StoreError::NotFound(format!("读取标准输入失败：{e}")))?;
+                    .map_err(|source| StoreError::Read {
+                        what: "标准输入".into(),
+                        source,
+                    })?;
                 Some(s.trim_end_matches(['\r', '\n']).to_owned())
             } else {
                 None
@@ -352,8 +362,10 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
                     .import(std::io::stdin().lock(), "import:-", progress)
                     .await?
             } else {
-                let f = std::fs::File::open(&file)
-                    .map_err(|e| StoreError::NotFound(format!("无法打开文件 {file}：{e}")))?;
+                let f = std::fs::File::open(&file).map_err(|source| StoreError::Read {
+                    what: format!("文件 {file}"),
+                    source,
+                })?;
                 store
                     .import(
                         BufReader::with_capacity(1 << 20, f),
@@ -482,8 +494,10 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
             ExitCode::SUCCESS
         }
         Command::Settings(SettingsCommand::Contacts { file: Some(file) }) => {
-            let json = std::fs::read_to_string(&file)
-                .map_err(|e| StoreError::NotFound(format!("无法读取 {}：{e}", file.display())))?;
+            let json = std::fs::read_to_string(&file).map_err(|source| StoreError::Read {
+                what: format!(" {}", file.display()),
+                source,
+            })?;
             let rules: ggzy_core::reach::ContactRules =
                 serde_json::from_str(&json).map_err(|e| CliError::Contacts(e.to_string()))?;
             deployment::save_contact_rules(&store, &rules, &operator()).await?;

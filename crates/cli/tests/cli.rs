@@ -519,3 +519,35 @@ fn a_backup_is_a_whole_copy_that_verifies_and_is_never_overwritten() {
         "the first copy untouched"
     );
 }
+
+/// A file that cannot be read and a port already taken are failures of
+/// their own (not "not found"): exit 2, the code and what to do.
+#[test]
+fn file_and_port_failures_have_codes_of_their_own() {
+    let cli = Cli::new();
+    cli.ok(&["user", "list"]);
+    let missing = cli.dir.path().join("没有这个文件.jsonl");
+    let out = cli.run(&["import", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[read_failed]") && err.contains("没有这个文件.jsonl"),
+        "{err}"
+    );
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = cli.dir.path().join("channels.json");
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"receipts": {{"listen": "{}"}}}}"#,
+            taken.local_addr().unwrap()
+        ),
+    )
+    .unwrap();
+    cli.ok(&["dispatch", "configure", config.to_str().unwrap()]);
+    let out = cli.run(&["dispatch", "run", "--until-idle"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[port_unavailable]"), "{err}");
+}

@@ -1,7 +1,9 @@
 //! Why an intake line or an action is refused. Messages are zh-CN for staff;
 //! `code()` is the stable machine code callers branch on.
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use ts_rs::TS;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Refusal {
@@ -106,3 +108,222 @@ impl Refusal {
         }
     }
 }
+
+/// What kind of failure a command or the CLI reports: the code the window
+/// branches on and the CLI prints (`错误 [code]`), stable across versions.
+/// (An intake line's refusal has its own codes: [`Refusal::code`].)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ErrorCode {
+    /// 内部错误
+    Internal,
+    /// 正在处理另一项操作
+    Busy,
+    /// 输入有误
+    Invalid,
+    /// 日期有误
+    InvalidDate,
+    /// 推送通道配置有误
+    InvalidConfig,
+    /// 联系规则有误
+    InvalidContactRules,
+    /// 设置有误
+    InvalidSetting,
+    /// 用户信息有误
+    InvalidUser,
+    /// 未知设置
+    UnknownSetting,
+    /// 缺少密钥
+    MissingSecret,
+    /// 不符合标准，未办理
+    Refused,
+    /// 已办理过
+    Duplicate,
+    /// 未找到
+    NotFound,
+    /// 未选择文件
+    NotChosen,
+    /// 未登录
+    NotLoggedIn,
+    /// 登录已超时
+    SessionExpired,
+    /// 须先修改初始密码
+    MustChangePassword,
+    /// 无权操作
+    Forbidden,
+    /// 用户名或密码错误
+    BadCredentials,
+    /// 密码强度不足
+    WeakPassword,
+    /// 不能修改自己的账户
+    OwnAccount,
+    /// 用户已存在
+    UserExists,
+    /// 没有修改
+    NothingChanged,
+    /// 中心已设置
+    AlreadySetUp,
+    /// 不是演示中心
+    NotDemo,
+    /// 推送并未失败
+    NotFailed,
+    /// 拒收数据已处理
+    RejectNotOpen,
+    /// 通道未配置
+    ChannelNotConfigured,
+    /// 未设置存证接收人
+    NoAnchorRecipients,
+    /// 今日已存证
+    AnchorAgain,
+    /// 存证时间有误
+    AnchorTime,
+    /// 系统钥匙串不可用
+    Keyring,
+    /// 发送程序无法启动
+    DispatchSetup,
+    /// 备份文件已存在
+    BackupExists,
+    /// 备份路径有误
+    BackupPath,
+    /// 数据库错误
+    Database,
+    /// 数据库升级失败
+    Migration,
+    /// 数据已损坏
+    Corrupt,
+    /// 不是本产品的数据库
+    NotADatabase,
+    /// 数据库结构不符
+    SchemaMismatch,
+    /// 数据库版本过新
+    SchemaTooNew,
+    /// 文件读取失败
+    ReadFailed,
+    /// 文件写入失败
+    WriteFailed,
+    /// 端口无法监听
+    PortUnavailable,
+    /// 找不到数据目录
+    NoDataDir,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 45] = [
+        ErrorCode::Internal,
+        ErrorCode::Busy,
+        ErrorCode::Invalid,
+        ErrorCode::InvalidDate,
+        ErrorCode::InvalidConfig,
+        ErrorCode::InvalidContactRules,
+        ErrorCode::InvalidSetting,
+        ErrorCode::InvalidUser,
+        ErrorCode::UnknownSetting,
+        ErrorCode::MissingSecret,
+        ErrorCode::Refused,
+        ErrorCode::Duplicate,
+        ErrorCode::NotFound,
+        ErrorCode::NotChosen,
+        ErrorCode::NotLoggedIn,
+        ErrorCode::SessionExpired,
+        ErrorCode::MustChangePassword,
+        ErrorCode::Forbidden,
+        ErrorCode::BadCredentials,
+        ErrorCode::WeakPassword,
+        ErrorCode::OwnAccount,
+        ErrorCode::UserExists,
+        ErrorCode::NothingChanged,
+        ErrorCode::AlreadySetUp,
+        ErrorCode::NotDemo,
+        ErrorCode::NotFailed,
+        ErrorCode::RejectNotOpen,
+        ErrorCode::ChannelNotConfigured,
+        ErrorCode::NoAnchorRecipients,
+        ErrorCode::AnchorAgain,
+        ErrorCode::AnchorTime,
+        ErrorCode::Keyring,
+        ErrorCode::DispatchSetup,
+        ErrorCode::BackupExists,
+        ErrorCode::BackupPath,
+        ErrorCode::Database,
+        ErrorCode::Migration,
+        ErrorCode::Corrupt,
+        ErrorCode::NotADatabase,
+        ErrorCode::SchemaMismatch,
+        ErrorCode::SchemaTooNew,
+        ErrorCode::ReadFailed,
+        ErrorCode::WriteFailed,
+        ErrorCode::PortUnavailable,
+        ErrorCode::NoDataDir,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Internal => "internal",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::InvalidDate => "invalid_date",
+            ErrorCode::InvalidConfig => "invalid_config",
+            ErrorCode::InvalidContactRules => "invalid_contact_rules",
+            ErrorCode::InvalidSetting => "invalid_setting",
+            ErrorCode::InvalidUser => "invalid_user",
+            ErrorCode::UnknownSetting => "unknown_setting",
+            ErrorCode::MissingSecret => "missing_secret",
+            ErrorCode::Refused => "refused",
+            ErrorCode::Duplicate => "duplicate",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::NotChosen => "not_chosen",
+            ErrorCode::NotLoggedIn => "not_logged_in",
+            ErrorCode::SessionExpired => "session_expired",
+            ErrorCode::MustChangePassword => "must_change_password",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::BadCredentials => "bad_credentials",
+            ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::OwnAccount => "own_account",
+            ErrorCode::UserExists => "user_exists",
+            ErrorCode::NothingChanged => "nothing_changed",
+            ErrorCode::AlreadySetUp => "already_set_up",
+            ErrorCode::NotDemo => "not_demo",
+            ErrorCode::NotFailed => "not_failed",
+            ErrorCode::RejectNotOpen => "reject_not_open",
+            ErrorCode::ChannelNotConfigured => "channel_not_configured",
+            ErrorCode::NoAnchorRecipients => "no_anchor_recipients",
+            ErrorCode::AnchorAgain => "anchor_again",
+            ErrorCode::AnchorTime => "anchor_time",
+            ErrorCode::Keyring => "keyring",
+            ErrorCode::DispatchSetup => "dispatch_setup",
+            ErrorCode::BackupExists => "backup_exists",
+            ErrorCode::BackupPath => "backup_path",
+            ErrorCode::Database => "database",
+            ErrorCode::Migration => "migration",
+            ErrorCode::Corrupt => "corrupt",
+            ErrorCode::NotADatabase => "not_a_database",
+            ErrorCode::SchemaMismatch => "schema_mismatch",
+            ErrorCode::SchemaTooNew => "schema_too_new",
+            ErrorCode::ReadFailed => "read_failed",
+            ErrorCode::WriteFailed => "write_failed",
+            ErrorCode::PortUnavailable => "port_unavailable",
+            ErrorCode::NoDataDir => "no_data_dir",
+        }
+    }
+
+    /// A failure of reading or writing a file or of listening on a port,
+    /// not of the data or the input.
+    pub fn is_io(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::ReadFailed
+                | ErrorCode::WriteFailed
+                | ErrorCode::PortUnavailable
+                | ErrorCode::NoDataDir
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+crate::model::codes!(ErrorCode => "错误");

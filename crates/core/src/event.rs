@@ -7,11 +7,13 @@ use chrono::{DateTime, FixedOffset};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 pub use crate::model::Party;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum Stage {
     Consultation,
     TenderNotice,
@@ -48,6 +50,20 @@ impl Stage {
         }
     }
 
+    /// The stage as staff call it.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Stage::Consultation => "意见征询",
+            Stage::TenderNotice => "招标公告",
+            Stage::Correction => "更正（澄清、答疑）",
+            Stage::BidOpening => "开标",
+            Stage::EvaluationResult => "评标结果公示",
+            Stage::Award => "中标结果",
+            Stage::Contract => "合同",
+            Stage::Performance => "履约",
+        }
+    }
+
     /// Only these stages pass a filing review (备案审核) before publication.
     pub fn has_filing_review(self) -> bool {
         matches!(
@@ -71,12 +87,33 @@ impl Stage {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum Outcome {
     Passed,
     Rejected,
 }
+
+impl Outcome {
+    pub const ALL: [Outcome; 2] = [Outcome::Passed, Outcome::Rejected];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Rejected => "rejected",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Outcome::Passed => "通过",
+            Outcome::Rejected => "不通过",
+        }
+    }
+}
+
+crate::model::codes!(Stage => "阶段", Outcome => "审核结果");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
@@ -221,6 +258,29 @@ pub const OWN_TYPES: [&str; 1] = [ANCHORED];
 
 /// The daily anchor: the chain's head, pushed for the supervisory department to keep.
 pub const ANCHORED: &str = "audit.anchored";
+
+/// Each type as staff call it (the product's own included); a type not
+/// listed is shown as written.
+pub fn kind_zh(kind: &str) -> &str {
+    match kind {
+        "member.registration_submitted" => "会员注册申请",
+        "member.registration_reviewed" => "会员注册审核",
+        "member.password_reset" => "会员密码重置",
+        "project.registered" => "项目登记",
+        "project.bidder_added" => "新增投标人",
+        "filing.submitted" => "提交备案",
+        "filing.reviewed" => "备案审核",
+        "materials.submitted" => "提交发布资料",
+        "notice.published" => "查验通过并发布",
+        "experts.drawn" => "专家抽取",
+        "deposit.refunded" => "保证金退还",
+        "complaint.lodged" => "投诉受理",
+        "complaint.resolved" => "投诉处理完毕",
+        "survey.answered" => "满意度调查",
+        ANCHORED => "审计链头存证",
+        other => other,
+    }
+}
 
 /// Whether an intake line may carry this type: the product's own may not.
 pub fn may_import(kind: &'static str) -> Result<(), Refusal> {

@@ -7,9 +7,11 @@ use crate::role::Role;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use sm3::{Digest, Sm3};
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum Channel {
     Sms,
     Email,
@@ -20,6 +22,24 @@ pub enum Channel {
 }
 
 impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Channel::Sms,
+        Channel::Email,
+        Channel::Desktop,
+        Channel::Dingtalk,
+        Channel::Wecom,
+    ];
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Channel::Sms => "短信",
+            Channel::Email => "电子邮件",
+            Channel::Desktop => "桌面通知",
+            Channel::Dingtalk => "钉钉",
+            Channel::Wecom => "企业微信",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Sms => "sms",
@@ -30,6 +50,90 @@ impl Channel {
         }
     }
 }
+
+/// Where a push stands in the outbox. A push has no state of its own until
+/// a worker claims it: `Queued` above the outbox cursor, `Sending` at or
+/// below it; every change after that is a `push_status` row, audited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PushStatus {
+    Queued,
+    Sending,
+    /// Failed, or held back by quiet hours: due again at `next_attempt_at`.
+    Retrying,
+    /// The request left and no answer came: the provider is asked before any resend.
+    Unknown,
+    /// Accepted by the provider.
+    Sent,
+    /// Confirmed delivered (a provider's receipt, or the inbox itself).
+    Delivered,
+    /// The provider reported that delivery failed.
+    Failed,
+    /// Failed for good: a dead letter for staff to re-drive.
+    Dead,
+}
+
+impl PushStatus {
+    pub const ALL: [PushStatus; 8] = [
+        PushStatus::Queued,
+        PushStatus::Sending,
+        PushStatus::Retrying,
+        PushStatus::Unknown,
+        PushStatus::Sent,
+        PushStatus::Delivered,
+        PushStatus::Failed,
+        PushStatus::Dead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PushStatus::Queued => "queued",
+            PushStatus::Sending => "sending",
+            PushStatus::Retrying => "retrying",
+            PushStatus::Unknown => "unknown",
+            PushStatus::Sent => "sent",
+            PushStatus::Delivered => "delivered",
+            PushStatus::Failed => "failed",
+            PushStatus::Dead => "dead",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            PushStatus::Queued => "待发送",
+            PushStatus::Sending => "发送中",
+            PushStatus::Retrying => "待重试",
+            PushStatus::Unknown => "结果未知",
+            PushStatus::Sent => "已发送",
+            PushStatus::Delivered => "已送达",
+            PushStatus::Failed => "送达失败",
+            PushStatus::Dead => "死信",
+        }
+    }
+
+    /// Nothing more will happen to it unless staff re-drive it.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            PushStatus::Sent | PushStatus::Delivered | PushStatus::Failed | PushStatus::Dead
+        )
+    }
+}
+
+impl std::fmt::Display for PushStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+crate::model::codes!(Channel => "通道", PushStatus => "推送状态");
 
 /// A secret the dispatcher issues at send time; stored copies show the mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

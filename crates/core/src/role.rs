@@ -3,10 +3,12 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+use ts_rs::TS;
 
 /// A recipient role of the standard (推送对象).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum Role {
     Member,
     Tenderer,
@@ -85,8 +87,9 @@ impl fmt::Display for Role {
 }
 
 /// A user role in the staff directory (the desktop app's users).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum StaffRole {
     CenterStaff,
     SupervisorStaff,
@@ -138,3 +141,5 @@ impl FromStr for StaffRole {
             })
     }
 }
+
+crate::model::codes!(Role => "推送对象", StaffRole => "角色");

@@ -8,6 +8,7 @@ use crate::secrets::Secrets;
 use crate::sms::{Aliyun, Gateway};
 use crate::worker::{Policy, QuietHours, Routes};
 use chrono::NaiveTime;
+use ggzy_core::push::Channel;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use ts_rs::TS;
@@ -194,6 +195,50 @@ pub enum ConfigError {
 }
 
 impl DispatchConfig {
+    /// What each part of a configuration starts as when an admin adds it
+    /// in the settings form: every optional section, and one SMS provider
+    /// of each kind, with this backend's defaults and blanks to fill in.
+    pub fn starting_points() -> DispatchConfig {
+        DispatchConfig {
+            sms: vec![
+                SmsProvider::Gateway {
+                    name: "gateway".into(),
+                    url: String::new(),
+                    key_id: String::new(),
+                },
+                SmsProvider::Aliyun {
+                    name: "aliyun".into(),
+                    endpoint: aliyun_endpoint(),
+                    access_key_id: String::new(),
+                    sign_name: String::new(),
+                    template_code: String::new(),
+                },
+            ],
+            email: Some(EmailConfig {
+                host: String::new(),
+                port: 587,
+                security: crate::email::Security::Starttls,
+                username: None,
+                from: String::new(),
+                ca_file: None,
+            }),
+            dingtalk: Some(DingTalkConfig {
+                webhook: String::new(),
+            }),
+            wecom: Some(WeComConfig { url: wecom_url() }),
+            retry: RetryConfig::default(),
+            sending: SendingConfig::default(),
+            quiet_hours: Some(QuietConfig {
+                start: "22:00".into(),
+                end: "08:00".into(),
+                urgent: urgent_clauses(),
+            }),
+            receipts: Some(ReceiptsConfig {
+                listen: "127.0.0.1:8787".into(),
+            }),
+        }
+    }
+
     /// The senders this configuration names, each with its secret; the inbox always.
     pub fn routes(&self, center_name: &str, secrets: &dyn Secrets) -> Result<Routes, ConfigError> {
         self.check_fields()?;
@@ -205,7 +250,7 @@ impl DispatchConfig {
                 ConfigError::MissingSecret(name.into(), crate::secrets::env_name(name))
             })
         };
-        let mut routes = Routes::default().with("desktop", Inbox);
+        let mut routes = Routes::default().with(Channel::Desktop, Inbox);
         let mut names = std::collections::HashSet::new();
         let mut sms: Vec<Box<dyn Sender>> = Vec::new();
         for p in &self.sms {
@@ -242,18 +287,21 @@ impl DispatchConfig {
             });
         }
         if !sms.is_empty() {
-            routes = routes.with("sms", Failover::new(sms));
+            routes = routes.with(Channel::Sms, Failover::new(sms));
         }
         if let Some(e) = &self.email {
             let password = match &e.username {
                 Some(_) => Some(secret("smtp")?),
                 None => None,
             };
-            routes = routes.with("email", Smtp::new(e, password, center_name, timeout)?);
+            routes = routes.with(
+                Channel::Email,
+                Smtp::new(e, password, center_name, timeout)?,
+            );
         }
         if let Some(d) = &self.dingtalk {
             routes = routes.with(
-                "dingtalk",
+                Channel::Dingtalk,
                 DingTalk {
                     webhook: d.webhook.clone(),
                     secret: secret("dingtalk")?,
@@ -265,7 +313,7 @@ impl DispatchConfig {
         if let Some(w) = &self.wecom {
             let key = secret("wecom")?;
             routes = routes.with(
-                "wecom",
+                Channel::Wecom,
                 WeCom {
                     webhook: format!("{}?key={key}", w.url),
                     http,

@@ -149,14 +149,17 @@ pub async fn check_demo(store: &Store) -> Result<(), SetupError> {
 /// configuration (written by hand) is refused.
 async fn demo(store: &Store) -> Result<(Dispatcher, DispatchConfig), SetupError> {
     check_demo(store).await?;
-    let mut routes = crate::worker::Routes::default().with("desktop", crate::channel::Inbox);
-    for (channel, zh) in [
-        ("sms", "短信"),
-        ("email", "邮件"),
-        ("dingtalk", "钉钉"),
-        ("wecom", "企业微信"),
+    let mut routes = crate::worker::Routes::default().with(Channel::Desktop, crate::channel::Inbox);
+    for channel in [
+        Channel::Sms,
+        Channel::Email,
+        Channel::Dingtalk,
+        Channel::Wecom,
     ] {
-        routes = routes.with(channel, crate::simulated::Simulated::new(zh, store.clone()));
+        routes = routes.with(
+            channel,
+            crate::simulated::Simulated::new(channel.zh(), store.clone()),
+        );
     }
     let mut config = DispatchConfig::default();
     config.retry.max_attempts = 4;

@@ -40,7 +40,10 @@ impl Server {
     ) -> Result<Server, StoreError> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .map_err(|e| StoreError::NotFound(format!("回执端口 {listen} 无法监听：{e}")))?;
+            .map_err(|source| StoreError::Listen {
+                addr: format!("{listen}（回执）"),
+                source,
+            })?;
         let app = router(
             store,
             secrets.get("receipts"),

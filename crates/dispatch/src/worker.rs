@@ -7,7 +7,7 @@
 use crate::channel::{Asked, Outcome, Outgoing, Sender};
 use chrono::{Local, NaiveTime, TimeZone};
 use futures_util::StreamExt;
-use ggzy_core::push::Secret;
+use ggzy_core::push::{Channel, Secret};
 use ggzy_core::render::MASK;
 use ggzy_store::anchor::Anchored;
 use ggzy_store::outbox::{Attempt, Claimed, Finished};
@@ -74,10 +74,12 @@ impl QuietHours {
     pub fn hold_until(
         &self,
         clause: &str,
-        channel: &str,
+        channel: Channel,
         now: chrono::DateTime<Local>,
     ) -> Option<chrono::DateTime<Local>> {
-        if !matches!(channel, "sms" | "email") || self.urgent.iter().any(|c| c == clause) {
+        if !matches!(channel, Channel::Sms | Channel::Email)
+            || self.urgent.iter().any(|c| c == clause)
+        {
             return None;
         }
         let t = now.time();
@@ -110,18 +112,18 @@ pub fn backoff(policy: &Policy, attempt: i64, rng: &mut impl Rng) -> Duration {
     ceiling.mul_f64(rng.gen::<f64>())
 }
 
-/// The sender for each channel (`sms`, `email`, `desktop`, `dingtalk`, `wecom`).
+/// The sender for each channel.
 #[derive(Clone, Default)]
-pub struct Routes(HashMap<String, Arc<dyn Sender>>);
+pub struct Routes(HashMap<Channel, Arc<dyn Sender>>);
 
 impl Routes {
-    pub fn with(mut self, channel: &str, sender: impl Sender + 'static) -> Self {
-        self.0.insert(channel.to_owned(), Arc::new(sender));
+    pub fn with(mut self, channel: Channel, sender: impl Sender + 'static) -> Self {
+        self.0.insert(channel, Arc::new(sender));
         self
     }
 
-    pub fn get(&self, channel: &str) -> Option<&Arc<dyn Sender>> {
-        self.0.get(channel)
+    pub fn get(&self, channel: Channel) -> Option<&Arc<dyn Sender>> {
+        self.0.get(&channel)
     }
 }
 
@@ -335,18 +337,18 @@ impl Dispatcher {
             detail,
             retry_at,
         };
-        let Some(sender) = self.routes.get(&p.channel) else {
+        let Some(sender) = self.routes.get(p.channel) else {
             return finished(
                 Attempt::Dead,
                 format!(
                     "未配置“{}”通道：请在 设置 → 推送通道 中配置后重新排队",
-                    zh_channel(&p.channel)
+                    p.channel.zh()
                 ),
                 None,
             );
         };
         if let Some(quiet) = &self.policy.quiet {
-            if let Some(until) = quiet.hold_until(&p.clause, &p.channel, Local::now()) {
+            if let Some(until) = quiet.hold_until(&p.clause, p.channel, Local::now()) {
                 return finished(
                     Attempt::Deferred,
                     format!("免打扰时段，{} 发送", until.format("%m-%d %H:%M")),
@@ -406,17 +408,6 @@ impl Dispatcher {
     }
 }
 
-pub fn zh_channel(channel: &str) -> &str {
-    match channel {
-        "sms" => "短信",
-        "email" => "电子邮件",
-        "desktop" => "桌面通知",
-        "dingtalk" => "钉钉",
-        "wecom" => "企业微信",
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,24 +434,26 @@ mod tests {
             urgent: vec!["4.6".into()],
         };
         let night = Local.with_ymd_and_hms(2026, 11, 27, 23, 30, 0).unwrap();
-        let held = quiet.hold_until("4.4.4", "sms", night).expect("held");
+        let held = quiet
+            .hold_until("4.4.4", Channel::Sms, night)
+            .expect("held");
         assert_eq!(held, Local.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap());
         assert_eq!(
-            quiet.hold_until("4.6", "sms", night),
+            quiet.hold_until("4.6", Channel::Sms, night),
             None,
             "experts must know now"
         );
         assert_eq!(
-            quiet.hold_until("4.4.1", "desktop", night),
+            quiet.hold_until("4.4.1", Channel::Desktop, night),
             None,
             "staff inbox is no phone"
         );
         let early = Local.with_ymd_and_hms(2026, 11, 28, 6, 0, 0).unwrap();
         assert_eq!(
-            quiet.hold_until("4.4.4", "email", early),
+            quiet.hold_until("4.4.4", Channel::Email, early),
             Some(Local.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap())
         );
         let day = Local.with_ymd_and_hms(2026, 11, 28, 10, 0, 0).unwrap();
-        assert_eq!(quiet.hold_until("4.4.4", "sms", day), None);
+        assert_eq!(quiet.hold_until("4.4.4", Channel::Sms, day), None);
     }
 }

@@ -2,6 +2,7 @@
 //! the demo center's pushes go out, faults are retried, the unknown is
 //! asked after, the dead are re-driven, the backup takes over, receipts land.
 
+use ggzy_core::push::Channel;
 use ggzy_dispatch::channel::{Failover, Inbox, Outcome, Outgoing, Sender};
 use ggzy_dispatch::http::Http;
 use ggzy_dispatch::robot::{DingTalk, RateLimit, WeCom};
@@ -29,7 +30,7 @@ fn gateway_sender(fake: &Fake, name: &str) -> Gateway {
 fn sms_through(fake: &Fake, store: &Store, policy: Policy) -> Dispatcher {
     Dispatcher::new(
         store.clone(),
-        Routes::default().with("sms", gateway_sender(fake, "短信网关")),
+        Routes::default().with(Channel::Sms, gateway_sender(fake, "短信网关")),
         policy,
     )
 }
@@ -151,8 +152,8 @@ async fn the_demo_center_goes_out_through_the_gateway_each_push_once() {
     let d = Dispatcher::new(
         store.clone(),
         Routes::default()
-            .with("sms", gateway_sender(&fake, "短信网关"))
-            .with("desktop", Inbox),
+            .with(Channel::Sms, gateway_sender(&fake, "短信网关"))
+            .with(Channel::Desktop, Inbox),
         quick(),
     );
     let done = drain(&d, &store, |s| {
@@ -375,7 +376,7 @@ async fn refused_connections_are_retried_until_the_gateway_is_back() {
     let down = gateway_at_port(port, "短信网关");
     let d = Dispatcher::new(
         store.clone(),
-        Routes::default().with("sms", down),
+        Routes::default().with(Channel::Sms, down),
         Policy {
             max_attempts: 50,
             batch: 20,
@@ -465,7 +466,7 @@ async fn the_backup_provider_delivers_when_the_primary_is_down() {
     let d = Dispatcher::new(
         store.clone(),
         Routes::default().with(
-            "sms",
+            Channel::Sms,
             Failover::new(vec![Box::new(primary), Box::new(backup)]),
         ),
         quick(),

@@ -2,6 +2,7 @@
 //! certificate from the office's own CA and asking for a password, receives
 //! the demo center's email push as rendered.
 
+use ggzy_core::push::Channel;
 use ggzy_dispatch::channel::Inbox;
 use ggzy_dispatch::email::{EmailConfig, Security, Smtp};
 use ggzy_dispatch::{Dispatcher, Policy, Routes};
@@ -102,7 +103,9 @@ async fn the_smtp_server_receives_the_rendered_mail() {
     .unwrap();
     let d = Dispatcher::new(
         store.clone(),
-        Routes::default().with("email", smtp).with("desktop", Inbox),
+        Routes::default()
+            .with(Channel::Email, smtp)
+            .with(Channel::Desktop, Inbox),
         Policy::default(),
     );
     let deadline = Instant::now() + Duration::from_secs(20);

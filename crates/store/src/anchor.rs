@@ -8,6 +8,7 @@ use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use ggzy_core::anchor::{self, DEFAULT_TIME};
 use ggzy_core::audit::Head;
+use ggzy_core::error::ErrorCode;
 use ggzy_core::event::Party;
 
 /// Where anchor events say they came from.
@@ -58,11 +59,11 @@ impl Store {
                 pushes,
             }),
             LineOutcome::Duplicate { event_id } => Err(StoreError::invalid(
-                "anchor_again",
+                ErrorCode::AnchorAgain,
                 format!("本秒已存证过链头（{event_id}）：请稍后再试"),
             )),
             LineOutcome::Refused { refusal, .. } => {
-                Err(StoreError::invalid(refusal.code(), refusal.to_string()))
+                Err(StoreError::invalid(ErrorCode::Refused, refusal.to_string()))
             }
         }
     }

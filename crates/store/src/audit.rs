@@ -106,7 +106,7 @@ impl AuditWriter {
         &mut self,
         at: &str,
         push_no: i64,
-        status: &str,
+        status: ggzy_core::push::PushStatus,
         detail: &str,
         by: Option<&str>,
     ) -> i64 {
@@ -118,7 +118,7 @@ impl AuditWriter {
             by: Option<&'a str>,
             detail: &'a str,
             kind: &'static str,
-            status: &'a str,
+            status: ggzy_core::push::PushStatus,
             subject: String,
         }
         let content = Content {
@@ -281,6 +281,29 @@ const EVENT_ACCEPTED: &str = "event.accepted";
 /// The kind of a push's status change record.
 const PUSH_STATUS: &str = "push.status";
 
+/// Every kind of audit record, as staff read it (the activity feed, the
+/// audit page). A kind not listed is shown as written.
+pub const KINDS: [(&str, &str); 18] = [
+    (EVENT_ACCEPTED, "接收事件"),
+    (PUSH_STATUS, "推送状态变更"),
+    ("user.added", "新增用户"),
+    ("user.changed", "修改用户"),
+    ("user.login", "登录"),
+    ("user.login_attempt", "登录尝试"),
+    ("user.login_failed", "登录失败"),
+    ("user.login_refused", "拒绝登录"),
+    ("user.locked", "账户锁定"),
+    ("user.password_checked", "核对密码"),
+    ("user.password_changed", "修改密码"),
+    ("member.password_issued", "发放会员密码"),
+    ("setting.changed", "修改设置"),
+    ("dispatch.configured", "修改推送通道"),
+    ("contact_rules.changed", "修改联系规则"),
+    ("demo.marked", "标记演示中心"),
+    (crate::rejects::KEPT, "保留拒收数据"),
+    (crate::rejects::FIXED, "修正拒收数据"),
+];
+
 /// SM3 over a set of push digests, in sorted order.
 fn pushes_digest(mut digests: Vec<Hash>) -> String {
     digests.sort_unstable();
@@ -351,7 +374,13 @@ mod tests {
         let at = "2026-01-01T08:00:00+08:00";
         for by in [None, Some("王\"五")] {
             let mut fast = writer();
-            fast.append_status(at, 42, "sent", "网关：已受理\n发往 138****5678", by);
+            fast.append_status(
+                at,
+                42,
+                ggzy_core::push::PushStatus::Sent,
+                "网关：已受理\n发往 138****5678",
+                by,
+            );
             let mut general = writer();
             let mut body =
                 serde_json::json!({ "status": "sent", "detail": "网关：已受理\n发往 138****5678" });

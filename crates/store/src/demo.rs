@@ -6,6 +6,7 @@
 use crate::intake::Summary;
 use crate::users::NewUser;
 use crate::{Result, Store, StoreError};
+use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use serde_json::{json, Value};
 
@@ -348,7 +349,7 @@ impl Store {
             .await?;
             if own {
                 return Err(StoreError::invalid(
-                    "not_demo",
+                    ErrorCode::NotDemo,
                     "这个数据库已是本中心的数据，不能放入演示数据：演示中心使用单独的数据库文件（ggzy --db demo.db demo，或 make run）",
                 ));
             }

@@ -1,5 +1,6 @@
 //! Store errors: a stable `code()` for callers, a zh-CN message for people.
 
+use ggzy_core::error::ErrorCode;
 use std::path::PathBuf;
 use thiserror::Error;
 
@@ -21,9 +22,23 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
+    /// A file or stream that could not be read (`what` names it).
+    #[error("无法读取{what}：{source}")]
+    Read {
+        what: String,
+        source: std::io::Error,
+    },
+
+    /// A port that could not be listened on.
+    #[error("端口 {addr} 无法监听：{source}。请换一个端口，或停止占用它的程序")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+
     /// Bad input to a store operation, with what to do about it.
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid { code: ErrorCode, message: String },
 
     #[error("{0}")]
     NotFound(String),
@@ -34,14 +49,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            StoreError::Db(_) | StoreError::File { .. } => "database",
-            StoreError::Migrate(_) => "migration",
-            StoreError::Io { .. } => "io",
-            StoreError::Invalid { code, .. } => code,
-            StoreError::NotFound(_) => "not_found",
-            StoreError::Corrupt(_) => "corrupt",
+            StoreError::Db(_) | StoreError::File { .. } => ErrorCode::Database,
+            StoreError::Migrate(_) => ErrorCode::Migration,
+            StoreError::Io { .. } => ErrorCode::WriteFailed,
+            StoreError::Read { .. } => ErrorCode::ReadFailed,
+            StoreError::Listen { .. } => ErrorCode::PortUnavailable,
+            StoreError::Invalid { code, .. } => *code,
+            StoreError::NotFound(_) => ErrorCode::NotFound,
+            StoreError::Corrupt(_) => ErrorCode::Corrupt,
         }
     }
 
@@ -64,7 +81,7 @@ impl StoreError {
         }
     }
 
-    pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> Self {
         StoreError::Invalid {
             code,
             message: message.into(),

@@ -20,6 +20,7 @@ use ggzy_core::engine::{
     complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
     MemberRecord,
 };
+use ggzy_core::error::ErrorCode;
 use ggzy_core::event::{
     decode_line, may_import, may_record, parse, peek_id, Envelope, EventBody, Party, MAX_LINE,
 };
@@ -128,7 +129,7 @@ impl Store {
             match read_line_bounded(&mut reader, &mut buf) {
                 Err(e) => {
                     return Some(Err(StoreError::invalid(
-                        "read_failed",
+                        ErrorCode::ReadFailed,
                         format!("读取输入第 {} 行失败：{e}", line_no + 1),
                     )))
                 }

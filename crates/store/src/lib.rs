@@ -23,6 +23,7 @@ mod rows;
 pub use error::StoreError;
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+use ggzy_core::error::ErrorCode;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
@@ -116,7 +117,7 @@ impl Store {
     /// the path.
     pub async fn open_read_only(path: &Path) -> Result<Store> {
         let shown = path.display();
-        let refuse = |what: String| StoreError::invalid("not_a_database", what);
+        let refuse = |what: String| StoreError::invalid(ErrorCode::NotADatabase, what);
         let meta = std::fs::metadata(path).map_err(|e| {
             refuse(format!(
                 "找不到数据库文件 {shown}（{e}）：请检查路径；核验不会新建数据库"
@@ -168,7 +169,7 @@ impl Store {
             }
             Some(v) => {
                 return Err(StoreError::invalid(
-                    "schema_too_new",
+                    ErrorCode::SchemaTooNew,
                     format!(
                     "数据库 {shown} 已按更新版本的程序升级（结构第 {v} 号）：请升级本程序后再核验"
                 ),
@@ -251,7 +252,7 @@ impl Store {
     pub async fn backup_to(&self, to: &Path) -> Result<()> {
         let Some(name) = to.to_str() else {
             return Err(StoreError::invalid(
-                "backup_path",
+                ErrorCode::BackupPath,
                 format!(
                     "备份文件名 {} 含有无法识别的字符：请换一个文件名",
                     to.display()
@@ -260,7 +261,7 @@ impl Store {
         };
         if to.exists() {
             return Err(StoreError::invalid(
-                "backup_exists",
+                ErrorCode::BackupExists,
                 format!("{name} 已存在：备份不覆盖已有文件，请换一个文件名"),
             ));
         }
@@ -340,14 +341,14 @@ fn migration_error(path: &Path, e: sqlx::migrate::MigrateError) -> StoreError {
     let path = path.display();
     match e {
         VersionMismatch(v) => StoreError::invalid(
-            "schema_mismatch",
+            ErrorCode::SchemaMismatch,
             format!(
                 "数据库 {path} 的第 {v} 号结构与本程序内置的不一致：它由本程序的开发版本创建。\
                  请备份后移走该文件，再次打开时会新建数据库（演示数据可用 make run 重新生成）"
             ),
         ),
         VersionMissing(v) | VersionTooNew(v, _) => StoreError::invalid(
-            "schema_too_new",
+            ErrorCode::SchemaTooNew,
             format!("数据库 {path} 已按更新版本的程序升级（结构第 {v} 号）：请升级本程序后再打开"),
         ),
         other => StoreError::Migrate(other),

@@ -6,6 +6,8 @@
 use crate::audit::AuditWriter;
 use crate::pushes::{status, Push};
 use crate::{now, Result, Store, StoreError};
+use ggzy_core::error::ErrorCode;
+use ggzy_core::push::{Channel, PushStatus};
 use serde::Deserialize;
 
 /// What a worker needs of a push it claimed: what to send, to whom, and
@@ -18,7 +20,7 @@ pub struct Due {
     pub clause: String,
     pub recipient_id: String,
     pub recipient_name: String,
-    pub channel: String,
+    pub channel: Channel,
     pub address: String,
     pub text: String,
     pub secret: Option<String>,
@@ -36,7 +38,7 @@ impl From<&Push> for Due {
             clause: p.clause.clone(),
             recipient_id: p.recipient_id.clone(),
             recipient_name: p.recipient_name.clone(),
-            channel: p.channel.clone(),
+            channel: p.channel,
             address: p.address.clone(),
             text: p.text.clone(),
             secret: p.secret.clone(),
@@ -74,14 +76,14 @@ pub enum Attempt {
 }
 
 impl Attempt {
-    pub fn status(self) -> &'static str {
+    pub fn status(self) -> PushStatus {
         match self {
-            Attempt::Sent => "sent",
-            Attempt::Delivered => "delivered",
-            Attempt::Retry | Attempt::Deferred => "retrying",
-            Attempt::Dead => "dead",
-            Attempt::Unknown => "unknown",
-            Attempt::Failed => "failed",
+            Attempt::Sent => PushStatus::Sent,
+            Attempt::Delivered => PushStatus::Delivered,
+            Attempt::Retry | Attempt::Deferred => PushStatus::Retrying,
+            Attempt::Dead => PushStatus::Dead,
+            Attempt::Unknown => PushStatus::Unknown,
+            Attempt::Failed => PushStatus::Failed,
         }
     }
 }
@@ -261,7 +263,7 @@ impl Store {
     pub async fn requeue(&self, push_no: i64, by: &str) -> Result<()> {
         let mut tx = self.write().await?;
         let conn = tx.conn();
-        let state: Option<(String,)> = sqlx::query_as(concat!(
+        let state: Option<String> = sqlx::query_scalar(concat!(
             "SELECT ",
             status!(),
             " FROM pushes p LEFT JOIN push_states s ON s.push_no = p.no WHERE p.no = ?"
@@ -269,15 +271,21 @@ impl Store {
         .bind(push_no)
         .fetch_optional(&mut *conn)
         .await?;
-        match state {
-            None => return Err(StoreError::NotFound(format!("没有第 {push_no} 号推送"))),
-            Some((s,)) if matches!(s.as_str(), "dead" | "failed" | "retrying") => {}
-            Some((s,)) => {
-                return Err(StoreError::invalid(
-                    "not_failed",
-                    format!("第 {push_no} 号推送当前为“{s}”，只有发送失败的推送可以重新排队"),
-                ))
-            }
+        let Some(state) = state else {
+            return Err(StoreError::NotFound(format!("没有第 {push_no} 号推送")));
+        };
+        let state = PushStatus::try_from(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if !matches!(
+            state,
+            PushStatus::Dead | PushStatus::Failed | PushStatus::Retrying
+        ) {
+            return Err(StoreError::invalid(
+                ErrorCode::NotFailed,
+                format!(
+                    "第 {push_no} 号推送当前为“{}”，只有发送失败的推送可以重新排队",
+                    state.zh()
+                ),
+            ));
         }
         let at = now();
         sqlx::query(
@@ -295,7 +303,7 @@ impl Store {
             &mut audit,
             &at,
             push_no,
-            "retrying",
+            PushStatus::Retrying,
             &detail,
             Some(by),
         )
@@ -382,13 +390,19 @@ impl Store {
         let Some((push_no, status)) = found else {
             return Err(StoreError::NotFound(format!("没有以 {key} 发出的推送")));
         };
-        if matches!(status.as_str(), "delivered" | "failed") {
+        let status =
+            PushStatus::try_from(status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if matches!(status, PushStatus::Delivered | PushStatus::Failed) {
             return Ok(Receipt::Already { push_no, status });
         }
         let at = now();
-        let status = if delivered { "delivered" } else { "failed" };
+        let status = if delivered {
+            PushStatus::Delivered
+        } else {
+            PushStatus::Failed
+        };
         sqlx::query("UPDATE push_states SET status = ?, updated_at = ? WHERE push_no = ?")
-            .bind(status)
+            .bind(status.as_str())
             .bind(&at)
             .bind(push_no)
             .execute(&mut *conn)
@@ -410,7 +424,7 @@ pub enum Receipt {
     /// The push had settled already: nothing changed.
     Already {
         push_no: i64,
-        status: String,
+        status: PushStatus,
     },
 }
 
@@ -563,7 +577,7 @@ async fn history(
     audit: &mut AuditWriter,
     at: &str,
     push_no: i64,
-    status: &str,
+    status: PushStatus,
     detail: &str,
     by: Option<&str>,
 ) -> Result<()> {
@@ -573,7 +587,7 @@ async fn history(
         "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(push_no)
-    .bind(status)
+    .bind(status.as_str())
     .bind(detail)
     .bind(at)
     .bind(device)

@@ -4,6 +4,8 @@
 
 use crate::{Result, Store};
 use futures_util::TryStreamExt;
+use ggzy_core::push::{Channel, PushStatus};
+use ggzy_core::role::Role;
 use serde::Serialize;
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
@@ -17,14 +19,17 @@ pub struct Push {
     pub project: Option<String>,
     pub rule: String,
     pub clause: String,
-    pub recipient_role: String,
+    #[sqlx(try_from = "String")]
+    pub recipient_role: Role,
     pub recipient_id: String,
     pub recipient_name: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub address: String,
     pub text: String,
     pub secret: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PushStatus,
     pub attempts: i64,
     /// Re-drives so far: the push is sent under its series' key (see [`Due::send_key`]).
     pub series: i64,
@@ -41,7 +46,8 @@ pub struct Push {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
 pub struct StatusChange {
     pub push_no: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PushStatus,
     pub detail: Option<String>,
     pub at: String,
 }
@@ -79,8 +85,8 @@ pub struct PushFilter {
 #[derive(Debug, Clone, Default)]
 pub struct PushQuery {
     pub clause: Option<String>,
-    pub status: Option<String>,
-    pub channel: Option<String>,
+    pub status: Option<PushStatus>,
+    pub channel: Option<Channel>,
     pub project: Option<String>,
     /// Received on or after this day (`YYYY-MM-DD`).
     pub from: Option<String>,
@@ -165,12 +171,12 @@ impl Store {
         if let Some(clause) = text(&q.clause) {
             qb.push(" AND p.clause = ").push_bind(clause);
         }
-        if let Some(status) = text(&q.status) {
+        if let Some(status) = q.status {
             qb.push(concat!(" AND ", status!(), " = "))
-                .push_bind(status);
+                .push_bind(status.as_str());
         }
-        if let Some(channel) = text(&q.channel) {
-            qb.push(" AND p.channel = ").push_bind(channel);
+        if let Some(channel) = q.channel {
+            qb.push(" AND p.channel = ").push_bind(channel.as_str());
         }
         if let Some(project) = text(&q.project) {
             qb.push(" AND e.project = ").push_bind(project);

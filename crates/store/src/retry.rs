@@ -6,6 +6,7 @@ use crate::audit::AuditWriter;
 use crate::lines::{LineOutcome, LineResult, Summary, BATCH};
 use crate::rejects::FIXED;
 use crate::{now, Result, Store, StoreError};
+use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use ggzy_core::Refusal;
 
@@ -30,7 +31,7 @@ impl Store {
                 .await?;
         let Some(digest) = open else {
             return Err(StoreError::invalid(
-                "reject_not_open",
+                ErrorCode::RejectNotOpen,
                 format!("拒收记录 {id} 不存在或已处理，请刷新列表"),
             ));
         };

@@ -4,6 +4,7 @@
 use crate::audit::AuditWriter;
 use crate::{now, Result, Store, StoreError};
 use ggzy_core::anchor;
+use ggzy_core::error::ErrorCode;
 use ggzy_core::event::valid_phone;
 use ggzy_core::reach::ContactRules;
 use ggzy_core::render::Center;
@@ -41,12 +42,15 @@ fn check(key: &str, value: &str) -> Result<()> {
     if !KEYS.iter().any(|(k, _)| *k == key) {
         let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
         return Err(StoreError::invalid(
-            "unknown_setting",
+            ErrorCode::UnknownSetting,
             format!("没有名为 `{key}` 的设置；可设置：{}", known.join("、")),
         ));
     }
     if key == "center_name" && value.is_empty() {
-        return Err(StoreError::invalid("invalid_setting", "中心名称不能为空"));
+        return Err(StoreError::invalid(
+            ErrorCode::InvalidSetting,
+            "中心名称不能为空",
+        ));
     }
     if key == "session_idle_minutes"
         && !value
@@ -54,11 +58,11 @@ fn check(key: &str, value: &str) -> Result<()> {
             .is_ok_and(|m| (1..=MAX_IDLE_MINUTES).contains(&m))
     {
         return Err(StoreError::invalid(
-            "invalid_setting",
+            ErrorCode::InvalidSetting,
             format!("无操作退出时间 `{value}` 无效：须为 1–{MAX_IDLE_MINUTES} 之间的整数（分钟）"),
         ));
     }
-    let invalid = |m: String| Err(StoreError::invalid("invalid_setting", m));
+    let invalid = |m: String| Err(StoreError::invalid(ErrorCode::InvalidSetting, m));
     if key == "anchor_time" && !value.is_empty() {
         if let Err(m) = anchor::parse_time(value) {
             return invalid(m);
@@ -71,7 +75,7 @@ fn check(key: &str, value: &str) -> Result<()> {
     }
     if key == "center_phone" && !value.is_empty() && !valid_phone(value) {
         return Err(StoreError::invalid(
-            "invalid_setting",
+            ErrorCode::InvalidSetting,
             format!("`{value}` 不是有效的电话号码"),
         ));
     }
@@ -128,7 +132,7 @@ impl Store {
     pub async fn save_contact_rules(&self, rules: &ContactRules, by: &str) -> Result<()> {
         rules
             .check()
-            .map_err(|m| StoreError::invalid("invalid_contact_rules", m))?;
+            .map_err(|m| StoreError::invalid(ErrorCode::InvalidContactRules, m))?;
         let text = serde_json::to_string(rules)?;
         let audit = json!({ "rules": rules, "by": by });
         self.save_meta("contact_rules", &text, "contact_rules.changed", audit)

@@ -4,6 +4,7 @@ use crate::audit::AuditWriter;
 use crate::{hash_password, now, verify_password, Result, Store, StoreError};
 use ggzy_core::audit::sm3_hex;
 use ggzy_core::engine::{Directory, StaffMember};
+use ggzy_core::error::ErrorCode;
 use ggzy_core::event::{valid_email, valid_phone};
 use ggzy_core::password;
 use ggzy_core::role::StaffRole;
@@ -26,7 +27,8 @@ pub struct NewUser {
 pub struct User {
     pub username: String,
     pub name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: StaffRole,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub active: bool,
@@ -135,13 +137,13 @@ async fn record_user(
 /// account (the audit trail does, for the administrator).
 fn bad_credentials() -> StoreError {
     StoreError::invalid(
-        "bad_credentials",
+        ErrorCode::BadCredentials,
         format!("用户名或密码错误，或账户已锁定、停用：请重新输入（连续 {MAX_FAILED_LOGINS} 次错误将锁定账户 {LOCK_MINUTES} 分钟），仍无法登录请联系系统管理员"),
     )
 }
 
 fn validate(u: &NewUser) -> Result<()> {
-    let bad = |m: String| Err(StoreError::invalid("invalid_user", m));
+    let bad = |m: String| Err(StoreError::invalid(ErrorCode::InvalidUser, m));
     let name_ok = (2..=32).contains(&u.username.len())
         && u.username
             .chars()
@@ -194,7 +196,10 @@ impl Store {
         validate(&admin)?;
         self.check_settings(settings)?;
         let Some(password) = &admin.password else {
-            return Err(StoreError::invalid("invalid_user", "请为管理员设置密码"));
+            return Err(StoreError::invalid(
+                ErrorCode::InvalidUser,
+                "请为管理员设置密码",
+            ));
         };
         let hash = hash_password(password).await;
         let mut tx = self.write().await?;
@@ -207,7 +212,7 @@ impl Store {
         .await?;
         if taken {
             return Err(StoreError::invalid(
-                "already_set_up",
+                ErrorCode::AlreadySetUp,
                 "本中心已设置过：请用管理员账户登录（新增用户请到 设置 → 用户与角色）",
             ));
         }
@@ -263,7 +268,7 @@ impl Store {
     ) -> Result<Option<String>> {
         if username == by {
             return Err(StoreError::invalid(
-                "own_account",
+                ErrorCode::OwnAccount,
                 "不能修改自己的角色、停用自己或重置自己的密码：请由另一位管理员操作（修改自己的密码请用右上角的“修改密码”）",
             ));
         }
@@ -283,7 +288,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("没有用户 `{username}`")))?;
         let mut body = serde_json::Map::new();
         body.insert("by".into(), by.into());
-        if let Some(role) = change.role.filter(|r| r.as_str() != current.role) {
+        if let Some(role) = change.role.filter(|r| *r != current.role) {
             sqlx::query("UPDATE users SET role = ? WHERE username = ?")
                 .bind(role.as_str())
                 .bind(username)
@@ -312,7 +317,7 @@ impl Store {
         }
         if body.len() == 1 {
             return Err(StoreError::invalid(
-                "nothing_changed",
+                ErrorCode::NothingChanged,
                 format!("用户 `{username}` 没有任何改动"),
             ));
         }
@@ -446,13 +451,13 @@ impl Store {
     pub async fn change_password(&self, username: &str, current: &str, new: &str) -> Result<()> {
         if new.chars().count() < MIN_PASSWORD_LEN {
             return Err(StoreError::invalid(
-                "weak_password",
+                ErrorCode::WeakPassword,
                 format!("新密码过短：至少 {MIN_PASSWORD_LEN} 个字符"),
             ));
         }
         if new == current {
             return Err(StoreError::invalid(
-                "weak_password",
+                ErrorCode::WeakPassword,
                 "新密码不能与当前密码相同",
             ));
         }
@@ -460,10 +465,10 @@ impl Store {
             .await
             .map_err(|e| match e {
                 StoreError::Invalid {
-                    code: "bad_credentials",
+                    code: ErrorCode::BadCredentials,
                     ..
                 } => StoreError::invalid(
-                    "bad_credentials",
+                    ErrorCode::BadCredentials,
                     format!("当前密码不正确，请重新输入（连续 {MAX_FAILED_LOGINS} 次错误将锁定账户 {LOCK_MINUTES} 分钟）"),
                 ),
                 other => other,
@@ -509,7 +514,7 @@ async fn insert_user(
             .await?;
     if exists.is_some() {
         return Err(StoreError::invalid(
-            "user_exists",
+            ErrorCode::UserExists,
             format!("用户名 `{}` 已存在，请换一个用户名", new.username),
         ));
     }

@@ -8,6 +8,7 @@
 mod common;
 use common::*;
 use ggzy_core::audit::Head;
+use ggzy_core::error::ErrorCode;
 use ggzy_core::reach::ContactRules;
 use ggzy_core::role::StaffRole;
 use ggzy_store::outbox::Attempt;
@@ -417,7 +418,7 @@ async fn the_demo_is_marked_in_its_own_file_and_the_mark_is_held_to_the_trail() 
 
     let own = lived().await;
     let err = own.store.seed_demo().await.unwrap_err();
-    assert_eq!(err.code(), "not_demo", "{err}");
+    assert_eq!(err.code(), ErrorCode::NotDemo, "{err}");
     assert!(!own.store.is_demo().await.unwrap());
 }
 

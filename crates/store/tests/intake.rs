@@ -3,6 +3,9 @@
 
 mod common;
 use common::*;
+use ggzy_core::error::ErrorCode;
+use ggzy_core::push::PushStatus;
+use ggzy_core::role::Role;
 use ggzy_core::role::StaffRole;
 use ggzy_store::intake::LineOutcome;
 use ggzy_store::outbox::Due;
@@ -29,10 +32,10 @@ async fn an_accepted_event_brings_its_pushes_and_audit_record() {
     assert_eq!(pushes.len(), 2);
     assert!(pushes
         .iter()
-        .all(|p| p.status == "queued" && p.clause == "4.2" && p.event_id == "e1"));
+        .all(|p| p.status == PushStatus::Queued && p.clause == "4.2" && p.event_id == "e1"));
     let tenderer = pushes
         .iter()
-        .find(|p| p.recipient_role == "tenderer")
+        .find(|p| p.recipient_role == Role::Tenderer)
         .unwrap();
     assert_eq!(
         (tenderer.channel.as_str(), tenderer.address.as_str()),
@@ -40,7 +43,7 @@ async fn an_accepted_event_brings_its_pushes_and_audit_record() {
     );
     let agency = pushes
         .iter()
-        .find(|p| p.recipient_role == "agency")
+        .find(|p| p.recipient_role == Role::Agency)
         .unwrap();
     assert_eq!(
         (agency.channel.as_str(), agency.address.as_str()),
@@ -377,7 +380,10 @@ async fn the_outbox_claims_retries_and_finishes_with_a_trace() {
     assert_eq!(claimed.len(), 2);
     let claimed: Vec<_> = claimed.into_iter().map(|c| c.push).collect();
     let log = d.store.pushes(&Default::default()).await.unwrap();
-    assert!(log.iter().all(|p| p.status == "sending"), "{log:?}");
+    assert!(
+        log.iter().all(|p| p.status == PushStatus::Sending),
+        "{log:?}"
+    );
     assert_eq!(
         claimed,
         log.iter().map(Due::from).collect::<Vec<_>>(),
@@ -484,7 +490,14 @@ async fn a_leased_range_reads_as_sending_and_comes_back_in_parts_when_it_runs_ou
     assert_eq!(first.len(), 4);
     assert_eq!(
         status(&d.store).await,
-        ["sending", "sending", "sending", "sending", "queued", "queued"]
+        [
+            PushStatus::Sending,
+            PushStatus::Sending,
+            PushStatus::Sending,
+            PushStatus::Sending,
+            PushStatus::Queued,
+            PushStatus::Queued
+        ]
     );
     assert_eq!(d.store.overview().await.unwrap().pushes_queued, 2);
     let err = d
@@ -492,7 +505,7 @@ async fn a_leased_range_reads_as_sending_and_comes_back_in_parts_when_it_runs_ou
         .requeue(first[0].push.no, "admin")
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("“sending”"), "{err}");
+    assert!(err.to_string().contains("“发送中”"), "{err}");
 
     assert_eq!(d.store.take_over_leases().await.unwrap(), 4);
     let part = d.store.claim_due(3, 60).await.unwrap();
@@ -528,7 +541,7 @@ async fn a_leased_range_reads_as_sending_and_comes_back_in_parts_when_it_runs_ou
         !d.store.dispatch_pending().await.unwrap(),
         "every lease went with its last push"
     );
-    assert_eq!(status(&d.store).await, ["sent"; 6]);
+    assert_eq!(status(&d.store).await, [PushStatus::Sent; 6]);
     assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
 }
 
@@ -724,7 +737,7 @@ async fn a_database_from_another_version_is_refused_with_what_to_do() {
         .unwrap();
     d.store.close().await;
     let err = Store::open(&path).await.unwrap_err();
-    assert_eq!(err.code(), "schema_mismatch");
+    assert_eq!(err.code(), ErrorCode::SchemaMismatch);
     let msg = err.to_string();
     assert!(
         msg.contains(&path.display().to_string()) && msg.contains("移走"),
@@ -742,7 +755,7 @@ async fn a_database_from_another_version_is_refused_with_what_to_do() {
     .unwrap();
     d.store.close().await;
     let err = Store::open(&path).await.unwrap_err();
-    assert_eq!(err.code(), "schema_too_new", "{err}");
+    assert_eq!(err.code(), ErrorCode::SchemaTooNew, "{err}");
     assert!(err.to_string().contains("升级本程序"), "{err}");
     // Left as it was: the staff are still there.
     let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(

@@ -3,12 +3,13 @@
 
 mod common;
 use common::*;
+use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use ggzy_store::users::{NewUser, MAX_FAILED_LOGINS};
 use ggzy_store::{Store, StoreError};
 
 fn code(e: StoreError) -> (String, String) {
-    (e.code().to_owned(), e.to_string())
+    (e.code().to_string(), e.to_string())
 }
 
 async fn trail_kinds(store: &Store, subject: &str) -> Vec<String> {
@@ -124,9 +125,13 @@ async fn a_one_time_password_is_changed_at_first_login() {
     assert!(user.must_change_password);
 
     for (current, new, want) in [
-        ("not it", "a long new secret", "bad_credentials"),
-        (one_time.as_str(), "short", "weak_password"),
-        (one_time.as_str(), one_time.as_str(), "weak_password"),
+        ("not it", "a long new secret", ErrorCode::BadCredentials),
+        (one_time.as_str(), "short", ErrorCode::WeakPassword),
+        (
+            one_time.as_str(),
+            one_time.as_str(),
+            ErrorCode::WeakPassword,
+        ),
     ] {
         let err = d
             .store
@@ -333,9 +338,9 @@ async fn two_set_ups_at_once_leave_one_admin() {
     let refused = [a, b]
         .into_iter()
         .filter_map(Result::err)
-        .map(|e| e.code().to_owned())
+        .map(|e| e.code())
         .collect::<Vec<_>>();
-    assert_eq!(refused, ["already_set_up"]);
+    assert_eq!(refused, [ErrorCode::AlreadySetUp]);
     assert_eq!(d.store.users().await.unwrap().len(), 1);
     assert_eq!(d.store.settings().await.unwrap().len(), 1);
     assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);

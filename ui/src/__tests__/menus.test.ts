@@ -1,21 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { menusFor } from '../router/menus'
-import { kindName, taskLink } from '../views/workbench/kinds'
+import { taskLink } from '../views/workbench/kinds'
 import { formatTime } from '../utils/time'
-
-describe('menus', () => {
-  it('import is for center staff and admins only', () => {
-    expect(menusFor('center_staff').map((m) => m.path)).toContain('/import')
-    expect(menusFor('admin').map((m) => m.path)).toContain('/import')
-    expect(menusFor('supervisor_staff').map((m) => m.path)).not.toContain('/import')
-    expect(menusFor('supervisor').map((m) => m.path)).not.toContain('/import')
-  })
-  it('every role lands on the workbench', () => {
-    for (const role of ['center_staff', 'supervisor_staff', 'supervisor', 'admin'] as const) {
-      expect(menusFor(role).map((m) => m.path)).toContain('/workbench')
-    }
-  })
-})
 
 describe('workbench tasks', () => {
   it('link to the page they are worked on, or list their projects', () => {
@@ -26,12 +11,6 @@ describe('workbench tasks', () => {
   })
 })
 
-describe('audit kinds', () => {
-  it('are named in Chinese, unknown ones shown as they are', () => {
-    expect(kindName('user.login')).toBe('登录')
-    expect(kindName('something.new')).toBe('something.new')
-  })
-})
 
 describe('times', () => {
   // `npm test` runs in Asia/Shanghai, as the center's desktops do.
@@ -42,17 +21,22 @@ describe('times', () => {
   })
 })
 
-import { actionsFor, emptyForm, toAction } from '../views/projects/actions'
+import { emptyForm, fieldsOf, projectActions, toAction } from '../views/projects/actions'
+import type { ActionOffer } from '../api'
 
 describe('project actions', () => {
-  it('are offered to the role that does them', () => {
-    expect(actionsFor('supervisor_staff').map((a) => a.type)).toEqual(['filing.reviewed'])
-    expect(actionsFor('center_staff').map((a) => a.type)).toContain('notice.published')
-    expect(actionsFor('supervisor')).toEqual([])
+  it('are those the backend offers, less registering (done from the list)', () => {
+    const offers: ActionOffer[] = [
+      { type: 'project.registered', title: '登记项目', stages: [] },
+      { type: 'notice.published', title: '发布公告', stages: ['tender_notice'] },
+    ]
+    expect(projectActions(offers).map((a) => a.type)).toEqual(['notice.published'])
+    expect(fieldsOf('notice.published')).toEqual({ url: true })
+    expect(fieldsOf('materials.submitted')).toEqual({})
   })
 
   it('become the intake event of the standard', () => {
-    const f = { ...emptyForm(), stage: 'tender_notice', outcome: 'rejected' as const, opinion: ' 资格条件表述不清 ' }
+    const f = { ...emptyForm(), stage: 'tender_notice' as const, outcome: 'rejected' as const, opinion: ' 资格条件表述不清 ' }
     expect(toAction('filing.reviewed', 'P1', f)).toEqual({
       type: 'filing.reviewed',
       project: 'P1',
@@ -62,7 +46,7 @@ describe('project actions', () => {
       opinion: '资格条件表述不清',
     })
     // A round only for corrections; a winner only for the award filing.
-    const c = toAction('filing.submitted', 'P1', { ...emptyForm(), stage: 'correction', round: 2, winner: 'B1' })
+    const c = toAction('filing.submitted', 'P1', { ...emptyForm(), stage: 'correction' as const, round: 2, winner: 'B1' })
     expect(c).toMatchObject({ round: 2, winner: undefined })
   })
 })

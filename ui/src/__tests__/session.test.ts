@@ -7,13 +7,25 @@ import { createPinia, setActivePinia } from 'pinia'
 import { api, setOnLoggedOut } from '../api'
 import { useSession } from '../stores/session'
 
-const zhang = { username: 'zhangwei', name: '张伟', role: 'center_staff', role_name: '中心工作人员', must_change_password: false }
+const zhang = {
+  username: 'zhangwei',
+  name: '张伟',
+  role: 'center_staff',
+  role_name: '中心工作人员',
+  must_change_password: false,
+  menus: [
+    { path: '/workbench', title: '工作台' },
+    { path: '/import', title: '导入' },
+  ],
+  actions: [{ type: 'notice.published', title: '发布公告', stages: ['tender_notice'] }],
+  rights: ['resend'],
+}
 
 beforeEach(() => setActivePinia(createPinia()))
 afterEach(() => clearMocks())
 
 describe('the session store', () => {
-  it('fills on login, follows the role in its menus, and empties on logout', async () => {
+  it('fills on login with the menus, actions and rights the backend gives, and empties on logout', async () => {
     const calls: string[] = []
     mockIPC((cmd, args) => {
       calls.push(cmd)
@@ -23,10 +35,14 @@ describe('the session store', () => {
     const s = useSession()
     await s.login('zhangwei', 'Demo@2026')
     expect(s.loggedIn).toBe(true)
-    expect(s.menus.map((m) => m.path)).toEqual(['/workbench', '/projects', '/pushes', '/inbox', '/import', '/audit'])
+    expect(s.menus.map((m) => m.path)).toEqual(['/workbench', '/import'])
+    expect(s.actions.map((a) => a.type)).toEqual(['notice.published'])
+    expect(s.may('resend')).toBe(true)
     await s.logout()
     expect(s.session).toBeNull()
     expect(s.menus).toEqual([])
+    expect(s.actions).toEqual([])
+    expect(s.may('resend')).toBe(false)
     expect(calls).toEqual(['login', 'logout'])
   })
 

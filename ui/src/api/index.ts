@@ -42,7 +42,21 @@ import type { DispatchConfig } from './bindings/DispatchConfig'
 import type { SmsProvider } from './bindings/SmsProvider'
 import type { ContactSettings } from './bindings/ContactSettings'
 import type { SecretState } from './bindings/SecretState'
+import type { Labels } from './bindings/Labels'
+import type { Label } from './bindings/Label'
+import type { Stage } from './bindings/Stage'
+import type { Outcome } from './bindings/Outcome'
+import type { Channel as PushChannel } from './bindings/Channel'
+import type { PushStatus } from './bindings/PushStatus'
+import type { Role } from './bindings/Role'
+import type { StaffRole } from './bindings/StaffRole'
+import type { ActionKind } from './bindings/ActionKind'
+import type { ActionOffer } from './bindings/ActionOffer'
+import type { MenuItem } from './bindings/MenuItem'
+import type { Right } from './bindings/Right'
+import type { ErrorCode } from './bindings/ErrorCode'
 
+export type { Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
@@ -75,6 +89,7 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
 }
 
 export const api = {
+  labels: () => call<Labels>('labels'),
   centerState: () => call<CenterState>('center_state'),
   setUpCenter: (setup: SetUp) => call<Session>('set_up_center', { setup }),
   openDemo: () => call<void>('open_demo'),
@@ -100,6 +115,7 @@ export const api = {
   channelSettings: () => call<ChannelSettings>('channel_settings'),
   contactRules: () => call<ContactForm>('contact_rules'),
   saveContactRules: (settings: ContactSettings) => call<ContactForm>('save_contact_rules', { settings }),
+  readChannelConfig: (config: string) => call<DispatchConfig>('read_channel_config', { config }),
   channelSecrets: (config: string) => call<SecretState[]>('channel_secrets', { config }),
   saveChannelSettings: (config: string, secrets: SecretValue[]) => call<ChannelSettings>('save_channel_settings', { config, secrets }),
   verifyAudit: (onProgress: (p: AuditProgress) => void) => {

@@ -1,12 +1,15 @@
 import { defineStore } from 'pinia'
-import { api, type Session } from '../api'
-import { menusFor } from '../router/menus'
+import { api, type Right, type Session } from '../api'
 
 export const useSession = defineStore('session', {
   state: () => ({ session: null as Session | null, loaded: false, unread: 0 }),
   getters: {
     loggedIn: (s) => s.session !== null,
-    menus: (s) => (s.session ? menusFor(s.session.role) : []),
+    /** The pages of the side menu, as the backend gives them for the role. */
+    menus: (s) => s.session?.menus ?? [],
+    /** The actions on a project the role may take. */
+    actions: (s) => s.session?.actions ?? [],
+    may: (s) => (right: Right) => s.session?.rights.includes(right) ?? false,
   },
   actions: {
     async load() {

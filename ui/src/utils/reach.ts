@@ -1,21 +1,19 @@
-/** How a party asked to be reached (3.4), as the backend names it and staff read it. */
-export const PREFER_OPTIONS = [
-  { value: '', label: '按中心规则' },
-  { value: 'sms', label: '短信' },
-  { value: 'email', label: '电子邮件' },
-  { value: 'both', label: '短信和电子邮件' },
-  { value: 'none', label: '仅接收必达通知' },
-] as const
+// How a party asked to be reached (3.4), and which staff pushes a work group
+// can follow: the codes with the names the backend gives them.
+import { computed } from 'vue'
+import { optionsOf } from '../stores/labels'
 
-/** What the center does for a party with both a phone and an email. */
-export const BOTH_OPTIONS = PREFER_OPTIONS.filter((o) => o.value === 'sms' || o.value === 'email' || o.value === 'both')
-
-export function preferLabel(prefer: string | null | undefined): string {
-  return PREFER_OPTIONS.find((o) => o.value === (prefer ?? ''))?.label ?? prefer ?? ''
+/** A party's choice, blank for the center's rule. */
+export function usePreferOptions() {
+  return computed(() => [{ value: '', label: '按中心规则' }, ...optionsOf('reaches').map((o) => ({ value: o.code as string, label: o.name }))])
 }
 
-/** The staff roles a work group can follow. */
-export const GROUP_ROLES = [
-  { value: 'center_staff', label: '中心工作人员' },
-  { value: 'supervisor_staff', label: '监管工作人员' },
-] as const
+/** What the center does for a party with both a phone and an email. */
+export function useBothOptions() {
+  return computed(() => optionsOf('reaches').filter((o) => o.code !== 'none'))
+}
+
+/** The staff whose pushes a DingTalk or WeCom work group can follow. */
+export function useGroupRoles() {
+  return computed(() => optionsOf('roles').filter((r) => r.code === 'center_staff' || r.code === 'supervisor_staff'))
+}

@@ -213,8 +213,10 @@ fn gateway(addr: &str) -> Gateway {
 
 fn dispatcher(store: &Store, addr: &str, args: &Args) -> Dispatcher {
     let routes = match args.part {
-        Part::Store => Routes::default().with("sms", Instant200),
-        Part::Whole | Part::Sends => Routes::default().with("sms", gateway(addr)),
+        Part::Store => Routes::default().with(ggzy_core::push::Channel::Sms, Instant200),
+        Part::Whole | Part::Sends => {
+            Routes::default().with(ggzy_core::push::Channel::Sms, gateway(addr))
+        }
     };
     Dispatcher::new(
         store.clone(),

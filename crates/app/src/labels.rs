@@ -1,0 +1,86 @@
+//! The names staff read for the codes the backend speaks, from where each is
+//! defined (the core's enums, the intake types, the store's audit kinds):
+//! the window asks once and holds no copy of its own.
+
+use crate::App;
+use ggzy_core::event::{kind_zh, Outcome, Stage, ANCHORED, TYPES};
+use ggzy_core::model::Reach;
+use ggzy_core::push::{Channel, PushStatus};
+use ggzy_core::role::{Role, StaffRole};
+use serde::Serialize;
+use ts_rs::TS;
+
+/// A code and its name, in the order a list or a select shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct Label<T> {
+    pub code: T,
+    pub name: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct Labels {
+    pub stages: Vec<Label<Stage>>,
+    pub outcomes: Vec<Label<Outcome>>,
+    /// The standard's recipients (推送对象).
+    pub roles: Vec<Label<Role>>,
+    pub staff_roles: Vec<Label<StaffRole>>,
+    pub channels: Vec<Label<Channel>>,
+    /// How a party asked to be reached (3.4).
+    pub reaches: Vec<Label<Reach>>,
+    pub push_statuses: Vec<Label<PushStatus>>,
+    /// Intake types, the product's own included.
+    pub event_types: Vec<Label<&'static str>>,
+    /// Kinds of audit record.
+    pub audit_kinds: Vec<Label<&'static str>>,
+    /// What a project can be waiting on (the project list's 待办 filter).
+    pub waiting: Vec<Label<&'static str>>,
+}
+
+fn labels<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<Label<T>> {
+    all.iter()
+        .map(|&code| Label {
+            code,
+            name: name(code),
+        })
+        .collect()
+}
+
+impl Labels {
+    pub fn new() -> Labels {
+        let kinds: Vec<&'static str> = TYPES.into_iter().chain([ANCHORED]).collect();
+        Labels {
+            stages: labels(&Stage::ALL, Stage::zh),
+            outcomes: labels(&Outcome::ALL, Outcome::zh),
+            roles: labels(&Role::ALL, Role::zh),
+            staff_roles: labels(&StaffRole::ALL, StaffRole::zh),
+            channels: labels(&Channel::ALL, Channel::zh),
+            reaches: labels(&Reach::ALL, Reach::zh),
+            push_statuses: labels(&PushStatus::ALL, PushStatus::zh),
+            event_types: labels(&kinds, kind_zh),
+            audit_kinds: ggzy_store::audit::KINDS
+                .into_iter()
+                .map(|(code, name)| Label { code, name })
+                .collect(),
+            waiting: crate::WAITING
+                .into_iter()
+                .map(|(_, code, name)| Label { code, name })
+                .collect(),
+        }
+    }
+}
+
+impl Default for Labels {
+    fn default() -> Self {
+        Labels::new()
+    }
+}
+
+impl App {
+    /// The names of every code, for the window to show (no session needed:
+    /// they are the standard's words, asked before anyone logs in).
+    pub fn labels(&self) -> Labels {
+        Labels::new()
+    }
+}

@@ -1,0 +1,106 @@
+//! Who may do what in the app: the one table the commands check and the
+//! session hands the UI (its menus, the actions on a project, the other
+//! rights), so the window holds no permission table of its own.
+
+use crate::actions::ActionKind;
+use ggzy_core::role::StaffRole;
+use serde::Serialize;
+use ts_rs::TS;
+
+/// Every role that works in the app.
+pub const ANY_ROLE: &[StaffRole] = &StaffRole::ALL;
+/// Settings, users, channels, contacts and the anchor's recipients.
+pub const ADMIN: &[StaffRole] = &[StaffRole::Admin];
+/// Importing files and mending what an import refused.
+pub const IMPORTERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Admin];
+/// Putting a failed push back in line.
+pub const RESENDERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Admin];
+/// Staff whom the standard's clauses push to, and so have an inbox.
+pub const INBOX_HOLDERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::SupervisorStaff];
+
+/// A page of the side menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct MenuItem {
+    pub path: &'static str,
+    pub title: &'static str,
+}
+
+/// The side menu in order, each page with the roles that work in it.
+const PAGES: [(MenuItem, &[StaffRole]); 7] = [
+    (page("/workbench", "工作台"), ANY_ROLE),
+    (page("/projects", "项目"), ANY_ROLE),
+    (page("/pushes", "推送记录"), ANY_ROLE),
+    (page("/inbox", "消息"), INBOX_HOLDERS),
+    (page("/import", "导入"), IMPORTERS),
+    (page("/audit", "审计"), ANY_ROLE),
+    (page("/settings", "设置"), ADMIN),
+];
+
+const fn page(path: &'static str, title: &'static str) -> MenuItem {
+    MenuItem { path, title }
+}
+
+/// A right that is neither a page nor an action on a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Right {
+    /// 重新发送: put a failed push back in line.
+    Resend,
+}
+
+impl Right {
+    const ALL: [Right; 1] = [Right::Resend];
+
+    pub fn roles(self) -> &'static [StaffRole] {
+        match self {
+            Right::Resend => RESENDERS,
+        }
+    }
+}
+
+/// An action on a project that a role may take, as its button says it,
+/// with the stages its form offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ActionOffer {
+    #[serde(rename = "type")]
+    pub kind: ActionKind,
+    pub title: &'static str,
+    pub stages: Vec<ggzy_core::event::Stage>,
+}
+
+/// What `role` may open and do: the session carries it to the window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct Rights {
+    pub menus: Vec<MenuItem>,
+    pub actions: Vec<ActionOffer>,
+    pub rights: Vec<Right>,
+}
+
+impl Rights {
+    pub fn of(role: StaffRole) -> Rights {
+        Rights {
+            menus: PAGES
+                .iter()
+                .filter(|(_, roles)| roles.contains(&role))
+                .map(|(m, _)| *m)
+                .collect(),
+            actions: ActionKind::ALL
+                .into_iter()
+                .filter(|a| a.roles().contains(&role))
+                .map(|kind| ActionOffer {
+                    kind,
+                    title: kind.title(),
+                    stages: kind.stages(),
+                })
+                .collect(),
+            rights: Right::ALL
+                .into_iter()
+                .filter(|r| r.roles().contains(&role))
+                .collect(),
+        }
+    }
+}
