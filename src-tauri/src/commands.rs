@@ -7,7 +7,6 @@ use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
 use ggzy_app::audit::{AnchorSent, AnchorSettings, AuditHead, AuditProgress, AuditReport};
 use ggzy_app::channels::{ChannelSettings, DispatchConfig, SecretState, SecretValue};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
-use ggzy_app::labels::Labels;
 
 use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, RetryReport};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
@@ -266,11 +265,6 @@ pub async fn save_contact_rules(
 #[tauri::command]
 pub async fn read_channel_config(app: State<'_, App>, config: String) -> Result<DispatchConfig> {
     app.named(app.read_channel_config(config).await)
-}
-
-#[tauri::command]
-pub fn labels(app: State<'_, App>) -> Labels {
-    app.labels()
 }
 
 #[tauri::command]

@@ -76,7 +76,6 @@ fn main() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::center_state,
-            commands::labels,
             commands::read_channel_config,
             commands::set_up_center,
             commands::open_demo,

@@ -10,9 +10,5 @@ import 'element-plus/es/components/message-box/style/css'
 import './styles/shared.css'
 import App from './App.vue'
 import { router } from './router'
-import { loadLabels } from './stores/labels'
 
 createApp(App).use(createPinia()).use(router).mount('#app')
-// The names of codes, asked beside the first screen (not before it): a code
-// shows as itself for the moment until they come.
-void loadLabels()

@@ -1,8 +1,8 @@
 //! The names staff read for the codes the backend speaks, from where each is
 //! defined (the core's enums, the intake types, the store's audit kinds):
-//! the window asks once and holds no copy of its own.
+//! the window gets them with the center's state at start (`center_state`)
+//! and holds no copy of its own.
 
-use crate::App;
 use ggzy_core::event::{kind_zh, Outcome, Stage, ANCHORED, TYPES};
 use ggzy_core::model::Reach;
 use ggzy_core::push::{Channel, PushStatus};
@@ -73,14 +73,6 @@ impl Labels {
 
 impl Default for Labels {
     fn default() -> Self {
-        Labels::new()
-    }
-}
-
-impl App {
-    /// The names of every code, for the window to show (no session needed:
-    /// they are the standard's words, asked before anyone logs in).
-    pub fn labels(&self) -> Labels {
         Labels::new()
     }
 }

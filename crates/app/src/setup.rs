@@ -24,6 +24,9 @@ pub struct CenterState {
     pub demo_accounts: Vec<DemoAccount>,
     /// The demo accounts' password (demo data only).
     pub demo_password: Option<String>,
+    /// The name of every code the window shows (asked with the rest at
+    /// start: one round trip fewer while the window opens).
+    pub labels: crate::labels::Labels,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -72,6 +75,7 @@ impl App {
             set_up,
             center_name,
             demo_accounts,
+            labels: crate::labels::Labels::new(),
             demo_password: demo.then(|| DEMO_PASSWORD.to_owned()),
         })
     }

@@ -104,7 +104,12 @@ async fn every_code_the_window_shows_has_a_name() {
     let (app, _dir) = demo_app().await;
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
     app.login("zhangwei", "wrong").await.unwrap_err();
-    let labels = Labels::new();
+    let labels = app.center_state().await.unwrap().labels;
+    assert_eq!(
+        labels,
+        Labels::new(),
+        "the window gets them with the center's state"
+    );
     let kinds: Vec<String> = sqlx::query_scalar("SELECT DISTINCT kind FROM audit_trail")
         .fetch_all(app.store().pool())
         .await

@@ -89,7 +89,6 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
 }
 
 export const api = {
-  labels: () => call<Labels>('labels'),
   centerState: () => call<CenterState>('center_state'),
   setUpCenter: (setup: SetUp) => call<Session>('set_up_center', { setup }),
   openDemo: () => call<void>('open_demo'),

@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia'
 import { api, type CenterState } from '../api'
+import { setLabels } from './labels'
 
 /** What is known before anyone logs in: set up yet, and whether this is the demo. */
 export const useCenter = defineStore('center', {
@@ -12,6 +13,7 @@ export const useCenter = defineStore('center', {
   actions: {
     async load() {
       this.state = await api.centerState()
+      setLabels(this.state.labels)
     },
   },
 })

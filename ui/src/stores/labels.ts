@@ -1,8 +1,8 @@
 // The names staff read for the codes the backend speaks. They are defined
-// once, in Rust, and asked for once at start (`labels`); until they arrive
-// a code shows as itself.
+// once, in Rust, and come with the center's state at start (stores/center);
+// until they arrive a code shows as itself.
 import { reactive } from 'vue'
-import { api, type Labels } from '../api'
+import type { Labels } from '../api'
 
 export type LabelKind = keyof Labels
 type Lists = { [K in LabelKind]: Labels[K] }
@@ -12,22 +12,12 @@ const state = reactive<{ lists: Lists | null; names: Partial<Record<LabelKind, R
   names: {},
 })
 
-let loading: Promise<void> | null = null
-
-/** Ask the backend for the names, once (later calls share the first). */
-export function loadLabels(): Promise<void> {
-  loading ??= api.labels().then(
-    (l) => {
-      state.lists = l
-      for (const kind of Object.keys(l) as LabelKind[]) {
-        state.names[kind] = Object.fromEntries(l[kind].map((x) => [x.code, x.name]))
-      }
-    },
-    () => {
-      loading = null // shown by `call`; asked again next time
-    },
-  )
-  return loading
+/** Take the names the backend gave. */
+export function setLabels(l: Labels): void {
+  state.lists = l
+  for (const kind of Object.keys(l) as LabelKind[]) {
+    state.names[kind] = Object.fromEntries(l[kind].map((x) => [x.code, x.name]))
+  }
 }
 
 /** The name of `code` among `kind`, the code itself when unknown, `—` for none. */
