@@ -18,6 +18,7 @@ pub mod push;
 pub mod reach;
 pub mod render;
 pub mod role;
+pub mod sync;
 pub mod workflow;
 
 pub use error::Refusal;

@@ -1,0 +1,149 @@
+//! What travels between a desktop and the sync server. Each desktop appends
+//! to its own numbered series: the records of its audit chain, each with
+//! what it covers when that is more than its content (an accepted event's
+//! line). The server gives every record a place in one global order; a
+//! desktop downloads the others' records by that order, a page at a time.
+
+use crate::audit::{chain, hex, Hash};
+use serde::{Deserialize, Serialize};
+
+/// One record of a device's series, as its chain holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub seq: i64,
+    pub content: String,
+    #[serde(with = "hex32")]
+    pub prev_hash: Hash,
+    #[serde(with = "hex32")]
+    pub hash: Hash,
+    /// What the record covers beyond its content: an accepted event's
+    /// canonical line (its digest is in the content).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+impl Record {
+    /// Whether the record's hash is SM3 of its predecessor's hash and its
+    /// content, and the line it carries is the one its content names.
+    pub fn holds(&self) -> Result<(), String> {
+        if chain(&self.prev_hash, &self.content) != self.hash {
+            return Err(format!("第 {} 条记录的哈希与其内容不符", self.seq));
+        }
+        if let Some(body) = &self.body {
+            let named = serde_json::from_str::<serde_json::Value>(&self.content)
+                .ok()
+                .and_then(|c| {
+                    c.get("event_digest")
+                        .and_then(|d| d.as_str().map(str::to_owned))
+                });
+            if named.as_deref() != Some(hex(&crate::audit::sm3(body)).as_str()) {
+                return Err(format!("第 {} 条记录所附事件与记录中的摘要不符", self.seq));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A desktop's upload: the next records of its own series, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    /// The desktop's device id (its database's `device_id`).
+    pub device_id: uuid::Uuid,
+    pub records: Vec<Record>,
+}
+
+/// What the server did with an upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uploaded {
+    /// Records new to the server.
+    pub stored: u64,
+    /// Records it held already, identical (a repeated upload).
+    pub duplicates: u64,
+    /// The series' head the server now holds: (seq, hash in hex).
+    pub head_seq: i64,
+    pub head_hash: String,
+}
+
+/// A record as another device downloads it: whose, and its place in the
+/// global order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placed {
+    pub gseq: i64,
+    pub device_id: uuid::Uuid,
+    #[serde(flatten)]
+    pub record: Record,
+}
+
+/// A page of the global order after a cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    pub records: Vec<Placed>,
+    /// The cursor to ask from next (the last record's gseq, or the one asked).
+    pub next: i64,
+    /// More records wait after this page.
+    pub more: bool,
+}
+
+/// A 32-byte hash as lowercase hex on the wire.
+mod hex32 {
+    use crate::audit::{hex, Hash};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(h: &Hash, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex(h))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` 不是 64 位十六进制的哈希")))
+    }
+
+    pub fn parse(text: &str) -> Option<Hash> {
+        if text.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+            out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{sm3, GENESIS};
+
+    fn record(seq: i64, prev: Hash, content: &str, body: Option<&str>) -> Record {
+        Record {
+            seq,
+            content: content.to_owned(),
+            prev_hash: prev,
+            hash: chain(&prev, content),
+            body: body.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_record_holds_only_with_its_own_hash_and_line() {
+        let line = r#"{"id":"e1"}"#;
+        let content = format!(
+            r#"{{"event_digest":"{}","kind":"event.accepted"}}"#,
+            hex(&sm3(line))
+        );
+        let r = record(1, GENESIS, &content, Some(line));
+        assert_eq!(r.holds(), Ok(()));
+        let wire = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<Record>(&wire).unwrap(), r);
+
+        let mut other_line = r.clone();
+        other_line.body = Some(r#"{"id":"e2"}"#.into());
+        assert!(other_line.holds().unwrap_err().contains("摘要"));
+        let mut altered = r.clone();
+        altered.content = altered.content.replace("event", "evil");
+        assert!(altered.holds().unwrap_err().contains("哈希"));
+        assert!(serde_json::from_str::<Record>(&wire.replace(&hex(&r.hash), "zz")).is_err());
+    }
+}

@@ -1,0 +1,267 @@
+//! Upload and download of the devices' series.
+//!
+//! An upload is the next records of the uploading device's own series, each
+//! holding to its chain. It is taken whole or not at all, in one
+//! transaction: records the server already holds identically are counted
+//! and skipped (an upload repeated after a lost answer); a record the server
+//! holds with another hash, or one that does not follow the head the server
+//! holds, is tampering: refused, and an alarm kept. New records take their
+//! places in the global order from the one `global_seq` row, whose lock
+//! orders uploads so places become visible in order.
+
+use crate::tokens::{self, Device};
+use crate::{Refused, State};
+use axum::extract::{Query, State as Shared};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use ggzy_core::audit::{hex, Hash, GENESIS};
+use ggzy_core::sync::{Page, Placed, Record, Upload, Uploaded};
+use sqlx::PgPool;
+
+/// Records in one download page at most.
+pub const PAGE_MAX: i64 = 5_000;
+
+pub async fn upload(
+    Shared(s): Shared<State>,
+    headers: HeaderMap,
+    body: Result<Json<Upload>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Uploaded>, Refused> {
+    let device = tokens::device(&s.pool, &headers).await?;
+    let Json(up) = body.map_err(|e| {
+        Refused::new(
+            e.status(),
+            "bad_body",
+            format!("上传内容不是有效的同步记录：{}", e.body_text()),
+        )
+    })?;
+    bind(&s.pool, device, up.device_id).await?;
+    for r in &up.records {
+        r.holds()
+            .map_err(|m| Refused::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_record", m))?;
+    }
+    match store(&s.pool, device.n, &up.records).await {
+        Ok(done) => {
+            tracing::info!(
+                device = device.n,
+                stored = done.stored,
+                duplicates = done.duplicates,
+                head = done.head_seq,
+                "upload"
+            );
+            Ok(Json(done))
+        }
+        Err(Stored::Tampered(detail)) => {
+            // Kept apart from the refused upload, which rolled back.
+            sqlx::query("INSERT INTO alarms (device, kind, detail) VALUES ($1, 'tamper', $2)")
+                .bind(device.n)
+                .bind(&detail)
+                .execute(&s.pool)
+                .await?;
+            tracing::warn!(device = device.n, %detail, "tamper alarm");
+            Err(Refused::new(StatusCode::CONFLICT, "tampered", detail))
+        }
+        Err(Stored::Refused(r)) => Err(r),
+    }
+}
+
+/// A device's first upload binds its id to its token; after that the token
+/// writes that series only.
+async fn bind(pool: &PgPool, device: Device, id: uuid::Uuid) -> Result<(), Refused> {
+    match device.device_id {
+        Some(bound) if bound == id => Ok(()),
+        Some(_) => Err(Refused::new(
+            StatusCode::FORBIDDEN,
+            "other_device",
+            "该令牌属于另一台设备：每台设备只能上传自己的记录，请为本机另行登记",
+        )),
+        None => {
+            let bound =
+                sqlx::query("UPDATE devices SET device_id = $1 WHERE n = $2 AND device_id IS NULL")
+                    .bind(id)
+                    .bind(device.n)
+                    .execute(pool)
+                    .await;
+            match bound {
+                Ok(_) => Ok(()),
+                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => Err(Refused::new(
+                    StatusCode::FORBIDDEN,
+                    "other_device",
+                    "这台设备已用另一个令牌登记：请使用原令牌，或请管理员吊销后重新登记",
+                )),
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+enum Stored {
+    Tampered(String),
+    Refused(Refused),
+}
+
+impl From<sqlx::Error> for Stored {
+    fn from(e: sqlx::Error) -> Self {
+        Stored::Refused(e.into())
+    }
+}
+
+async fn store(pool: &PgPool, device: i64, records: &[Record]) -> Result<Uploaded, Stored> {
+    let mut tx = pool.begin().await?;
+    // The head this series has on the server, locked for this upload.
+    let head: Option<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, hash FROM heads WHERE device = $1 FOR UPDATE")
+            .bind(device)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (mut seq, mut hash): (i64, Hash) = match head {
+        Some((seq, hash)) => (seq, hash.try_into().unwrap_or([0xff; 32])),
+        None => (0, GENESIS),
+    };
+    let mut duplicates = 0u64;
+    let mut fresh: Vec<&Record> = Vec::new();
+    for r in records {
+        if r.seq <= seq && fresh.is_empty() {
+            let held: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT hash FROM records WHERE device = $1 AND seq = $2")
+                    .bind(device)
+                    .bind(r.seq)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if held.as_deref() == Some(&r.hash[..]) {
+                duplicates += 1;
+                continue;
+            }
+            return Err(Stored::Tampered(format!(
+                "第 {} 条记录与服务器已保存的不同：该设备的历史记录被改写过",
+                r.seq
+            )));
+        }
+        if r.seq != seq + 1 {
+            return Err(Stored::Refused(Refused::new(
+                StatusCode::CONFLICT,
+                "gap",
+                format!(
+                    "缺少第 {} 条起的记录（服务器已有到第 {seq} 条）：请按顺序从第 {} 条上传",
+                    seq + 1,
+                    seq + 1
+                ),
+            )));
+        }
+        if r.prev_hash != hash {
+            return Err(Stored::Tampered(format!(
+                "第 {} 条记录没有接在服务器保存的第 {seq} 条之后：该设备的历史记录被改写过",
+                r.seq
+            )));
+        }
+        seq = r.seq;
+        hash = r.hash;
+        fresh.push(r);
+    }
+    if !fresh.is_empty() {
+        let n = fresh.len() as i64;
+        let last: i64 = sqlx::query_scalar("UPDATE global_seq SET last = last + $1 RETURNING last")
+            .bind(n)
+            .fetch_one(&mut *tx)
+            .await?;
+        let first = last - n + 1;
+        sqlx::query(
+            "INSERT INTO records (gseq, device, seq, content, prev_hash, hash, body) \
+             SELECT g, $1, s, c, p, h, b FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::BYTEA[], $6::BYTEA[], $7::TEXT[]) \
+             AS t(g, s, c, p, h, b)",
+        )
+        .bind(device)
+        .bind((first..=last).collect::<Vec<i64>>())
+        .bind(fresh.iter().map(|r| r.seq).collect::<Vec<_>>())
+        .bind(fresh.iter().map(|r| r.content.as_str()).collect::<Vec<_>>())
+        .bind(fresh.iter().map(|r| r.prev_hash.to_vec()).collect::<Vec<_>>())
+        .bind(fresh.iter().map(|r| r.hash.to_vec()).collect::<Vec<_>>())
+        .bind(fresh.iter().map(|r| r.body.as_deref()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO heads (device, seq, hash) VALUES ($1, $2, $3) \
+             ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .bind(device)
+        .bind(seq)
+        .bind(hash.to_vec())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Uploaded {
+        stored: fresh.len() as u64,
+        duplicates,
+        head_seq: seq,
+        head_hash: hex(&hash),
+    })
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct After {
+    #[serde(default)]
+    pub after: i64,
+    pub limit: Option<i64>,
+}
+
+/// Every device's records after the cursor, in the global order.
+pub async fn download(
+    Shared(s): Shared<State>,
+    headers: HeaderMap,
+    Query(q): Query<After>,
+) -> Result<Json<Page>, Refused> {
+    tokens::device(&s.pool, &headers).await?;
+    let limit = q.limit.unwrap_or(PAGE_MAX).clamp(1, PAGE_MAX);
+    type Row = (
+        i64,
+        uuid::Uuid,
+        i64,
+        String,
+        Vec<u8>,
+        Vec<u8>,
+        Option<String>,
+    );
+    let mut rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.gseq, d.device_id, r.seq, r.content, r.prev_hash, r.hash, r.body \
+         FROM records r JOIN devices d ON d.n = r.device \
+         WHERE r.gseq > $1 ORDER BY r.gseq LIMIT $2",
+    )
+    .bind(q.after)
+    .bind(limit + 1)
+    .fetch_all(&s.pool)
+    .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = rows.last().map_or(q.after, |r| r.0);
+    let records = rows
+        .into_iter()
+        .map(|(gseq, device_id, seq, content, prev, hash, body)| {
+            Ok(Placed {
+                gseq,
+                device_id,
+                record: Record {
+                    seq,
+                    content,
+                    prev_hash: hash32(prev)?,
+                    hash: hash32(hash)?,
+                    body,
+                },
+            })
+        })
+        .collect::<Result<Vec<_>, Refused>>()?;
+    Ok(Json(Page {
+        records,
+        next,
+        more,
+    }))
+}
+
+fn hash32(bytes: Vec<u8>) -> Result<Hash, Refused> {
+    bytes.try_into().map_err(|_| {
+        Refused::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "corrupt",
+            "服务器数据库中有一条哈希长度不对的记录：请联系服务器管理员",
+        )
+    })
+}
