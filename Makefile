@@ -8,9 +8,11 @@ DESKTOP := $(TARGET)/debug/ggzy-desktop
 # cargo-installed tools (tauri-driver) live here.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-# What the desktop app and its end-to-end tests need from Debian 12.
+# What the desktop app, its end-to-end tests and the sync server's tests (a
+# PostgreSQL each test starts itself) need from Debian 12.
 DEBS := libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev \
-        libssl-dev libxdo-dev pkg-config xvfb xauth webkit2gtk-driver dbus fonts-noto-cjk gnome-keyring xdotool
+        libssl-dev libxdo-dev pkg-config xvfb xauth webkit2gtk-driver dbus fonts-noto-cjk gnome-keyring xdotool \
+        postgresql
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: deps debs ui run test lint ui-test e2e bench bench-start bench-dispatch package clean
