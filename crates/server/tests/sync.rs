@@ -19,14 +19,7 @@ struct Server {
 const MAX_BODY: usize = 64 * 1024;
 
 async fn server() -> Server {
-    let pg = common::Postgres::start();
-    let url = pg.database("ggzy").await;
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = ggzy_server::router(pool.clone(), MAX_BODY);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (pg, pool, base) = common::server(MAX_BODY).await;
     Server {
         _pg: pg,
         pool,

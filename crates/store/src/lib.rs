@@ -16,6 +16,7 @@ pub mod pushes;
 pub mod rejects;
 mod retry;
 pub mod settings;
+pub mod sync;
 pub mod users;
 
 mod rows;

@@ -164,6 +164,20 @@ impl Drop for Postgres {
     }
 }
 
+/// A migrated server database in a fresh cluster, and the server's API on
+/// loopback over it: (the cluster, a pool on the database, the API's base URL).
+pub async fn server(max_body: usize) -> (Postgres, sqlx::PgPool, String) {
+    let pg = Postgres::start();
+    let url = pg.database("ggzy").await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = ggzy_server::router(pool.clone(), max_body);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (pg, pool, base)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

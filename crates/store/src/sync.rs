@@ -1,0 +1,101 @@
+//! This desktop's side of sync: its own series going up in order, from
+//! where the server's last answer left it. The cursor (`meta
+//! sync_uploaded`) is what the server said it holds: it is the server's
+//! word, checked against this chain, not a state of this desktop's own, so
+//! it has no audit record (one would be a new record to upload, forever).
+
+use crate::{Result, Store, StoreError};
+use ggzy_core::audit::Hash;
+use ggzy_core::error::ErrorCode;
+use ggzy_core::sync::Record;
+
+/// Where the server's last answer left this device's series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uploaded {
+    /// The last record the server holds (0: none).
+    pub seq: i64,
+    /// Records of this device's chain the server does not hold yet.
+    pub waiting: i64,
+}
+
+impl Store {
+    /// This device's records after `after`, in order, at most `limit`, each
+    /// with the event line an accepted event's record covers.
+    pub async fn outgoing(&self, after: i64, limit: i64) -> Result<Vec<Record>> {
+        type Row = (i64, String, Vec<u8>, Vec<u8>, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT a.seq, a.content, a.prev_hash, a.hash, e.body FROM audit_records a \
+             LEFT JOIN events e ON e.origin_device = a.origin_device AND e.origin_seq = a.seq \
+             WHERE a.origin_device = ?1 AND a.seq > ?2 ORDER BY a.seq LIMIT ?3",
+        )
+        .bind(self.device_n())
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(seq, content, prev, hash, body)| {
+                Ok(Record {
+                    seq,
+                    content,
+                    prev_hash: hash32(seq, prev)?,
+                    hash: hash32(seq, hash)?,
+                    body,
+                })
+            })
+            .collect()
+    }
+
+    /// How far the server holds this device's series, and how much waits.
+    pub async fn uploaded(&self) -> Result<Uploaded> {
+        let (seq, head): (i64, i64) = sqlx::query_as(
+            "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync_uploaded'), 0), \
+             coalesce((SELECT seq FROM audit_heads WHERE origin_device = ?1), 0)",
+        )
+        .bind(self.device_n())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(Uploaded {
+            seq,
+            waiting: head - seq,
+        })
+    }
+
+    /// The server says it holds this device's series up to `seq` with
+    /// `hash`: kept as the cursor, if this chain has that very record.
+    /// A head this chain does not have means one side's history differs:
+    /// refused, the cursor left where it was.
+    pub async fn set_uploaded(&self, seq: i64, hash: &Hash) -> Result<()> {
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let ours: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT hash FROM audit_records WHERE origin_device = ?1 AND seq = ?2",
+        )
+        .bind(self.device_n())
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if ours.as_deref() != Some(&hash[..]) {
+            return Err(StoreError::invalid(
+                ErrorCode::Corrupt,
+                format!(
+                    "同步服务器保存的本机第 {seq} 条记录与本机的不同：本机或服务器上的历史记录被改写过，请联系系统管理员核查（ggzy audit verify --server）"
+                ),
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('sync_uploaded', CAST(?1 AS TEXT)) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+        tx.commit().await
+    }
+}
+
+fn hash32(seq: i64, bytes: Vec<u8>) -> Result<Hash> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("本机第 {seq} 条审计记录的哈希长度不对")))
+}
