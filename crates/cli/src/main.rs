@@ -113,6 +113,17 @@ enum AuditCommand {
         /// A head printed earlier by `ggzy audit head` (SEQ:HASH): the chain must still hold it
         #[arg(long, value_name = "SEQ:HASH")]
         expect_head: Option<ggzy_core::audit::Head>,
+        /// The sync server (URL): each series must also hold the head the server keeps of it
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// This desktop's sync token (better given in the environment than on the command line)
+        #[arg(
+            long,
+            env = "GGZY_SYNC_TOKEN",
+            hide_env_values = true,
+            requires = "server"
+        )]
+        token: Option<String>,
     },
     /// Print the head of this database's chain as one line, SEQ:HASH, to keep elsewhere
     Head,
@@ -183,6 +194,8 @@ enum CliError {
     Dispatch(#[from] SetupError),
     #[error("联系规则有误：{0}")]
     Contacts(String),
+    #[error(transparent)]
+    Sync(#[from] ggzy_sync::SyncError),
 }
 
 impl CliError {
@@ -202,6 +215,11 @@ impl CliError {
             CliError::Dispatch(SetupError::LockFile(..)) => ErrorCode::WriteFailed,
             CliError::Dispatch(_) => ErrorCode::DispatchSetup,
             CliError::Contacts(_) => ErrorCode::InvalidContactRules,
+            CliError::Sync(ggzy_sync::SyncError::Store(e)) => e.code(),
+            CliError::Sync(ggzy_sync::SyncError::Unreachable { .. }) => {
+                ErrorCode::ServerUnreachable
+            }
+            CliError::Sync(ggzy_sync::SyncError::Refused { .. }) => ErrorCode::ServerRefused,
         }
     }
 }
@@ -533,7 +551,11 @@ async fn audit(store: &Store, command: &AuditCommand) -> Result<ExitCode, CliErr
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Anchor => unreachable!("writes: opened read-write"),
-        AuditCommand::Verify { expect_head } => {
+        AuditCommand::Verify {
+            expect_head,
+            server,
+            token,
+        } => {
             let expect_head = *expect_head;
             let v = store.verify_audit_expecting(expect_head, |_, _| {}).await?;
             match v.broken {
@@ -544,6 +566,26 @@ async fn audit(store: &Store, command: &AuditCommand) -> Result<ExitCode, CliErr
                     );
                     if let Some(head) = expect_head {
                         println!("所持链头 {head} 仍在链中");
+                    }
+                    if let Some(server) = server {
+                        let token = token.as_deref().ok_or_else(|| {
+                            StoreError::invalid(
+                                ErrorCode::Invalid,
+                                "与服务器核对须提供本机的同步令牌：--token 或环境变量 GGZY_SYNC_TOKEN",
+                            )
+                        })?;
+                        let checks = ggzy_sync::Client::new(server, token)
+                            .check_heads(store)
+                            .await?;
+                        if checks.is_empty() {
+                            println!("服务器尚未保存本库任何设备的记录");
+                        }
+                        for c in &checks {
+                            println!("{c}");
+                        }
+                        if checks.iter().any(|c| c.found != ggzy_sync::Found::Same) {
+                            return Ok(ExitCode::from(1));
+                        }
                     }
                     Ok(ExitCode::SUCCESS)
                 }

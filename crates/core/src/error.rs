@@ -206,10 +206,14 @@ pub enum ErrorCode {
     PortUnavailable,
     /// 找不到数据目录
     NoDataDir,
+    /// 无法连接同步服务器
+    ServerUnreachable,
+    /// 同步服务器拒绝
+    ServerRefused,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 45] = [
+    pub const ALL: [ErrorCode; 47] = [
         ErrorCode::Internal,
         ErrorCode::Busy,
         ErrorCode::Invalid,
@@ -255,6 +259,8 @@ impl ErrorCode {
         ErrorCode::WriteFailed,
         ErrorCode::PortUnavailable,
         ErrorCode::NoDataDir,
+        ErrorCode::ServerUnreachable,
+        ErrorCode::ServerRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -304,19 +310,9 @@ impl ErrorCode {
             ErrorCode::WriteFailed => "write_failed",
             ErrorCode::PortUnavailable => "port_unavailable",
             ErrorCode::NoDataDir => "no_data_dir",
+            ErrorCode::ServerUnreachable => "server_unreachable",
+            ErrorCode::ServerRefused => "server_refused",
         }
-    }
-
-    /// A failure of reading or writing a file or of listening on a port,
-    /// not of the data or the input.
-    pub fn is_io(self) -> bool {
-        matches!(
-            self,
-            ErrorCode::ReadFailed
-                | ErrorCode::WriteFailed
-                | ErrorCode::PortUnavailable
-                | ErrorCode::NoDataDir
-        )
     }
 }
 

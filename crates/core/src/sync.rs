@@ -84,6 +84,21 @@ pub struct Page {
     pub more: bool,
 }
 
+/// The head of one device's series as the server holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesHead {
+    pub device_id: uuid::Uuid,
+    pub seq: i64,
+    #[serde(with = "hex32")]
+    pub hash: Hash,
+}
+
+/// Every series' head on the server (`GET /api/v1/sync/heads`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heads {
+    pub heads: Vec<SeriesHead>,
+}
+
 /// A 32-byte hash as lowercase hex on the wire.
 mod hex32 {
     use crate::audit::{hex, Hash};

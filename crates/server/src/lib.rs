@@ -29,6 +29,7 @@ pub fn router(pool: PgPool, max_body: usize) -> Router {
         .route("/health", get(health))
         .route("/api/v1/sync/upload", post(sync::upload))
         .route("/api/v1/sync/download", get(sync::download))
+        .route("/api/v1/sync/heads", get(sync::heads))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(State { pool })
 }

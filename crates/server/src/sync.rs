@@ -15,7 +15,7 @@ use axum::extract::{Query, State as Shared};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use ggzy_core::audit::{hex, Hash, GENESIS};
-use ggzy_core::sync::{Page, Placed, Record, Upload, Uploaded};
+use ggzy_core::sync::{Heads, Page, Placed, Record, SeriesHead, Upload, Uploaded};
 use sqlx::PgPool;
 
 /// Records in one download page at most.
@@ -254,6 +254,29 @@ pub async fn download(
         next,
         more,
     }))
+}
+
+/// The head the server holds of every series: what a desktop checks its
+/// own chain against (`ggzy audit verify --server`).
+pub async fn heads(Shared(s): Shared<State>, headers: HeaderMap) -> Result<Json<Heads>, Refused> {
+    tokens::device(&s.pool, &headers).await?;
+    let rows: Vec<(uuid::Uuid, i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT d.device_id, h.seq, h.hash FROM heads h JOIN devices d ON d.n = h.device \
+         WHERE d.device_id IS NOT NULL ORDER BY d.n",
+    )
+    .fetch_all(&s.pool)
+    .await?;
+    let heads = rows
+        .into_iter()
+        .map(|(device_id, seq, hash)| {
+            Ok(SeriesHead {
+                device_id,
+                seq,
+                hash: hash32(hash)?,
+            })
+        })
+        .collect::<Result<_, Refused>>()?;
+    Ok(Json(Heads { heads }))
 }
 
 fn hash32(bytes: Vec<u8>) -> Result<Hash, Refused> {

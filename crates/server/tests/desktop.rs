@@ -7,7 +7,7 @@ mod common;
 
 use ggzy_core::audit::{chain, Hash};
 use ggzy_store::Store;
-use ggzy_sync::{Client, SyncError};
+use ggzy_sync::{Client, Found, SyncError};
 
 struct Setup {
     _pg: common::Postgres,
@@ -92,6 +92,13 @@ async fn a_history_rewritten_after_it_went_up_is_refused_and_raised() {
         .unwrap();
     let client = Client::new(&s.base, &token);
     client.upload(&s.store).await.unwrap();
+    let checks = client.check_heads(&s.store).await.unwrap();
+    assert_eq!(checks.len(), 1);
+    assert!(
+        checks[0].own && checks[0].found == Found::Same,
+        "{}",
+        checks[0]
+    );
 
     // Someone with the file (and the sqlite3 shell, which drops the
     // append-only triggers) edits record 5 and re-chains everything after
@@ -140,6 +147,15 @@ async fn a_history_rewritten_after_it_went_up_is_refused_and_raised() {
         .execute(s.store.pool())
         .await
         .unwrap();
+    // Held to the server's head, the desktop's chain no longer has it.
+    let checks = client.check_heads(&s.store).await.unwrap();
+    assert!(
+        matches!(checks[0].found, Found::Differs(_)),
+        "{}",
+        checks[0]
+    );
+    assert!(checks[0].to_string().contains("改写"), "{}", checks[0]);
+
     // One new record, chained to the forged tail, goes up next.
     s.store.authenticate("admin", "wrong").await.unwrap_err();
 

@@ -94,6 +94,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The hash of device `device_id`'s record `seq` in this database, and
+    /// that device's last seq here; `None` for a device this database has
+    /// no record of.
+    pub async fn series_at(
+        &self,
+        device_id: &str,
+        seq: i64,
+    ) -> Result<Option<(Option<Hash>, i64)>> {
+        let row: Option<(Option<Vec<u8>>, i64)> = sqlx::query_as(
+            "SELECT (SELECT a.hash FROM audit_records a WHERE a.origin_device = d.n AND a.seq = ?2), \
+             coalesce((SELECT h.seq FROM audit_heads h WHERE h.origin_device = d.n), 0) \
+             FROM devices d WHERE d.id = ?1",
+        )
+        .bind(device_id)
+        .bind(seq)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|(hash, last)| Ok((hash.map(|h| hash32(seq, h)).transpose()?, last)))
+            .transpose()
+    }
+}
+
 fn hash32(seq: i64, bytes: Vec<u8>) -> Result<Hash> {
     bytes
         .try_into()

@@ -3,7 +3,8 @@
 //! this chain, so an upload cut short, repeated or answered late leaves
 //! nothing lost and nothing twice (the server counts repeats as duplicates).
 
-use ggzy_core::sync::{Upload, Uploaded};
+use ggzy_core::audit::Head;
+use ggzy_core::sync::{Heads, Upload, Uploaded};
 use ggzy_store::{Store, StoreError};
 
 /// Records sent in one request at most.
@@ -78,6 +79,53 @@ impl Client {
         }
     }
 
+    /// Hold this database's chains to the heads the server keeps: each
+    /// series this database has must still hold the server's head there.
+    pub async fn check_heads(&self, store: &Store) -> Result<Vec<HeadCheck>, SyncError> {
+        let heads: Heads = self.get("/api/v1/sync/heads").await?;
+        let mut checks = Vec::new();
+        for h in heads.heads {
+            let id = h.device_id.to_string();
+            let Some((here, last)) = store.series_at(&id, h.seq).await? else {
+                continue; // a series this desktop has not downloaded
+            };
+            let server = Head {
+                seq: h.seq,
+                hash: h.hash,
+            };
+            let found = match here {
+                Some(hash) if hash == h.hash => Found::Same,
+                Some(hash) => Found::Differs(hash),
+                None => Found::Missing { last },
+            };
+            checks.push(HeadCheck {
+                own: id == store.device(),
+                device_id: id,
+                server,
+                found,
+            });
+        }
+        Ok(checks)
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        answer(r).await
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> SyncError {
+        SyncError::Unreachable {
+            server: self.base.clone(),
+            detail: e.to_string(),
+        }
+    }
+
     async fn post<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
@@ -90,23 +138,69 @@ impl Client {
             .json(body)
             .send()
             .await
-            .map_err(|e| SyncError::Unreachable {
-                server: self.base.clone(),
-                detail: e.to_string(),
-            })?;
-        if r.status().is_success() {
-            return r.json().await.map_err(|e| SyncError::Refused {
-                code: "bad_answer".into(),
-                message: format!("服务器的答复无法读取：{e}"),
-            });
+            .map_err(|e| self.unreachable(e))?;
+        answer(r).await
+    }
+}
+
+/// The server's answer, or its refusal with its code and message.
+async fn answer<T: serde::de::DeserializeOwned>(r: reqwest::Response) -> Result<T, SyncError> {
+    if r.status().is_success() {
+        return r.json().await.map_err(|e| SyncError::Refused {
+            code: "bad_answer".into(),
+            message: format!("服务器的答复无法读取：{e}"),
+        });
+    }
+    let status = r.status();
+    let refused: serde_json::Value = r.json().await.unwrap_or_default();
+    Err(SyncError::Refused {
+        code: refused["code"].as_str().unwrap_or("http").to_owned(),
+        message: refused["message"]
+            .as_str()
+            .map_or_else(|| format!("HTTP {status}"), str::to_owned),
+    })
+}
+
+/// One series held to the head the server keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadCheck {
+    pub device_id: String,
+    /// This database's own series.
+    pub own: bool,
+    pub server: Head,
+    pub found: Found,
+}
+
+/// What this database has where the server's head is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// The very record: the history up to the head is the one the server holds.
+    Same,
+    /// Another record at that place: one side's history was rewritten.
+    Differs(ggzy_core::audit::Hash),
+    /// No record there: the series here ends earlier (`last`), cut short.
+    Missing { last: i64 },
+}
+
+impl std::fmt::Display for HeadCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let whose = if self.own {
+            "本机".to_owned()
+        } else {
+            format!("设备 {}", self.device_id)
+        };
+        match &self.found {
+            Found::Same => write!(f, "{whose}：与服务器保存的链头 {} 一致", self.server),
+            Found::Differs(_) => write!(
+                f,
+                "{whose}：第 {} 条记录与服务器保存的不同（服务器链头 {}）：历史记录被改写过",
+                self.server.seq, self.server
+            ),
+            Found::Missing { last } => write!(
+                f,
+                "{whose}：本库只到第 {last} 条，服务器已保存到 {}：历史记录被截短过",
+                self.server
+            ),
         }
-        let status = r.status();
-        let refused: serde_json::Value = r.json().await.unwrap_or_default();
-        Err(SyncError::Refused {
-            code: refused["code"].as_str().unwrap_or("http").to_owned(),
-            message: refused["message"]
-                .as_str()
-                .map_or_else(|| format!("HTTP {status}"), str::to_owned),
-        })
     }
 }
