@@ -15,7 +15,7 @@ DEBS := libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicat
         postgresql
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps debs ui run test lint ui-test e2e bench bench-start bench-dispatch package clean
+.PHONY: deps debs ui run server test lint ui-test e2e bench bench-start bench-dispatch package clean
 
 # The Rust toolchain and Node come with the machine; the rest is installed here.
 deps: debs ui/node_modules/.installed
@@ -46,6 +46,13 @@ ui: deps
 run: ui
 	$(CARGO) build -p ggzy-desktop
 	GGZY_DEMO=1 $(DESKTOP)
+
+# A sync server to try on this machine: its own PostgreSQL in $(TARGET)/server
+# (created on first use), ggzy-server at 127.0.0.1:8790, one enrolled demo
+# device (its token in $(TARGET)/server/demo-device.token). Ctrl-C stops both.
+server: debs
+	$(CARGO) build -p ggzy-server -p ggzy-cli
+	crates/server/local/run $(TARGET)/server $(TARGET)/debug/ggzy-server
 
 lint: ui
 	$(CARGO) fmt --all --check

@@ -64,6 +64,29 @@ enum Command {
     /// The push dispatcher: channel configuration, and sending
     #[command(subcommand)]
     Dispatch(DispatchCommand),
+    /// Send this device's records the sync server does not hold yet
+    Sync(SyncArgs),
+}
+
+#[derive(Args)]
+struct SyncArgs {
+    /// The sync server, e.g. http://192.168.1.10:8790
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// This desktop's token (`ggzy-server device add`); better given in the environment
+    #[arg(long, env = "GGZY_SYNC_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// One JSON object: {"uploaded": N, "waiting": N, "head": SEQ}
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    action: Option<SyncAction>,
+}
+
+#[derive(Subcommand)]
+enum SyncAction {
+    /// How far the server holds this device's records, and how many wait to go up
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -300,6 +323,46 @@ async fn dispatch(
     Ok(ExitCode::SUCCESS)
 }
 
+async fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode, CliError> {
+    let uploaded = match (&args.action, &args.server) {
+        (Some(SyncAction::Status), _) => 0,
+        (None, Some(server)) => {
+            let token = args.token.as_deref().ok_or_else(|| {
+                StoreError::invalid(
+                    ErrorCode::Invalid,
+                    "同步须提供本机的令牌：环境变量 GGZY_SYNC_TOKEN 或 --token（由服务器管理员以 ggzy-server device add 发放）",
+                )
+            })?;
+            ggzy_sync::Client::new(server, token).upload(store).await?
+        }
+        (None, None) => {
+            return Err(StoreError::invalid(
+                ErrorCode::Invalid,
+                "请用 --server 指定同步服务器地址，如 --server http://192.168.1.10:8790；只看进度用 ggzy sync status",
+            )
+            .into())
+        }
+    };
+    let state = store.uploaded().await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"uploaded": uploaded, "waiting": state.waiting, "head": state.seq})
+        );
+    } else if args.action.is_some() {
+        println!(
+            "服务器已保存本机记录到第 {} 条；待上传 {} 条",
+            state.seq, state.waiting
+        );
+    } else {
+        println!(
+            "上传 {uploaded} 条；服务器已保存本机记录到第 {} 条，待上传 {} 条",
+            state.seq, state.waiting
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let path = match cli.db {
         Some(p) => p,
@@ -325,6 +388,7 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
     }
     let store = ggzy_app::open::open_store(path).await?;
     let code = match command {
+        Command::Sync(args) => sync(&store, args).await?,
         Command::User(UserCommand::Add {
             username,
             name,

@@ -551,3 +551,36 @@ fn file_and_port_failures_have_codes_of_their_own() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("[port_unavailable]"), "{err}");
 }
+
+/// `ggzy sync` says how far the server holds this device's records, asks
+/// for a server when none is given, and a server out of reach is its own
+/// failure: the desktop keeps its place.
+#[test]
+fn sync_reports_its_place_and_an_unreachable_server() {
+    let cli = Cli::new();
+    cli.ok(&["demo"]);
+    let status = cli.ok(&["sync", "status", "--json"]);
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["head"], 0);
+    assert!(status["waiting"].as_i64().unwrap() > 100, "{status}");
+
+    let out = cli.run(&["sync"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--server"));
+
+    let out = cli.run(&[
+        "sync",
+        "--server",
+        "http://127.0.0.1:9",
+        "--token",
+        "ggzy_x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[server_unreachable]") && err.contains("离线工作"),
+        "{err}"
+    );
+    let after: Value = serde_json::from_str(&cli.ok(&["sync", "status", "--json"])).unwrap();
+    assert_eq!(after, status);
+}

@@ -65,8 +65,17 @@ async fn a_desktop_sends_its_series_once_and_only_what_is_new_after() {
         .unwrap();
     assert_eq!(events, local);
 
-    // Nothing new: nothing sent.
+    // Nothing new: nothing sent, but the server is still asked, so a wrong
+    // token is said even then.
     assert_eq!(client.upload(&s.store).await.unwrap(), 0);
+    let err = Client::new(&s.base, "ggzy_wrong")
+        .upload(&s.store)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SyncError::Refused { code, .. } if code == "bad_token"),
+        "{err}"
+    );
     // The answer to an upload was lost (the cursor never moved): sent
     // again, stored once.
     sqlx::query("UPDATE meta SET value = '10' WHERE key = 'sync_uploaded'")

@@ -59,23 +59,30 @@ impl Client {
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("本机编号 `{}` 不是 UUID", store.device())))?;
         let mut stored = 0;
+        // At least one request, so a wrong token or a server out of reach
+        // is said even when nothing waits; the answer's head is held to
+        // this chain every time.
         loop {
             let after = store.uploaded().await?.seq;
             let records = store.outgoing(after, BATCH).await?;
-            if records.is_empty() {
-                return Ok(stored);
-            }
+            let last = records.is_empty();
             let answer: Uploaded = self
                 .post("/api/v1/sync/upload", &Upload { device_id, records })
                 .await?;
-            let head: ggzy_core::audit::Head = format!("{}:{}", answer.head_seq, answer.head_hash)
-                .parse()
-                .map_err(|message| SyncError::Refused {
-                    code: "bad_answer".into(),
-                    message,
-                })?;
-            store.set_uploaded(head.seq, &head.hash).await?;
+            if answer.head_seq > 0 {
+                let head: ggzy_core::audit::Head =
+                    format!("{}:{}", answer.head_seq, answer.head_hash)
+                        .parse()
+                        .map_err(|message| SyncError::Refused {
+                            code: "bad_answer".into(),
+                            message,
+                        })?;
+                store.set_uploaded(head.seq, &head.hash).await?;
+            }
             stored += answer.stored;
+            if last {
+                return Ok(stored);
+            }
         }
     }
 
