@@ -15,7 +15,7 @@ DEBS := libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicat
         postgresql
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps debs ui run server test lint ui-test e2e bench bench-start bench-dispatch package clean
+.PHONY: deps debs ui run server test lint ui-test e2e bench bench-start bench-dispatch bench-sync package clean
 
 # The Rust toolchain and Node come with the machine; the rest is installed here.
 deps: debs ui/node_modules/.installed
@@ -77,13 +77,14 @@ e2e: ui
 
 # The bench runs the real `ggzy` built beside it: build both, so it never times a stale binary.
 # Each bench ends with one `MISSED:` line per target missed and fails if
-# any is; all three run either way, and `make bench` fails at the end.
+# any is; all four run either way, and `make bench` fails at the end.
 bench: deps
 	$(CARGO) build --release -p ggzy-cli -p ggzy-bench
 	@ok=0; \
 	$(TARGET)/release/ggzy-bench $(BENCH_ARGS) || ok=1; \
 	$(MAKE) bench-start || ok=1; \
 	$(MAKE) bench-dispatch || ok=1; \
+	$(MAKE) bench-sync || ok=1; \
 	if [ $$ok = 1 ]; then echo "make bench: a target was missed (the MISSED: lines above)"; fi; \
 	exit $$ok
 
@@ -94,6 +95,12 @@ bench-dispatch: deps
 	$(CARGO) build --release -p ggzy-providers --bin ggzy-fake-gateway
 	$(CARGO) build --release -p ggzy-bench --bin ggzy-dispatchbench
 	$(TARGET)/release/ggzy-dispatchbench $(DISPATCH_ARGS)
+
+# A desktop's 100,000 records uploaded to the sync server beside PostgreSQL's
+# COPY of the same rows (its own PostgreSQL, started and stopped by the bench).
+bench-sync: debs
+	$(CARGO) build --release -p ggzy-bench --bin ggzy-syncbench
+	$(TARGET)/release/ggzy-syncbench
 
 # Cold start and idle memory of the app beside an empty Tauri window, both
 # release builds of the same Tauri, in one run (START_ROUNDS rounds, default 5).

@@ -1,0 +1,129 @@
+//! `make bench-sync`: a desktop's 100,000 records uploaded to the sync server
+//! (the real client, HTTP on loopback, the real server on a real
+//! PostgreSQL), against PostgreSQL's bulk `COPY` of the very same rows into a
+//! table of the same shape, in the same run, rounds taken in turn.
+//! Target (issue 22): the upload at least 10 % of COPY's rate.
+
+use anyhow::{ensure, Context, Result};
+use ggzy_providers::targets::Targets;
+use ggzy_store::Store;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+const RECORDS: usize = 100_000;
+const ROUNDS: usize = 3;
+
+fn main() -> Result<ExitCode> {
+    tokio::runtime::Runtime::new()?.block_on(run())
+}
+
+async fn run() -> Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let desktop = desktop(&dir.path().join("desktop.db")).await?;
+    let waiting = desktop.uploaded().await?.waiting;
+    println!("a desktop with {waiting} records waiting to go up");
+    let pg = ggzy_pg::Postgres::start();
+    let mut targets = Targets::default();
+    let (mut uploads, mut copies) = (Vec::new(), Vec::new());
+    println!("round   upload s   records/s   COPY s   rows/s   upload/COPY");
+    for round in 1..=ROUNDS {
+        let url = pg.database(&format!("round{round}")).await;
+        let pool = sqlx::PgPool::connect(&url).await?;
+        ggzy_server::MIGRATOR.run(&pool).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let app = ggzy_server::router(pool.clone(), 64 << 20);
+        let served = tokio::spawn(async move { axum::serve(listener, app).await });
+        let token = ggzy_server::tokens::add_device(&pool, "bench").await?;
+        sqlx::query("DELETE FROM meta WHERE key = 'sync_uploaded'")
+            .execute(desktop.pool())
+            .await?;
+
+        let t = Instant::now();
+        let stored = ggzy_sync::Client::new(&base, &token)
+            .upload(&desktop)
+            .await?;
+        let upload = t.elapsed().as_secs_f64();
+        ensure!(stored as i64 == waiting, "stored {stored} of {waiting}");
+
+        let copy = copy(&pool).await?;
+        let (up_rate, copy_rate) = (stored as f64 / upload, stored as f64 / copy);
+        println!(
+            "{round:>5}   {upload:>8.2}   {up_rate:>9.0}   {copy:>6.2}   {copy_rate:>6.0}   {:>10.1} %",
+            100.0 * up_rate / copy_rate
+        );
+        uploads.push(up_rate);
+        copies.push(copy_rate);
+        served.abort();
+        pool.close().await;
+    }
+    let ratios: Vec<f64> = uploads.iter().zip(&copies).map(|(u, c)| u / c).collect();
+    let share = 100.0 * median(&ratios);
+    println!("upload, records/s (median)       {:.0}", median(&uploads));
+    println!(
+        "COPY of the same rows, rows/s    {:.0}   (the baseline)",
+        median(&copies)
+    );
+    println!(
+        "upload / COPY                    {share:.1} %   target >= 10 % (median of the rounds)"
+    );
+    targets.check(share >= 10.0, || {
+        format!("sync upload {share:.1} % of COPY < 10 %")
+    });
+    Ok(targets.finish())
+}
+
+/// A desktop database whose chain holds about RECORDS records: that many
+/// projects registered, each one event and its audit record.
+async fn desktop(path: &std::path::Path) -> Result<Store> {
+    let store = Store::open(path).await?;
+    let mut lines = Vec::with_capacity(RECORDS * 400);
+    for p in 0..RECORDS {
+        writeln!(
+            lines,
+            r#"{{"id":"s-{p:06}","type":"project.registered","at":"2026-03-02T09:00:00+08:00","project":"S-{p:06}","name":"某某区第{p}号道路改造工程施工招标","tenderer":{{"id":"T{p}","name":"某某区交通运输局","phone":"13800000001","email":"jt@example.gov.cn"}},"agency":{{"id":"A{p}","name":"某某招标代理有限公司","phone":"13900000002"}}}}"#
+        )?;
+    }
+    let summary = store
+        .import(std::io::Cursor::new(lines), "bench", |_| {})
+        .await?;
+    ensure!(
+        summary.refused.is_empty(),
+        "refused: {:?}",
+        summary.refused.first()
+    );
+    Ok(store)
+}
+
+/// Seconds PostgreSQL takes to `COPY` the uploaded rows, as they are
+/// stored, into a fresh table of the same shape (text format, one stream).
+async fn copy(pool: &sqlx::PgPool) -> Result<f64> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("CREATE TABLE records_copy (LIKE records INCLUDING ALL)")
+        .execute(&mut *conn)
+        .await?;
+    let mut out = conn
+        .copy_out_raw("COPY records (gseq, device, seq, content, prev_hash, hash, body, received_at) TO STDOUT")
+        .await?;
+    let mut data = Vec::new();
+    use futures_util::StreamExt;
+    while let Some(chunk) = out.next().await {
+        data.extend_from_slice(&chunk?);
+    }
+    drop(out);
+    let t = Instant::now();
+    let mut copy = conn
+        .copy_in_raw("COPY records_copy (gseq, device, seq, content, prev_hash, hash, body, received_at) FROM STDIN")
+        .await?;
+    copy.send(data).await?;
+    let rows = copy.finish().await.context("COPY")?;
+    ensure!(rows > 0, "COPY took no row");
+    Ok(t.elapsed().as_secs_f64())
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
