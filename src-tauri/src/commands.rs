@@ -12,6 +12,7 @@ use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, Ret
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
 use ggzy_app::setup::{CenterState, SetUp};
+use ggzy_app::sync::{SyncForm, SyncSettings, SyncStatus};
 use ggzy_app::templates::TemplatePreview;
 use ggzy_app::{App, AppError, Session, Workbench};
 use tauri::ipc::Channel;
@@ -270,4 +271,29 @@ pub async fn read_channel_config(app: State<'_, App>, config: String) -> Result<
 #[tauri::command]
 pub async fn channel_secrets(app: State<'_, App>, config: String) -> Result<Vec<SecretState>> {
     app.named(app.channel_secrets(config).await)
+}
+
+#[tauri::command]
+pub async fn sync_settings(app: State<'_, App>) -> Result<SyncSettings> {
+    app.named(app.sync_settings().await)
+}
+
+#[tauri::command]
+pub async fn save_sync_settings(app: State<'_, App>, form: SyncForm) -> Result<SyncSettings> {
+    app.named(app.save_sync_settings(form).await)
+}
+
+#[tauri::command]
+pub async fn test_sync(app: State<'_, App>, form: SyncForm) -> Result<String> {
+    app.named(app.test_sync(form).await)
+}
+
+#[tauri::command]
+pub async fn sync_status(app: State<'_, App>) -> Result<SyncStatus> {
+    app.named(app.sync_status().await)
+}
+
+#[tauri::command]
+pub async fn sync_now(app: State<'_, App>) -> Result<SyncStatus> {
+    app.named(app.sync_now().await)
 }

@@ -71,12 +71,19 @@ fn main() {
                 let db = app.store().path().to_owned();
                 app.dispatch_forever(&db).await
             });
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move { handle.state::<App>().sync_forever().await });
             tauri::async_runtime::spawn(notify_new_messages(app.handle().clone()));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::center_state,
             commands::read_channel_config,
+            commands::sync_settings,
+            commands::save_sync_settings,
+            commands::test_sync,
+            commands::sync_status,
+            commands::sync_now,
             commands::set_up_center,
             commands::open_demo,
             commands::login,

@@ -15,6 +15,7 @@ pub mod projects;
 pub mod pushes;
 pub mod rights;
 pub mod setup;
+pub mod sync;
 pub mod templates;
 
 pub use error::{AppError, Result};
@@ -136,6 +137,9 @@ pub struct App {
     reconfigured: std::sync::Arc<tokio::sync::Notify>,
     /// Where channel secrets are kept: the OS keyring.
     vault: std::sync::Arc<dyn ggzy_dispatch::secrets::Vault>,
+    /// What the last sync round came to, and the background round's wake-up.
+    sync_last: Mutex<sync::Last>,
+    sync_wake: tokio::sync::Notify,
 }
 
 impl App {
@@ -165,6 +169,8 @@ impl App {
             queued: Default::default(),
             reconfigured: Default::default(),
             vault,
+            sync_last: Mutex::default(),
+            sync_wake: tokio::sync::Notify::new(),
         }
     }
 

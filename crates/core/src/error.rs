@@ -166,6 +166,8 @@ pub enum ErrorCode {
     AlreadySetUp,
     /// 不是演示中心
     NotDemo,
+    /// 这是演示中心：此事不可
+    DemoCenter,
     /// 推送并未失败
     NotFailed,
     /// 拒收数据已处理
@@ -213,7 +215,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 47] = [
+    pub const ALL: [ErrorCode; 48] = [
         ErrorCode::Internal,
         ErrorCode::Busy,
         ErrorCode::Invalid,
@@ -239,6 +241,7 @@ impl ErrorCode {
         ErrorCode::NothingChanged,
         ErrorCode::AlreadySetUp,
         ErrorCode::NotDemo,
+        ErrorCode::DemoCenter,
         ErrorCode::NotFailed,
         ErrorCode::RejectNotOpen,
         ErrorCode::ChannelNotConfigured,
@@ -290,6 +293,7 @@ impl ErrorCode {
             ErrorCode::NothingChanged => "nothing_changed",
             ErrorCode::AlreadySetUp => "already_set_up",
             ErrorCode::NotDemo => "not_demo",
+            ErrorCode::DemoCenter => "demo_center",
             ErrorCode::NotFailed => "not_failed",
             ErrorCode::RejectNotOpen => "reject_not_open",
             ErrorCode::ChannelNotConfigured => "channel_not_configured",

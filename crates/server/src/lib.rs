@@ -34,6 +34,16 @@ pub fn router(pool: PgPool, max_body: usize) -> Router {
         .with_state(State { pool })
 }
 
+/// The API over `pool` on a free loopback port, served in this process
+/// (tests, benchmarks, `make server`'s neighbours): its base URL.
+pub async fn serve_on_loopback(pool: PgPool, max_body: usize) -> std::io::Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let app = router(pool, max_body);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(base)
+}
+
 async fn health(axum::extract::State(s): axum::extract::State<State>) -> Response {
     match sqlx::query("SELECT 1").execute(&s.pool).await {
         Ok(_) => Json(serde_json::json!({"status": "ok"})).into_response(),

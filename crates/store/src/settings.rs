@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sqlx::SqliteConnection;
 
 /// The settings there are, with what each means.
-pub const KEYS: [(&str, &str); 5] = [
+pub const KEYS: [(&str, &str); 6] = [
     (
         "center_name",
         "中心名称：每条消息的署名，如“台州市公共资源交易中心”",
@@ -29,6 +29,10 @@ pub const KEYS: [(&str, &str); 5] = [
     (
         "anchor_recipients",
         "审计链头存证的接收人（行政监督部门）：每人一行，姓名 手机号 邮箱；为空则不推送",
+    ),
+    (
+        "sync_server",
+        "同步服务器地址，如 http://192.168.1.10:8790；为空则不同步（令牌在系统钥匙串中）",
     ),
 ];
 
@@ -72,6 +76,13 @@ fn check(key: &str, value: &str) -> Result<()> {
         if let Err(m) = anchor::parse_recipients(value) {
             return invalid(m);
         }
+    }
+    let url = (value.starts_with("http://") || value.starts_with("https://"))
+        && !value.contains(char::is_whitespace);
+    if key == "sync_server" && !value.is_empty() && !url {
+        return invalid(format!(
+            "同步服务器地址 `{value}` 无效：须以 http:// 或 https:// 开头，如 http://192.168.1.10:8790"
+        ));
     }
     if key == "center_phone" && !value.is_empty() && !valid_phone(value) {
         return Err(StoreError::invalid(

@@ -43,6 +43,9 @@ import type { SmsProvider } from './bindings/SmsProvider'
 import type { ContactSettings } from './bindings/ContactSettings'
 import type { SecretState } from './bindings/SecretState'
 import type { Labels } from './bindings/Labels'
+import type { SyncSettings } from './bindings/SyncSettings'
+import type { SyncForm } from './bindings/SyncForm'
+import type { SyncStatus } from './bindings/SyncStatus'
 import type { Label } from './bindings/Label'
 import type { Stage } from './bindings/Stage'
 import type { Outcome } from './bindings/Outcome'
@@ -56,7 +59,7 @@ import type { MenuItem } from './bindings/MenuItem'
 import type { Right } from './bindings/Right'
 import type { ErrorCode } from './bindings/ErrorCode'
 
-export type { Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
+export type { SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
@@ -114,6 +117,11 @@ export const api = {
   channelSettings: () => call<ChannelSettings>('channel_settings'),
   contactRules: () => call<ContactForm>('contact_rules'),
   saveContactRules: (settings: ContactSettings) => call<ContactForm>('save_contact_rules', { settings }),
+  syncSettings: () => call<SyncSettings>('sync_settings'),
+  saveSyncSettings: (form: SyncForm) => call<SyncSettings>('save_sync_settings', { form }),
+  testSync: (form: SyncForm) => call<string>('test_sync', { form }),
+  syncStatus: () => call<SyncStatus>('sync_status'),
+  syncNow: () => call<SyncStatus>('sync_now'),
   readChannelConfig: (config: string) => call<DispatchConfig>('read_channel_config', { config }),
   channelSecrets: (config: string) => call<SecretState[]>('channel_secrets', { config }),
   saveChannelSettings: (config: string, secrets: SecretValue[]) => call<ChannelSettings>('save_channel_settings', { config, secrets }),

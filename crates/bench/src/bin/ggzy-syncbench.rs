@@ -31,10 +31,7 @@ async fn run() -> Result<ExitCode> {
         let url = pg.database(&format!("round{round}")).await;
         let pool = sqlx::PgPool::connect(&url).await?;
         ggzy_server::MIGRATOR.run(&pool).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let app = ggzy_server::router(pool.clone(), 64 << 20);
-        let served = tokio::spawn(async move { axum::serve(listener, app).await });
+        let base = ggzy_server::serve_on_loopback(pool.clone(), 64 << 20).await?;
         let token = ggzy_server::tokens::add_device(&pool, "bench").await?;
         sqlx::query("DELETE FROM meta WHERE key = 'sync_uploaded'")
             .execute(desktop.pool())
@@ -55,7 +52,6 @@ async fn run() -> Result<ExitCode> {
         );
         uploads.push(up_rate);
         copies.push(copy_rate);
-        served.abort();
         pool.close().await;
     }
     let ratios: Vec<f64> = uploads.iter().zip(&copies).map(|(u, c)| u / c).collect();

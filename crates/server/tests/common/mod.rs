@@ -12,9 +12,8 @@ pub async fn server(max_body: usize) -> (Postgres, sqlx::PgPool, String) {
     let url = pg.database("ggzy").await;
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     ggzy_server::MIGRATOR.run(&pool).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = ggzy_server::router(pool.clone(), max_body);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = ggzy_server::serve_on_loopback(pool.clone(), max_body)
+        .await
+        .unwrap();
     (pg, pool, base)
 }

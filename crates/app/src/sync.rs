@@ -1,0 +1,217 @@
+//! 设置 → 同步, and the desktop's background upload. The server's address is
+//! a setting (audited like any); this desktop's token is a secret, kept in
+//! the OS keyring, never in the database or a log. While a server is set,
+//! the desktop sends what it has not sent yet every half minute and at once
+//! when asked (立即同步); it works the same with the server out of reach,
+//! and the top bar says where it stands.
+
+use crate::rights::{ADMIN, ANY_ROLE};
+use crate::{App, AppError, Result};
+use ggzy_core::error::ErrorCode;
+use ggzy_sync::{Client, SyncError};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Where this desktop's token is kept in the keyring.
+pub const TOKEN: &str = "sync.token";
+/// How often the background upload runs while a server is set.
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SyncSettings {
+    /// Empty: this desktop does not sync.
+    pub server: String,
+    /// A token is kept in the keyring (it is never shown again).
+    pub token_set: bool,
+}
+
+/// What an admin typed: the address, and a token when one is given anew.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[ts(export)]
+pub struct SyncForm {
+    pub server: String,
+    #[ts(optional)]
+    pub token: Option<String>,
+}
+
+/// Where sync stands, for the top bar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct SyncStatus {
+    /// A server is set.
+    pub configured: bool,
+    /// The last attempt reached the server (`None`: none made yet).
+    pub online: Option<bool>,
+    /// This desktop's records the server does not hold yet.
+    #[ts(type = "number")]
+    pub waiting_up: i64,
+    /// When the last attempt succeeded (RFC 3339).
+    pub last_sync_at: Option<String>,
+    /// Why the last attempt failed, as a person reads it.
+    pub last_error: Option<String>,
+}
+
+/// What the last background or manual round came to.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Last {
+    online: Option<bool>,
+    at: Option<String>,
+    error: Option<String>,
+}
+
+impl App {
+    pub async fn sync_settings(&self) -> Result<SyncSettings> {
+        self.require(ADMIN, "查看同步设置").await?;
+        Ok(SyncSettings {
+            server: crate::admin::setting(self.store(), "sync_server").await?,
+            token_set: self.vault_get(TOKEN).await.is_some(),
+        })
+    }
+
+    /// Save the address (audited) and, if given, the token (keyring). A
+    /// server without a token kept or given is refused; nothing is saved.
+    pub async fn save_sync_settings(&self, form: SyncForm) -> Result<SyncSettings> {
+        let me = self.require(ADMIN, "修改同步设置").await?;
+        if self.store().is_demo().await? {
+            return Err(AppError::new(
+                ErrorCode::DemoCenter,
+                "这是演示中心的数据库：演示数据不与同步服务器同步。请在本中心自己的数据库中设置同步",
+            ));
+        }
+        let server = form.server.trim().to_owned();
+        let token = form
+            .token
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        if !server.is_empty() && token.is_none() && self.vault_get(TOKEN).await.is_none() {
+            return Err(AppError::new(
+                ErrorCode::MissingSecret,
+                "请填写本机的同步令牌（由服务器管理员以 ggzy-server device add 发放）",
+            ));
+        }
+        self.store()
+            .set_settings(&[("sync_server", &server)], &me.username)
+            .await?;
+        if let Some(token) = token {
+            let vault = self.vault();
+            tokio::task::spawn_blocking(move || vault.set(TOKEN, &token))
+                .await
+                .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
+                .map_err(|e| AppError::new(ErrorCode::Keyring, e))?;
+        }
+        *self.sync_last.lock().expect("sync lock") = Last::default();
+        self.sync_wake.notify_one();
+        self.sync_settings().await
+    }
+
+    /// Whether the server answers to this address and token (the form's,
+    /// else the kept token): what it holds of this desktop, or why not.
+    pub async fn test_sync(&self, form: SyncForm) -> Result<String> {
+        self.require(ADMIN, "测试同步连接").await?;
+        let token = match form
+            .token
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+        {
+            Some(t) => t,
+            None => self
+                .vault_get(TOKEN)
+                .await
+                .ok_or_else(|| AppError::new(ErrorCode::MissingSecret, "请先填写本机的同步令牌"))?,
+        };
+        let checks = Client::new(form.server.trim(), &token)
+            .check_heads(self.store())
+            .await
+            .map_err(sync_error)?;
+        Ok(match checks.iter().find(|c| c.own) {
+            Some(c) => c.to_string(),
+            None => "连接正常：服务器尚未保存本机的记录".to_owned(),
+        })
+    }
+
+    /// Where sync stands (asked by the window now and then: not activity).
+    pub async fn sync_status(&self) -> Result<SyncStatus> {
+        self.require_quietly(ANY_ROLE, "查看同步状态").await?;
+        self.status().await
+    }
+
+    /// Send now what waits (立即同步), and say where it stands.
+    pub async fn sync_now(&self) -> Result<SyncStatus> {
+        self.require(ANY_ROLE, "立即同步").await?;
+        if let Some(e) = self.sync_round().await? {
+            return Err(sync_error(e));
+        }
+        self.status().await
+    }
+
+    /// Sync in the background while the app runs: every [`EVERY`], and at
+    /// once after the settings change.
+    pub async fn sync_forever(&self) {
+        loop {
+            if let Err(e) = self.sync_round().await {
+                tracing::warn!(error = %e, "sync round");
+            }
+            let _ = tokio::time::timeout(EVERY, self.sync_wake.notified()).await;
+        }
+    }
+
+    /// One round, if a server is set: `Some(failure)` when it failed (kept
+    /// for the top bar), `None` when it went through or there is no server.
+    async fn sync_round(&self) -> Result<Option<SyncError>> {
+        let server = crate::admin::setting(self.store(), "sync_server").await?;
+        let Some(token) = self.vault_get(TOKEN).await.filter(|_| !server.is_empty()) else {
+            return Ok(None);
+        };
+        let outcome = Client::new(&server, &token).upload(self.store()).await;
+        let mut last = self.sync_last.lock().expect("sync lock");
+        Ok(match outcome {
+            Ok(_) => {
+                *last = Last {
+                    online: Some(true),
+                    at: Some(chrono::Local::now().to_rfc3339()),
+                    error: None,
+                };
+                None
+            }
+            Err(e) => {
+                last.online = Some(!matches!(e, SyncError::Unreachable { .. }));
+                last.error = Some(e.to_string());
+                Some(e)
+            }
+        })
+    }
+
+    async fn status(&self) -> Result<SyncStatus> {
+        let configured = !crate::admin::setting(self.store(), "sync_server")
+            .await?
+            .is_empty();
+        let waiting_up = self.store().uploaded().await?.waiting;
+        let last = self.sync_last.lock().expect("sync lock").clone();
+        Ok(SyncStatus {
+            configured,
+            online: last.online,
+            waiting_up,
+            last_sync_at: last.at,
+            last_error: last.error,
+        })
+    }
+
+    /// A secret from the vault, read off the async threads (the keyring
+    /// may block on D-Bus).
+    async fn vault_get(&self, name: &'static str) -> Option<String> {
+        let vault = self.vault();
+        tokio::task::spawn_blocking(move || vault.get(name))
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+fn sync_error(e: SyncError) -> AppError {
+    match e {
+        SyncError::Store(e) => e.into(),
+        SyncError::Unreachable { .. } => AppError::new(ErrorCode::ServerUnreachable, e.to_string()),
+        SyncError::Refused { .. } => AppError::new(ErrorCode::ServerRefused, e.to_string()),
+    }
+}

@@ -1,0 +1,137 @@
+//! 设置 → 同步 and the desktop's upload, against a real sync server on a
+//! real PostgreSQL (started by the test): the address audited, the token in
+//! the vault only, a wrong token or an unreachable server said in words, and
+//! what waits sent by 立即同步.
+
+use ggzy_app::sync::{SyncForm, TOKEN};
+use ggzy_app::App;
+use ggzy_core::error::ErrorCode;
+use ggzy_dispatch::secrets::{Memory, Secrets};
+use ggzy_store::demo::DEMO_PASSWORD;
+use ggzy_store::Store;
+use std::sync::Arc;
+
+async fn server() -> (ggzy_pg::Postgres, sqlx::PgPool, String) {
+    let pg = ggzy_pg::Postgres::start();
+    let url = pg.database("ggzy").await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
+    let base = ggzy_server::serve_on_loopback(pool.clone(), 16 << 20)
+        .await
+        .unwrap();
+    (pg, pool, base)
+}
+
+#[tokio::test]
+async fn the_demo_center_never_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("demo.db")).await.unwrap();
+    store.seed_demo().await.unwrap();
+    let app = App::with_vault(store, Arc::new(Memory::default()));
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let err = app
+        .save_sync_settings(SyncForm {
+            server: "http://127.0.0.1:8790".into(),
+            token: Some("ggzy_x".into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DemoCenter, "{}", err.message);
+}
+
+#[tokio::test]
+async fn an_admin_sets_the_server_and_the_desktop_sends_what_waits() {
+    let (_pg, pool, base) = server().await;
+    let token = ggzy_server::tokens::add_device(&pool, "一号机")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
+    store.seed_sample().await.unwrap();
+    let vault = Arc::new(Memory::default());
+    let app = App::with_vault(store, vault.clone());
+
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(
+        app.sync_settings().await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    let before = app.sync_status().await.unwrap();
+    assert!(!before.configured && before.online.is_none());
+    assert!(before.waiting_up > 100, "{before:?}");
+    // Nothing set: 立即同步 sends nothing and fails nothing.
+    assert_eq!(app.sync_now().await.unwrap().waiting_up, before.waiting_up);
+
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let form = |server: &str, token: Option<&str>| SyncForm {
+        server: server.into(),
+        token: token.map(str::to_owned),
+    };
+    // A server without a token, or an address that is none, saves nothing.
+    let err = app.save_sync_settings(form(&base, None)).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::MissingSecret);
+    let err = app
+        .save_sync_settings(form("192.168.1.10:8790", Some(&token)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidSetting, "{}", err.message);
+    assert!(vault.get(TOKEN).is_none(), "nothing kept of a refused form");
+
+    // 测试连接: a wrong token and a server out of reach are said.
+    let err = app
+        .test_sync(form(&base, Some("ggzy_wrong")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ServerRefused, "{}", err.message);
+    assert!(err.message.contains("令牌"), "{}", err.message);
+    let err = app
+        .test_sync(form("http://127.0.0.1:9", Some(&token)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ServerUnreachable, "{}", err.message);
+    let ok = app.test_sync(form(&base, Some(&token))).await.unwrap();
+    assert!(ok.contains("连接正常"), "{ok}");
+
+    let saved = app
+        .save_sync_settings(form(&base, Some(&token)))
+        .await
+        .unwrap();
+    assert!(saved.token_set && saved.server == base);
+    assert_eq!(vault.get(TOKEN).as_deref(), Some(token.as_str()));
+    let in_db: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM settings WHERE value LIKE '%' || ? || '%'")
+            .bind(&token)
+            .fetch_one(app.store().pool())
+            .await
+            .unwrap();
+    assert_eq!(in_db, 0, "the token is never in the database");
+
+    let now = app.sync_now().await.unwrap();
+    assert_eq!(
+        (now.configured, now.online, now.waiting_up),
+        (true, Some(true), 0)
+    );
+    assert!(now.last_sync_at.is_some() && now.last_error.is_none());
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM records")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let head = app.store().audit_head().await.unwrap();
+    assert_eq!(held, head.seq, "every record of this desktop's chain");
+    assert!(
+        held > before.waiting_up,
+        "the logins' and the setting's records too"
+    );
+    let ok = app.test_sync(form(&base, None)).await.unwrap();
+    assert!(ok.contains("一致"), "{ok}");
+
+    // The server revokes this desktop: 立即同步 says so, the top bar too.
+    ggzy_server::tokens::revoke_device(&pool, "一号机")
+        .await
+        .unwrap();
+    let err = app.sync_now().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::ServerRefused);
+    let status = app.sync_status().await.unwrap();
+    assert_eq!(status.online, Some(true), "reached, and refused");
+    assert!(status.last_error.unwrap().contains("吊销"));
+}
