@@ -11,6 +11,8 @@ pub struct File {
     pub database_url: Option<String>,
     pub listen: Option<String>,
     pub max_body_bytes: Option<usize>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl File {
@@ -31,29 +33,52 @@ pub struct Config {
     pub database_url: String,
     pub listen: String,
     pub max_body_bytes: usize,
+    /// HTTPS with this certificate chain and key (PEM), both or neither.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// What flags and the environment gave (clap read them); `None` where not.
+#[derive(Debug, Default)]
+pub struct Given {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub max_body_bytes: Option<usize>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub config: Option<PathBuf>,
 }
 
 impl Config {
-    /// Flags and environment (`given`, as clap read them) over the file over the defaults.
-    pub fn resolve(
-        database_url: Option<String>,
-        listen: Option<String>,
-        max_body_bytes: Option<usize>,
-        file: Option<&PathBuf>,
-    ) -> anyhow::Result<Config> {
-        let file = file.map(|f| File::read(f)).transpose()?.unwrap_or_default();
+    /// Flags and environment (`given`) over the file over the defaults.
+    pub fn resolve(given: Given) -> anyhow::Result<Config> {
+        let file = given
+            .config
+            .as_deref()
+            .map(File::read)
+            .transpose()?
+            .unwrap_or_default();
+        let tls = match (given.tls_cert.or(file.tls_cert), given.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => anyhow::bail!(
+                "TLS 须同时给出证书和私钥：--tls-cert 与 --tls-key（或配置文件中的 tls_cert、tls_key）"
+            ),
+        };
         Ok(Config {
-            database_url: database_url.or(file.database_url).ok_or_else(|| {
+            database_url: given.database_url.or(file.database_url).ok_or_else(|| {
                 anyhow::anyhow!(
                     "未指定数据库：请用 --database-url、环境变量 GGZY_SERVER_DATABASE_URL 或配置文件中的 database_url 给出 PostgreSQL 地址"
                 )
             })?,
-            listen: listen
+            listen: given
+                .listen
                 .or(file.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.into()),
-            max_body_bytes: max_body_bytes
+            max_body_bytes: given
+                .max_body_bytes
                 .or(file.max_body_bytes)
                 .unwrap_or(DEFAULT_MAX_BODY),
+            tls,
         })
     }
 }
@@ -71,23 +96,30 @@ mod tests {
             "database_url = \"postgres://file\"\nlisten = \"0.0.0.0:1\"\n",
         )
         .unwrap();
-        let c = Config::resolve(None, Some("127.0.0.1:2".into()), None, Some(&path)).unwrap();
+        let given = |listen: Option<&str>, cert: Option<&str>| Given {
+            listen: listen.map(str::to_owned),
+            tls_cert: cert.map(PathBuf::from),
+            config: Some(path.clone()),
+            ..Given::default()
+        };
+        let c = Config::resolve(given(Some("127.0.0.1:2"), None)).unwrap();
         assert_eq!(
             c,
             Config {
                 database_url: "postgres://file".into(),
                 listen: "127.0.0.1:2".into(),
                 max_body_bytes: DEFAULT_MAX_BODY,
+                tls: None,
             }
         );
+        let err = Config::resolve(given(None, Some("cert.pem")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--tls-key"), "{err}");
         std::fs::write(&path, "database = \"typo\"\n").unwrap();
-        let err = Config::resolve(None, None, None, Some(&path))
-            .unwrap_err()
-            .to_string();
+        let err = Config::resolve(given(None, None)).unwrap_err().to_string();
         assert!(err.contains("database"), "{err}");
-        let err = Config::resolve(None, None, None, None)
-            .unwrap_err()
-            .to_string();
+        let err = Config::resolve(Given::default()).unwrap_err().to_string();
         assert!(err.contains("GGZY_SERVER_DATABASE_URL"), "{err}");
     }
 }

@@ -44,6 +44,52 @@ pub async fn serve_on_loopback(pool: PgPool, max_body: usize) -> std::io::Result
     Ok(base)
 }
 
+/// Serve the API as `config` says — HTTPS when it names a certificate and
+/// key — until `stop` resolves; then take no new request and finish those
+/// under way (at most 30 s).
+pub async fn serve(
+    pool: PgPool,
+    config: &config::Config,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = router(pool, config.max_body_bytes);
+    let Some((cert, key)) = &config.tls else {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("无法监听 {}：{e}", config.listen))?;
+        tracing::info!(listen = %listener.local_addr()?, tls = false, "ggzy-server serving");
+        return Ok(axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await?);
+    };
+    // One provider for the whole process (several crates may enable rustls).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "无法读取 TLS 证书 {} 或私钥 {}：{e}",
+                cert.display(),
+                key.display()
+            )
+        })?;
+    let addr: std::net::SocketAddr = config.listen.parse().map_err(|_| {
+        anyhow::anyhow!("监听地址 `{}` 须为 IP:端口，如 0.0.0.0:8790", config.listen)
+    })?;
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        stop.await;
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+    });
+    tracing::info!(listen = %addr, tls = true, "ggzy-server serving");
+    axum_server::bind_rustls(addr, tls)
+        .handle(handle)
+        .serve(app.into_make_service())
+        .await
+        .map_err(|e| anyhow::anyhow!("无法监听 {addr}：{e}"))
+}
+
 async fn health(axum::extract::State(s): axum::extract::State<State>) -> Response {
     match sqlx::query("SELECT 1").execute(&s.pool).await {
         Ok(_) => Json(serde_json::json!({"status": "ok"})).into_response(),

@@ -2,7 +2,7 @@
 //! intake tokens. Migrations are applied on every start.
 
 use clap::{Parser, Subcommand};
-use ggzy_server::config::Config;
+use ggzy_server::config::{Config, Given};
 use ggzy_server::{tokens, MIGRATOR};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +19,13 @@ struct Cli {
     /// Largest request body taken, in bytes (default 16 MiB).
     #[arg(long, env = "GGZY_SERVER_MAX_BODY_BYTES", global = true)]
     max_body_bytes: Option<usize>,
-    /// A TOML file with any of database_url, listen, max_body_bytes.
+    /// HTTPS: the certificate chain (PEM); with --tls-key.
+    #[arg(long, env = "GGZY_SERVER_TLS_CERT", global = true)]
+    tls_cert: Option<PathBuf>,
+    /// HTTPS: the certificate's private key (PEM).
+    #[arg(long, env = "GGZY_SERVER_TLS_KEY", global = true)]
+    tls_key: Option<PathBuf>,
+    /// A TOML file with any of database_url, listen, max_body_bytes, tls_cert, tls_key.
     #[arg(long, env = "GGZY_SERVER_CONFIG", global = true)]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -84,12 +90,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::resolve(
-        cli.database_url,
-        cli.listen,
-        cli.max_body_bytes,
-        cli.config.as_ref(),
-    )?;
+    let config = Config::resolve(Given {
+        database_url: cli.database_url,
+        listen: cli.listen,
+        max_body_bytes: cli.max_body_bytes,
+        tls_cert: cli.tls_cert,
+        tls_key: cli.tls_key,
+        config: cli.config,
+    })?;
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(16)
         .connect(&config.database_url)
@@ -128,13 +136,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(pool: sqlx::PgPool, config: &Config) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("无法监听 {}：{e}", config.listen))?;
-    tracing::info!(listen = %listener.local_addr()?, "ggzy-server serving");
-    axum::serve(listener, ggzy_server::router(pool, config.max_body_bytes))
-        .with_graceful_shutdown(stopped())
-        .await?;
+    ggzy_server::serve(pool, config, stopped()).await?;
     tracing::info!("stopped: the requests under way were finished");
     Ok(())
 }
