@@ -12,7 +12,7 @@ use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, Ret
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
 use ggzy_app::setup::{CenterState, SetUp};
-use ggzy_app::sync::{SyncForm, SyncSettings, SyncStatus};
+use ggzy_app::sync::{ServerAlarm, SyncForm, SyncSettings, SyncStatus};
 use ggzy_app::templates::TemplatePreview;
 use ggzy_app::{App, AppError, Session, Workbench};
 use tauri::ipc::Channel;
@@ -296,4 +296,9 @@ pub async fn sync_status(app: State<'_, App>) -> Result<SyncStatus> {
 #[tauri::command]
 pub async fn sync_now(app: State<'_, App>) -> Result<SyncStatus> {
     app.named(app.sync_now().await)
+}
+
+#[tauri::command]
+pub async fn server_alarms(app: State<'_, App>) -> Result<Vec<ServerAlarm>> {
+    app.named(app.server_alarms().await)
 }

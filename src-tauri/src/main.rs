@@ -84,6 +84,7 @@ fn main() {
             commands::test_sync,
             commands::sync_status,
             commands::sync_now,
+            commands::server_alarms,
             commands::set_up_center,
             commands::open_demo,
             commands::login,

@@ -50,6 +50,18 @@ pub struct SyncStatus {
     pub last_sync_at: Option<String>,
     /// Why the last attempt failed, as a person reads it.
     pub last_error: Option<String>,
+    /// Tamper alarms the server holds (admins only; `None` for others).
+    #[ts(type = "number | null")]
+    pub alarms: Option<i64>,
+}
+
+/// A tamper alarm the server raised, as 设置 → 同步 lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ServerAlarm {
+    pub device: String,
+    pub detail: String,
+    pub at: String,
 }
 
 /// What the last background or manual round came to.
@@ -58,6 +70,7 @@ pub(crate) struct Last {
     online: Option<bool>,
     at: Option<String>,
     error: Option<String>,
+    alarms: i64,
 }
 
 impl App {
@@ -132,17 +145,38 @@ impl App {
 
     /// Where sync stands (asked by the window now and then: not activity).
     pub async fn sync_status(&self) -> Result<SyncStatus> {
-        self.require_quietly(ANY_ROLE, "查看同步状态").await?;
-        self.status().await
+        let me = self.require_quietly(ANY_ROLE, "查看同步状态").await?;
+        self.status(ADMIN.contains(&me.role)).await
     }
 
     /// Send now what waits (立即同步), and say where it stands.
     pub async fn sync_now(&self) -> Result<SyncStatus> {
-        self.require(ANY_ROLE, "立即同步").await?;
+        let me = self.require(ANY_ROLE, "立即同步").await?;
         if let Some(e) = self.sync_round().await? {
             return Err(sync_error(e));
         }
-        self.status().await
+        self.status(ADMIN.contains(&me.role)).await
+    }
+
+    /// The tamper alarms the server raised, newest first.
+    pub async fn server_alarms(&self) -> Result<Vec<ServerAlarm>> {
+        self.require(ADMIN, "查看服务器告警").await?;
+        let server = crate::admin::setting(self.store(), "sync_server").await?;
+        let Some(token) = self.vault_get(TOKEN).await.filter(|_| !server.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        let alarms = Client::new(&server, &token)
+            .alarms()
+            .await
+            .map_err(sync_error)?;
+        Ok(alarms
+            .into_iter()
+            .map(|a| ServerAlarm {
+                device: a.device,
+                detail: a.detail,
+                at: a.at,
+            })
+            .collect())
     }
 
     /// Sync in the background while the app runs: every [`EVERY`], and at
@@ -166,11 +200,12 @@ impl App {
         let outcome = Client::new(&server, &token).upload(self.store()).await;
         let mut last = self.sync_last.lock().expect("sync lock");
         Ok(match outcome {
-            Ok(_) => {
+            Ok(sent) => {
                 *last = Last {
                     online: Some(true),
                     at: Some(chrono::Local::now().to_rfc3339()),
                     error: None,
+                    alarms: sent.alarms,
                 };
                 None
             }
@@ -182,7 +217,7 @@ impl App {
         })
     }
 
-    async fn status(&self) -> Result<SyncStatus> {
+    async fn status(&self, admin: bool) -> Result<SyncStatus> {
         let configured = !crate::admin::setting(self.store(), "sync_server")
             .await?
             .is_empty();
@@ -194,6 +229,7 @@ impl App {
             waiting_up,
             last_sync_at: last.at,
             last_error: last.error,
+            alarms: admin.then_some(last.alarms),
         })
     }
 

@@ -125,6 +125,24 @@ async fn an_admin_sets_the_server_and_the_desktop_sends_what_waits() {
     let ok = app.test_sync(form(&base, None)).await.unwrap();
     assert!(ok.contains("一致"), "{ok}");
 
+    // A tamper alarm on the server (raised by another desktop's upload; the
+    // server's tests raise them for real): admins are shown it, others not.
+    sqlx::query("INSERT INTO alarms (device, kind, detail) VALUES (1, 'tamper', '第 2 条记录与服务器已保存的不同')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(app.sync_now().await.unwrap().alarms, Some(1));
+    let listed = app.server_alarms().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].device, "一号机");
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    assert_eq!(app.sync_status().await.unwrap().alarms, None);
+    assert_eq!(
+        app.server_alarms().await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+
     // The server revokes this desktop: 立即同步 says so, the top bar too.
     ggzy_server::tokens::revoke_device(&pool, "一号机")
         .await

@@ -333,7 +333,10 @@ async fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode, CliError> {
                     "同步须提供本机的令牌：环境变量 GGZY_SYNC_TOKEN 或 --token（由服务器管理员以 ggzy-server device add 发放）",
                 )
             })?;
-            ggzy_sync::Client::new(server, token).upload(store).await?
+            ggzy_sync::Client::new(server, token)
+                .upload(store)
+                .await?
+                .stored
         }
         (None, None) => {
             return Err(StoreError::invalid(

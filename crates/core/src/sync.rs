@@ -62,6 +62,27 @@ pub struct Uploaded {
     /// The series' head the server now holds: (seq, hash in hex).
     pub head_seq: i64,
     pub head_hash: String,
+    /// Tamper alarms the server holds, of every device (admins are shown them).
+    #[serde(default)]
+    pub alarms: i64,
+}
+
+/// A tamper alarm the server raised: a device's series that no longer
+/// matches what the server holds of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alarm {
+    /// The device as the server enrolled it (`ggzy-server device add --name`).
+    pub device: String,
+    pub kind: String,
+    pub detail: String,
+    /// When the server raised it (RFC 3339).
+    pub at: String,
+}
+
+/// The server's alarms, newest first (`GET /api/v1/alarms`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alarms {
+    pub alarms: Vec<Alarm>,
 }
 
 /// A record as another device downloads it: whose, and its place in the

@@ -30,6 +30,7 @@ pub fn router(pool: PgPool, max_body: usize) -> Router {
         .route("/api/v1/sync/upload", post(sync::upload))
         .route("/api/v1/sync/download", get(sync::download))
         .route("/api/v1/sync/heads", get(sync::heads))
+        .route("/api/v1/alarms", get(sync::alarms))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(State { pool })
 }

@@ -15,7 +15,7 @@ use axum::extract::{Query, State as Shared};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use ggzy_core::audit::{hex, Hash, GENESIS};
-use ggzy_core::sync::{Heads, Page, Placed, Record, SeriesHead, Upload, Uploaded};
+use ggzy_core::sync::{Alarm, Alarms, Heads, Page, Placed, Record, SeriesHead, Upload, Uploaded};
 use sqlx::PgPool;
 
 /// Records in one download page at most.
@@ -188,12 +188,16 @@ async fn store(pool: &PgPool, device: i64, records: &[Record]) -> Result<Uploade
         .execute(&mut *tx)
         .await?;
     }
+    let alarms: i64 = sqlx::query_scalar("SELECT count(*) FROM alarms")
+        .fetch_one(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(Uploaded {
         stored: fresh.len() as u64,
         duplicates,
         head_seq: seq,
         head_hash: hex(&hash),
+        alarms,
     })
 }
 
@@ -277,6 +281,28 @@ pub async fn heads(Shared(s): Shared<State>, headers: HeaderMap) -> Result<Json<
         })
         .collect::<Result<_, Refused>>()?;
     Ok(Json(Heads { heads }))
+}
+
+/// The tamper alarms raised, newest first (the last 200).
+pub async fn alarms(Shared(s): Shared<State>, headers: HeaderMap) -> Result<Json<Alarms>, Refused> {
+    tokens::device(&s.pool, &headers).await?;
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT coalesce(d.name, ''), a.kind, a.detail, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+         FROM alarms a LEFT JOIN devices d ON d.n = a.device ORDER BY a.n DESC LIMIT 200",
+    )
+    .fetch_all(&s.pool)
+    .await?;
+    Ok(Json(Alarms {
+        alarms: rows
+            .into_iter()
+            .map(|(device, kind, detail, at)| Alarm {
+                device,
+                kind,
+                detail,
+                at,
+            })
+            .collect(),
+    }))
 }
 
 fn hash32(bytes: Vec<u8>) -> Result<Hash, Refused> {

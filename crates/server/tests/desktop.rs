@@ -49,7 +49,7 @@ async fn a_desktop_sends_its_series_once_and_only_what_is_new_after() {
     assert_eq!(before.seq, 0);
     assert!(before.waiting > 100, "{before:?}");
 
-    let stored = client.upload(&s.store).await.unwrap();
+    let stored = client.upload(&s.store).await.unwrap().stored;
     assert_eq!(stored as i64, before.waiting);
     assert_eq!(held(&s.pool).await, before.waiting);
     let after = s.store.uploaded().await.unwrap();
@@ -67,7 +67,7 @@ async fn a_desktop_sends_its_series_once_and_only_what_is_new_after() {
 
     // Nothing new: nothing sent, but the server is still asked, so a wrong
     // token is said even then.
-    assert_eq!(client.upload(&s.store).await.unwrap(), 0);
+    assert_eq!(client.upload(&s.store).await.unwrap().stored, 0);
     let err = Client::new(&s.base, "ggzy_wrong")
         .upload(&s.store)
         .await
@@ -82,7 +82,7 @@ async fn a_desktop_sends_its_series_once_and_only_what_is_new_after() {
         .execute(s.store.pool())
         .await
         .unwrap();
-    assert_eq!(client.upload(&s.store).await.unwrap(), 0);
+    assert_eq!(client.upload(&s.store).await.unwrap().stored, 0);
     assert_eq!(held(&s.pool).await, before.waiting);
     assert_eq!(s.store.uploaded().await.unwrap().waiting, 0);
 
@@ -90,7 +90,10 @@ async fn a_desktop_sends_its_series_once_and_only_what_is_new_after() {
     s.store.authenticate("admin", "wrong").await.unwrap_err();
     let waiting = s.store.uploaded().await.unwrap().waiting;
     assert!(waiting >= 1);
-    assert_eq!(client.upload(&s.store).await.unwrap() as i64, waiting);
+    assert_eq!(
+        client.upload(&s.store).await.unwrap().stored as i64,
+        waiting
+    );
 }
 
 #[tokio::test]
@@ -178,6 +181,14 @@ async fn a_history_rewritten_after_it_went_up_is_refused_and_raised() {
         .await
         .unwrap();
     assert_eq!(alarms, 1);
+    // Any enrolled desktop is told of it (its admins see it).
+    let other = ggzy_server::tokens::add_device(&s.pool, "二号机")
+        .await
+        .unwrap();
+    let told = Client::new(&s.base, &other).alarms().await.unwrap();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].device, "一号机");
+    assert!(told[0].detail.contains("改写"), "{told:?}");
 
     // And had the server been the one rewritten, the desktop would not
     // take its word: the cursor refuses a head this chain does not have.

@@ -4,8 +4,17 @@
 //! nothing lost and nothing twice (the server counts repeats as duplicates).
 
 use ggzy_core::audit::Head;
-use ggzy_core::sync::{Heads, Upload, Uploaded};
+use ggzy_core::sync::{Alarm, Alarms, Heads, Upload, Uploaded};
 use ggzy_store::{Store, StoreError};
+
+/// What an upload came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// Records the server stored (new to it).
+    pub stored: u64,
+    /// Tamper alarms the server holds, of every device.
+    pub alarms: i64,
+}
 
 /// Records sent in one request at most.
 pub const BATCH: i64 = 2_000;
@@ -53,12 +62,12 @@ impl Client {
     /// Send what the server does not hold of this device's series, in
     /// batches, moving the cursor after each answer. How many records the
     /// server stored.
-    pub async fn upload(&self, store: &Store) -> Result<u64, SyncError> {
+    pub async fn upload(&self, store: &Store) -> Result<Sent, SyncError> {
         let device_id: uuid::Uuid = store
             .device()
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("本机编号 `{}` 不是 UUID", store.device())))?;
-        let mut stored = 0;
+        let mut sent = Sent::default();
         // At least one request, so a wrong token or a server out of reach
         // is said even when nothing waits; the answer's head is held to
         // this chain every time.
@@ -79,11 +88,17 @@ impl Client {
                         })?;
                 store.set_uploaded(head.seq, &head.hash).await?;
             }
-            stored += answer.stored;
+            sent.stored += answer.stored;
+            sent.alarms = answer.alarms;
             if last {
-                return Ok(stored);
+                return Ok(sent);
             }
         }
+    }
+
+    /// The tamper alarms the server raised, newest first.
+    pub async fn alarms(&self) -> Result<Vec<Alarm>, SyncError> {
+        Ok(self.get::<Alarms>("/api/v1/alarms").await?.alarms)
     }
 
     /// Hold this database's chains to the heads the server keeps: each

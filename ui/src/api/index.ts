@@ -46,6 +46,7 @@ import type { Labels } from './bindings/Labels'
 import type { SyncSettings } from './bindings/SyncSettings'
 import type { SyncForm } from './bindings/SyncForm'
 import type { SyncStatus } from './bindings/SyncStatus'
+import type { ServerAlarm } from './bindings/ServerAlarm'
 import type { Label } from './bindings/Label'
 import type { Stage } from './bindings/Stage'
 import type { Outcome } from './bindings/Outcome'
@@ -59,7 +60,7 @@ import type { MenuItem } from './bindings/MenuItem'
 import type { Right } from './bindings/Right'
 import type { ErrorCode } from './bindings/ErrorCode'
 
-export type { SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
+export type { ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
@@ -122,6 +123,7 @@ export const api = {
   testSync: (form: SyncForm) => call<string>('test_sync', { form }),
   syncStatus: () => call<SyncStatus>('sync_status'),
   syncNow: () => call<SyncStatus>('sync_now'),
+  serverAlarms: () => call<ServerAlarm[]>('server_alarms'),
   readChannelConfig: (config: string) => call<DispatchConfig>('read_channel_config', { config }),
   channelSecrets: (config: string) => call<SecretState[]>('channel_secrets', { config }),
   saveChannelSettings: (config: string, secrets: SecretValue[]) => call<ChannelSettings>('save_channel_settings', { config, secrets }),

@@ -40,7 +40,8 @@ async fn run() -> Result<ExitCode> {
         let t = Instant::now();
         let stored = ggzy_sync::Client::new(&base, &token)
             .upload(&desktop)
-            .await?;
+            .await?
+            .stored;
         let upload = t.elapsed().as_secs_f64();
         ensure!(stored as i64 == waiting, "stored {stored} of {waiting}");
 

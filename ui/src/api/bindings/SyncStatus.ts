@@ -23,4 +23,8 @@ last_sync_at: string | null,
 /**
  * Why the last attempt failed, as a person reads it.
  */
-last_error: string | null, };
+last_error: string | null, 
+/**
+ * Tamper alarms the server holds (admins only; `None` for others).
+ */
+alarms: number | null, };
