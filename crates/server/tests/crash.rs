@@ -1,0 +1,169 @@
+//! The server killed (kill -9) mid-upload, ten times, and PostgreSQL
+//! refusing writes: the desktop goes on working, nothing is lost or stored
+//! twice, the desktop's cursor is never ahead of what the server holds, and
+//! the next sync resumes where it stopped.
+
+mod common;
+
+use ggzy_store::Store;
+use ggzy_sync::{Client, SyncError};
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+
+/// A desktop whose chain holds `n` accepted events (and their records).
+async fn desktop(dir: &std::path::Path, n: usize) -> Store {
+    let store = Store::open(&dir.join("desktop.db")).await.unwrap();
+    let mut lines = Vec::new();
+    for p in 0..n {
+        writeln!(
+            lines,
+            r#"{{"id":"c-{p:05}","type":"project.registered","at":"2026-03-02T09:00:00+08:00","project":"C-{p:05}","name":"第{p}号工程","tenderer":{{"id":"T{p}","name":"某局","phone":"13800000001"}}}}"#
+        )
+        .unwrap();
+    }
+    let s = store
+        .import(std::io::Cursor::new(lines), "test", |_| {})
+        .await
+        .unwrap();
+    assert!(s.refused.is_empty(), "{:?}", s.refused.first());
+    store
+}
+
+/// The real `ggzy-server` binary, serving `url` on `port`.
+fn serve(url: &str, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ggzy-server"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
+        .env("GGZY_SERVER_DATABASE_URL", url)
+        .env("GGZY_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn up(base: &str) {
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/health"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server did not come up");
+}
+
+/// What the server holds of the series: (records, distinct seqs, last seq).
+async fn held(pool: &sqlx::PgPool) -> (i64, i64, i64) {
+    sqlx::query_as("SELECT count(*), count(DISTINCT seq), coalesce(max(seq), 0) FROM records")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_killed_mid_upload_ten_times_loses_and_doubles_nothing() {
+    let pg = common::Postgres::start();
+    let url = pg.database("ggzy").await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
+    let token = ggzy_server::tokens::add_device(&pool, "一号机")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = desktop(dir.path(), 10_000).await;
+    let total = store.uploaded().await.unwrap().waiting;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = Client::new(&base, &token);
+
+    let mut interrupted = 0;
+    for round in 0..10u64 {
+        let mut server = serve(&url, port);
+        up(&base).await;
+        // The desktop works on meanwhile: a login attempt is a record too.
+        store.authenticate("nobody", "x").await.unwrap_err();
+        let upload = client.upload(&store);
+        let killed = async {
+            tokio::time::sleep(std::time::Duration::from_millis(20 + 37 * round)).await;
+            server.kill().unwrap();
+        };
+        let (outcome, ()) = tokio::join!(upload, killed);
+        let _ = server.wait();
+        if outcome.is_err() {
+            interrupted += 1;
+        }
+        // Never ahead: the cursor is at most what the server holds, and
+        // the server holds a whole prefix of the chain, each record once.
+        let (records, seqs, last) = held(&pool).await;
+        assert_eq!((records, seqs), (last, last), "round {round}");
+        assert!(store.uploaded().await.unwrap().seq <= last, "round {round}");
+    }
+    assert!(interrupted > 0, "some uploads were cut short");
+
+    let mut server = serve(&url, port);
+    up(&base).await;
+    client.upload(&store).await.unwrap();
+    server.kill().unwrap();
+    let _ = server.wait();
+    let head = store.audit_head().await.unwrap();
+    assert_eq!(held(&pool).await, (head.seq, head.seq, head.seq));
+    assert!(head.seq >= total + 10);
+    assert_eq!(store.uploaded().await.unwrap().waiting, 0);
+}
+
+#[tokio::test]
+async fn postgres_refusing_writes_applies_nothing_and_the_next_sync_resumes() {
+    let (pg, pool, base) = common::server(16 << 20).await;
+    let token = ggzy_server::tokens::add_device(&pool, "一号机")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = desktop(dir.path(), 3_000).await;
+    let client = Client::new(&base, &token);
+
+    // Every new transaction read-only, as a database out of space or in
+    // recovery refuses writes (the pool's connections are new: closed first).
+    let admin = sqlx::PgPool::connect(&pg.url("postgres")).await.unwrap();
+    sqlx::query("ALTER DATABASE ggzy SET default_transaction_read_only = on")
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ggzy' AND pid <> pg_backend_pid()")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let err = client.upload(&store).await.unwrap_err();
+    assert!(
+        matches!(&err, SyncError::Refused { code, .. } if code == "database"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("稍后重试"), "{err}");
+    assert_eq!(
+        store.uploaded().await.unwrap().seq,
+        0,
+        "the cursor did not move"
+    );
+
+    sqlx::query("ALTER DATABASE ggzy SET default_transaction_read_only = off")
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ggzy' AND pid <> pg_backend_pid()")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let sent = client.upload(&store).await.unwrap();
+    let head = store.audit_head().await.unwrap();
+    assert_eq!(sent.stored as i64, head.seq);
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM records")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(held, head.seq);
+}
