@@ -13,10 +13,7 @@ use std::sync::Arc;
 
 async fn server() -> (ggzy_pg::Postgres, sqlx::PgPool, String) {
     let pg = ggzy_pg::Postgres::start();
-    let url = pg.database("ggzy").await;
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
-    let base = ggzy_server::serve_on_loopback(pool.clone(), 16 << 20)
+    let (pool, base) = ggzy_server::start_local(&pg.database("ggzy").await, 16 << 20)
         .await
         .unwrap();
     (pg, pool, base)

@@ -3,17 +3,15 @@
 //! queued; afterwards every push is delivered, and the gateway's own log
 //! shows no message taken twice under different keys.
 
+mod common;
+
+use common::{ggzy, ok};
+
 use rand::Rng;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn ggzy(db: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ggzy"));
-    c.arg("--db").arg(db).env_remove("GGZY_DB");
-    c
-}
 
 /// `ggzy dispatch run` with the gateway's secret, its output discarded.
 fn dispatcher(db: &Path) -> std::process::Child {
@@ -24,16 +22,6 @@ fn dispatcher(db: &Path) -> std::process::Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-fn ok(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// 5,000 registrations, each telling its tenderer and agency by SMS: 10,000 pushes.

@@ -3,27 +3,15 @@
 //! afterwards the server holds the whole chain once, the desktop's chain
 //! verifies, and its cursor was never ahead of what the server held.
 
+mod common;
+
+use common::{ggzy, ok};
+
 use rand::Rng;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
-
-fn ggzy(db: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ggzy"));
-    c.arg("--db").arg(db).env_remove("GGZY_DB");
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// 10,000 registrations: as many records on the desktop's chain.
 fn intake(db: &Path, dir: &Path) {
@@ -47,11 +35,7 @@ fn status(db: &Path) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_killed_twenty_times_leaves_the_whole_chain_on_the_server_once() {
     let pg = ggzy_pg::Postgres::start();
-    let pool = sqlx::PgPool::connect(&pg.database("ggzy").await)
-        .await
-        .unwrap();
-    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
-    let base = ggzy_server::serve_on_loopback(pool.clone(), 16 << 20)
+    let (pool, base) = ggzy_server::start_local(&pg.database("ggzy").await, 16 << 20)
         .await
         .unwrap();
     let token = ggzy_server::tokens::add_device(&pool, "一号机")

@@ -91,6 +91,16 @@ pub async fn serve(
         .map_err(|e| anyhow::anyhow!("无法监听 {addr}：{e}"))
 }
 
+/// A server on this machine over the database at `url`: connected,
+/// migrated and serving on a loopback port (tests, benchmarks): its pool
+/// and base URL.
+pub async fn start_local(url: &str, max_body: usize) -> anyhow::Result<(PgPool, String)> {
+    let pool = PgPool::connect(url).await?;
+    MIGRATOR.run(&pool).await?;
+    let base = serve_on_loopback(pool.clone(), max_body).await?;
+    Ok((pool, base))
+}
+
 async fn health(axum::extract::State(s): axum::extract::State<State>) -> Response {
     match sqlx::query("SELECT 1").execute(&s.pool).await {
         Ok(_) => Json(serde_json::json!({"status": "ok"})).into_response(),

@@ -8,11 +8,7 @@ use ggzy_e2e::Driven;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_connects_the_desktop_and_the_top_bar_says_it_synced() {
     let pg = ggzy_pg::Postgres::start();
-    let pool = sqlx::PgPool::connect(&pg.database("ggzy").await)
-        .await
-        .unwrap();
-    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
-    let base = ggzy_server::serve_on_loopback(pool.clone(), 16 << 20)
+    let (pool, base) = ggzy_server::start_local(&pg.database("ggzy").await, 16 << 20)
         .await
         .unwrap();
     let token = ggzy_server::tokens::add_device(&pool, "一号机")

@@ -29,9 +29,7 @@ async fn run() -> Result<ExitCode> {
     println!("round   upload s   records/s   COPY s   rows/s   upload/COPY");
     for round in 1..=ROUNDS {
         let url = pg.database(&format!("round{round}")).await;
-        let pool = sqlx::PgPool::connect(&url).await?;
-        ggzy_server::MIGRATOR.run(&pool).await?;
-        let base = ggzy_server::serve_on_loopback(pool.clone(), 64 << 20).await?;
+        let (pool, base) = ggzy_server::start_local(&url, 64 << 20).await?;
         let token = ggzy_server::tokens::add_device(&pool, "bench").await?;
         sqlx::query("DELETE FROM meta WHERE key = 'sync_uploaded'")
             .execute(desktop.pool())

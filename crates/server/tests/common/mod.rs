@@ -9,10 +9,7 @@ pub use ggzy_pg::Postgres;
 /// loopback over it: (the cluster, a pool on the database, the API's base URL).
 pub async fn server(max_body: usize) -> (Postgres, sqlx::PgPool, String) {
     let pg = Postgres::start();
-    let url = pg.database("ggzy").await;
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
-    let base = ggzy_server::serve_on_loopback(pool.clone(), max_body)
+    let (pool, base) = ggzy_server::start_local(&pg.database("ggzy").await, max_body)
         .await
         .unwrap();
     (pg, pool, base)
