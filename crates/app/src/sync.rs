@@ -162,7 +162,10 @@ impl App {
     pub async fn server_alarms(&self) -> Result<Vec<ServerAlarm>> {
         self.require(ADMIN, "查看服务器告警").await?;
         let server = crate::admin::setting(self.store(), "sync_server").await?;
-        let Some(token) = self.vault_get(TOKEN).await.filter(|_| !server.is_empty()) else {
+        if server.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(token) = self.vault_get(TOKEN).await else {
             return Ok(Vec::new());
         };
         let alarms = Client::new(&server, &token)
@@ -194,7 +197,12 @@ impl App {
     /// for the top bar), `None` when it went through or there is no server.
     async fn sync_round(&self) -> Result<Option<SyncError>> {
         let server = crate::admin::setting(self.store(), "sync_server").await?;
-        let Some(token) = self.vault_get(TOKEN).await.filter(|_| !server.is_empty()) else {
+        // The keyring only once a server is set: a locked keyring may ask
+        // the person to unlock it, which a desktop that does not sync never should.
+        if server.is_empty() {
+            return Ok(None);
+        }
+        let Some(token) = self.vault_get(TOKEN).await else {
             return Ok(None);
         };
         let outcome = Client::new(&server, &token).upload(self.store()).await;

@@ -19,6 +19,38 @@ async fn server() -> (ggzy_pg::Postgres, sqlx::PgPool, String) {
     (pg, pool, base)
 }
 
+/// The vault, counting how often it is read: a keyring may ask the person to
+/// unlock it, so a desktop that does not sync must never read it for sync.
+#[derive(Default)]
+struct Counted(Memory, std::sync::atomic::AtomicUsize);
+
+impl Secrets for Counted {
+    fn get(&self, name: &str) -> Option<String> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.get(name)
+    }
+}
+
+impl ggzy_dispatch::secrets::Vault for Counted {
+    fn set(&self, name: &str, value: &str) -> Result<(), String> {
+        self.0.set(name, value)
+    }
+}
+
+#[tokio::test]
+async fn a_desktop_without_a_server_never_reads_the_keyring_for_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
+    store.seed_sample().await.unwrap();
+    let vault = Arc::new(Counted::default());
+    let app = App::with_vault(store, vault.clone());
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    app.sync_now().await.unwrap();
+    app.sync_status().await.unwrap();
+    assert!(app.server_alarms().await.unwrap().is_empty());
+    assert_eq!(vault.1.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
 #[tokio::test]
 async fn the_demo_center_never_syncs() {
     let dir = tempfile::tempdir().unwrap();
