@@ -103,9 +103,9 @@ impl App {
                 "请填写本机的同步令牌（由服务器管理员以 ggzy-server device add 发放）",
             ));
         }
-        self.store()
-            .set_settings(&[("sync_server", &server)], &me.username)
-            .await?;
+        // The address is checked before anything is kept; then the token, so
+        // a keyring that refuses it leaves the setting as it was.
+        ggzy_store::settings::check("sync_server", &server)?;
         if let Some(token) = token {
             let vault = self.vault();
             tokio::task::spawn_blocking(move || vault.set(TOKEN, &token))
@@ -113,6 +113,9 @@ impl App {
                 .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
                 .map_err(|e| AppError::new(ErrorCode::Keyring, e))?;
         }
+        self.store()
+            .set_settings(&[("sync_server", &server)], &me.username)
+            .await?;
         *self.sync_last.lock().expect("sync lock") = Last::default();
         self.sync_wake.notify_one();
         self.sync_settings().await

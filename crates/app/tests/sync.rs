@@ -19,6 +19,32 @@ async fn server() -> (ggzy_pg::Postgres, sqlx::PgPool, String) {
     (pg, pool, base)
 }
 
+/// An admin logged in on a fresh center's database (`demo`: the demo's),
+/// its secrets in `vault`; the folder it lives in.
+async fn admin_on(
+    demo: bool,
+    vault: Arc<dyn ggzy_dispatch::secrets::Vault>,
+) -> (App, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
+    if demo {
+        store.seed_demo().await.unwrap();
+    } else {
+        store.seed_sample().await.unwrap();
+    }
+    let app = App::with_vault(store, vault);
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    (app, dir)
+}
+
+/// A form naming a server on this machine, with a token.
+fn local_form() -> SyncForm {
+    SyncForm {
+        server: "http://127.0.0.1:8790".into(),
+        token: Some("ggzy_x".into()),
+    }
+}
+
 /// The vault, counting how often it is read: a keyring may ask the person to
 /// unlock it, so a desktop that does not sync must never read it for sync.
 #[derive(Default)]
@@ -39,32 +65,47 @@ impl ggzy_dispatch::secrets::Vault for Counted {
 
 #[tokio::test]
 async fn a_desktop_without_a_server_never_reads_the_keyring_for_sync() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
-    store.seed_sample().await.unwrap();
     let vault = Arc::new(Counted::default());
-    let app = App::with_vault(store, vault.clone());
-    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let (app, _dir) = admin_on(false, vault.clone()).await;
     app.sync_now().await.unwrap();
     app.sync_status().await.unwrap();
     assert!(app.server_alarms().await.unwrap().is_empty());
     assert_eq!(vault.1.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
 
+/// A keyring that refuses to keep anything (locked, or no session).
+struct Refusing;
+
+impl Secrets for Refusing {
+    fn get(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+impl ggzy_dispatch::secrets::Vault for Refusing {
+    fn set(&self, _: &str, _: &str) -> Result<(), String> {
+        Err("钥匙串已锁定".into())
+    }
+}
+
+#[tokio::test]
+async fn a_keyring_that_refuses_the_token_leaves_the_server_unset() {
+    let (app, _dir) = admin_on(false, Arc::new(Refusing)).await;
+    let err = app.save_sync_settings(local_form()).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Keyring, "{}", err.message);
+    assert!(err.message.contains("钥匙串"), "{}", err.message);
+    assert_eq!(
+        app.sync_settings().await.unwrap().server,
+        "",
+        "nothing half-saved"
+    );
+    assert!(!app.sync_status().await.unwrap().configured);
+}
+
 #[tokio::test]
 async fn the_demo_center_never_syncs() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("demo.db")).await.unwrap();
-    store.seed_demo().await.unwrap();
-    let app = App::with_vault(store, Arc::new(Memory::default()));
-    app.login("admin", DEMO_PASSWORD).await.unwrap();
-    let err = app
-        .save_sync_settings(SyncForm {
-            server: "http://127.0.0.1:8790".into(),
-            token: Some("ggzy_x".into()),
-        })
-        .await
-        .unwrap_err();
+    let (app, _dir) = admin_on(true, Arc::new(Memory::default())).await;
+    let err = app.save_sync_settings(local_form()).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::DemoCenter, "{}", err.message);
 }
 

@@ -323,17 +323,22 @@ async fn dispatch(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The sync server at `server` with this desktop's token, or what is missing.
+fn sync_client(server: &str, token: Option<&str>) -> Result<ggzy_sync::Client, CliError> {
+    let token = token.ok_or_else(|| {
+        StoreError::invalid(
+            ErrorCode::Invalid,
+            "须提供本机的同步令牌：环境变量 GGZY_SYNC_TOKEN 或 --token（由服务器管理员以 ggzy-server device add 发放）",
+        )
+    })?;
+    Ok(ggzy_sync::Client::new(server, token))
+}
+
 async fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode, CliError> {
     let uploaded = match (&args.action, &args.server) {
         (Some(SyncAction::Status), _) => 0,
         (None, Some(server)) => {
-            let token = args.token.as_deref().ok_or_else(|| {
-                StoreError::invalid(
-                    ErrorCode::Invalid,
-                    "同步须提供本机的令牌：环境变量 GGZY_SYNC_TOKEN 或 --token（由服务器管理员以 ggzy-server device add 发放）",
-                )
-            })?;
-            ggzy_sync::Client::new(server, token)
+            sync_client(server, args.token.as_deref())?
                 .upload(store)
                 .await?
                 .stored
@@ -635,13 +640,7 @@ async fn audit(store: &Store, command: &AuditCommand) -> Result<ExitCode, CliErr
                         println!("所持链头 {head} 仍在链中");
                     }
                     if let Some(server) = server {
-                        let token = token.as_deref().ok_or_else(|| {
-                            StoreError::invalid(
-                                ErrorCode::Invalid,
-                                "与服务器核对须提供本机的同步令牌：--token 或环境变量 GGZY_SYNC_TOKEN",
-                            )
-                        })?;
-                        let checks = ggzy_sync::Client::new(server, token)
+                        let checks = sync_client(server, token.as_deref())?
                             .check_heads(store)
                             .await?;
                         if checks.is_empty() {

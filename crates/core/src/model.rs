@@ -69,9 +69,9 @@ pub struct UnknownCode {
     pub code: String,
 }
 
-/// `TryFrom<String>` and `FromStr` for enums with `ALL` and `as_str`, so a
-/// code read back from the database or a command becomes its type at the
-/// seam (sqlx's `try_from`, clap's value parser), never travelling as a string.
+/// `TryFrom<String>` for enums with `ALL` and `as_str`, so a code read back
+/// from the database becomes its type at the seam (sqlx's `try_from`),
+/// never travelling on as a string.
 macro_rules! codes {
     ($($t:ty => $what:literal),* $(,)?) => {$(
         impl TryFrom<String> for $t {
@@ -81,12 +81,6 @@ macro_rules! codes {
                     .into_iter()
                     .find(|c| c.as_str() == code)
                     .ok_or($crate::model::UnknownCode { what: $what, code })
-            }
-        }
-        impl TryFrom<&str> for $t {
-            type Error = $crate::model::UnknownCode;
-            fn try_from(code: &str) -> Result<Self, Self::Error> {
-                <$t>::try_from(code.to_owned())
             }
         }
     )*};

@@ -35,16 +35,6 @@ pub fn router(pool: PgPool, max_body: usize) -> Router {
         .with_state(State { pool })
 }
 
-/// The API over `pool` on a free loopback port, served in this process
-/// (tests, benchmarks, `make server`'s neighbours): its base URL.
-pub async fn serve_on_loopback(pool: PgPool, max_body: usize) -> std::io::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let app = router(pool, max_body);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(base)
-}
-
 /// Serve the API as `config` says — HTTPS when it names a certificate and
 /// key — until `stop` resolves; then take no new request and finish those
 /// under way (at most 30 s).
@@ -97,7 +87,10 @@ pub async fn serve(
 pub async fn start_local(url: &str, max_body: usize) -> anyhow::Result<(PgPool, String)> {
     let pool = PgPool::connect(url).await?;
     MIGRATOR.run(&pool).await?;
-    let base = serve_on_loopback(pool.clone(), max_body).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let app = router(pool.clone(), max_body);
+    tokio::spawn(async move { axum::serve(listener, app).await });
     Ok((pool, base))
 }
 

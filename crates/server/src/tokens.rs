@@ -21,35 +21,47 @@ pub fn digest(token: &str) -> Vec<u8> {
 
 /// Enroll a desktop: its token, shown once.
 pub async fn add_device(pool: &PgPool, name: &str) -> anyhow::Result<String> {
-    let token = issue();
-    sqlx::query("INSERT INTO devices (name, token_hash) VALUES ($1, $2)")
-        .bind(name)
-        .bind(digest(&token))
-        .execute(pool)
-        .await
-        .map_err(|e| taken(e, "设备", name))?;
-    Ok(token)
+    add(
+        pool,
+        "INSERT INTO devices (name, token_hash) VALUES ($1, $2)",
+        "设备",
+        name,
+    )
+    .await
 }
 
 /// Issue a token for the e-trading system's intake.
 pub async fn add_intake(pool: &PgPool, name: &str) -> anyhow::Result<String> {
+    add(
+        pool,
+        "INSERT INTO intake_tokens (name, token_hash) VALUES ($1, $2)",
+        "接入令牌",
+        name,
+    )
+    .await
+}
+
+/// A fresh token kept (as its digest) by `insert` under `name`; a name
+/// taken already is said as `what` calls it.
+async fn add(
+    pool: &PgPool,
+    insert: &'static str,
+    what: &str,
+    name: &str,
+) -> anyhow::Result<String> {
     let token = issue();
-    sqlx::query("INSERT INTO intake_tokens (name, token_hash) VALUES ($1, $2)")
+    sqlx::query(insert)
         .bind(name)
         .bind(digest(&token))
         .execute(pool)
         .await
-        .map_err(|e| taken(e, "接入令牌", name))?;
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                anyhow::anyhow!("已有名为“{name}”的{what}：请换一个名称，或先吊销原有的")
+            }
+            _ => e.into(),
+        })?;
     Ok(token)
-}
-
-fn taken(e: sqlx::Error, what: &str, name: &str) -> anyhow::Error {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            anyhow::anyhow!("已有名为“{name}”的{what}：请换一个名称，或先吊销原有的")
-        }
-        _ => e.into(),
-    }
 }
 
 /// Revoke a device's token: its next request is refused; what it uploaded stays.

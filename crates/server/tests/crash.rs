@@ -117,6 +117,23 @@ async fn the_server_killed_mid_upload_ten_times_loses_and_doubles_nothing() {
     assert_eq!(store.uploaded().await.unwrap().waiting, 0);
 }
 
+/// Every new transaction on the database read-only (or writable again), as
+/// a database out of space or in recovery refuses writes; its connections
+/// are ended so the next ones take the setting.
+async fn read_only(admin: &sqlx::PgPool, on: bool) {
+    let on = if on { "on" } else { "off" };
+    sqlx::query(&format!(
+        "ALTER DATABASE ggzy SET default_transaction_read_only = {on}"
+    ))
+    .execute(admin)
+    .await
+    .unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ggzy' AND pid <> pg_backend_pid()")
+        .execute(admin)
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn postgres_refusing_writes_applies_nothing_and_the_next_sync_resumes() {
     let (pg, pool, base) = common::server(16 << 20).await;
@@ -127,17 +144,8 @@ async fn postgres_refusing_writes_applies_nothing_and_the_next_sync_resumes() {
     let store = desktop(dir.path(), 3_000).await;
     let client = Client::new(&base, &token);
 
-    // Every new transaction read-only, as a database out of space or in
-    // recovery refuses writes (the pool's connections are new: closed first).
     let admin = sqlx::PgPool::connect(&pg.url("postgres")).await.unwrap();
-    sqlx::query("ALTER DATABASE ggzy SET default_transaction_read_only = on")
-        .execute(&admin)
-        .await
-        .unwrap();
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ggzy' AND pid <> pg_backend_pid()")
-        .execute(&admin)
-        .await
-        .unwrap();
+    read_only(&admin, true).await;
     let err = client.upload(&store).await.unwrap_err();
     assert!(
         matches!(&err, SyncError::Refused { code, .. } if code == "database"),
@@ -150,14 +158,7 @@ async fn postgres_refusing_writes_applies_nothing_and_the_next_sync_resumes() {
         "the cursor did not move"
     );
 
-    sqlx::query("ALTER DATABASE ggzy SET default_transaction_read_only = off")
-        .execute(&admin)
-        .await
-        .unwrap();
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'ggzy' AND pid <> pg_backend_pid()")
-        .execute(&admin)
-        .await
-        .unwrap();
+    read_only(&admin, false).await;
     let sent = client.upload(&store).await.unwrap();
     let head = store.audit_head().await.unwrap();
     assert_eq!(sent.stored as i64, head.seq);

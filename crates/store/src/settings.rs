@@ -42,7 +42,7 @@ pub const SESSION_IDLE_MINUTES: u64 = 15;
 const MAX_IDLE_MINUTES: u64 = 480;
 
 /// A setting's value as staff may set it, or what is wrong with it.
-fn check(key: &str, value: &str) -> Result<()> {
+pub fn check(key: &str, value: &str) -> Result<()> {
     if !KEYS.iter().any(|(k, _)| *k == key) {
         let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
         return Err(StoreError::invalid(
