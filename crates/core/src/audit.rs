@@ -39,6 +39,56 @@ pub fn chain(prev_hash: &Hash, content: &str) -> Hash {
     h.finalize().into()
 }
 
+/// SM3 over a push's immutable content, as its event's audit record holds
+/// it: its id, event, rule, recipient, channel and address, and its text as
+/// it is pushed (the message's head, the recipient's name, the digest of
+/// the message's body), then the secret it carries, if any.
+#[allow(clippy::too_many_arguments)]
+pub fn push_digest(
+    id: &uuid::Uuid,
+    event_id: &str,
+    rule: &str,
+    role: &str,
+    recipient_id: &str,
+    recipient_name: &str,
+    channel: &str,
+    address: &str,
+    (head, body): (&str, &Hash),
+    secret: Option<&str>,
+) -> Hash {
+    let mut h = Sm3::new();
+    h.update(id.as_bytes());
+    let fields = [
+        event_id,
+        rule,
+        role,
+        recipient_id,
+        recipient_name,
+        channel,
+        address,
+    ];
+    for f in fields {
+        h.update(f.as_bytes());
+        h.update([0x1f]); // unit separator: fields cannot run into each other
+    }
+    h.update(head.as_bytes());
+    h.update(recipient_name.as_bytes());
+    h.update(body);
+    h.update([0x1f]);
+    if let Some(s) = secret {
+        h.update(s.as_bytes());
+        h.update([0x1f]);
+    }
+    h.finalize().into()
+}
+
+/// SM3 over the set of an event's push digests, in sorted order, in hex:
+/// the `pushes_digest` of its record.
+pub fn pushes_digest(mut digests: Vec<Hash>) -> String {
+    digests.sort_unstable();
+    sm3_hex(digests.concat())
+}
+
 /// The head of a chain: its last record's seq and hash. Written down
 /// elsewhere (printed, pushed to the supervisory department, held by the
 /// sync server), it is what a rewritten history can no longer match.

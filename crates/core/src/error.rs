@@ -170,6 +170,8 @@ pub enum ErrorCode {
     DemoCenter,
     /// 推送并未失败
     NotFailed,
+    /// 推送由其他设备发送，或因同步冲突暂停
+    PushHeld,
     /// 拒收数据已处理
     RejectNotOpen,
     /// 通道未配置
@@ -215,7 +217,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 48] = [
+    pub const ALL: [ErrorCode; 49] = [
         ErrorCode::Internal,
         ErrorCode::Busy,
         ErrorCode::Invalid,
@@ -243,6 +245,7 @@ impl ErrorCode {
         ErrorCode::NotDemo,
         ErrorCode::DemoCenter,
         ErrorCode::NotFailed,
+        ErrorCode::PushHeld,
         ErrorCode::RejectNotOpen,
         ErrorCode::ChannelNotConfigured,
         ErrorCode::NoAnchorRecipients,
@@ -295,6 +298,7 @@ impl ErrorCode {
             ErrorCode::NotDemo => "not_demo",
             ErrorCode::DemoCenter => "demo_center",
             ErrorCode::NotFailed => "not_failed",
+            ErrorCode::PushHeld => "push_held",
             ErrorCode::RejectNotOpen => "reject_not_open",
             ErrorCode::ChannelNotConfigured => "channel_not_configured",
             ErrorCode::NoAnchorRecipients => "no_anchor_recipients",

@@ -4,7 +4,9 @@
 //! line). The server gives every record a place in one global order; a
 //! desktop downloads the others' records by that order, a page at a time.
 
-use crate::audit::{chain, hex, Hash};
+use crate::audit::{chain, hex, push_digest, pushes_digest, sm3, Hash};
+use crate::push::{Channel, Secret};
+use crate::role::Role;
 use serde::{Deserialize, Serialize};
 
 /// One record of a device's series, as its chain holds it.
@@ -20,25 +22,80 @@ pub struct Record {
     /// canonical line (its digest is in the content).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// The pushes an accepted event's record covers (their digest is in
+    /// the content): another device stores them as they are, never decides
+    /// them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pushes: Vec<CarriedPush>,
+}
+
+/// A push as it travels with its event's record: everything its digest
+/// covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarriedPush {
+    pub id: uuid::Uuid,
+    pub rule: String,
+    pub role: Role,
+    pub recipient_id: String,
+    pub recipient_name: String,
+    pub channel: Channel,
+    pub address: String,
+    /// The message's head (`【center】`) and body, as `messages` holds them.
+    pub head: String,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Secret>,
+}
+
+impl CarriedPush {
+    /// The digest its event's record covers it by.
+    pub fn digest(&self, event_id: &str) -> Hash {
+        push_digest(
+            &self.id,
+            event_id,
+            &self.rule,
+            self.role.as_str(),
+            &self.recipient_id,
+            &self.recipient_name,
+            self.channel.as_str(),
+            &self.address,
+            (&self.head, &sm3(&self.body)),
+            self.secret.map(Secret::as_str),
+        )
+    }
 }
 
 impl Record {
     /// Whether the record's hash is SM3 of its predecessor's hash and its
-    /// content, and the line it carries is the one its content names.
+    /// content, and the line and pushes it carries are the ones its content
+    /// names.
     pub fn holds(&self) -> Result<(), String> {
         if chain(&self.prev_hash, &self.content) != self.hash {
             return Err(format!("第 {} 条记录的哈希与其内容不符", self.seq));
         }
-        if let Some(body) = &self.body {
-            let named = serde_json::from_str::<serde_json::Value>(&self.content)
-                .ok()
-                .and_then(|c| {
-                    c.get("event_digest")
-                        .and_then(|d| d.as_str().map(str::to_owned))
-                });
-            if named.as_deref() != Some(hex(&crate::audit::sm3(body)).as_str()) {
-                return Err(format!("第 {} 条记录所附事件与记录中的摘要不符", self.seq));
-            }
+        let Some(body) = &self.body else {
+            return match self.pushes.is_empty() {
+                true => Ok(()),
+                false => Err(format!("第 {} 条记录不是接收事件的记录，却附有推送", self.seq)),
+            };
+        };
+        let content = serde_json::from_str::<serde_json::Value>(&self.content).ok();
+        let field = |k: &str| {
+            content
+                .as_ref()
+                .and_then(|c| c.get(k))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+        };
+        if field("event_digest") != hex(&sm3(body)) {
+            return Err(format!("第 {} 条记录所附事件与记录中的摘要不符", self.seq));
+        }
+        let count = content.as_ref().and_then(|c| c.get("pushes")?.as_u64());
+        let digests = self.pushes.iter().map(|p| p.digest(field("subject")));
+        if count != Some(self.pushes.len() as u64)
+            || field("pushes_digest") != pushes_digest(digests.collect())
+        {
+            return Err(format!("第 {} 条记录所附推送与记录中的摘要不符", self.seq));
         }
         Ok(())
     }
@@ -103,6 +160,9 @@ pub struct Page {
     pub next: i64,
     /// More records wait after this page.
     pub more: bool,
+    /// The last place the server has given (what waits: `last - next`).
+    #[serde(default)]
+    pub last: i64,
 }
 
 /// The head of one device's series as the server holds it.
@@ -159,24 +219,48 @@ mod tests {
             prev_hash: prev,
             hash: chain(&prev, content),
             body: body.map(str::to_owned),
+            pushes: Vec::new(),
+        }
+    }
+
+    fn push() -> CarriedPush {
+        CarriedPush {
+            id: uuid::Uuid::from_u128(7),
+            rule: "4.4.2-reject".into(),
+            role: Role::Agency,
+            recipient_id: "a1".into(),
+            recipient_name: "某代理".into(),
+            channel: Channel::Sms,
+            address: "13800000000".into(),
+            head: "【中心】".into(),
+            body: "，您好！".into(),
+            secret: None,
         }
     }
 
     #[test]
-    fn a_record_holds_only_with_its_own_hash_and_line() {
+    fn a_record_holds_only_with_its_own_hash_line_and_pushes() {
         let line = r#"{"id":"e1"}"#;
         let content = format!(
-            r#"{{"event_digest":"{}","kind":"event.accepted"}}"#,
-            hex(&sm3(line))
+            r#"{{"event_digest":"{}","kind":"event.accepted","pushes":1,"pushes_digest":"{}","subject":"e1"}}"#,
+            hex(&sm3(line)),
+            pushes_digest(vec![push().digest("e1")])
         );
-        let r = record(1, GENESIS, &content, Some(line));
+        let mut r = record(1, GENESIS, &content, Some(line));
+        r.pushes = vec![push()];
         assert_eq!(r.holds(), Ok(()));
         let wire = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<Record>(&wire).unwrap(), r);
 
         let mut other_line = r.clone();
         other_line.body = Some(r#"{"id":"e2"}"#.into());
-        assert!(other_line.holds().unwrap_err().contains("摘要"));
+        assert!(other_line.holds().unwrap_err().contains("事件与记录"));
+        let mut other_push = r.clone();
+        other_push.pushes[0].address = "13900000000".into();
+        assert!(other_push.holds().unwrap_err().contains("推送与记录"));
+        let mut one_less = r.clone();
+        one_less.pushes.clear();
+        assert!(one_less.holds().unwrap_err().contains("推送与记录"));
         let mut altered = r.clone();
         altered.content = altered.content.replace("event", "evil");
         assert!(altered.holds().unwrap_err().contains("哈希"));

@@ -165,9 +165,9 @@ async fn store(pool: &PgPool, device: i64, records: &[Record]) -> Result<Uploade
             .await?;
         let first = last - n + 1;
         sqlx::query(
-            "INSERT INTO records (gseq, device, seq, content, prev_hash, hash, body) \
-             SELECT g, $1, s, c, p, h, b FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::BYTEA[], $6::BYTEA[], $7::TEXT[]) \
-             AS t(g, s, c, p, h, b)",
+            "INSERT INTO records (gseq, device, seq, content, prev_hash, hash, body, pushes) \
+             SELECT g, $1, s, c, p, h, b, x FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::BYTEA[], $6::BYTEA[], \
+             $7::TEXT[], $8::TEXT[]) AS t(g, s, c, p, h, b, x)",
         )
         .bind(device)
         .bind((first..=last).collect::<Vec<i64>>())
@@ -176,6 +176,12 @@ async fn store(pool: &PgPool, device: i64, records: &[Record]) -> Result<Uploade
         .bind(fresh.iter().map(|r| r.prev_hash.to_vec()).collect::<Vec<_>>())
         .bind(fresh.iter().map(|r| r.hash.to_vec()).collect::<Vec<_>>())
         .bind(fresh.iter().map(|r| r.body.as_deref()).collect::<Vec<_>>())
+        .bind(
+            fresh
+                .iter()
+                .map(|r| (!r.pushes.is_empty()).then(|| serde_json::to_string(&r.pushes).expect("plain values")))
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -224,9 +230,10 @@ pub async fn download(
         Vec<u8>,
         Vec<u8>,
         Option<String>,
+        Option<String>,
     );
     let mut rows: Vec<Row> = sqlx::query_as(
-        "SELECT r.gseq, d.device_id, r.seq, r.content, r.prev_hash, r.hash, r.body \
+        "SELECT r.gseq, d.device_id, r.seq, r.content, r.prev_hash, r.hash, r.body, r.pushes \
          FROM records r JOIN devices d ON d.n = r.device \
          WHERE r.gseq > $1 ORDER BY r.gseq LIMIT $2",
     )
@@ -239,7 +246,7 @@ pub async fn download(
     let next = rows.last().map_or(q.after, |r| r.0);
     let records = rows
         .into_iter()
-        .map(|(gseq, device_id, seq, content, prev, hash, body)| {
+        .map(|(gseq, device_id, seq, content, prev, hash, body, pushes)| {
             Ok(Placed {
                 gseq,
                 device_id,
@@ -249,14 +256,22 @@ pub async fn download(
                     prev_hash: hash32(prev)?,
                     hash: hash32(hash)?,
                     body,
+                    pushes: match pushes {
+                        Some(p) => serde_json::from_str(&p).map_err(|_| corrupt())?,
+                        None => Vec::new(),
+                    },
                 },
             })
         })
         .collect::<Result<Vec<_>, Refused>>()?;
+    let last: i64 = sqlx::query_scalar("SELECT last FROM global_seq")
+        .fetch_one(&s.pool)
+        .await?;
     Ok(Json(Page {
         records,
         next,
         more,
+        last,
     }))
 }
 
@@ -306,11 +321,13 @@ pub async fn alarms(Shared(s): Shared<State>, headers: HeaderMap) -> Result<Json
 }
 
 fn hash32(bytes: Vec<u8>) -> Result<Hash, Refused> {
-    bytes.try_into().map_err(|_| {
-        Refused::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "corrupt",
-            "服务器数据库中有一条哈希长度不对的记录：请联系服务器管理员",
-        )
-    })
+    bytes.try_into().map_err(|_| corrupt())
+}
+
+fn corrupt() -> Refused {
+    Refused::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "corrupt",
+        "服务器数据库中有一条记录已损坏：请联系服务器管理员",
+    )
 }

@@ -72,8 +72,9 @@ fn series(device: &str, n: i64) -> Vec<Record> {
         .map(|seq| {
             let line = format!(r#"{{"id":"{device}-{seq}"}}"#);
             let content = format!(
-                r#"{{"event_digest":"{}","kind":"event.accepted","subject":"{device}-{seq}"}}"#,
-                hex(&sm3(&line))
+                r#"{{"event_digest":"{}","kind":"event.accepted","pushes":0,"pushes_digest":"{}","subject":"{device}-{seq}"}}"#,
+                hex(&sm3(&line)),
+                ggzy_core::audit::pushes_digest(Vec::new())
             );
             let hash = chain(&prev, &content);
             let r = Record {
@@ -82,6 +83,7 @@ fn series(device: &str, n: i64) -> Vec<Record> {
                 prev_hash: prev,
                 hash,
                 body: Some(line),
+                pushes: Vec::new(),
             };
             prev = hash;
             r
@@ -186,6 +188,7 @@ async fn a_rewritten_history_is_refused_and_raised_as_an_alarm() {
             prev_hash: prev,
             hash,
             body: None,
+            pushes: Vec::new(),
         });
         prev = hash;
     }

@@ -5,7 +5,7 @@
 
 use crate::rows::{build_rows, Built};
 use crate::{Result, StoreError};
-use ggzy_core::audit::{chain, hex, sm3_hex, Hash, GENESIS};
+use ggzy_core::audit::{chain, hex, Hash, GENESIS};
 use ggzy_core::engine::Silenced;
 use serde_json::Value;
 use sqlx::SqliteConnection;
@@ -100,12 +100,14 @@ impl AuditWriter {
     }
 
     /// Chain the record of a push's status change (and who made it, if a
-    /// person): the same content as `append` would write, without building
+    /// person). The push is named by its local number (the subject) and by
+    /// its id, which is the same on every device: another device applies
+    /// the record to the push by its id. The same content as `append` would write, without building
     /// a map for each of a batch's thousand records.
     pub fn append_status(
         &mut self,
         at: &str,
-        push_no: i64,
+        (push_no, push): (i64, &uuid::Uuid),
         status: ggzy_core::push::PushStatus,
         detail: &str,
         by: Option<&str>,
@@ -118,6 +120,7 @@ impl AuditWriter {
             by: Option<&'a str>,
             detail: &'a str,
             kind: &'static str,
+            push: uuid::fmt::Simple,
             status: ggzy_core::push::PushStatus,
             subject: String,
         }
@@ -126,6 +129,7 @@ impl AuditWriter {
             by,
             detail,
             kind: PUSH_STATUS,
+            push: push.simple(),
             status,
             subject: push_no.to_string(),
         };
@@ -277,9 +281,9 @@ pub(crate) fn build_audit(out: &mut Vec<Built>, device: i64, rows: Vec<AuditRow>
 }
 
 /// The kind of an accepted event's record.
-const EVENT_ACCEPTED: &str = "event.accepted";
+pub(crate) const EVENT_ACCEPTED: &str = "event.accepted";
 /// The kind of a push's status change record.
-const PUSH_STATUS: &str = "push.status";
+pub(crate) const PUSH_STATUS: &str = "push.status";
 
 /// Every kind of audit record, as staff read it (the activity feed, the
 /// audit page). A kind not listed is shown as written.
@@ -304,11 +308,7 @@ pub const KINDS: [(&str, &str); 18] = [
     (crate::rejects::FIXED, "修正拒收数据"),
 ];
 
-/// SM3 over a set of push digests, in sorted order.
-fn pushes_digest(mut digests: Vec<Hash>) -> String {
-    digests.sort_unstable();
-    sm3_hex(digests.concat())
-}
+pub(crate) use ggzy_core::audit::pushes_digest;
 
 mod projections;
 pub mod state;
@@ -374,16 +374,18 @@ mod tests {
         let at = "2026-01-01T08:00:00+08:00";
         for by in [None, Some("王\"五")] {
             let mut fast = writer();
+            let id = uuid::Uuid::from_u128(42);
             fast.append_status(
                 at,
-                42,
+                (42, &id),
                 ggzy_core::push::PushStatus::Sent,
                 "网关：已受理\n发往 138****5678",
                 by,
             );
             let mut general = writer();
-            let mut body =
-                serde_json::json!({ "status": "sent", "detail": "网关：已受理\n发往 138****5678" });
+            let mut body = serde_json::json!({
+                "status": "sent", "detail": "网关：已受理\n发往 138****5678", "push": id.simple().to_string(),
+            });
             if let Some(by) = by {
                 body["by"] = serde_json::json!(by);
             }

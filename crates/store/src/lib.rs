@@ -6,6 +6,7 @@ pub mod anchor;
 pub mod audit;
 pub mod demo;
 pub mod error;
+mod fold;
 pub mod intake;
 mod lines;
 pub mod members;

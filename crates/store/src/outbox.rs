@@ -131,7 +131,7 @@ impl Store {
         // value: a row each would cross from SQLite's thread one at a time,
         // each waking the other side.
         let due: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(no, u, f)) FROM (\
+            "SELECT json_group_array(json_array(no, u, f)) FROM (SELECT * FROM (\
              SELECT push_no AS no, 1 AS u, 0 AS f FROM push_states WHERE status = 'sending' AND lease_until < ?1 \
              UNION ALL SELECT p.no, 1, 0 FROM outbox_leases l JOIN pushes p ON p.no BETWEEN l.first AND l.last \
                WHERE l.lease_until < ?1 AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) \
@@ -139,8 +139,9 @@ impl Store {
              UNION ALL SELECT push_no, 0, 0 FROM push_states WHERE status = 'retrying' AND next_attempt_at <= ?1 \
              UNION ALL SELECT * FROM (SELECT no, 0, 1 FROM pushes p \
                WHERE no > coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'outbox_cursor'), 0) \
-               AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) ORDER BY no LIMIT ?2) \
-             LIMIT ?2)",
+               AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) \
+               AND NOT EXISTS (SELECT 1 FROM push_holds h WHERE h.push_no = p.no) ORDER BY no LIMIT ?2) \
+             ) d WHERE NOT EXISTS (SELECT 1 FROM push_holds h WHERE h.push_no = d.no) LIMIT ?2)",
         )
         .bind(&now_s)
         .bind(limit)
@@ -226,13 +227,17 @@ impl Store {
     /// a retry or an answer (whether due yet or not).
     pub async fn dispatch_pending(&self) -> Result<bool> {
         Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM push_states WHERE status = 'sending') \
+            "SELECT EXISTS (SELECT 1 FROM push_states s WHERE status = 'sending' AND NOT EXISTS \
+                        (SELECT 1 FROM push_holds h WHERE h.push_no = s.push_no)) \
              OR EXISTS (SELECT 1 FROM outbox_leases) \
-             OR EXISTS (SELECT 1 FROM push_states WHERE status = 'retrying') \
-             OR EXISTS (SELECT 1 FROM push_states WHERE status = 'unknown') \
+             OR EXISTS (SELECT 1 FROM push_states s WHERE status = 'retrying' AND NOT EXISTS \
+                        (SELECT 1 FROM push_holds h WHERE h.push_no = s.push_no)) \
+             OR EXISTS (SELECT 1 FROM push_states s WHERE status = 'unknown' AND NOT EXISTS \
+                        (SELECT 1 FROM push_holds h WHERE h.push_no = s.push_no)) \
              OR EXISTS (SELECT 1 FROM pushes p WHERE no > coalesce((SELECT CAST(value AS INTEGER) FROM meta \
                         WHERE key = 'outbox_cursor'), 0) \
-                        AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no))",
+                        AND NOT EXISTS (SELECT 1 FROM push_states s WHERE s.push_no = p.no) \
+                        AND NOT EXISTS (SELECT 1 FROM push_holds h WHERE h.push_no = p.no))",
         )
         .fetch_one(self.pool())
         .await?)
@@ -274,6 +279,26 @@ impl Store {
         let Some(state) = state else {
             return Err(StoreError::NotFound(format!("没有第 {push_no} 号推送")));
         };
+        let held: Option<String> =
+            sqlx::query_scalar("SELECT why FROM push_holds WHERE push_no = ?")
+                .bind(push_no)
+                .fetch_optional(&mut *conn)
+                .await?;
+        match held.as_deref() {
+            Some("remote") => {
+                return Err(StoreError::invalid(
+                    ErrorCode::PushHeld,
+                    format!("第 {push_no} 号推送由另一台设备发送：请在那台设备上重新排队"),
+                ))
+            }
+            Some(_) => {
+                return Err(StoreError::invalid(
+                    ErrorCode::PushHeld,
+                    format!("第 {push_no} 号推送所属的操作与其他设备上的操作冲突，推送已暂停：请先在“同步冲突”中处理该冲突"),
+                ))
+            }
+            None => {}
+        }
         let state = PushStatus::try_from(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if !matches!(
             state,
@@ -343,14 +368,6 @@ impl Store {
         // the batch: under load each trip waits for a busy CPU.
         let nos = serde_json::to_string(&done.iter().map(|f| f.push_no).collect::<Vec<_>>())
             .expect("numbers");
-        let sent = serde_json::to_string(
-            &done
-                .iter()
-                .filter(|f| f.attempt == Attempt::Sent)
-                .map(|f| f.push_no)
-                .collect::<Vec<_>>(),
-        )
-        .expect("numbers");
         let device = self.device_n();
         // Everything is made ready before the writers' turn (which every
         // claim and record waits for), on the chain's head as it is now, and
@@ -358,12 +375,12 @@ impl Store {
         // head meanwhile (seldom: claims write no audit record) is it made
         // again in the turn. Under load each round trip to SQLite's thread
         // waits ~1 ms for a busy CPU, and the turn's length bounds the rate.
-        let seen = finish_read(self.pool(), &nos, &sent, device).await?;
+        let seen = finish_read(self.pool(), &nos, device).await?;
         let (head, rows) = finish_rows(&seen, done, &at, device)?;
         let mut tx = self.write().await?;
         let conn = tx.conn();
         if !record_finished(conn, device, head, &at, &rows).await? {
-            let seen = finish_read(&mut *conn, &nos, &sent, device).await?;
+            let seen = finish_read(&mut *conn, &nos, device).await?;
             let (head, rows) = finish_rows(&seen, done, &at, device)?;
             if !record_finished(conn, device, head, &at, &rows).await? {
                 return Err(StoreError::Corrupt(
@@ -429,26 +446,24 @@ pub enum Receipt {
 }
 
 /// What a record needs of the database before it writes: a push of the
-/// batch that does not exist, the chain's head, and the re-driven among
-/// those sent, as `[no, id in hex, series]` (their keys are derived in Rust).
+/// batch that does not exist, the chain's head, and each push of the batch
+/// as `[no, id in hex, series]` (its id names it in its record; a
+/// re-driven one's key is derived from it in Rust).
 type FinishRead = (Option<i64>, Option<i64>, Option<Vec<u8>>, String);
 
 async fn finish_read<'e>(
     db: impl sqlx::SqliteExecutor<'e>,
     nos: &str,
-    sent: &str,
     device: i64,
 ) -> Result<FinishRead> {
     Ok(sqlx::query_as(
         "SELECT (SELECT value FROM json_each(?1) WHERE value NOT IN (SELECT no FROM pushes) LIMIT 1), \
-         (SELECT seq FROM audit_heads WHERE origin_device = ?3), \
-         (SELECT hash FROM audit_heads WHERE origin_device = ?3), \
-         (SELECT json_group_array(json_array(p.no, hex(p.id), s.series)) FROM pushes p \
-          JOIN push_states s ON s.push_no = p.no \
-          WHERE p.no IN (SELECT value FROM json_each(?2)) AND s.series > 0)",
+         (SELECT seq FROM audit_heads WHERE origin_device = ?2), \
+         (SELECT hash FROM audit_heads WHERE origin_device = ?2), \
+         (SELECT json_group_array(json_array(p.no, hex(p.id), coalesce(s.series, 0))) FROM pushes p \
+          LEFT JOIN push_states s ON s.push_no = p.no WHERE p.no IN (SELECT value FROM json_each(?1)))",
     )
     .bind(nos)
-    .bind(sent)
     .bind(device)
     .fetch_one(db)
     .await?)
@@ -464,25 +479,26 @@ fn finish_rows(
     at: &str,
     device: i64,
 ) -> Result<(Option<i64>, String)> {
-    let (unknown, seq, hash, redriven) = read;
+    let (unknown, seq, hash, pushes) = read;
     if let Some(no) = unknown {
         return Err(StoreError::NotFound(format!("没有第 {no} 号推送")));
     }
-    let redriven: Vec<(i64, String, i64)> =
-        serde_json::from_str(redriven).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let keys = redriven
-        .into_iter()
-        .map(|(no, id, series)| {
-            let id = uuid::Uuid::try_parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            Ok((
-                no,
-                ggzy_core::push::series_key(id, series).simple().to_string(),
-            ))
-        })
-        .collect::<Result<std::collections::HashMap<_, _>>>()?;
+    let pushes: Vec<(i64, String, i64)> =
+        serde_json::from_str(pushes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut ids = std::collections::HashMap::with_capacity(pushes.len());
+    let mut keys = std::collections::HashMap::new();
+    for (no, id, series) in pushes {
+        let id = uuid::Uuid::try_parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if series > 0 {
+            let key = ggzy_core::push::series_key(id, series).simple().to_string();
+            keys.insert(no, key);
+        }
+        ids.insert(no, id);
+    }
     let mut audit = AuditWriter::at(device, seq.zip(hash.clone()))?;
     for f in done {
-        audit.append_status(at, f.push_no, f.attempt.status(), &f.detail, None);
+        let push = (f.push_no, &ids[&f.push_no]);
+        audit.append_status(at, push, f.attempt.status(), &f.detail, None);
     }
     let records = audit.take_pending();
     let rows = serde_json::to_string(
@@ -581,7 +597,11 @@ async fn history(
     detail: &str,
     by: Option<&str>,
 ) -> Result<()> {
-    let seq = audit.append_status(at, push_no, status, detail, by);
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM pushes WHERE no = ?")
+        .bind(push_no)
+        .fetch_one(&mut *conn)
+        .await?;
+    let seq = audit.append_status(at, (push_no, &id), status, detail, by);
     let device = audit.device();
     sqlx::query(
         "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) VALUES (?, ?, ?, ?, ?, ?)",

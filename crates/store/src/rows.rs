@@ -7,7 +7,6 @@
 use crate::Result;
 use ggzy_core::audit::Hash;
 use ggzy_core::render::Message;
-use sm3::{Digest, Sm3};
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
@@ -83,47 +82,7 @@ pub(crate) struct PushRow {
     pub secret: Option<&'static str>,
 }
 
-/// SM3 over a push's immutable content, as the audit record holds it. The
-/// text is covered as it is pushed: the message's head, the recipient's
-/// name, and the digest of the message's body.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn push_digest(
-    id: &Uuid,
-    event_id: &str,
-    rule: &str,
-    role: &str,
-    recipient_id: &str,
-    recipient_name: &str,
-    channel: &str,
-    address: &str,
-    (head, body): (&str, &Hash),
-    secret: Option<&str>,
-) -> Hash {
-    let mut h = Sm3::new();
-    h.update(id.as_bytes());
-    let fields = [
-        event_id,
-        rule,
-        role,
-        recipient_id,
-        recipient_name,
-        channel,
-        address,
-    ];
-    for f in fields {
-        h.update(f.as_bytes());
-        h.update([0x1f]); // unit separator: fields cannot run into each other
-    }
-    h.update(head.as_bytes());
-    h.update(recipient_name.as_bytes());
-    h.update(body);
-    h.update([0x1f]);
-    if let Some(s) = secret {
-        h.update(s.as_bytes());
-        h.update([0x1f]);
-    }
-    h.finalize().into()
-}
+pub(crate) use ggzy_core::audit::push_digest;
 
 impl PushRow {
     pub fn digest(&self, event_id: &str, head: &str, body: &Hash) -> Hash {

@@ -7,7 +7,11 @@
 use crate::{Result, Store, StoreError};
 use ggzy_core::audit::Hash;
 use ggzy_core::error::ErrorCode;
-use ggzy_core::sync::Record;
+use ggzy_core::sync::{CarriedPush, Record};
+use std::collections::HashMap;
+
+mod apply;
+pub use apply::Applied;
 
 /// Where the server's last answer left this device's series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +24,7 @@ pub struct Uploaded {
 
 impl Store {
     /// This device's records after `after`, in order, at most `limit`, each
-    /// with the event line an accepted event's record covers.
+    /// with the event line and the pushes an accepted event's record covers.
     pub async fn outgoing(&self, after: i64, limit: i64) -> Result<Vec<Record>> {
         type Row = (i64, String, Vec<u8>, Vec<u8>, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
@@ -33,6 +37,10 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
+        let mut pushes = match (rows.first(), rows.last()) {
+            (Some(first), Some(last)) => self.carried(first.0, last.0).await?,
+            _ => HashMap::new(),
+        };
         rows.into_iter()
             .map(|(seq, content, prev, hash, body)| {
                 Ok(Record {
@@ -41,9 +49,60 @@ impl Store {
                     prev_hash: hash32(seq, prev)?,
                     hash: hash32(seq, hash)?,
                     body,
+                    pushes: pushes.remove(&seq).unwrap_or_default(),
                 })
             })
             .collect()
+    }
+
+    /// The pushes of this device's events recorded from `lo` to `hi`, by
+    /// the seq of their event's record.
+    async fn carried(&self, lo: i64, hi: i64) -> Result<HashMap<i64, Vec<CarriedPush>>> {
+        type Row = (
+            i64,
+            uuid::Uuid,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT e.origin_seq, p.id, p.rule, p.recipient_role, p.recipient_id, p.recipient_name, p.channel, \
+             p.address, m.head, m.body, p.secret FROM events e JOIN pushes p ON p.event = e.no \
+             JOIN messages m ON m.no = p.message \
+             WHERE e.origin_device = ?1 AND e.origin_seq BETWEEN ?2 AND ?3 ORDER BY p.no",
+        )
+        .bind(self.device_n())
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: HashMap<i64, Vec<CarriedPush>> = HashMap::new();
+        for (seq, id, rule, role, recipient_id, recipient_name, channel, address, head, body, secret) in rows {
+            let corrupt = |e: String| StoreError::Corrupt(format!("第 {seq} 条记录的推送：{e}"));
+            let push = CarriedPush {
+                id,
+                rule,
+                role: role.try_into().map_err(|e: ggzy_core::model::UnknownCode| corrupt(e.to_string()))?,
+                recipient_id,
+                recipient_name,
+                channel: channel.try_into().map_err(|e: ggzy_core::model::UnknownCode| corrupt(e.to_string()))?,
+                address,
+                head,
+                body,
+                secret: secret
+                    .map(|s| serde_json::from_value(s.into()))
+                    .transpose()
+                    .map_err(|e| corrupt(e.to_string()))?,
+            };
+            out.entry(seq).or_default().push(push);
+        }
+        Ok(out)
     }
 
     /// How far the server holds this device's series, and how much waits.

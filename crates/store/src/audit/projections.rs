@@ -1,7 +1,8 @@
 //! The projections held to the events: every accepted event, in the order
-//! it was accepted, is decided again through the core (`engine::decide`,
-//! as intake decided it), and what that leaves — projects and their
-//! parties, members, complaints, surveys — must be what the tables hold.
+//! (`fold`), is decided again through the core (`engine::decide`, as
+//! intake decided it), and what that leaves — projects and their parties,
+//! members, complaints, surveys, and the conflicts — must be what the
+//! tables hold.
 //! The events themselves are held to the chain by `verify`'s walk, so a
 //! projection row changed, added or removed by hand is named here.
 //!
@@ -12,39 +13,17 @@
 use super::state::Finding;
 use crate::intake::PartyRow;
 use crate::Result;
-use ggzy_core::engine::{
-    complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
-    MemberRecord, StaffMember,
-};
-use ggzy_core::event::{parse, EventBody};
-use ggzy_core::reach::ContactRules;
-use ggzy_core::render::Center;
-use ggzy_core::workflow::Project;
+use crate::fold::{fold_all, Derived, Stale};
 use serde_json::Value;
 use sqlx::SqliteConnection;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-const PAGE: i64 = 5000;
-
-/// What the events leave behind.
-#[derive(Default)]
-struct Derived {
-    projects: HashMap<String, Project>,
-    members: BTreeMap<String, MemberRecord>,
-    complaints: BTreeMap<String, ComplaintRecord>,
-    /// Complaint id -> the time its lodging event carries.
-    lodged_at: HashMap<String, String>,
-    /// Survey event id -> (respondent, scores, remarks, time).
-    surveys: BTreeMap<String, (Value, [i64; 6], Option<String>, String)>,
-}
-
-/// Replay every event and compare the projection tables with the result.
+/// Fold every event in the order and compare the projection tables, and
+/// the conflicts, with the result.
 pub(crate) async fn check(conn: &mut SqliteConnection) -> Result<Finding> {
-    let derived = match replay(conn).await? {
-        Ok(d) => d,
-        Err(finding) => return Ok(Some(finding)),
-    };
+    let (derived, stale) = fold_all(conn).await?;
     for found in [
+        check_conflicts(conn, &stale).await?,
         check_projects(conn, &derived).await?,
         check_parties(conn, &derived).await?,
         check_members(conn, &derived).await?,
@@ -58,119 +37,29 @@ pub(crate) async fn check(conn: &mut SqliteConnection) -> Result<Finding> {
     Ok(None)
 }
 
-/// The decisions need staff to address (who is not part of a projection):
-/// one stand-in per role, so no event is refused for want of a recipient.
-fn stand_ins() -> Directory {
-    let one = || {
-        vec![StaffMember {
-            username: "replay".into(),
-            name: "replay".into(),
-        }]
-    };
-    Directory {
-        center_staff: one(),
-        supervisor_staff: one(),
+/// The stale events the fold found must be the conflicts the table holds.
+async fn check_conflicts(conn: &mut SqliteConnection, stale: &[Stale]) -> Result<Finding> {
+    let held: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT origin_device, origin_seq, event_id FROM conflicts WHERE kind = 'stale' \
+         ORDER BY origin_device, origin_seq",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut found: Vec<(i64, i64, String)> = stale
+        .iter()
+        .map(|s| (s.origin_device, s.origin_seq, s.event_id.clone()))
+        .collect();
+    found.sort();
+    if let Some(s) = found.iter().find(|s| !held.contains(s)) {
+        return Ok(Some((
+            Some(s.1),
+            format!("事件 `{}` 按次序重放时被拒绝，却没有记为冲突：事件的先后或内容与各表不一致", s.2),
+        )));
     }
-}
-
-async fn replay(
-    conn: &mut SqliteConnection,
-) -> Result<std::result::Result<Derived, (Option<i64>, String)>> {
-    let center = Center::default();
-    let staff = stand_ins();
-    let rules = ContactRules::default();
-    let ctx = Context {
-        center: &center,
-        staff: &staff,
-        rules: &rules,
-    };
-    let mut d = Derived::default();
-    let mut after = 0i64;
-    loop {
-        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT no, id, body, origin_seq FROM events WHERE no > ? ORDER BY no LIMIT ?",
-        )
-        .bind(after)
-        .bind(PAGE)
-        .fetch_all(&mut *conn)
-        .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.0;
-        for (_, id, body, seq) in rows {
-            let refused = |why: String| {
-                Ok(Err((
-                    Some(seq),
-                    format!("事件 `{id}` 重放时被拒绝（{why}）：事件的先后或内容与各表不一致"),
-                )))
-            };
-            let env = match parse(&body) {
-                Ok(env) => env,
-                Err(r) => return refused(r.to_string()),
-            };
-            let mut known = Known::default();
-            if let Some(code) = &env.project {
-                known.project = d.projects.remove(code);
-                known.complaint_project_known =
-                    known.project.is_some() || d.projects.contains_key(code);
-            }
-            if let Some(username) = member_username(&env.body) {
-                known.member = d.members.get(username).cloned();
-            }
-            if let Some(c) = complaint_id(&env.body) {
-                known.complaint = d.complaints.get(c).cloned();
-            }
-            let decision = decide(&env, &known, &ctx);
-            let change = match decision {
-                Ok(decision) => decision.change,
-                Err(r) => return refused(r.to_string()),
-            };
-            match change {
-                Change::Project { project, .. } => {
-                    d.projects.insert(project.code.clone(), project);
-                }
-                Change::Member(m) => {
-                    let username = m.party.username.clone().unwrap_or_default();
-                    d.members.insert(username, m);
-                }
-                Change::Complaint(c) => {
-                    d.lodged_at
-                        .entry(c.complaint.id.clone())
-                        .or_insert_with(|| env.at.to_rfc3339());
-                    d.complaints.insert(c.complaint.id.clone(), c);
-                }
-                Change::Survey => {
-                    if let EventBody::SurveyAnswered {
-                        respondent,
-                        scores: s,
-                        remarks,
-                    } = &env.body
-                    {
-                        let scores = [
-                            s.timeliness,
-                            s.completeness,
-                            s.accuracy,
-                            s.access,
-                            s.courtesy,
-                            s.complaint_handling,
-                        ]
-                        .map(i64::from);
-                        let respondent = serde_json::to_value(respondent)?;
-                        d.surveys.insert(
-                            env.id.clone(),
-                            (respondent, scores, remarks.clone(), env.at.to_rfc3339()),
-                        );
-                    }
-                }
-                Change::Anchor => {}
-            }
-            // A project event refused above put nothing back; one accepted
-            // was inserted again with its next state.
-            if let (Some(code), Some(p)) = (&env.project, known.project.take()) {
-                d.projects.entry(code.clone()).or_insert(p);
-            }
-        }
+    if let Some(h) = held.iter().find(|h| !found.contains(h)) {
+        return Ok(differs("conflicts", &format!("事件 `{}` ", h.2), "按次序重放时它并无冲突"));
     }
-    Ok(Ok(d))
+    Ok(None)
 }
 
 fn differs(table: &str, row: &str, what: &str) -> Finding {

@@ -1,0 +1,138 @@
+//! Desktops acting offline on the same projects, then syncing through one
+//! server on a real PostgreSQL: every desktop ends with the same projects,
+//! pushes and conflicts, each event once, every chain verifying; the action
+//! the server's order makes stale is a conflict on every desktop, with its
+//! pushes held from the dispatcher of the desktop that recorded it.
+
+mod common;
+#[path = "../../store/tests/common/mod.rs"]
+mod store_common;
+
+use ggzy_store::Store;
+use ggzy_sync::Client;
+use serde_json::json;
+use store_common::{line, register, staffed, Db};
+
+/// What a person sees of a desktop's data, without its local numbering:
+/// projections, events, pushes (with their texts and where they stand) and
+/// conflicts, in a stable order.
+async fn seen(store: &Store) -> String {
+    let queries = [
+        "SELECT json_group_array(json_array(code, name, stage, progress, filing_pending, materials_pending)) \
+         FROM (SELECT * FROM projects ORDER BY code)",
+        "SELECT json_group_array(json_array(project, role, id, name, position)) \
+         FROM (SELECT * FROM parties ORDER BY project, position)",
+        "SELECT json_group_array(json_array(username, party, status)) FROM (SELECT * FROM members ORDER BY username)",
+        "SELECT json_group_array(json_array(id, project, record)) FROM (SELECT * FROM complaints ORDER BY id)",
+        "SELECT json_group_array(json_array(id, hex(digest))) FROM (SELECT * FROM events ORDER BY id)",
+        "SELECT json_group_array(json_array(hex(id), rule, recipient_role, recipient_id, channel, address, text, status)) \
+         FROM (SELECT * FROM push_texts ORDER BY id)",
+        "SELECT json_group_array(json_array(d.id, c.origin_seq, c.event_id, c.kind)) FROM \
+         (SELECT * FROM conflicts ORDER BY origin_device, origin_seq) c JOIN devices d ON d.n = c.origin_device",
+    ];
+    let mut out = String::new();
+    for q in queries {
+        let rows: String = sqlx::query_scalar(q).fetch_one(store.pool()).await.unwrap();
+        out.push_str(&rows);
+        out.push('\n');
+    }
+    out
+}
+
+async fn import(d: &Db, lines: &[String]) {
+    let s = d
+        .store
+        .import(std::io::Cursor::new(lines.join("\n")), "test", |_| {})
+        .await
+        .unwrap();
+    assert!(s.refused.is_empty(), "{:?}", s.refused);
+}
+
+async fn verified(store: &Store) {
+    let v = store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!(v.broken, None, "{v:?}");
+}
+
+fn review(id: &str, project: &str, outcome: &str) -> String {
+    line(
+        id,
+        "filing.reviewed",
+        project,
+        json!({"stage": "tender_notice", "round": 1, "outcome": outcome, "opinion": "意见"}),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_conflict() {
+    let (_pg, pool, base) = common::server(16 << 20).await;
+    let (a, b) = (staffed().await, staffed().await);
+    let a_sync = Client::new(&base, &ggzy_server::tokens::add_device(&pool, "甲").await.unwrap());
+    let b_sync = Client::new(&base, &ggzy_server::tokens::add_device(&pool, "乙").await.unwrap());
+
+    // The e-trading system's events reach desktop A; both desktops get them.
+    let filing = |id: &str, p: &str| {
+        line(id, "filing.submitted", p, json!({"stage": "tender_notice", "round": 1}))
+    };
+    import(
+        &a,
+        &[register("r1", "P1"), register("r2", "P2"), filing("f1", "P1"), filing("f2", "P2")],
+    )
+    .await;
+    let first = a_sync.round(&a.store).await.unwrap();
+    assert_eq!((first.sent.stored, first.received.records), (a.store.uploaded().await.unwrap().seq as u64, 0));
+    let down = b_sync.round(&b.store).await.unwrap();
+    assert_eq!(down.received.events, 4, "{down:?}");
+    assert_eq!(seen(&a.store).await, seen(&b.store).await);
+    verified(&b.store).await;
+
+    // Offline, both review P1's filing; A also reviews P2's. B syncs first,
+    // so the server places B's review of P1 before A's.
+    import(&b, &[review("b-rev-p1", "P1", "rejected")]).await;
+    import(&a, &[review("a-rev-p1", "P1", "passed"), review("a-rev-p2", "P2", "passed")]).await;
+    b_sync.round(&b.store).await.unwrap();
+    let a_round = a_sync.round(&a.store).await.unwrap();
+    assert_eq!(a_round.received.conflicts, 1, "{a_round:?}");
+    let b_round = b_sync.round(&b.store).await.unwrap();
+    assert_eq!(b_round.received.conflicts, 1, "{b_round:?}");
+    // A round more each: nothing moves, nothing doubles.
+    assert_eq!(a_sync.round(&a.store).await.unwrap().received.records, 0);
+    assert_eq!(b_sync.round(&b.store).await.unwrap().received.records, 0);
+
+    let (seen_a, seen_b) = (seen(&a.store).await, seen(&b.store).await);
+    assert_eq!(seen_a, seen_b);
+    assert!(seen_a.contains(r#""a-rev-p1","stale"]"#), "{seen_a}");
+    assert!(!seen_a.contains(r#""a-rev-p2","stale"]"#), "{seen_a}");
+    for d in [&a, &b] {
+        verified(&d.store).await;
+        assert_eq!(d.store.conflicts_open().await.unwrap(), 1);
+    }
+    // P1 stands as B's rejection left it, on both.
+    let p1: String = sqlx::query_scalar("SELECT progress FROM projects WHERE code = 'P1'")
+        .fetch_one(a.store.pool())
+        .await
+        .unwrap();
+    assert!(p1.contains("rejected"), "{p1}");
+
+    // A's stale review's pushes wait for people on A; none of B's pushes,
+    // nor A's on B, are A's or B's dispatcher's to send.
+    let held: Vec<String> = sqlx::query_scalar(
+        "SELECT e.id FROM push_holds h JOIN pushes p ON p.no = h.push_no JOIN events e ON e.no = p.event \
+         WHERE h.why = 'held' GROUP BY e.id",
+    )
+    .fetch_all(a.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(held, ["a-rev-p1"]);
+    for d in [&a, &b] {
+        let due = d.store.claim_due(10_000, 60).await.unwrap();
+        let mine: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pushes p JOIN events e ON e.no = p.event \
+             WHERE e.origin_device = (SELECT n FROM devices WHERE id = (SELECT value FROM meta WHERE key = 'device_id')) \
+             AND e.id <> 'a-rev-p1'",
+        )
+        .fetch_one(d.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(due.len() as i64, mine, "only this desktop's own, unheld pushes are sent here");
+    }
+}

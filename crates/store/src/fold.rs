@@ -1,0 +1,360 @@
+//! The projections as a fold of the events in the order: the events the
+//! sync server placed, by their place in its global order, then this
+//! desktop's not yet placed, by `no`. Every event is decided again through
+//! the core (`engine::decide`, as intake decided it); what that leaves —
+//! projects and their parties, members, complaints, surveys — is what the
+//! tables hold. An event the fold refuses is stale: a conflict.
+//!
+//! Intake decides a new event on the projections as they stand, which is
+//! this fold with the event at its end. Applying other devices' records
+//! folds them in the same way when they come after everything here, and
+//! folds everything again when one lands before an event of this desktop's
+//! (`sync::apply`); `verify` folds everything and compares.
+
+use crate::intake::load_projects;
+use crate::{now, Result, StoreError};
+use ggzy_core::engine::{
+    complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
+    MemberRecord, StaffMember,
+};
+use ggzy_core::event::{parse, Envelope, EventBody};
+use ggzy_core::reach::ContactRules;
+use ggzy_core::render::Center;
+use ggzy_core::workflow::Project;
+use ggzy_core::Refusal;
+use serde_json::Value;
+use sqlx::SqliteConnection;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Every event in the order, with its origin.
+pub(crate) const IN_ORDER: &str = "SELECT e.id, e.body, e.origin_device, e.origin_seq FROM events e \
+     LEFT JOIN placed p ON p.origin_device = e.origin_device AND p.seq = e.origin_seq \
+     ORDER BY p.gseq IS NULL, p.gseq, e.no";
+
+/// What the events leave behind.
+#[derive(Default)]
+pub(crate) struct Derived {
+    pub(crate) projects: HashMap<String, Project>,
+    pub(crate) members: BTreeMap<String, MemberRecord>,
+    pub(crate) complaints: BTreeMap<String, ComplaintRecord>,
+    /// Complaint id -> the time its lodging event carries.
+    pub(crate) lodged_at: HashMap<String, String>,
+    /// Survey event id -> (respondent, scores, remarks, time).
+    pub(crate) surveys: BTreeMap<String, (Value, [i64; 6], Option<String>, String)>,
+    /// Project code -> the time of the event that registered it.
+    registered_at: HashMap<String, String>,
+    /// What changed since the fold was loaded (all of it, folded from nothing).
+    touched: Touched,
+}
+
+#[derive(Default)]
+struct Touched {
+    projects: HashSet<String>,
+    members: HashSet<String>,
+    complaints: HashSet<String>,
+    surveys: HashSet<String>,
+}
+
+/// An event the fold refused: stale, in the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stale {
+    pub(crate) origin_device: i64,
+    pub(crate) origin_seq: i64,
+    pub(crate) event_id: String,
+    pub(crate) reason: String,
+}
+
+/// The decisions need staff to address (who is not part of a projection):
+/// one stand-in per role, so no event is refused for want of a recipient.
+fn stand_ins() -> Directory {
+    let one = || {
+        vec![StaffMember {
+            username: "replay".into(),
+            name: "replay".into(),
+        }]
+    };
+    Directory {
+        center_staff: one(),
+        supervisor_staff: one(),
+    }
+}
+
+impl Derived {
+    /// Decide one event on what the fold holds and take in what it changes;
+    /// the refusal, if the fold refuses it (nothing changes then).
+    pub(crate) fn step(&mut self, env: &Envelope) -> std::result::Result<(), Refusal> {
+        let (center, staff, rules) = (Center::default(), stand_ins(), ContactRules::default());
+        let ctx = Context {
+            center: &center,
+            staff: &staff,
+            rules: &rules,
+        };
+        let mut known = Known::default();
+        if let Some(code) = &env.project {
+            known.project = self.projects.remove(code);
+            known.complaint_project_known = known.project.is_some();
+        }
+        if let Some(username) = member_username(&env.body) {
+            known.member = self.members.get(username).cloned();
+        }
+        if let Some(c) = complaint_id(&env.body) {
+            known.complaint = self.complaints.get(c).cloned();
+        }
+        let decision = decide(env, &known, &ctx);
+        // A project event refused puts the project back as it was.
+        if decision.is_err() {
+            if let (Some(code), Some(p)) = (&env.project, known.project.take()) {
+                self.projects.insert(code.clone(), p);
+            }
+        }
+        match decision?.change {
+            Change::Project {
+                project,
+                registered,
+                ..
+            } => {
+                if registered {
+                    self.registered_at
+                        .insert(project.code.clone(), env.at.to_rfc3339());
+                }
+                self.touched.projects.insert(project.code.clone());
+                self.projects.insert(project.code.clone(), project);
+            }
+            Change::Member(m) => {
+                let username = m.party.username.clone().unwrap_or_default();
+                self.touched.members.insert(username.clone());
+                self.members.insert(username, m);
+            }
+            Change::Complaint(c) => {
+                self.lodged_at
+                    .entry(c.complaint.id.clone())
+                    .or_insert_with(|| env.at.to_rfc3339());
+                self.touched.complaints.insert(c.complaint.id.clone());
+                self.complaints.insert(c.complaint.id.clone(), c);
+            }
+            Change::Survey => {
+                if let EventBody::SurveyAnswered {
+                    respondent,
+                    scores: s,
+                    remarks,
+                } = &env.body
+                {
+                    let scores = [
+                        s.timeliness,
+                        s.completeness,
+                        s.accuracy,
+                        s.access,
+                        s.courtesy,
+                        s.complaint_handling,
+                    ]
+                    .map(i64::from);
+                    let respondent = serde_json::to_value(respondent).unwrap_or(Value::Null);
+                    self.touched.surveys.insert(env.id.clone());
+                    self.surveys.insert(
+                        env.id.clone(),
+                        (respondent, scores, remarks.clone(), env.at.to_rfc3339()),
+                    );
+                }
+            }
+            Change::Anchor => {}
+        }
+        // An accepted project event that left the project unchanged (a
+        // complaint about it) puts it back too.
+        if let (Some(code), Some(p)) = (&env.project, known.project.take()) {
+            self.projects.entry(code.clone()).or_insert(p);
+        }
+        Ok(())
+    }
+
+    /// Read what `envs` refer to as the tables hold it, to fold them on.
+    pub(crate) async fn load(conn: &mut SqliteConnection, envs: &[&Envelope]) -> Result<Self> {
+        let mut d = Derived::default();
+        let codes: Vec<&str> = envs
+            .iter()
+            .filter_map(|e| e.project.as_deref())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        for p in load_projects(conn, &codes).await? {
+            d.projects.insert(p.code.clone(), p);
+        }
+        for username in envs.iter().filter_map(|e| member_username(&e.body)) {
+            let row: Option<(String, String)> =
+                sqlx::query_as("SELECT party, status FROM members WHERE username = ?")
+                    .bind(username)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if let Some((party, status)) = row {
+                let m = MemberRecord {
+                    party: serde_json::from_str(&party)?,
+                    status: serde_json::from_value(status.into())?,
+                };
+                d.members.insert(username.to_owned(), m);
+            }
+        }
+        for id in envs.iter().filter_map(|e| complaint_id(&e.body)) {
+            let row: Option<(String, String)> =
+                sqlx::query_as("SELECT record, lodged_at FROM complaints WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if let Some((record, lodged_at)) = row {
+                d.complaints
+                    .insert(id.to_owned(), serde_json::from_str(&record)?);
+                d.lodged_at.insert(id.to_owned(), lodged_at);
+            }
+        }
+        Ok(d)
+    }
+
+    /// Write what changed since `load`.
+    pub(crate) async fn write_touched(&self, conn: &mut SqliteConnection) -> Result<()> {
+        let t = &self.touched;
+        self.write(conn, &t.projects, &t.members, &t.complaints, &t.surveys)
+            .await
+    }
+
+    /// Make the tables hold exactly this fold (folded from nothing).
+    pub(crate) async fn write_all(&self, conn: &mut SqliteConnection) -> Result<()> {
+        let keys = |k: Vec<&String>| serde_json::to_string(&k).expect("strings");
+        sqlx::query(
+            "DELETE FROM parties; DELETE FROM surveys; \
+             DELETE FROM projects WHERE code NOT IN (SELECT value FROM json_each(?1)); \
+             DELETE FROM members WHERE username NOT IN (SELECT value FROM json_each(?2)); \
+             DELETE FROM complaints WHERE id NOT IN (SELECT value FROM json_each(?3))",
+        )
+        .bind(keys(self.projects.keys().collect()))
+        .bind(keys(self.members.keys().collect()))
+        .bind(keys(self.complaints.keys().collect()))
+        .execute(&mut *conn)
+        .await?;
+        let all = |k: Vec<&String>| k.into_iter().cloned().collect::<HashSet<_>>();
+        self.write(
+            conn,
+            &all(self.projects.keys().collect()),
+            &all(self.members.keys().collect()),
+            &all(self.complaints.keys().collect()),
+            &all(self.surveys.keys().collect()),
+        )
+        .await
+    }
+
+    async fn write(
+        &self,
+        conn: &mut SqliteConnection,
+        projects: &HashSet<String>,
+        members: &HashSet<String>,
+        complaints: &HashSet<String>,
+        surveys: &HashSet<String>,
+    ) -> Result<()> {
+        let at = now();
+        for code in projects {
+            let p = &self.projects[code];
+            sqlx::query(
+                "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at, filing_pending, \
+                 materials_pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, stage = excluded.stage, \
+                 progress = excluded.progress, updated_at = excluded.updated_at, \
+                 filing_pending = excluded.filing_pending, materials_pending = excluded.materials_pending; \
+                 DELETE FROM parties WHERE project = ?1",
+            )
+            .bind(code)
+            .bind(&p.name)
+            .bind(p.progress.current.map(|(s, _)| s.as_str()))
+            .bind(serde_json::to_string(&p.progress)?)
+            .bind(self.registered_at.get(code).unwrap_or(&at))
+            .bind(&at)
+            .bind(p.filing_pending())
+            .bind(p.materials_pending())
+            .execute(&mut *conn)
+            .await?;
+            for (position, pp) in p.parties.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO parties (project, role, id, name, phone, email, prefer, position) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(code)
+                .bind(pp.role.as_str())
+                .bind(&pp.party.id)
+                .bind(&pp.party.name)
+                .bind(&pp.party.phone)
+                .bind(&pp.party.email)
+                .bind(pp.party.prefer.map(|r| r.as_str()))
+                .bind(position as i64)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        for username in members {
+            let m = &self.members[username];
+            sqlx::query(
+                "INSERT INTO members (username, party, status, updated_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (username) DO UPDATE SET party = excluded.party, status = excluded.status, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(username)
+            .bind(serde_json::to_string(&m.party)?)
+            .bind(serde_json::to_value(m.status)?.as_str().unwrap_or_default().to_owned())
+            .bind(&at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        for id in complaints {
+            let c = &self.complaints[id];
+            sqlx::query(
+                "INSERT INTO complaints (id, project, record, lodged_at, resolved_at) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET project = excluded.project, record = excluded.record, \
+                 resolved_at = coalesce(complaints.resolved_at, excluded.resolved_at)",
+            )
+            .bind(id)
+            .bind(c.project.as_deref())
+            .bind(serde_json::to_string(c)?)
+            .bind(self.lodged_at.get(id).unwrap_or(&at))
+            .bind(c.result.as_ref().map(|_| &at))
+            .execute(&mut *conn)
+            .await?;
+        }
+        for id in surveys {
+            let (respondent, s, remarks, answered_at) = &self.surveys[id];
+            sqlx::query(
+                "INSERT OR REPLACE INTO surveys (event_id, respondent, timeliness, completeness, accuracy, \
+                 access, courtesy, complaint_handling, remarks, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(respondent.to_string())
+            .bind(s[0])
+            .bind(s[1])
+            .bind(s[2])
+            .bind(s[3])
+            .bind(s[4])
+            .bind(s[5])
+            .bind(remarks.as_deref())
+            .bind(answered_at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Fold every event in the order: what they leave, and the stale ones.
+pub(crate) async fn fold_all(conn: &mut SqliteConnection) -> Result<(Derived, Vec<Stale>)> {
+    use futures_util::TryStreamExt;
+    let mut d = Derived::default();
+    let mut stale = Vec::new();
+    let mut rows = sqlx::query_as::<_, (String, String, i64, i64)>(IN_ORDER).fetch(&mut *conn);
+    while let Some((id, body, origin_device, origin_seq)) = rows.try_next().await? {
+        let env = parse(&body).map_err(|r| {
+            StoreError::Corrupt(format!("事件 `{id}` 的内容无法读取（{r}）：请运行 ggzy audit verify"))
+        })?;
+        if let Err(r) = d.step(&env) {
+            stale.push(Stale {
+                origin_device,
+                origin_seq,
+                event_id: id,
+                reason: r.to_string(),
+            });
+        }
+    }
+    Ok((d, stale))
+}
