@@ -36,3 +36,17 @@ CREATE TABLE conflicts (
     found_at      TEXT NOT NULL,
     PRIMARY KEY (origin_device, origin_seq)
 ) WITHOUT ROWID;
+
+-- How people resolved conflicts, from their records (`conflict.resolved`,
+-- on any device's chain; the first in the order stands): withdrawn (the
+-- action stays void, its pushes never go), or re-recorded as a new event
+-- after the current state.
+CREATE TABLE conflict_resolutions (
+    origin_device INTEGER NOT NULL,              -- the conflicted event's record
+    origin_seq    INTEGER NOT NULL,
+    how           TEXT NOT NULL CHECK (how IN ('withdrawn', 'rerecorded')),
+    event         TEXT,                          -- the event it was re-recorded as
+    by            TEXT NOT NULL,                 -- who resolved it (username)
+    at            TEXT NOT NULL,
+    PRIMARY KEY (origin_device, origin_seq)
+) WITHOUT ROWID;

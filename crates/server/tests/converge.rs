@@ -29,6 +29,8 @@ async fn seen(store: &Store) -> String {
          FROM (SELECT * FROM push_texts ORDER BY id)",
         "SELECT json_group_array(json_array(d.id, c.origin_seq, c.event_id, c.kind)) FROM \
          (SELECT * FROM conflicts ORDER BY origin_device, origin_seq) c JOIN devices d ON d.n = c.origin_device",
+        "SELECT json_group_array(json_array(d.id, r.origin_seq, r.how, r.event, r.by, r.at)) FROM \
+         (SELECT * FROM conflict_resolutions ORDER BY origin_device, origin_seq) r JOIN devices d ON d.n = r.origin_device",
     ];
     let mut out = String::new();
     for q in queries {
@@ -123,6 +125,24 @@ async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_c
     .await
     .unwrap();
     assert_eq!(held, ["a-rev-p1"]);
+    // A supervisory staff member on B re-records nothing and withdraws A's
+    // stale review; the resolution reaches A, and the conflict is closed on both.
+    let c = b.store.conflicts().await.unwrap();
+    assert_eq!(c.len(), 1);
+    assert_eq!((c[0].event_id.as_str(), c[0].own), ("a-rev-p1", false));
+    assert!(c[0].standing.as_deref().unwrap_or_default().contains("b-rev-p1"), "{c:?}");
+    let withdraw = ggzy_store::conflicts::Resolution::Withdrawn;
+    b.store.resolve_conflict(&c[0].device, c[0].seq, &withdraw, "ss1").await.unwrap();
+    let again = b.store.resolve_conflict(&c[0].device, c[0].seq, &withdraw, "ss1").await;
+    assert!(again.unwrap_err().to_string().contains("已处理过"));
+    b_sync.round(&b.store).await.unwrap();
+    a_sync.round(&a.store).await.unwrap();
+    assert_eq!(seen(&a.store).await, seen(&b.store).await);
+    for d in [&a, &b] {
+        assert_eq!(d.store.conflicts_open().await.unwrap(), 0);
+        verified(&d.store).await;
+    }
+    // (Claiming marks this desktop's own pushes as being sent: last.)
     for d in [&a, &b] {
         let due = d.store.claim_due(10_000, 60).await.unwrap();
         let mine: i64 = sqlx::query_scalar(
@@ -135,4 +155,12 @@ async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_c
         .unwrap();
         assert_eq!(due.len() as i64, mine, "only this desktop's own, unheld pushes are sent here");
     }
+
+    // A resolution nobody recorded is named by verify.
+    sqlx::query("UPDATE conflict_resolutions SET how = 'rerecorded', event = 'a-rev-p2'")
+        .execute(a.store.pool())
+        .await
+        .unwrap();
+    let v = a.store.verify_audit(|_, _| {}).await.unwrap();
+    assert!(v.broken.unwrap().message.contains("conflict_resolutions"));
 }

@@ -287,7 +287,7 @@ pub(crate) const PUSH_STATUS: &str = "push.status";
 
 /// Every kind of audit record, as staff read it (the activity feed, the
 /// audit page). A kind not listed is shown as written.
-pub const KINDS: [(&str, &str); 18] = [
+pub const KINDS: [(&str, &str); 19] = [
     (EVENT_ACCEPTED, "接收事件"),
     (PUSH_STATUS, "推送状态变更"),
     ("user.added", "新增用户"),
@@ -306,6 +306,7 @@ pub const KINDS: [(&str, &str); 18] = [
     ("demo.marked", "标记演示中心"),
     (crate::rejects::KEPT, "保留拒收数据"),
     (crate::rejects::FIXED, "修正拒收数据"),
+    (crate::conflicts::RESOLVED, "处理同步冲突"),
 ];
 
 pub(crate) use ggzy_core::audit::pushes_digest;

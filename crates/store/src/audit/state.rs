@@ -29,6 +29,8 @@ pub(crate) struct Replay {
     rejects: HashMap<String, Recorded>,
     /// Push number -> times a person put it back in line (its series).
     requeues: HashMap<i64, i64>,
+    /// Conflict resolutions of every device: (subject, how, by, event).
+    resolutions: Vec<(String, String, String, Option<String>)>,
 }
 
 /// A refused line as its records hold it.
@@ -94,8 +96,23 @@ impl Replay {
         }
     }
 
+    /// Take a record of any device's into account: a conflict resolved
+    /// there is resolved here.
+    pub(crate) fn shared(&mut self, kind: &str, subject: &str, content: &Value) {
+        if kind == crate::conflicts::RESOLVED {
+            let field = |k: &str| content[k].as_str().unwrap_or_default().to_owned();
+            let event = content["event"].as_str().map(str::to_owned);
+            self.resolutions
+                .push((subject.to_owned(), field("how"), field("by"), event));
+        }
+    }
+
     /// The first row that is not what the records say.
     pub(crate) async fn check(self, conn: &mut SqliteConnection) -> Result<Finding> {
+        let found = check_resolutions(conn, &self.resolutions).await?;
+        if found.is_some() {
+            return Ok(found);
+        }
         let found = check_users(conn, &self.users).await?;
         if found.is_some() {
             return Ok(found);
@@ -381,4 +398,23 @@ async fn check_rejects(
         }
     }
     Ok(None)
+}
+
+/// Every resolution kept must be one a record made.
+async fn check_resolutions(
+    conn: &mut SqliteConnection,
+    recorded: &[(String, String, String, Option<String>)],
+) -> Result<Finding> {
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT d.id || ':' || r.origin_seq, r.how, r.by, r.event FROM conflict_resolutions r \
+         LEFT JOIN devices d ON d.n = r.origin_device ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().find(|r| !recorded.contains(r)).map(|r| {
+        (
+            None,
+            format!("表 conflict_resolutions 中冲突 {} 的处理结果没有对应的审计记录（被改写或插入）", r.0),
+        )
+    }))
 }

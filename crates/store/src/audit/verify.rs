@@ -390,6 +390,7 @@ async fn walk(
                 // Users, settings and refused lines are each desktop's own.
                 replay.record(r.seq, &field("kind"), &subject, &content);
             }
+            replay.shared(&field("kind"), &subject, &content);
             verdict.records += 1;
         }
         if let Some((seq, h)) = statuses.into_iter().min_by_key(|(s, _)| *s) {

@@ -49,7 +49,10 @@ impl Store {
 
     /// Open conflicts: actions the order found stale, for staff to resolve.
     pub async fn conflicts_open(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM conflicts")
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM conflicts c WHERE NOT EXISTS (SELECT 1 FROM conflict_resolutions r \
+             WHERE r.origin_device = c.origin_device AND r.origin_seq = c.origin_seq)",
+        )
             .fetch_one(self.pool())
             .await?)
     }
@@ -305,6 +308,28 @@ impl Applying {
                 .bind(r.seq)
                 .bind(i64::from(counted))
                 .execute(&mut *conn)
+                .await?;
+            }
+            (crate::conflicts::RESOLVED, _) => {
+                // Subject: `<device id>:<seq>` of the conflicted event's record.
+                let subject = field("subject");
+                let Some((device, seq)) = subject.rsplit_once(':') else {
+                    return Ok(());
+                };
+                let (Ok(device), Ok(seq)) = (uuid::Uuid::try_parse(device), seq.parse::<i64>()) else {
+                    return Ok(());
+                };
+                let device = self.device(conn, device).await?;
+                let event = content.get("event").and_then(Value::as_str);
+                crate::conflicts::record_resolution(
+                    conn,
+                    device,
+                    seq,
+                    field("how"),
+                    event,
+                    field("by"),
+                    field("at"),
+                )
                 .await?;
             }
             // Users, settings, logins and refused lines are each desktop's
