@@ -6,6 +6,7 @@ use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
 use ggzy_app::audit::{AnchorSent, AnchorSettings, AuditHead, AuditProgress, AuditReport};
 use ggzy_app::channels::{ChannelSettings, DispatchConfig, SecretState, SecretValue};
+use ggzy_app::conflicts::{ConflictItem, ResolveForm};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
 
 use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, RetryReport};
@@ -301,4 +302,19 @@ pub async fn sync_now(app: State<'_, App>) -> Result<SyncStatus> {
 #[tauri::command]
 pub async fn server_alarms(app: State<'_, App>) -> Result<Vec<ServerAlarm>> {
     app.named(app.server_alarms().await)
+}
+
+#[tauri::command]
+pub async fn conflicts(app: State<'_, App>) -> Result<Vec<ConflictItem>> {
+    app.named(app.conflicts().await)
+}
+
+#[tauri::command]
+pub async fn resolve_conflict(
+    app: State<'_, App>,
+    device: String,
+    seq: i64,
+    form: ResolveForm,
+) -> Result<()> {
+    app.named(app.resolve_conflict(&device, seq, form).await)
 }

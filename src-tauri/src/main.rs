@@ -84,6 +84,8 @@ fn main() {
             commands::test_sync,
             commands::sync_status,
             commands::sync_now,
+            commands::conflicts,
+            commands::resolve_conflict,
             commands::server_alarms,
             commands::set_up_center,
             commands::open_demo,

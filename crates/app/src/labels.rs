@@ -36,6 +36,9 @@ pub struct Labels {
     pub audit_kinds: Vec<Label<&'static str>>,
     /// What a project can be waiting on (the project list's 待办 filter).
     pub waiting: Vec<Label<&'static str>>,
+    /// Kinds of sync conflict, and how one is resolved.
+    pub conflict_kinds: Vec<Label<&'static str>>,
+    pub resolutions: Vec<Label<&'static str>>,
 }
 
 fn labels<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<Label<T>> {
@@ -45,6 +48,10 @@ fn labels<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<Label<T>> {
             name: name(code),
         })
         .collect()
+}
+
+fn pairs(all: &[(&'static str, &'static str)]) -> Vec<Label<&'static str>> {
+    all.iter().map(|&(code, name)| Label { code, name }).collect()
 }
 
 impl Labels {
@@ -59,14 +66,13 @@ impl Labels {
             reaches: labels(&Reach::ALL, Reach::zh),
             push_statuses: labels(&PushStatus::ALL, PushStatus::zh),
             event_types: labels(&kinds, kind_zh),
-            audit_kinds: ggzy_store::audit::KINDS
-                .into_iter()
-                .map(|(code, name)| Label { code, name })
-                .collect(),
+            audit_kinds: pairs(&ggzy_store::audit::KINDS),
             waiting: crate::WAITING
                 .into_iter()
                 .map(|(_, code, name)| Label { code, name })
                 .collect(),
+            conflict_kinds: pairs(&ggzy_store::conflicts::KINDS),
+            resolutions: pairs(&ggzy_store::conflicts::HOWS),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod admin;
 pub mod audit;
 pub mod channels;
+pub mod conflicts;
 pub mod contacts;
 pub mod error;
 pub mod import;

@@ -27,12 +27,13 @@ pub struct MenuItem {
 }
 
 /// The side menu in order, each page with the roles that work in it.
-const PAGES: [(MenuItem, &[StaffRole]); 7] = [
+const PAGES: [(MenuItem, &[StaffRole]); 8] = [
     (page("/workbench", "工作台"), ANY_ROLE),
     (page("/projects", "项目"), ANY_ROLE),
     (page("/pushes", "推送记录"), ANY_ROLE),
     (page("/inbox", "消息"), INBOX_HOLDERS),
     (page("/import", "导入"), IMPORTERS),
+    (page("/conflicts", "同步冲突"), ANY_ROLE),
     (page("/audit", "审计"), ANY_ROLE),
     (page("/settings", "设置"), ADMIN),
 ];

@@ -1,9 +1,10 @@
-//! 设置 → 同步, and the desktop's background upload. The server's address is
+//! 设置 → 同步, and the desktop's background sync. The server's address is
 //! a setting (audited like any); this desktop's token is a secret, kept in
 //! the OS keyring, never in the database or a log. While a server is set,
-//! the desktop sends what it has not sent yet every half minute and at once
-//! when asked (立即同步); it works the same with the server out of reach,
-//! and the top bar says where it stands.
+//! the desktop sends what it has not sent yet and takes in what the other
+//! devices did, every half minute and at once when asked (立即同步); it
+//! works the same with the server out of reach, and the top bar says where
+//! it stands.
 
 use crate::rights::{ADMIN, ANY_ROLE};
 use crate::{App, AppError, Result};
@@ -46,6 +47,12 @@ pub struct SyncStatus {
     /// This desktop's records the server does not hold yet.
     #[ts(type = "number")]
     pub waiting_up: i64,
+    /// Records the server held, when last asked, that are not here yet.
+    #[ts(type = "number")]
+    pub waiting_down: i64,
+    /// Actions the server's order found stale, waiting for staff.
+    #[ts(type = "number")]
+    pub conflicts: i64,
     /// When the last attempt succeeded (RFC 3339).
     pub last_sync_at: Option<String>,
     /// Why the last attempt failed, as a person reads it.
@@ -71,6 +78,8 @@ pub(crate) struct Last {
     at: Option<String>,
     error: Option<String>,
     alarms: i64,
+    /// The last place the server had given.
+    server_last: i64,
 }
 
 impl App {
@@ -208,15 +217,16 @@ impl App {
         let Some(token) = self.vault_get(TOKEN).await else {
             return Ok(None);
         };
-        let outcome = Client::new(&server, &token).upload(self.store()).await;
+        let outcome = Client::new(&server, &token).round(self.store()).await;
         let mut last = self.sync_last.lock().expect("sync lock");
         Ok(match outcome {
-            Ok(sent) => {
+            Ok(round) => {
                 *last = Last {
                     online: Some(true),
                     at: Some(chrono::Local::now().to_rfc3339()),
                     error: None,
-                    alarms: sent.alarms,
+                    alarms: round.sent.alarms,
+                    server_last: round.received.server_last,
                 };
                 None
             }
@@ -233,11 +243,15 @@ impl App {
             .await?
             .is_empty();
         let waiting_up = self.store().uploaded().await?.waiting;
+        let downloaded = self.store().downloaded().await?;
+        let conflicts = self.store().conflicts_open().await?;
         let last = self.sync_last.lock().expect("sync lock").clone();
         Ok(SyncStatus {
             configured,
             online: last.online,
             waiting_up,
+            waiting_down: (last.server_last - downloaded).max(0),
+            conflicts,
             last_sync_at: last.at,
             last_error: last.error,
             alarms: admin.then_some(last.alarms),

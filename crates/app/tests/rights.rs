@@ -35,6 +35,7 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
                 "/pushes",
                 "/inbox",
                 "/import",
+                "/conflicts",
                 "/audit",
             ][..],
             &[
@@ -49,13 +50,13 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
         ),
         (
             "liuyang",
-            &["/workbench", "/projects", "/pushes", "/inbox", "/audit"][..],
+            &["/workbench", "/projects", "/pushes", "/inbox", "/conflicts", "/audit"][..],
             &[ActionKind::ReviewFiling][..],
             false,
         ),
         (
             "chenjing",
-            &["/workbench", "/projects", "/pushes", "/audit"][..],
+            &["/workbench", "/projects", "/pushes", "/conflicts", "/audit"][..],
             &[][..],
             false,
         ),
@@ -66,6 +67,7 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
                 "/projects",
                 "/pushes",
                 "/import",
+                "/conflicts",
                 "/audit",
                 "/settings",
             ][..],

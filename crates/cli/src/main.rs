@@ -335,13 +335,12 @@ fn sync_client(server: &str, token: Option<&str>) -> Result<ggzy_sync::Client, C
 }
 
 async fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode, CliError> {
-    let uploaded = match (&args.action, &args.server) {
-        (Some(SyncAction::Status), _) => 0,
+    let round = match (&args.action, &args.server) {
+        (Some(SyncAction::Status), _) => ggzy_sync::Round::default(),
         (None, Some(server)) => {
             sync_client(server, args.token.as_deref())?
-                .upload(store)
+                .round(store)
                 .await?
-                .stored
         }
         (None, None) => {
             return Err(StoreError::invalid(
@@ -352,20 +351,29 @@ async fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode, CliError> {
         }
     };
     let state = store.uploaded().await?;
+    let conflicts = store.conflicts_open().await?;
+    let downloaded = store.downloaded().await?;
     if args.json {
         println!(
             "{}",
-            serde_json::json!({"uploaded": uploaded, "waiting": state.waiting, "head": state.seq})
+            serde_json::json!({
+                "uploaded": round.sent.stored,
+                "downloaded": round.received.records,
+                "conflicts": conflicts,
+                "waiting": state.waiting,
+                "head": state.seq,
+                "cursor": downloaded,
+            })
         );
     } else if args.action.is_some() {
         println!(
-            "服务器已保存本机记录到第 {} 条；待上传 {} 条",
+            "服务器已保存本机记录到第 {} 条；待上传 {} 条；已取回全局第 {downloaded} 条以前的记录；待处理的同步冲突 {conflicts} 项",
             state.seq, state.waiting
         );
     } else {
         println!(
-            "上传 {uploaded} 条；服务器已保存本机记录到第 {} 条，待上传 {} 条",
-            state.seq, state.waiting
+            "上传 {} 条，取回其他设备的记录 {} 条（其中事件 {} 件）；服务器已保存本机记录到第 {} 条，待上传 {} 条；待处理的同步冲突 {conflicts} 项",
+            round.sent.stored, round.received.records, round.received.events, state.seq, state.waiting
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -4,7 +4,7 @@
 //! nothing lost and nothing twice (the server counts repeats as duplicates).
 
 use ggzy_core::audit::Head;
-use ggzy_core::sync::{Alarm, Alarms, Heads, Upload, Uploaded};
+use ggzy_core::sync::{Alarm, Alarms, Heads, Page, Upload, Uploaded};
 use ggzy_store::{Store, StoreError};
 
 /// What an upload came to.
@@ -14,6 +14,26 @@ pub struct Sent {
     pub stored: u64,
     /// Tamper alarms the server holds, of every device.
     pub alarms: i64,
+}
+
+/// What a download came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Received {
+    /// Other devices' records applied here.
+    pub records: u64,
+    /// Of them, accepted events.
+    pub events: u64,
+    /// Actions the order found stale on the way.
+    pub conflicts: u64,
+    /// The last place the server had given when asked last.
+    pub server_last: i64,
+}
+
+/// What one round (up, then down) came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub sent: Sent,
+    pub received: Received,
 }
 
 /// Records sent in one request at most.
@@ -94,6 +114,33 @@ impl Client {
                 return Ok(sent);
             }
         }
+    }
+
+    /// Apply the others' records after this desktop's cursor, a page at a
+    /// time, each page with its cursor in one local transaction.
+    pub async fn download(&self, store: &Store) -> Result<Received, SyncError> {
+        let mut got = Received::default();
+        loop {
+            let after = store.downloaded().await?;
+            let page: Page = self
+                .get(&format!("/api/v1/sync/download?after={after}"))
+                .await?;
+            let applied = store.apply_page(&page).await?;
+            got.records += applied.records;
+            got.events += applied.events;
+            got.conflicts += applied.conflicts;
+            got.server_last = page.last;
+            if !page.more || page.records.is_empty() {
+                return Ok(got);
+            }
+        }
+    }
+
+    /// One round: this desktop's records up, then the others' down.
+    pub async fn round(&self, store: &Store) -> Result<Round, SyncError> {
+        let sent = self.upload(store).await?;
+        let received = self.download(store).await?;
+        Ok(Round { sent, received })
     }
 
     /// The tamper alarms the server raised, newest first.

@@ -47,6 +47,8 @@ import type { SyncSettings } from './bindings/SyncSettings'
 import type { SyncForm } from './bindings/SyncForm'
 import type { SyncStatus } from './bindings/SyncStatus'
 import type { ServerAlarm } from './bindings/ServerAlarm'
+import type { ConflictItem } from './bindings/ConflictItem'
+import type { ResolveForm } from './bindings/ResolveForm'
 import type { Label } from './bindings/Label'
 import type { Stage } from './bindings/Stage'
 import type { Outcome } from './bindings/Outcome'
@@ -60,7 +62,7 @@ import type { MenuItem } from './bindings/MenuItem'
 import type { Right } from './bindings/Right'
 import type { ErrorCode } from './bindings/ErrorCode'
 
-export type { ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
+export type { ConflictItem, ResolveForm, ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
 export function isAppError(e: unknown): e is AppError {
@@ -124,6 +126,8 @@ export const api = {
   syncStatus: () => call<SyncStatus>('sync_status'),
   syncNow: () => call<SyncStatus>('sync_now'),
   serverAlarms: () => call<ServerAlarm[]>('server_alarms'),
+  conflicts: () => call<ConflictItem[]>('conflicts'),
+  resolveConflict: (device: string, seq: number, form: ResolveForm) => call<void>('resolve_conflict', { device, seq, form }),
   readChannelConfig: (config: string) => call<DispatchConfig>('read_channel_config', { config }),
   channelSecrets: (config: string) => call<SecretState[]>('channel_secrets', { config }),
   saveChannelSettings: (config: string, secrets: SecretValue[]) => call<ChannelSettings>('save_channel_settings', { config, secrets }),

@@ -20,6 +20,7 @@ export const router = createRouter({
         { path: 'pushes', component: () => import('../views/pushes/index.vue'), meta: { title: '推送记录' } },
         { path: 'inbox', component: () => import('../views/inbox/index.vue'), meta: { title: '消息' } },
         { path: 'import', component: () => import('../views/import/index.vue'), meta: { title: '导入' } },
+        { path: 'conflicts', component: () => import('../views/conflicts/index.vue'), meta: { title: '同步冲突' } },
         { path: 'audit', component: () => import('../views/audit/index.vue'), meta: { title: '审计' } },
         { path: 'settings', component: () => import('../views/settings/index.vue'), meta: { title: '设置' } },
       ],

@@ -28,4 +28,8 @@ audit_kinds: Array<Label<string>>,
 /**
  * What a project can be waiting on (the project list's 待办 filter).
  */
-waiting: Array<Label<string>>, };
+waiting: Array<Label<string>>, 
+/**
+ * Kinds of sync conflict, and how one is resolved.
+ */
+conflict_kinds: Array<Label<string>>, resolutions: Array<Label<string>>, };

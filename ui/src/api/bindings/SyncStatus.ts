@@ -17,6 +17,14 @@ online: boolean | null,
  */
 waiting_up: number, 
 /**
+ * Records the server held, when last asked, that are not here yet.
+ */
+waiting_down: number, 
+/**
+ * Actions the server's order found stale, waiting for staff.
+ */
+conflicts: number, 
+/**
  * When the last attempt succeeded (RFC 3339).
  */
 last_sync_at: string | null, 
