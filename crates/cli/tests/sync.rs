@@ -1,7 +1,9 @@
 //! `ggzy sync` killed with SIGKILL at random points twenty times while a
-//! desktop's 10,000 records go up to a real server (on a real PostgreSQL):
-//! afterwards the server holds the whole chain once, the desktop's chain
-//! verifies, and its cursor was never ahead of what the server held.
+//! desktop's 10,000 records go up to a real server (on a real PostgreSQL),
+//! and ten times while a second desktop takes them down: afterwards the
+//! server holds the whole chain once, each desktop's cursor was never ahead
+//! of what the server or the desktop held, both chains verify, and the
+//! second desktop holds every project the first registered, once.
 
 mod common;
 
@@ -94,4 +96,44 @@ async fn a_sync_killed_twenty_times_leaves_the_whole_chain_on_the_server_once() 
     ok(ggzy(&db)
         .args(["audit", "verify", "--server", &base])
         .env("GGZY_SYNC_TOKEN", &token));
+
+    // A second desktop takes the 10,000 down, killed ten times on the way:
+    // each page comes whole with its cursor, or not at all.
+    let other = dir.path().join("other.db");
+    let other_token = ggzy_server::tokens::add_device(&pool, "二号机")
+        .await
+        .unwrap();
+    // `audit verify` must pass; the events its chains cover.
+    let projects = |db: &Path| -> i64 {
+        let out = ok(ggzy(db).args(["audit", "verify"]));
+        let events = out.split("覆盖 ").nth(1).and_then(|t| t.split(' ').next());
+        events.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{out}"))
+    };
+    let mut cut = 0;
+    for _ in 0..10 {
+        let mut child = ggzy(&other)
+            .args(["sync", "--server", &base])
+            .env("GGZY_SYNC_TOKEN", &other_token)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(50..600))).await;
+        if child.try_wait().unwrap().is_none() {
+            cut += 1;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Whatever came down is whole: the chain verifies, with its events.
+        let cursor = status(&other)["cursor"].as_i64().unwrap();
+        assert!(cursor <= head, "cursor {cursor} past the server's {head}");
+        projects(&other);
+    }
+    assert!(cut > 0, "some downloads were cut short");
+    let done: serde_json::Value = serde_json::from_str(&ok(ggzy(&other)
+        .args(["sync", "--server", &base, "--json"])
+        .env("GGZY_SYNC_TOKEN", &other_token)))
+    .unwrap();
+    assert_eq!((done["conflicts"].as_i64(), done["cursor"].as_i64()), (Some(0), Some(head)), "{done}");
+    assert_eq!(projects(&other), 10_000);
 }
