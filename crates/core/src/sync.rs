@@ -165,6 +165,61 @@ pub struct Page {
     pub last: i64,
 }
 
+/// A page whose every record holds (hash, line and pushes as its content
+/// names them), with each accepted event's line read: what a desktop
+/// applies. Checking is pure work, done before the desktop's write turn
+/// (while the page before is written).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    page: Page,
+    /// Each record's event (an accepted event's record), in page order.
+    events: Vec<Option<crate::event::Envelope>>,
+}
+
+/// A record of a page that does not hold: whose, which, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsound {
+    pub device_id: uuid::Uuid,
+    pub seq: i64,
+    pub why: String,
+}
+
+impl Page {
+    /// Check every record of the page and read its events.
+    pub fn check(self) -> Result<Checked, Unsound> {
+        let events = self
+            .records
+            .iter()
+            .map(|p| {
+                let unsound = |why: String| Unsound {
+                    device_id: p.device_id,
+                    seq: p.record.seq,
+                    why,
+                };
+                p.record.holds().map_err(unsound)?;
+                p.record
+                    .body
+                    .as_deref()
+                    .map(crate::event::parse)
+                    .transpose()
+                    .map_err(|e| unsound(format!("所附事件无法读取（{e}）")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Checked { page: self, events })
+    }
+}
+
+impl Checked {
+    pub fn page(&self) -> &Page {
+        &self.page
+    }
+
+    /// The records with their events, in page order.
+    pub fn records(&self) -> impl Iterator<Item = (&Placed, Option<&crate::event::Envelope>)> {
+        self.page.records.iter().zip(self.events.iter().map(Option::as_ref))
+    }
+}
+
 /// The head of one device's series as the server holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeriesHead {

@@ -12,6 +12,7 @@
 //! (`sync::apply`); `verify` folds everything and compares.
 
 use crate::intake::load_projects;
+use crate::rows::{build_rows, run, Built};
 use crate::{now, Result, StoreError};
 use ggzy_core::engine::{
     complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
@@ -30,6 +31,19 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub(crate) const IN_ORDER: &str = "SELECT e.id, e.body, e.origin_device, e.origin_seq FROM events e \
      LEFT JOIN placed p ON p.origin_device = e.origin_device AND p.seq = e.origin_seq \
      ORDER BY p.gseq IS NULL, p.gseq, e.no";
+
+/// A `parties` row as written: project, role, id, name, phone, email,
+/// prefer, position.
+type PartyRow = (
+    String,
+    &'static str,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<&'static str>,
+    i64,
+);
 
 /// What the events leave behind.
 #[derive(Default)]
@@ -248,43 +262,80 @@ impl Derived {
         surveys: &HashSet<String>,
     ) -> Result<()> {
         let at = now();
-        for code in projects {
-            let p = &self.projects[code];
-            sqlx::query(
-                "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at, filing_pending, \
-                 materials_pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, stage = excluded.stage, \
-                 progress = excluded.progress, updated_at = excluded.updated_at, \
-                 filing_pending = excluded.filing_pending, materials_pending = excluded.materials_pending; \
-                 DELETE FROM parties WHERE project = ?1",
-            )
-            .bind(code)
-            .bind(&p.name)
-            .bind(p.progress.current.map(|(s, _)| s.as_str()))
-            .bind(serde_json::to_string(&p.progress)?)
-            .bind(self.registered_at.get(code).unwrap_or(&at))
-            .bind(&at)
-            .bind(p.filing_pending())
-            .bind(p.materials_pending())
+        // Projects and their parties in multi-row statements: a fresh
+        // desktop folds a year's projects in a few pages.
+        let mut b: Vec<Built> = Vec::new();
+        let rows: Vec<(String, &Project)> = projects.iter().map(|c| (c.clone(), &self.projects[c])).collect();
+        build_rows(
+            &mut b,
+            "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at, filing_pending, \
+             materials_pending) ",
+            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, stage = excluded.stage, \
+             progress = excluded.progress, updated_at = excluded.updated_at, \
+             filing_pending = excluded.filing_pending, materials_pending = excluded.materials_pending",
+            rows.iter()
+                .map(|(code, p)| {
+                    (
+                        code.clone(),
+                        p.name.clone(),
+                        p.progress.current.map(|(s, _)| s.as_str()),
+                        serde_json::to_string(&p.progress).expect("progress serialises"),
+                        self.registered_at.get(code).unwrap_or(&at).clone(),
+                        at.clone(),
+                        p.filing_pending(),
+                        p.materials_pending(),
+                    )
+                })
+                .collect(),
+            |mut q, (code, name, stage, progress, registered_at, updated_at, filing, materials)| {
+                q.push_bind(code)
+                    .push_bind(name)
+                    .push_bind(stage)
+                    .push_bind(progress)
+                    .push_bind(registered_at)
+                    .push_bind(updated_at)
+                    .push_bind(filing)
+                    .push_bind(materials);
+            },
+        );
+        let parties: Vec<PartyRow> = rows
+            .iter()
+            .flat_map(|(code, p)| {
+                p.parties.iter().enumerate().map(move |(position, pp)| {
+                    (
+                        code.clone(),
+                        pp.role.as_str(),
+                        pp.party.id.clone(),
+                        pp.party.name.clone(),
+                        pp.party.phone.clone(),
+                        pp.party.email.clone(),
+                        pp.party.prefer.map(|r| r.as_str()),
+                        position as i64,
+                    )
+                })
+            })
+            .collect();
+        build_rows(
+            &mut b,
+            "INSERT INTO parties (project, role, id, name, phone, email, prefer, position) ",
+            "",
+            parties,
+            |mut q, (code, role, id, name, phone, email, prefer, position)| {
+                q.push_bind(code)
+                    .push_bind(role)
+                    .push_bind(id)
+                    .push_bind(name)
+                    .push_bind(phone)
+                    .push_bind(email)
+                    .push_bind(prefer)
+                    .push_bind(position);
+            },
+        );
+        sqlx::query("DELETE FROM parties WHERE project IN (SELECT value FROM json_each(?1))")
+            .bind(serde_json::to_string(&projects).expect("strings"))
             .execute(&mut *conn)
             .await?;
-            for (position, pp) in p.parties.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO parties (project, role, id, name, phone, email, prefer, position) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(code)
-                .bind(pp.role.as_str())
-                .bind(&pp.party.id)
-                .bind(&pp.party.name)
-                .bind(&pp.party.phone)
-                .bind(&pp.party.email)
-                .bind(pp.party.prefer.map(|r| r.as_str()))
-                .bind(position as i64)
-                .execute(&mut *conn)
-                .await?;
-            }
-        }
+        run(conn, b).await?;
         for username in members {
             let m = &self.members[username];
             sqlx::query(

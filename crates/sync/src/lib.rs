@@ -4,7 +4,8 @@
 //! nothing lost and nothing twice (the server counts repeats as duplicates).
 
 use ggzy_core::audit::Head;
-use ggzy_core::sync::{Alarm, Alarms, Heads, Page, Upload, Uploaded};
+use ggzy_core::error::ErrorCode;
+use ggzy_core::sync::{Alarm, Alarms, Checked, Heads, Page, Upload, Uploaded};
 use ggzy_store::{Store, StoreError};
 
 /// What an upload came to.
@@ -117,23 +118,46 @@ impl Client {
     }
 
     /// Apply the others' records after this desktop's cursor, a page at a
-    /// time, each page with its cursor in one local transaction.
+    /// time, each page with its cursor in one local transaction. The next
+    /// page is asked for while one is applied (it starts where that one's
+    /// cursor will be; if applying fails, it is dropped unread).
     pub async fn download(&self, store: &Store) -> Result<Received, SyncError> {
         let mut got = Received::default();
+        let mut page = self.page(store.downloaded().await?).await?;
         loop {
-            let after = store.downloaded().await?;
-            let page: Page = self
-                .get(&format!("/api/v1/sync/download?after={after}"))
-                .await?;
-            let applied = store.apply_page(&page).await?;
+            let (more, next_after) = (page.page().more && !page.page().records.is_empty(), page.page().next);
+            let (applied, next) = tokio::join!(store.apply_page(&page), async {
+                match more {
+                    true => Some(self.page(next_after).await),
+                    false => None,
+                }
+            });
+            let applied = applied?;
             got.records += applied.records;
             got.events += applied.events;
             got.conflicts += applied.conflicts;
-            got.server_last = page.last;
-            if !page.more || page.records.is_empty() {
-                return Ok(got);
+            got.server_last = page.page().last;
+            match next {
+                Some(next) => page = next?,
+                None => return Ok(got),
             }
         }
+    }
+
+    /// The page after `after`, checked (see `Page::check`).
+    async fn page(&self, after: i64) -> Result<Checked, SyncError> {
+        let page: Page = self
+            .get(&format!("/api/v1/sync/download?after={after}"))
+            .await?;
+        page.check().map_err(|u| {
+            SyncError::Store(StoreError::invalid(
+                ErrorCode::Corrupt,
+                format!(
+                    "同步服务器上设备 {} 的第 {} 条记录不完整（{}）：服务器上的记录被改写过，同步已停止，请联系系统管理员核查",
+                    u.device_id, u.seq, u.why
+                ),
+            ))
+        })
     }
 
     /// One round: this desktop's records up, then the others' down.

@@ -1,8 +1,10 @@
 //! `make bench-sync`: a desktop's 100,000 records uploaded to the sync server
 //! (the real client, HTTP on loopback, the real server on a real
 //! PostgreSQL), against PostgreSQL's bulk `COPY` of the very same rows into a
-//! table of the same shape, in the same run, rounds taken in turn.
-//! Target (issue 22): the upload at least 10 % of COPY's rate.
+//! table of the same shape, in the same run, rounds taken in turn; then a
+//! fresh desktop downloads two desktops' 200,000 records.
+//! Targets (issue 22): the upload at least 10 % of COPY's rate; the
+//! download of 200,000 records within 10 s (atuin's sync takes 12.3 s).
 
 use anyhow::{ensure, Context, Result};
 use ggzy_providers::targets::Targets;
@@ -66,18 +68,48 @@ async fn run() -> Result<ExitCode> {
     targets.check(share >= 10.0, || {
         format!("sync upload {share:.1} % of COPY < 10 %")
     });
+
+    // Download: two desktops' series on one server, taken by a fresh desktop.
+    let url = pg.database("download").await;
+    let (pool, base) = ggzy_server::start_local(&url, 64 << 20).await?;
+    let second = desktop_of(&dir.path().join("second.db"), "d").await?;
+    for (store, name) in [(&desktop, "one"), (&second, "two")] {
+        sqlx::query("DELETE FROM meta WHERE key = 'sync_uploaded'")
+            .execute(store.pool())
+            .await?;
+        let token = ggzy_server::tokens::add_device(&pool, name).await?;
+        ggzy_sync::Client::new(&base, &token).upload(store).await?;
+    }
+    let fresh = Store::open(&dir.path().join("fresh.db")).await?;
+    let token = ggzy_server::tokens::add_device(&pool, "fresh").await?;
+    let t = Instant::now();
+    let got = ggzy_sync::Client::new(&base, &token).download(&fresh).await?;
+    let download = t.elapsed().as_secs_f64();
+    ensure!(got.records as i64 == 2 * waiting, "downloaded {} of {}", got.records, 2 * waiting);
+    println!(
+        "download of {} records to a fresh desktop   {download:.2} s   target <= 10 s   (atuin's sync: 12.3 s for 200,000)",
+        got.records
+    );
+    targets.check(download <= 10.0, || {
+        format!("sync download of {} records took {download:.2} s > 10 s", got.records)
+    });
     Ok(targets.finish())
 }
 
 /// A desktop database whose chain holds about RECORDS records: that many
 /// projects registered, each one event and its audit record.
 async fn desktop(path: &std::path::Path) -> Result<Store> {
+    desktop_of(path, "s").await
+}
+
+/// As [`desktop`], its event ids and project codes starting with `prefix`.
+async fn desktop_of(path: &std::path::Path, prefix: &str) -> Result<Store> {
     let store = Store::open(path).await?;
     let mut lines = Vec::with_capacity(RECORDS * 400);
     for p in 0..RECORDS {
         writeln!(
             lines,
-            r#"{{"id":"s-{p:06}","type":"project.registered","at":"2026-03-02T09:00:00+08:00","project":"S-{p:06}","name":"某某区第{p}号道路改造工程施工招标","tenderer":{{"id":"T{p}","name":"某某区交通运输局","phone":"13800000001","email":"jt@example.gov.cn"}},"agency":{{"id":"A{p}","name":"某某招标代理有限公司","phone":"13900000002"}}}}"#
+            r#"{{"id":"{prefix}-{p:06}","type":"project.registered","at":"2026-03-02T09:00:00+08:00","project":"{prefix}-{p:06}","name":"某某区第{p}号道路改造工程施工招标","tenderer":{{"id":"T{p}","name":"某某区交通运输局","phone":"13800000001","email":"jt@example.gov.cn"}},"agency":{{"id":"A{p}","name":"某某招标代理有限公司","phone":"13900000002"}}}}"#
         )?;
     }
     let summary = store
@@ -99,7 +131,7 @@ async fn copy(pool: &sqlx::PgPool) -> Result<f64> {
         .execute(&mut *conn)
         .await?;
     let mut out = conn
-        .copy_out_raw("COPY records (gseq, device, seq, content, prev_hash, hash, body, received_at) TO STDOUT")
+        .copy_out_raw("COPY records (gseq, device, seq, content, prev_hash, hash, body, pushes, received_at) TO STDOUT")
         .await?;
     let mut data = Vec::new();
     use futures_util::StreamExt;
@@ -109,7 +141,7 @@ async fn copy(pool: &sqlx::PgPool) -> Result<f64> {
     drop(out);
     let t = Instant::now();
     let mut copy = conn
-        .copy_in_raw("COPY records_copy (gseq, device, seq, content, prev_hash, hash, body, received_at) FROM STDIN")
+        .copy_in_raw("COPY records_copy (gseq, device, seq, content, prev_hash, hash, body, pushes, received_at) FROM STDIN")
         .await?;
     copy.send(data).await?;
     let rows = copy.finish().await.context("COPY")?;

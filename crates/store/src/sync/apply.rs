@@ -10,18 +10,23 @@
 //! the order (`fold`); another device's pushes are held from this
 //! desktop's dispatcher, and their status records move their states. This
 //! desktop's own records coming back down only take their places.
+//!
+//! A page is read in a few queries (what it refers to), checked and decided
+//! in memory, and written in a few multi-row statements: a fresh desktop
+//! takes hundreds of thousands of records.
 
-use crate::audit::save_head;
+use crate::audit::{save_head, EVENT_ACCEPTED, PUSH_STATUS};
+use crate::conflicts::{record_resolution, RESOLVED};
 use crate::fold::{fold_all, Derived, Stale};
+use crate::rows::{run, Built};
 use crate::{now, Result, Store, StoreError};
 use ggzy_core::audit::{sm3, Hash, GENESIS};
 use ggzy_core::error::ErrorCode;
-use ggzy_core::event::{parse, Envelope};
+use ggzy_core::event::Envelope;
 use ggzy_core::push::PushStatus;
-use ggzy_core::sync::{Page, Placed};
-use serde_json::Value;
+use ggzy_core::sync::{CarriedPush, Checked, Placed};
 use sqlx::SqliteConnection;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What applying a page did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,11 +45,7 @@ impl Store {
     /// The place in the server's global order this desktop has applied
     /// everything up to.
     pub async fn downloaded(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync_downloaded'), 0)",
-        )
-        .fetch_one(self.pool())
-        .await?)
+        Ok(sqlx::query_scalar(CURSOR).fetch_one(self.pool()).await?)
     }
 
     /// Open conflicts: actions the order found stale, for staff to resolve.
@@ -53,32 +54,33 @@ impl Store {
             "SELECT count(*) FROM conflicts c WHERE NOT EXISTS (SELECT 1 FROM conflict_resolutions r \
              WHERE r.origin_device = c.origin_device AND r.origin_seq = c.origin_seq)",
         )
-            .fetch_one(self.pool())
-            .await?)
+        .fetch_one(self.pool())
+        .await?)
     }
 
-    /// Apply a page of the global order, with the cursor after it, in one
-    /// transaction. Records at or before the cursor are skipped (a page
-    /// asked again); a record that does not continue its device's chain
-    /// here refuses the whole page.
-    pub async fn apply_page(&self, page: &Page) -> Result<Applied> {
+    /// Apply a page of the global order (checked: `Page::check`), with the
+    /// cursor after it, in one transaction. Records at or before the cursor
+    /// are skipped (a page asked again); a record that does not continue
+    /// its device's chain here refuses the whole page.
+    pub async fn apply_page(&self, checked: &Checked) -> Result<Applied> {
         let mut tx = self.write().await?;
         let conn = tx.conn();
-        let cursor = sqlx::query_scalar::<_, i64>(
-            "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync_downloaded'), 0)",
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        let mut a = Applying::begin(conn, self.device_n()).await?;
+        let cursor: i64 = sqlx::query_scalar(CURSOR).fetch_one(&mut *conn).await?;
+        let page = checked.page();
+        let fresh: Vec<&Placed> = page.records.iter().filter(|p| p.gseq > cursor).collect();
         let mut applied = Applied {
-            cursor,
+            cursor: fresh.last().map_or(cursor, |p| p.gseq),
             ..Applied::default()
         };
-        for placed in page.records.iter().filter(|p| p.gseq > cursor) {
-            a.place(conn, placed, &mut applied).await?;
-            applied.cursor = placed.gseq;
+        if fresh.is_empty() {
+            return Ok(applied);
+        }
+        let mut a = Applying::begin(conn, self.device_n(), &fresh).await?;
+        for (placed, env) in checked.records().filter(|p| p.0.gseq > cursor) {
+            a.place(placed, env, &mut applied)?;
         }
         applied.conflicts += a.finish(conn).await?;
+
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ('sync_downloaded', CAST(?1 AS TEXT)) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -91,13 +93,23 @@ impl Store {
     }
 }
 
-/// A page being applied.
+const CURSOR: &str =
+    "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync_downloaded'), 0)";
+
+/// A page being applied: what it refers to, read before; the rows it adds,
+/// written after.
 struct Applying {
     own: i64,
     /// Device id -> local number.
     devices: HashMap<uuid::Uuid, i64>,
     /// Device number -> its chain's head here, as the page moves it.
     heads: HashMap<i64, (i64, Hash)>,
+    /// The page's records already here: (device, seq) -> hash.
+    held: HashMap<(i64, i64), Vec<u8>>,
+    /// The page's event ids already accepted here (or earlier on the page).
+    taken: HashSet<String>,
+    /// Another device's pushes here (or earlier on the page), by id.
+    remote: HashMap<uuid::Uuid, i64>,
     /// The last of this desktop's records the server has placed so far.
     own_placed: i64,
     /// This desktop's last accepted event's record.
@@ -108,63 +120,166 @@ struct Applying {
     refold: bool,
     next_event: i64,
     next_message: i64,
+    next_push: i64,
+    at: String,
+    rows: Rows,
+}
+
+/// The rows a page adds.
+#[derive(Default)]
+struct Rows {
+    records: Vec<(i64, i64, String, Hash, Hash)>,
+    placed: Vec<(i64, i64, i64)>,
+    events: Vec<EventRow>,
+    messages: Vec<(i64, String, String)>,
+    /// no, event no, message no, the push.
+    pushes: Vec<(i64, i64, i64, CarriedPush)>,
+    /// device, seq, event id, why, when.
+    duplicates: Vec<(i64, i64, String, String, String)>,
+    /// push no, status, detail, at, device, seq.
+    statuses: Vec<(i64, PushStatus, String, String, i64, i64)>,
+    resolutions: Vec<Resolution>,
+}
+
+/// Another device's accepted event, as `events` keeps it.
+struct EventRow {
+    no: i64,
+    id: String,
+    project: Option<String>,
+    body: String,
+    source: String,
+    received_at: String,
+    device: i64,
+    seq: i64,
+}
+
+/// A conflict resolved on another device.
+struct Resolution {
+    /// The conflicted event's record: its device, and seq there.
+    device: uuid::Uuid,
+    seq: i64,
+    how: String,
+    event: Option<String>,
+    by: String,
     at: String,
 }
 
+/// A record's content, as far as applying it needs.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct Content {
+    kind: String,
+    subject: String,
+    push: Option<String>,
+    status: Option<String>,
+    detail: Option<String>,
+    at: String,
+    how: Option<String>,
+    by: Option<String>,
+    event: Option<String>,
+}
+
 impl Applying {
-    async fn begin(conn: &mut SqliteConnection, own: i64) -> Result<Self> {
-        let (own_placed, own_last_event, next_event, next_message): (i64, i64, i64, i64) =
+    async fn begin(conn: &mut SqliteConnection, own: i64, page: &[&Placed]) -> Result<Self> {
+        type Next = (i64, i64, i64, i64, i64);
+        let (own_placed, own_last_event, next_event, next_message, next_push): Next =
             sqlx::query_as(
                 "SELECT coalesce((SELECT max(seq) FROM placed WHERE origin_device = ?1), 0), \
                  coalesce((SELECT max(origin_seq) FROM events WHERE origin_device = ?1), 0), \
-                 coalesce((SELECT max(no) FROM events), 0) + 1, coalesce((SELECT max(no) FROM messages), 0) + 1",
+                 coalesce((SELECT max(no) FROM events), 0) + 1, coalesce((SELECT max(no) FROM messages), 0) + 1, \
+                 coalesce((SELECT max(no) FROM pushes), 0) + 1",
             )
             .bind(own)
             .fetch_one(&mut *conn)
             .await?;
-        Ok(Applying {
+        let mut a = Applying {
             own,
             devices: HashMap::new(),
             heads: HashMap::new(),
+            held: HashMap::new(),
+            taken: HashSet::new(),
+            remote: HashMap::new(),
             own_placed,
             own_last_event,
             fold: Vec::new(),
             refold: false,
             next_event,
             next_message,
+            next_push,
             at: now(),
-        })
-    }
-
-    async fn device(&mut self, conn: &mut SqliteConnection, id: uuid::Uuid) -> Result<i64> {
-        if let Some(n) = self.devices.get(&id) {
-            return Ok(*n);
+            rows: Rows::default(),
+        };
+        // The page's devices (a few), and each one's head here.
+        for id in page.iter().map(|p| p.device_id).collect::<HashSet<_>>() {
+            let n: i64 = sqlx::query_scalar(
+                "INSERT INTO devices (id) VALUES (?1) ON CONFLICT (id) DO UPDATE SET id = id RETURNING n",
+            )
+            .bind(id.to_string())
+            .fetch_one(&mut *conn)
+            .await?;
+            let head: Option<(i64, Vec<u8>)> =
+                sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE origin_device = ?")
+                    .bind(n)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            let head = match head {
+                Some((seq, hash)) => (seq, hash.try_into().unwrap_or([0xff; 32])),
+                None => (0, GENESIS),
+            };
+            a.devices.insert(id, n);
+            a.heads.insert(n, head);
         }
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO devices (id) VALUES (?1) ON CONFLICT (id) DO UPDATE SET id = id RETURNING n",
+        // The page's records this desktop has already (its own, coming back).
+        let here: Vec<(i64, i64)> = page
+            .iter()
+            .map(|p| (a.devices[&p.device_id], p.record.seq))
+            .filter(|(n, seq)| *seq <= a.heads[n].0)
+            .collect();
+        let held: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT a.origin_device, a.seq, a.hash FROM json_each(?1) j JOIN audit_records a \
+             ON a.origin_device = j.value ->> 0 AND a.seq = j.value ->> 1",
         )
-        .bind(id.to_string())
-        .fetch_one(&mut *conn)
+        .bind(serde_json::to_string(&here).expect("numbers"))
+        .fetch_all(&mut *conn)
         .await?;
-        self.devices.insert(id, n);
-        Ok(n)
+        a.held = held.into_iter().map(|(n, seq, h)| ((n, seq), h)).collect();
+        // Event ids already taken, and the pushes the status records name:
+        // what the subject of each record says (its content is checked
+        // against its hash before anything of it is kept).
+        let mut ids = Vec::new();
+        let mut pushes = Vec::new();
+        for p in page {
+            let c: Content = serde_json::from_str(&p.record.content).unwrap_or_default();
+            match c.kind.as_str() {
+                EVENT_ACCEPTED => ids.push(c.subject),
+                PUSH_STATUS => pushes.extend(c.push),
+                _ => {}
+            }
+        }
+        a.taken = sqlx::query_scalar::<_, String>(
+            "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(serde_json::to_string(&ids).expect("strings"))
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        let remote: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
+            "SELECT id, push_no FROM push_holds WHERE why = 'remote' \
+             AND id IN (SELECT unhex(value) FROM json_each(?1))",
+        )
+        .bind(serde_json::to_string(&pushes).expect("strings"))
+        .fetch_all(&mut *conn)
+        .await?;
+        a.remote = remote.into_iter().collect();
+        Ok(a)
     }
 
-    async fn place(
-        &mut self,
-        conn: &mut SqliteConnection,
-        placed: &Placed,
-        applied: &mut Applied,
-    ) -> Result<()> {
+    /// One record of the page, in the order (its event read): it must
+    /// continue its chain here; its rows made.
+    fn place(&mut self, placed: &Placed, env: Option<&Envelope>, applied: &mut Applied) -> Result<()> {
         let r = &placed.record;
-        let n = self.device(conn, placed.device_id).await?;
-        let held: Option<Vec<u8>> = sqlx::query_scalar(
-            "SELECT hash FROM audit_records WHERE origin_device = ?1 AND seq = ?2",
-        )
-        .bind(n)
-        .bind(r.seq)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let n = self.devices[&placed.device_id];
         let differs = |why: &str| {
             StoreError::invalid(
                 ErrorCode::Corrupt,
@@ -174,8 +289,8 @@ impl Applying {
                 ),
             )
         };
-        if let Some(held) = held {
-            // A record here already: this desktop's own, or one applied before.
+        if let Some(held) = self.held.get(&(n, r.seq)) {
+            // Here already: this desktop's own, or one applied before.
             if held[..] != r.hash[..] {
                 return Err(differs("与本机保存的不同"));
             }
@@ -183,92 +298,76 @@ impl Applying {
             if n == self.own {
                 return Err(differs("本机没有"));
             }
-            r.holds().map_err(|m| differs(&format!("不完整（{m}）")))?;
-            let head = match self.heads.get(&n) {
-                Some(h) => *h,
-                None => {
-                    let h: Option<(i64, Vec<u8>)> =
-                        sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE origin_device = ?")
-                            .bind(n)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                    match h {
-                        Some((seq, hash)) => (seq, hash.try_into().unwrap_or([0xff; 32])),
-                        None => (0, GENESIS),
-                    }
-                }
-            };
+            let head = self.heads[&n];
             if r.seq != head.0 + 1 || r.prev_hash != head.1 {
                 return Err(differs(&format!("没有接在本机已有的第 {} 条之后", head.0)));
             }
-            sqlx::query(
-                "INSERT INTO audit_records (origin_device, seq, content, prev_hash, hash) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(n)
-            .bind(r.seq)
-            .bind(&r.content)
-            .bind(&r.prev_hash[..])
-            .bind(&r.hash[..])
-            .execute(&mut *conn)
-            .await?;
             self.heads.insert(n, (r.seq, r.hash));
+            self.rows
+                .records
+                .push((n, r.seq, r.content.clone(), r.prev_hash, r.hash));
             applied.records += 1;
-            self.effect(conn, n, placed, applied).await?;
+            self.effect(n, placed, env, applied)?;
         }
-        sqlx::query("INSERT OR IGNORE INTO placed (gseq, origin_device, seq) VALUES (?, ?, ?)")
-            .bind(placed.gseq)
-            .bind(n)
-            .bind(r.seq)
-            .execute(&mut *conn)
-            .await?;
+        self.rows.placed.push((placed.gseq, n, r.seq));
         if n == self.own {
             self.own_placed = self.own_placed.max(r.seq);
         }
         Ok(())
     }
 
-    /// What another device's record records, applied here.
-    async fn effect(
+    /// What another device's record records, as rows.
+    fn effect(
         &mut self,
-        conn: &mut SqliteConnection,
         n: i64,
         placed: &Placed,
+        env: Option<&Envelope>,
         applied: &mut Applied,
     ) -> Result<()> {
         let r = &placed.record;
-        let content: Value = serde_json::from_str(&r.content)
-            .map_err(|e| StoreError::Corrupt(format!("记录 {}: {e}", r.seq)))?;
-        let field = |k: &str| content.get(k).and_then(Value::as_str).unwrap_or_default();
-        match (field("kind"), &r.body) {
-            (crate::audit::EVENT_ACCEPTED, Some(body)) => {
-                let env = parse(body).map_err(|e| {
-                    StoreError::Corrupt(format!(
-                        "设备 {} 的第 {} 条记录所附事件无法读取（{e}）",
-                        placed.device_id, r.seq
-                    ))
-                })?;
-                let taken: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE id = ?)")
-                    .bind(&env.id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                if taken {
+        let c: Content = serde_json::from_str(&r.content)
+            .map_err(|e| StoreError::Corrupt(format!("设备 {} 的第 {} 条记录：{e}", placed.device_id, r.seq)))?;
+        match (c.kind.as_str(), &r.body, env) {
+            (EVENT_ACCEPTED, Some(body), Some(env)) => {
+                let env = env.clone();
+                if !self.taken.insert(env.id.clone()) {
                     // Accepted here first (on this desktop, or from another
                     // device): the record is kept, the event is a conflict.
-                    sqlx::query(
-                        "INSERT INTO conflicts (origin_device, origin_seq, event_id, kind, reason, found_at) \
-                         VALUES (?, ?, ?, 'duplicate', ?, ?)",
-                    )
-                    .bind(n)
-                    .bind(r.seq)
-                    .bind(&env.id)
-                    .bind(format!("事件 `{}` 已由另一台设备先接收", env.id))
-                    .bind(&self.at)
-                    .execute(&mut *conn)
-                    .await?;
+                    let why = format!("事件 `{}` 已由另一台设备先接收", env.id);
+                    self.rows.duplicates.push((n, r.seq, env.id, why, self.at.clone()));
                     applied.conflicts += 1;
                     return Ok(());
                 }
-                self.store_event(conn, n, placed, body, &env).await?;
+                let no = self.next_event;
+                self.next_event += 1;
+                self.rows.events.push(EventRow {
+                    no,
+                    id: env.id.clone(),
+                    project: env.project.clone(),
+                    body: body.clone(),
+                    source: format!("sync:{}", placed.device_id),
+                    received_at: self.at.clone(),
+                    device: n,
+                    seq: r.seq,
+                });
+                // Recipients that read alike share one message, as intake writes them.
+                let first = self.rows.messages.len();
+                for p in &r.pushes {
+                    let found = self.rows.messages[first..]
+                        .iter()
+                        .find(|m| (&m.1, &m.2) == (&p.head, &p.body))
+                        .map(|m| m.0);
+                    let message = found.unwrap_or_else(|| {
+                        let m = self.next_message;
+                        self.next_message += 1;
+                        self.rows.messages.push((m, p.head.clone(), p.body.clone()));
+                        m
+                    });
+                    let push_no = self.next_push;
+                    self.next_push += 1;
+                    self.remote.insert(p.id, push_no);
+                    self.rows.pushes.push((push_no, no, message, p.clone()));
+                }
                 applied.events += 1;
                 // An event of this desktop's not yet placed, or placed after
                 // this one, was decided before it: the order changed.
@@ -277,60 +376,34 @@ impl Applying {
                 }
                 self.fold.push((n, r.seq, env));
             }
-            (crate::audit::PUSH_STATUS, _) => {
-                let Some(id) = uuid::Uuid::try_parse(field("push")).ok() else {
-                    return Ok(()); // a record from before pushes were named by id: kept in the chain only
+            (PUSH_STATUS, ..) => {
+                // A record from before pushes were named by id, or of a push
+                // whose event was a duplicate here: kept in the chain only.
+                let push = c.push.as_deref().and_then(|p| uuid::Uuid::try_parse(p).ok());
+                let Some(&push_no) = push.and_then(|id| self.remote.get(&id)) else {
+                    return Ok(());
                 };
-                let push: Option<i64> = sqlx::query_scalar(
-                    "SELECT push_no FROM push_holds WHERE why = 'remote' AND id = ?",
-                )
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some(push_no) = push else {
-                    return Ok(()); // a push of an event that was a duplicate here
-                };
-                let status = PushStatus::try_from(field("status").to_owned())
+                let status = PushStatus::try_from(c.status.unwrap_or_default())
                     .map_err(|e| StoreError::Corrupt(format!("记录 {}: {e}", r.seq)))?;
-                let counted = !matches!(status, PushStatus::Delivered | PushStatus::Failed);
-                sqlx::query(
-                    "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6); \
-                     INSERT INTO push_states (push_no, status, attempts, updated_at) VALUES (?1, ?2, ?7, ?4) \
-                     ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \
-                     attempts = push_states.attempts + excluded.attempts, updated_at = excluded.updated_at",
-                )
-                .bind(push_no)
-                .bind(status.as_str())
-                .bind(field("detail"))
-                .bind(field("at"))
-                .bind(n)
-                .bind(r.seq)
-                .bind(i64::from(counted))
-                .execute(&mut *conn)
-                .await?;
+                self.rows
+                    .statuses
+                    .push((push_no, status, c.detail.unwrap_or_default(), c.at, n, r.seq));
             }
-            (crate::conflicts::RESOLVED, _) => {
+            (RESOLVED, ..) => {
                 // Subject: `<device id>:<seq>` of the conflicted event's record.
-                let subject = field("subject");
-                let Some((device, seq)) = subject.rsplit_once(':') else {
-                    return Ok(());
-                };
-                let (Ok(device), Ok(seq)) = (uuid::Uuid::try_parse(device), seq.parse::<i64>()) else {
-                    return Ok(());
-                };
-                let device = self.device(conn, device).await?;
-                let event = content.get("event").and_then(Value::as_str);
-                crate::conflicts::record_resolution(
-                    conn,
-                    device,
-                    seq,
-                    field("how"),
-                    event,
-                    field("by"),
-                    field("at"),
-                )
-                .await?;
+                let conflict = c.subject.rsplit_once(':').and_then(|(d, s)| {
+                    Some((uuid::Uuid::try_parse(d).ok()?, s.parse::<i64>().ok()?))
+                });
+                if let Some((device, seq)) = conflict {
+                    self.rows.resolutions.push(Resolution {
+                        device,
+                        seq,
+                        how: c.how.unwrap_or_default(),
+                        event: c.event,
+                        by: c.by.unwrap_or_default(),
+                        at: c.at,
+                    });
+                }
             }
             // Users, settings, logins and refused lines are each desktop's
             // own: kept in the chain, applied nowhere else.
@@ -339,90 +412,33 @@ impl Applying {
         Ok(())
     }
 
-    /// An accepted event with the pushes its record carries, held from this
-    /// desktop's dispatcher.
-    async fn store_event(
-        &mut self,
-        conn: &mut SqliteConnection,
-        n: i64,
-        placed: &Placed,
-        body: &str,
-        env: &Envelope,
-    ) -> Result<()> {
-        let r = &placed.record;
-        let no = self.next_event;
-        self.next_event += 1;
-        sqlx::query(
-            "INSERT INTO events (no, id, project, body, digest, source, received_at, origin_device, origin_seq) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(no)
-        .bind(&env.id)
-        .bind(env.project.as_deref())
-        .bind(body)
-        .bind(&sm3(body)[..])
-        .bind(format!("sync:{}", placed.device_id))
-        .bind(&self.at)
-        .bind(n)
-        .bind(r.seq)
-        .execute(&mut *conn)
-        .await?;
-        // Recipients that read alike share one message, as intake writes them.
-        let mut messages: Vec<(&str, &str, i64)> = Vec::new();
-        for p in &r.pushes {
-            let message = match messages.iter().find(|m| (m.0, m.1) == (&p.head, &p.body)) {
-                Some(m) => m.2,
-                None => {
-                    let m = self.next_message;
-                    self.next_message += 1;
-                    sqlx::query("INSERT INTO messages (no, head, body) VALUES (?, ?, ?)")
-                        .bind(m)
-                        .bind(&p.head)
-                        .bind(&p.body)
-                        .execute(&mut *conn)
-                        .await?;
-                    messages.push((&p.head, &p.body, m));
-                    m
-                }
-            };
-            sqlx::query(
-                "INSERT INTO pushes (id, event, rule, recipient_role, recipient_id, recipient_name, channel, \
-                 address, message, secret) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10); \
-                 INSERT INTO push_holds (push_no, why, id) VALUES (last_insert_rowid(), 'remote', ?1)",
-            )
-            .bind(p.id)
-            .bind(no)
-            .bind(&p.rule)
-            .bind(p.role.as_str())
-            .bind(&p.recipient_id)
-            .bind(&p.recipient_name)
-            .bind(p.channel.as_str())
-            .bind(&p.address)
-            .bind(message)
-            .bind(p.secret.map(|s| s.as_str()))
-            .execute(&mut *conn)
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// Fold the page's events and move the heads; the conflicts found.
+    /// Write the page's rows, move the heads, fold its events; the
+    /// conflicts found.
     async fn finish(self, conn: &mut SqliteConnection) -> Result<u64> {
-        for (n, (seq, hash)) in &self.heads {
+        let Applying {
+            heads,
+            rows,
+            fold,
+            refold,
+            at,
+            ..
+        } = self;
+        write_rows(conn, rows).await?;
+        for (n, (seq, hash)) in &heads {
             save_head(conn, *n, *seq, *hash).await?;
         }
-        if self.fold.is_empty() {
+        if fold.is_empty() {
             return Ok(0);
         }
-        let stale = if self.refold {
+        let stale = if refold {
             let (derived, stale) = fold_all(conn).await?;
             derived.write_all(conn).await?;
             stale
         } else {
-            let envs: Vec<&Envelope> = self.fold.iter().map(|f| &f.2).collect();
+            let envs: Vec<&Envelope> = fold.iter().map(|f| &f.2).collect();
             let mut derived = Derived::load(conn, &envs).await?;
             let mut stale = Vec::new();
-            for (n, seq, env) in &self.fold {
+            for (n, seq, env) in &fold {
                 if let Err(r) = derived.step(env) {
                     stale.push(Stale {
                         origin_device: *n,
@@ -435,8 +451,152 @@ impl Applying {
             derived.write_touched(conn).await?;
             stale
         };
-        hold(conn, &stale, self.refold, &self.at).await
+        hold(conn, &stale, refold, &at).await
     }
+}
+
+/// Write what a page adds, in multi-row statements.
+async fn write_rows(conn: &mut SqliteConnection, rows: Rows) -> Result<()> {
+    let mut b: Vec<Built> = Vec::new();
+    use crate::rows::build_rows;
+    build_rows(
+        &mut b,
+        "INSERT INTO audit_records (origin_device, seq, content, prev_hash, hash) ",
+        "",
+        rows.records,
+        |mut q, (n, seq, content, prev, hash)| {
+            q.push_bind(n)
+                .push_bind(seq)
+                .push_bind(content)
+                .push_bind(prev.to_vec())
+                .push_bind(hash.to_vec());
+        },
+    );
+    build_rows(
+        &mut b,
+        "INSERT OR IGNORE INTO placed (gseq, origin_device, seq) ",
+        "",
+        rows.placed,
+        |mut q, (gseq, n, seq)| {
+            q.push_bind(gseq).push_bind(n).push_bind(seq);
+        },
+    );
+    build_rows(
+        &mut b,
+        "INSERT INTO events (no, id, project, body, digest, source, received_at, origin_device, origin_seq) ",
+        "",
+        rows.events,
+        |mut q, e| {
+            let digest = sm3(&e.body).to_vec();
+            q.push_bind(e.no)
+                .push_bind(e.id)
+                .push_bind(e.project)
+                .push_bind(e.body)
+                .push_bind(digest)
+                .push_bind(e.source)
+                .push_bind(e.received_at)
+                .push_bind(e.device)
+                .push_bind(e.seq);
+        },
+    );
+    build_rows(
+        &mut b,
+        "INSERT INTO messages (no, head, body) ",
+        "",
+        rows.messages,
+        |mut q, (no, head, body)| {
+            q.push_bind(no).push_bind(head).push_bind(body);
+        },
+    );
+    let holds: Vec<(i64, uuid::Uuid)> = rows.pushes.iter().map(|p| (p.0, p.3.id)).collect();
+    build_rows(
+        &mut b,
+        "INSERT INTO pushes (no, id, event, rule, recipient_role, recipient_id, recipient_name, channel, \
+         address, message, secret) ",
+        "",
+        rows.pushes,
+        |mut q, (no, event, message, p)| {
+            q.push_bind(no)
+                .push_bind(p.id)
+                .push_bind(event)
+                .push_bind(p.rule)
+                .push_bind(p.role.as_str())
+                .push_bind(p.recipient_id)
+                .push_bind(p.recipient_name)
+                .push_bind(p.channel.as_str())
+                .push_bind(p.address)
+                .push_bind(message)
+                .push_bind(p.secret.map(|s| s.as_str()));
+        },
+    );
+    build_rows(
+        &mut b,
+        "INSERT INTO push_holds (push_no, why, id) ",
+        "",
+        holds,
+        |mut q, (no, id)| {
+            q.push_bind(no).push_bind("remote").push_bind(id);
+        },
+    );
+    build_rows(
+        &mut b,
+        "INSERT OR IGNORE INTO conflicts (origin_device, origin_seq, event_id, kind, reason, found_at) ",
+        "",
+        rows.duplicates,
+        |mut q, (n, seq, id, why, found_at)| {
+            q.push_bind(n)
+                .push_bind(seq)
+                .push_bind(id)
+                .push_bind("duplicate")
+                .push_bind(why)
+                .push_bind(found_at);
+        },
+    );
+    // Where each push stands after its last status record of the page.
+    let mut states: HashMap<i64, (PushStatus, i64, String)> = HashMap::new();
+    for (no, status, _, at, _, _) in &rows.statuses {
+        let counted = i64::from(!matches!(status, PushStatus::Delivered | PushStatus::Failed));
+        let e = states.entry(*no).or_insert((*status, 0, String::new()));
+        *e = (*status, e.1 + counted, at.clone());
+    }
+    build_rows(
+        &mut b,
+        "INSERT INTO push_status (push_no, status, detail, at, origin_device, origin_seq) ",
+        "",
+        rows.statuses,
+        |mut q, (no, status, detail, at, n, seq)| {
+            q.push_bind(no)
+                .push_bind(status.as_str())
+                .push_bind(detail)
+                .push_bind(at)
+                .push_bind(n)
+                .push_bind(seq);
+        },
+    );
+    build_rows(
+        &mut b,
+        "INSERT INTO push_states (push_no, status, attempts, updated_at) ",
+        " ON CONFLICT (push_no) DO UPDATE SET status = excluded.status, \
+         attempts = push_states.attempts + excluded.attempts, updated_at = excluded.updated_at",
+        states.into_iter().collect(),
+        |mut q, (no, (status, attempts, at))| {
+            q.push_bind(no)
+                .push_bind(status.as_str())
+                .push_bind(attempts)
+                .push_bind(at);
+        },
+    );
+    run(conn, b).await?;
+    for r in rows.resolutions {
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO devices (id) VALUES (?1) ON CONFLICT (id) DO UPDATE SET id = id RETURNING n",
+        )
+        .bind(r.device.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+        record_resolution(conn, n, r.seq, &r.how, r.event.as_deref(), &r.by, &r.at).await?;
+    }
+    Ok(())
 }
 
 /// Keep the stale events as conflicts and hold their pushes (after a fold
