@@ -284,6 +284,8 @@ pub(crate) fn build_audit(out: &mut Vec<Built>, device: i64, rows: Vec<AuditRow>
 pub(crate) const EVENT_ACCEPTED: &str = "event.accepted";
 /// The kind of a push's status change record.
 pub(crate) const PUSH_STATUS: &str = "push.status";
+/// The kind of a conflict's resolution record (see `conflicts`).
+pub const RESOLVED: &str = "conflict.resolved";
 
 /// Every kind of audit record, as staff read it (the activity feed, the
 /// audit page). A kind not listed is shown as written.
@@ -306,7 +308,7 @@ pub const KINDS: [(&str, &str); 19] = [
     ("demo.marked", "标记演示中心"),
     (crate::rejects::KEPT, "保留拒收数据"),
     (crate::rejects::FIXED, "修正拒收数据"),
-    (crate::conflicts::RESOLVED, "处理同步冲突"),
+    (RESOLVED, "处理同步冲突"),
 ];
 
 pub(crate) use ggzy_core::audit::pushes_digest;

@@ -5,14 +5,11 @@
 //! re-recorded as a new event after the current state. A resolution
 //! travels like any record, so the conflict is resolved on every desktop.
 
-use crate::audit::AuditWriter;
+use crate::audit::{AuditWriter, RESOLVED};
 use crate::{now, Result, Store, StoreError};
 use ggzy_core::error::ErrorCode;
 use serde::Serialize;
 use serde_json::json;
-
-/// The kind of a resolution's record.
-pub const RESOLVED: &str = "conflict.resolved";
 
 /// Kinds of conflict, as staff read them.
 pub const KINDS: [(&str, &str); 2] = [

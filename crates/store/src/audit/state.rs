@@ -99,7 +99,7 @@ impl Replay {
     /// Take a record of any device's into account: a conflict resolved
     /// there is resolved here.
     pub(crate) fn shared(&mut self, kind: &str, subject: &str, content: &Value) {
-        if kind == crate::conflicts::RESOLVED {
+        if kind == super::RESOLVED {
             let field = |k: &str| content[k].as_str().unwrap_or_default().to_owned();
             let event = content["event"].as_str().map(str::to_owned);
             self.resolutions

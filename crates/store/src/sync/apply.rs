@@ -15,8 +15,8 @@
 //! in memory, and written in a few multi-row statements: a fresh desktop
 //! takes hundreds of thousands of records.
 
-use crate::audit::{save_head, EVENT_ACCEPTED, PUSH_STATUS};
-use crate::conflicts::{record_resolution, RESOLVED};
+use crate::audit::{save_head, EVENT_ACCEPTED, PUSH_STATUS, RESOLVED};
+use crate::conflicts::record_resolution;
 use crate::fold::{fold_all, Derived, Stale};
 use crate::rows::{run, Built};
 use crate::{now, Result, Store, StoreError};
