@@ -366,11 +366,9 @@ impl Store {
         Ok(mark.as_deref() == Some("1"))
     }
 
-    /// The demo center's staff, settings and year of events, unmarked: a
-    /// realistic center for tests and benchmarks that send through loopback
-    /// providers. Never for a person's use: its 300-odd pushes go to
-    /// realistic phone numbers.
-    pub async fn seed_sample(&self) -> Result<Summary> {
+    /// The demo center's staff (any not here yet), with the demo password,
+    /// and nothing else: what another desktop of the demo center would have.
+    pub async fn seed_staff(&self) -> Result<()> {
         let existing: Vec<String> = self
             .users()
             .await?
@@ -391,6 +389,15 @@ impl Store {
             };
             self.add_user(user, "demo").await?;
         }
+        Ok(())
+    }
+
+    /// The demo center's staff, settings and year of events, unmarked: a
+    /// realistic center for tests and benchmarks that send through loopback
+    /// providers. Never for a person's use: its 300-odd pushes go to
+    /// realistic phone numbers.
+    pub async fn seed_sample(&self) -> Result<Summary> {
+        self.seed_staff().await?;
         if self.settings().await?.is_empty() {
             self.set_setting("center_name", "临海市公共资源交易中心", "demo")
                 .await?;

@@ -337,33 +337,11 @@ impl Derived {
             .await?;
         run(conn, b).await?;
         for username in members {
-            let m = &self.members[username];
-            sqlx::query(
-                "INSERT INTO members (username, party, status, updated_at) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT (username) DO UPDATE SET party = excluded.party, status = excluded.status, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(username)
-            .bind(serde_json::to_string(&m.party)?)
-            .bind(serde_json::to_value(m.status)?.as_str().unwrap_or_default().to_owned())
-            .bind(&at)
-            .execute(&mut *conn)
-            .await?;
+            upsert_member(conn, username, &self.members[username], &at).await?;
         }
         for id in complaints {
-            let c = &self.complaints[id];
-            sqlx::query(
-                "INSERT INTO complaints (id, project, record, lodged_at, resolved_at) VALUES (?, ?, ?, ?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET project = excluded.project, record = excluded.record, \
-                 resolved_at = coalesce(complaints.resolved_at, excluded.resolved_at)",
-            )
-            .bind(id)
-            .bind(c.project.as_deref())
-            .bind(serde_json::to_string(c)?)
-            .bind(self.lodged_at.get(id).unwrap_or(&at))
-            .bind(c.result.as_ref().map(|_| &at))
-            .execute(&mut *conn)
-            .await?;
+            let lodged_at = self.lodged_at.get(id).unwrap_or(&at);
+            upsert_complaint(conn, &self.complaints[id], lodged_at, &at).await?;
         }
         for id in surveys {
             let (respondent, s, remarks, answered_at) = &self.surveys[id];
@@ -386,6 +364,51 @@ impl Derived {
         }
         Ok(())
     }
+}
+
+/// A member's projection row as a decision leaves it (the one-time
+/// password hash the dispatcher issues is kept).
+pub(crate) async fn upsert_member(
+    conn: &mut SqliteConnection,
+    username: &str,
+    m: &MemberRecord,
+    at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO members (username, party, status, updated_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (username) DO UPDATE SET party = excluded.party, status = excluded.status, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(username)
+    .bind(serde_json::to_string(&m.party)?)
+    .bind(serde_json::to_value(m.status)?.as_str().unwrap_or_default().to_owned())
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A complaint's projection row as a decision leaves it: resolved at `at`
+/// once it has a result (the first resolution's time is kept).
+pub(crate) async fn upsert_complaint(
+    conn: &mut SqliteConnection,
+    c: &ComplaintRecord,
+    lodged_at: &str,
+    at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO complaints (id, project, record, lodged_at, resolved_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET project = excluded.project, record = excluded.record, \
+         resolved_at = coalesce(complaints.resolved_at, excluded.resolved_at)",
+    )
+    .bind(&c.complaint.id)
+    .bind(c.project.as_deref())
+    .bind(serde_json::to_string(c)?)
+    .bind(lodged_at)
+    .bind(c.result.as_ref().map(|_| at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Fold every event in the order: what they leave, and the stale ones.

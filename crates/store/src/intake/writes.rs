@@ -38,30 +38,10 @@ pub(super) async fn write(conn: &mut SqliteConnection, p: Pending, source: &str)
     run(conn, p.built).await?;
 
     for (username, m) in &p.members {
-        sqlx::query(
-            "INSERT INTO members (username, party, status, updated_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (username) DO UPDATE SET party = excluded.party, status = excluded.status, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(username)
-        .bind(serde_json::to_string(&m.party)?)
-        .bind(serde_json::to_value(m.status)?.as_str().unwrap_or_default().to_owned())
-        .bind(&at)
-        .execute(&mut *conn)
-        .await?;
+        crate::fold::upsert_member(conn, username, m, &at).await?;
     }
     for (c, lodged_at) in &p.complaints {
-        sqlx::query(
-            "INSERT INTO complaints (id, project, record, lodged_at, resolved_at) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET record = excluded.record, resolved_at = excluded.resolved_at",
-        )
-        .bind(&c.complaint.id)
-        .bind(c.project.as_deref())
-        .bind(serde_json::to_string(c)?)
-        .bind(lodged_at)
-        .bind(c.result.as_ref().map(|_| &at))
-        .execute(&mut *conn)
-        .await?;
+        crate::fold::upsert_complaint(conn, c, lodged_at, &at).await?;
     }
     for env in &p.surveys {
         if let EventBody::SurveyAnswered {
