@@ -333,6 +333,7 @@ impl Dispatcher {
         let p = &c.push;
         let finished = |attempt: Attempt, detail: String, retry_at: Option<String>| Finished {
             push_no: p.no,
+            push_id: p.id,
             attempt,
             detail,
             retry_at,

@@ -101,6 +101,8 @@ pub struct Claimed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
     pub push_no: i64,
+    /// The push's id (`Due::id`): its status record names it by it.
+    pub push_id: uuid::Uuid,
     pub attempt: Attempt,
     /// What happened, in words staff read in the push's history (never a secret).
     pub detail: String,
@@ -345,8 +347,14 @@ impl Store {
         detail: &str,
         retry_at: Option<&str>,
     ) -> Result<()> {
+        let push_id: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM pushes WHERE no = ?")
+            .bind(push_no)
+            .fetch_optional(self.pool())
+            .await?;
+        let push_id = push_id.ok_or_else(|| StoreError::NotFound(format!("没有第 {push_no} 号推送")))?;
         self.finish_all(&[Finished {
             push_no,
+            push_id,
             attempt,
             detail: detail.to_owned(),
             retry_at: retry_at.map(str::to_owned),
@@ -368,6 +376,14 @@ impl Store {
         // the batch: under load each trip waits for a busy CPU.
         let nos = serde_json::to_string(&done.iter().map(|f| f.push_no).collect::<Vec<_>>())
             .expect("numbers");
+        let sent = serde_json::to_string(
+            &done
+                .iter()
+                .filter(|f| f.attempt == Attempt::Sent)
+                .map(|f| f.push_no)
+                .collect::<Vec<_>>(),
+        )
+        .expect("numbers");
         let device = self.device_n();
         // Everything is made ready before the writers' turn (which every
         // claim and record waits for), on the chain's head as it is now, and
@@ -375,12 +391,12 @@ impl Store {
         // head meanwhile (seldom: claims write no audit record) is it made
         // again in the turn. Under load each round trip to SQLite's thread
         // waits ~1 ms for a busy CPU, and the turn's length bounds the rate.
-        let seen = finish_read(self.pool(), &nos, device).await?;
+        let seen = finish_read(self.pool(), &nos, device, &sent).await?;
         let (head, rows) = finish_rows(&seen, done, &at, device)?;
         let mut tx = self.write().await?;
         let conn = tx.conn();
         if !record_finished(conn, device, head, &at, &rows).await? {
-            let seen = finish_read(&mut *conn, &nos, device).await?;
+            let seen = finish_read(&mut *conn, &nos, device, &sent).await?;
             let (head, rows) = finish_rows(&seen, done, &at, device)?;
             if !record_finished(conn, device, head, &at, &rows).await? {
                 return Err(StoreError::Corrupt(
@@ -446,25 +462,27 @@ pub enum Receipt {
 }
 
 /// What a record needs of the database before it writes: a push of the
-/// batch that does not exist, the chain's head, and each push of the batch
-/// as `[no, id in hex, series]` (its id names it in its record; a
-/// re-driven one's key is derived from it in Rust).
+/// batch that does not exist, the chain's head, and the re-driven among
+/// those sent, as `[no, id in hex, series]` (their keys are derived in Rust).
 type FinishRead = (Option<i64>, Option<i64>, Option<Vec<u8>>, String);
 
 async fn finish_read<'e>(
     db: impl sqlx::SqliteExecutor<'e>,
     nos: &str,
     device: i64,
+    sent: &str,
 ) -> Result<FinishRead> {
     Ok(sqlx::query_as(
         "SELECT (SELECT value FROM json_each(?1) WHERE value NOT IN (SELECT no FROM pushes) LIMIT 1), \
          (SELECT seq FROM audit_heads WHERE origin_device = ?2), \
          (SELECT hash FROM audit_heads WHERE origin_device = ?2), \
-         (SELECT json_group_array(json_array(p.no, hex(p.id), coalesce(s.series, 0))) FROM pushes p \
-          LEFT JOIN push_states s ON s.push_no = p.no WHERE p.no IN (SELECT value FROM json_each(?1)))",
+         (SELECT json_group_array(json_array(p.no, hex(p.id), s.series)) FROM pushes p \
+          JOIN push_states s ON s.push_no = p.no \
+          WHERE p.no IN (SELECT value FROM json_each(?3)) AND s.series > 0)",
     )
     .bind(nos)
     .bind(device)
+    .bind(sent)
     .fetch_one(db)
     .await?)
 }
@@ -479,25 +497,25 @@ fn finish_rows(
     at: &str,
     device: i64,
 ) -> Result<(Option<i64>, String)> {
-    let (unknown, seq, hash, pushes) = read;
+    let (unknown, seq, hash, redriven) = read;
     if let Some(no) = unknown {
         return Err(StoreError::NotFound(format!("没有第 {no} 号推送")));
     }
-    let pushes: Vec<(i64, String, i64)> =
-        serde_json::from_str(pushes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut ids = std::collections::HashMap::with_capacity(pushes.len());
-    let mut keys = std::collections::HashMap::new();
-    for (no, id, series) in pushes {
-        let id = uuid::Uuid::try_parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        if series > 0 {
-            let key = ggzy_core::push::series_key(id, series).simple().to_string();
-            keys.insert(no, key);
-        }
-        ids.insert(no, id);
-    }
+    let redriven: Vec<(i64, String, i64)> =
+        serde_json::from_str(redriven).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let keys = redriven
+        .into_iter()
+        .map(|(no, id, series)| {
+            let id = uuid::Uuid::try_parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((
+                no,
+                ggzy_core::push::series_key(id, series).simple().to_string(),
+            ))
+        })
+        .collect::<Result<std::collections::HashMap<_, _>>>()?;
     let mut audit = AuditWriter::at(device, seq.zip(hash.clone()))?;
     for f in done {
-        let push = (f.push_no, &ids[&f.push_no]);
+        let push = (f.push_no, &f.push_id);
         audit.append_status(at, push, f.attempt.status(), &f.detail, None);
     }
     let records = audit.take_pending();

@@ -843,6 +843,7 @@ async fn records_made_ready_while_events_are_accepted_keep_the_chain_whole() {
     for c in &claimed {
         let done = Finished {
             push_no: c.push.no,
+            push_id: c.push.id,
             attempt: Attempt::Sent,
             detail: "网关：已受理".into(),
             retry_at: None,
