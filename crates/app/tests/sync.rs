@@ -223,3 +223,103 @@ async fn an_admin_sets_the_server_and_the_desktop_sends_what_waits() {
     assert_eq!(status.online, Some(true), "reached, and refused");
     assert!(status.last_error.unwrap().contains("吊销"));
 }
+
+/// A desktop of the center with the demo staff (none of their events) and
+/// this server set by its admin, with its own token.
+async fn desktop(base: &str, pool: &sqlx::PgPool, name: &str, sample: bool) -> (App, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
+    if sample {
+        store.seed_sample().await.unwrap();
+    } else {
+        store.seed_staff().await.unwrap();
+    }
+    let app = App::with_vault(store, Arc::new(Memory::default()));
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let token = ggzy_server::tokens::add_device(pool, name).await.unwrap();
+    app.save_sync_settings(SyncForm {
+        server: base.into(),
+        token: Some(token),
+    })
+    .await
+    .unwrap();
+    (app, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filing_recorded_on_one_desktop_is_reviewed_on_another() {
+    use ggzy_app::actions::{Action, PartyInput};
+    use ggzy_core::event::{Outcome, Stage};
+    let (_pg, pool, base) = server().await;
+    let (center, _a) = desktop(&base, &pool, "中心", true).await;
+    let (supervision, _b) = desktop(&base, &pool, "监管部门", false).await;
+    let party = |id: &str, phone: &str| PartyInput {
+        id: id.into(),
+        name: format!("{id} 单位"),
+        phone: Some(phone.into()),
+        email: None,
+        prefer: None,
+    };
+
+    // The center's staff register a project and submit its filing.
+    center.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    center
+        .act(Action::RegisterProject {
+            project: "SYNC-1".into(),
+            name: "同步测试工程".into(),
+            tenderer: party("T1", "13800000001"),
+            agency: party("A1", "13800000002"),
+        })
+        .await
+        .unwrap();
+    center
+        .act(Action::SubmitFiling {
+            project: "SYNC-1".into(),
+            stage: Stage::TenderNotice,
+            round: None,
+            winner: None,
+        })
+        .await
+        .unwrap();
+    let up = center.sync_now().await.unwrap();
+    assert_eq!((up.online, up.waiting_up, up.conflicts), (Some(true), 0, 0), "{up:?}");
+
+    // The reviewer's desktop, elsewhere: the filing waits in their inbox,
+    // told by a desktop notification, and they review it there.
+    supervision.login("liuyang", DEMO_PASSWORD).await.unwrap();
+    let down = supervision.sync_now().await.unwrap();
+    assert_eq!((down.waiting_down, down.conflicts), (0, 0), "{down:?}");
+    let notice = supervision.inbox_notice().await.unwrap().expect("a notice of the new filing");
+    assert!(notice.body.contains("刘洋"), "{notice:?}");
+    let inbox = supervision.inbox(None).await.unwrap();
+    assert!(
+        inbox.items.iter().any(|p| p.text.contains("同步测试工程") && p.rule.starts_with("4.4.1")),
+        "{:?}",
+        inbox.items.iter().map(|p| &p.text).collect::<Vec<_>>()
+    );
+    supervision
+        .act(Action::ReviewFiling {
+            project: "SYNC-1".into(),
+            stage: Stage::TenderNotice,
+            round: None,
+            outcome: Outcome::Passed,
+            opinion: None,
+        })
+        .await
+        .unwrap();
+    supervision.sync_now().await.unwrap();
+
+    // Back at the center, the review is in the project's timeline.
+    center.sync_now().await.unwrap();
+    let project = center.project("SYNC-1").await.unwrap();
+    let kinds: Vec<&str> = project.events.iter().map(|e| e.kind.as_str()).collect();
+    assert!(kinds.contains(&"filing.reviewed"), "{kinds:?}");
+    for app in [&center, &supervision] {
+        let report = app.verify_audit(|_| {}).await;
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => panic!("{e:?}"),
+        };
+        assert!(report.intact, "{:?}", report.broken);
+    }
+}
