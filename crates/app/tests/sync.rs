@@ -287,6 +287,8 @@ async fn a_filing_recorded_on_one_desktop_is_reviewed_on_another() {
     // The reviewer's desktop, elsewhere: the filing waits in their inbox,
     // told by a desktop notification, and they review it there.
     supervision.login("liuyang", DEMO_PASSWORD).await.unwrap();
+    supervision.inbox(None).await.unwrap();
+    assert_eq!(supervision.inbox_notice().await.unwrap(), None, "nothing unread yet");
     let down = supervision.sync_now().await.unwrap();
     assert_eq!((down.waiting_down, down.conflicts), (0, 0), "{down:?}");
     let notice = supervision.inbox_notice().await.unwrap().expect("a notice of the new filing");

@@ -44,3 +44,57 @@ async fn an_admin_connects_the_desktop_and_the_top_bar_says_it_synced() {
         "the desktop's records reached the server: {held}"
     );
 }
+
+/// Another desktop of the center (its own database, in this test's
+/// process), with the demo staff and none of their events: it registers a
+/// project, submits its filing and syncs.
+async fn filing_elsewhere(dir: &std::path::Path, base: &str, token: &str) {
+    let store = ggzy_store::Store::open(&dir.join("other.db")).await.unwrap();
+    store.seed_staff().await.unwrap();
+    let lines = [
+        r#"{"id":"other-1","type":"project.registered","at":"2026-12-07T09:00:00+08:00","project":"SYNC-0001","name":"跨机同步测试工程","tenderer":{"id":"T1","name":"某局","phone":"13800000001"},"agency":{"id":"A1","name":"某代理","phone":"13800000002"}}"#,
+        r#"{"id":"other-2","type":"filing.submitted","at":"2026-12-07T09:05:00+08:00","project":"SYNC-0001","stage":"tender_notice"}"#,
+    ];
+    let s = store
+        .import(std::io::Cursor::new(lines.join("\n")), "其他电脑", |_| {})
+        .await
+        .unwrap();
+    assert!(s.refused.is_empty(), "{:?}", s.refused);
+    ggzy_sync::Client::new(base, token).round(&store).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filing_recorded_on_another_desktop_reaches_this_inbox_as_a_notification() {
+    let pg = ggzy_pg::Postgres::start();
+    let (pool, base) = ggzy_server::start_local(&pg.database("ggzy").await, 16 << 20)
+        .await
+        .unwrap();
+    let here = ggzy_server::tokens::add_device(&pool, "监管部门").await.unwrap();
+    let there = ggzy_server::tokens::add_device(&pool, "交易中心").await.unwrap();
+
+    let app = Driven::start_sample().await;
+    app.login("admin", "Demo@2026").await;
+    app.click("[data-menu='/settings']").await;
+    app.fill("[data-test=sync-server]", &base).await;
+    app.fill("[data-test=sync-token]", &here).await;
+    app.click("[data-test=sync-save]").await;
+    app.text_contains(".el-message--success", "同步设置已保存").await;
+    app.click("[data-test=logout]").await;
+
+    // The reviewer logs in here and reads her inbox. Meanwhile, at the
+    // center, a filing is recorded and goes up; 立即同步 takes it in: one
+    // new message, told by a desktop notification.
+    app.login("wangfang", "Demo@2026").await;
+    app.find("[data-test=current-user]").await;
+    app.click("[data-menu='/inbox']").await;
+    app.find("[data-test=inbox] .el-table__body").await;
+    let dir = tempfile::tempdir().unwrap();
+    filing_elsewhere(dir.path(), &base, &there).await;
+    app.click("[data-test=sync-now]").await;
+    app.text_contains("[data-test=sync-state]", "在线 · 已同步").await;
+    app.notified("王芳，您有 1 条未读消息").await;
+    app.text_contains("[data-test=unread] .el-badge__content", "1").await;
+    app.open_project("SYNC-0001", "跨机同步测试工程").await;
+    app.text_contains("[data-test=timeline]", "4.4.1").await;
+    app.screenshot("filing-from-another-desktop").await;
+}
