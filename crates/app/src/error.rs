@@ -41,7 +41,7 @@ impl AppError {
     pub fn naming_database(mut self, path: &std::path::Path) -> Self {
         if matches!(
             self.code,
-            ErrorCode::Database | ErrorCode::Corrupt | ErrorCode::Migration
+            ErrorCode::Database | ErrorCode::DiskFull | ErrorCode::Corrupt | ErrorCode::Migration
         ) {
             self.message = format!("{}（数据库文件：{}）", self.message, path.display());
         }

@@ -192,6 +192,8 @@ pub enum ErrorCode {
     BackupPath,
     /// 数据库错误
     Database,
+    /// 磁盘已满
+    DiskFull,
     /// 数据库升级失败
     Migration,
     /// 数据已损坏
@@ -217,7 +219,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 49] = [
+    pub const ALL: [ErrorCode; 50] = [
         ErrorCode::Internal,
         ErrorCode::Busy,
         ErrorCode::Invalid,
@@ -256,6 +258,7 @@ impl ErrorCode {
         ErrorCode::BackupExists,
         ErrorCode::BackupPath,
         ErrorCode::Database,
+        ErrorCode::DiskFull,
         ErrorCode::Migration,
         ErrorCode::Corrupt,
         ErrorCode::NotADatabase,
@@ -309,6 +312,7 @@ impl ErrorCode {
             ErrorCode::BackupExists => "backup_exists",
             ErrorCode::BackupPath => "backup_path",
             ErrorCode::Database => "database",
+            ErrorCode::DiskFull => "disk_full",
             ErrorCode::Migration => "migration",
             ErrorCode::Corrupt => "corrupt",
             ErrorCode::NotADatabase => "not_a_database",

@@ -7,7 +7,12 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("数据库错误：{0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
+
+    /// The disk the database is on is full (SQLite's `SQLITE_FULL`): the
+    /// transaction was rolled back whole.
+    #[error("磁盘已满，数据库无法写入：本次操作没有保存任何内容，已保存的数据不受影响。请清理磁盘空间后重试")]
+    Full,
 
     /// A database error on opening a file, naming it.
     #[error("数据库 {path} 出错：{source}")]
@@ -52,6 +57,7 @@ impl StoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             StoreError::Db(_) | StoreError::File { .. } => ErrorCode::Database,
+            StoreError::Full => ErrorCode::DiskFull,
             StoreError::Migrate(_) => ErrorCode::Migration,
             StoreError::Io { .. } => ErrorCode::WriteFailed,
             StoreError::Read { .. } => ErrorCode::ReadFailed,
@@ -85,6 +91,21 @@ impl StoreError {
         StoreError::Invalid {
             code,
             message: message.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // SQLITE_FULL, and SQLITE_IOERR_WRITE (778) as a full disk may also report itself.
+        let full = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|c| c == "13" || c == "778");
+        if full {
+            StoreError::Full
+        } else {
+            StoreError::Db(e)
         }
     }
 }
