@@ -24,7 +24,8 @@ async fn seen(store: &Store) -> String {
          FROM (SELECT * FROM parties ORDER BY project, position)",
         "SELECT json_group_array(json_array(username, party, status)) FROM (SELECT * FROM members ORDER BY username)",
         "SELECT json_group_array(json_array(id, project, record)) FROM (SELECT * FROM complaints ORDER BY id)",
-        "SELECT json_group_array(json_array(id, hex(digest))) FROM (SELECT * FROM events ORDER BY id)",
+        // Each event with the time its own desktop accepted it, on every desktop.
+        "SELECT json_group_array(json_array(id, hex(digest), received_at)) FROM (SELECT * FROM events ORDER BY id)",
         "SELECT json_group_array(json_array(hex(id), rule, recipient_role, recipient_id, channel, address, text, status)) \
          FROM (SELECT * FROM push_texts ORDER BY id)",
         "SELECT json_group_array(json_array(d.id, c.origin_seq, c.event_id, c.kind)) FROM \

@@ -346,7 +346,8 @@ impl Applying {
                     project: env.project.clone(),
                     body: body.clone(),
                     source: format!("sync:{}", placed.device_id),
-                    received_at: self.at.clone(),
+                    // Accepted when its own device says it was, clock and all.
+                    received_at: c.at.clone(),
                     device: n,
                     seq: r.seq,
                 });
