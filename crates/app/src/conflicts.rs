@@ -96,7 +96,12 @@ impl App {
                     project: c.project,
                     action,
                     standing: parse(c.standing),
-                    resolved: c.resolved.map(|(how, by, at, event)| Resolved { how, by, at, event }),
+                    resolved: c.resolved.map(|(how, by, at, event)| Resolved {
+                        how,
+                        by,
+                        at,
+                        event,
+                    }),
                     may_resolve,
                 }
             })
@@ -113,7 +118,10 @@ impl App {
             .into_iter()
             .find(|c| c.device == device && c.seq == seq)
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, "没有这项同步冲突：请刷新页面"))?;
-        let action = found.body.as_deref().and_then(|l| serde_json::from_str(l).ok());
+        let action = found
+            .body
+            .as_deref()
+            .and_then(|l| serde_json::from_str(l).ok());
         if !resolvers(&found.kind, action.as_ref()).contains(&me.role) {
             return Err(AppError::forbidden("处理这项同步冲突"));
         }

@@ -51,7 +51,9 @@ fn labels<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<Label<T>> {
 }
 
 fn pairs(all: &[(&'static str, &'static str)]) -> Vec<Label<&'static str>> {
-    all.iter().map(|&(code, name)| Label { code, name }).collect()
+    all.iter()
+        .map(|&(code, name)| Label { code, name })
+        .collect()
 }
 
 impl Labels {

@@ -50,7 +50,14 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
         ),
         (
             "liuyang",
-            &["/workbench", "/projects", "/pushes", "/inbox", "/conflicts", "/audit"][..],
+            &[
+                "/workbench",
+                "/projects",
+                "/pushes",
+                "/inbox",
+                "/conflicts",
+                "/audit",
+            ][..],
             &[ActionKind::ReviewFiling][..],
             false,
         ),

@@ -226,7 +226,12 @@ async fn an_admin_sets_the_server_and_the_desktop_sends_what_waits() {
 
 /// A desktop of the center with the demo staff (none of their events) and
 /// this server set by its admin, with its own token.
-async fn desktop(base: &str, pool: &sqlx::PgPool, name: &str, sample: bool) -> (App, tempfile::TempDir) {
+async fn desktop(
+    base: &str,
+    pool: &sqlx::PgPool,
+    name: &str,
+    sample: bool,
+) -> (App, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
     if sample {
@@ -282,20 +287,35 @@ async fn a_filing_recorded_on_one_desktop_is_reviewed_on_another() {
         .await
         .unwrap();
     let up = center.sync_now().await.unwrap();
-    assert_eq!((up.online, up.waiting_up, up.conflicts), (Some(true), 0, 0), "{up:?}");
+    assert_eq!(
+        (up.online, up.waiting_up, up.conflicts),
+        (Some(true), 0, 0),
+        "{up:?}"
+    );
 
     // The reviewer's desktop, elsewhere: the filing waits in their inbox,
     // told by a desktop notification, and they review it there.
     supervision.login("liuyang", DEMO_PASSWORD).await.unwrap();
     supervision.inbox(None).await.unwrap();
-    assert_eq!(supervision.inbox_notice().await.unwrap(), None, "nothing unread yet");
+    assert_eq!(
+        supervision.inbox_notice().await.unwrap(),
+        None,
+        "nothing unread yet"
+    );
     let down = supervision.sync_now().await.unwrap();
     assert_eq!((down.waiting_down, down.conflicts), (0, 0), "{down:?}");
-    let notice = supervision.inbox_notice().await.unwrap().expect("a notice of the new filing");
+    let notice = supervision
+        .inbox_notice()
+        .await
+        .unwrap()
+        .expect("a notice of the new filing");
     assert!(notice.body.contains("刘洋"), "{notice:?}");
     let inbox = supervision.inbox(None).await.unwrap();
     assert!(
-        inbox.items.iter().any(|p| p.text.contains("同步测试工程") && p.rule.starts_with("4.4.1")),
+        inbox
+            .items
+            .iter()
+            .any(|p| p.text.contains("同步测试工程") && p.rule.starts_with("4.4.1")),
         "{:?}",
         inbox.items.iter().map(|p| &p.text).collect::<Vec<_>>()
     );

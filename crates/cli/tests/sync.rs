@@ -107,7 +107,9 @@ async fn a_sync_killed_twenty_times_leaves_the_whole_chain_on_the_server_once() 
     let projects = |db: &Path| -> i64 {
         let out = ok(ggzy(db).args(["audit", "verify"]));
         let events = out.split("覆盖 ").nth(1).and_then(|t| t.split(' ').next());
-        events.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{out}"))
+        events
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{out}"))
     };
     let mut cut = 0;
     for _ in 0..10 {
@@ -134,6 +136,10 @@ async fn a_sync_killed_twenty_times_leaves_the_whole_chain_on_the_server_once() 
         .args(["sync", "--server", &base, "--json"])
         .env("GGZY_SYNC_TOKEN", &other_token)))
     .unwrap();
-    assert_eq!((done["conflicts"].as_i64(), done["cursor"].as_i64()), (Some(0), Some(head)), "{done}");
+    assert_eq!(
+        (done["conflicts"].as_i64(), done["cursor"].as_i64()),
+        (Some(0), Some(head)),
+        "{done}"
+    );
     assert_eq!(projects(&other), 10_000);
 }

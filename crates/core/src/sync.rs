@@ -76,7 +76,10 @@ impl Record {
         let Some(body) = &self.body else {
             return match self.pushes.is_empty() {
                 true => Ok(()),
-                false => Err(format!("第 {} 条记录不是接收事件的记录，却附有推送", self.seq)),
+                false => Err(format!(
+                    "第 {} 条记录不是接收事件的记录，却附有推送",
+                    self.seq
+                )),
             };
         };
         let content = serde_json::from_str::<serde_json::Value>(&self.content).ok();
@@ -216,7 +219,10 @@ impl Checked {
 
     /// The records with their events, in page order.
     pub fn records(&self) -> impl Iterator<Item = (&Placed, Option<&crate::event::Envelope>)> {
-        self.page.records.iter().zip(self.events.iter().map(Option::as_ref))
+        self.page
+            .records
+            .iter()
+            .zip(self.events.iter().map(Option::as_ref))
     }
 }
 

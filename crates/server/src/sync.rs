@@ -246,23 +246,25 @@ pub async fn download(
     let next = rows.last().map_or(q.after, |r| r.0);
     let records = rows
         .into_iter()
-        .map(|(gseq, device_id, seq, content, prev, hash, body, pushes)| {
-            Ok(Placed {
-                gseq,
-                device_id,
-                record: Record {
-                    seq,
-                    content,
-                    prev_hash: hash32(prev)?,
-                    hash: hash32(hash)?,
-                    body,
-                    pushes: match pushes {
-                        Some(p) => serde_json::from_str(&p).map_err(|_| corrupt())?,
-                        None => Vec::new(),
+        .map(
+            |(gseq, device_id, seq, content, prev, hash, body, pushes)| {
+                Ok(Placed {
+                    gseq,
+                    device_id,
+                    record: Record {
+                        seq,
+                        content,
+                        prev_hash: hash32(prev)?,
+                        hash: hash32(hash)?,
+                        body,
+                        pushes: match pushes {
+                            Some(p) => serde_json::from_str(&p).map_err(|_| corrupt())?,
+                            None => Vec::new(),
+                        },
                     },
-                },
-            })
-        })
+                })
+            },
+        )
         .collect::<Result<Vec<_>, Refused>>()?;
     let last: i64 = sqlx::query_scalar("SELECT last FROM global_seq")
         .fetch_one(&s.pool)

@@ -69,20 +69,39 @@ fn review(id: &str, project: &str, outcome: &str) -> String {
 async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_conflict() {
     let (_pg, pool, base) = common::server(16 << 20).await;
     let (a, b) = (staffed().await, staffed().await);
-    let a_sync = Client::new(&base, &ggzy_server::tokens::add_device(&pool, "甲").await.unwrap());
-    let b_sync = Client::new(&base, &ggzy_server::tokens::add_device(&pool, "乙").await.unwrap());
+    let a_sync = Client::new(
+        &base,
+        &ggzy_server::tokens::add_device(&pool, "甲").await.unwrap(),
+    );
+    let b_sync = Client::new(
+        &base,
+        &ggzy_server::tokens::add_device(&pool, "乙").await.unwrap(),
+    );
 
     // The e-trading system's events reach desktop A; both desktops get them.
     let filing = |id: &str, p: &str| {
-        line(id, "filing.submitted", p, json!({"stage": "tender_notice", "round": 1}))
+        line(
+            id,
+            "filing.submitted",
+            p,
+            json!({"stage": "tender_notice", "round": 1}),
+        )
     };
     import(
         &a,
-        &[register("r1", "P1"), register("r2", "P2"), filing("f1", "P1"), filing("f2", "P2")],
+        &[
+            register("r1", "P1"),
+            register("r2", "P2"),
+            filing("f1", "P1"),
+            filing("f2", "P2"),
+        ],
     )
     .await;
     let first = a_sync.round(&a.store).await.unwrap();
-    assert_eq!((first.sent.stored, first.received.records), (a.store.uploaded().await.unwrap().seq as u64, 0));
+    assert_eq!(
+        (first.sent.stored, first.received.records),
+        (a.store.uploaded().await.unwrap().seq as u64, 0)
+    );
     let down = b_sync.round(&b.store).await.unwrap();
     assert_eq!(down.received.events, 4, "{down:?}");
     assert_eq!(seen(&a.store).await, seen(&b.store).await);
@@ -91,7 +110,14 @@ async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_c
     // Offline, both review P1's filing; A also reviews P2's. B syncs first,
     // so the server places B's review of P1 before A's.
     import(&b, &[review("b-rev-p1", "P1", "rejected")]).await;
-    import(&a, &[review("a-rev-p1", "P1", "passed"), review("a-rev-p2", "P2", "passed")]).await;
+    import(
+        &a,
+        &[
+            review("a-rev-p1", "P1", "passed"),
+            review("a-rev-p2", "P2", "passed"),
+        ],
+    )
+    .await;
     b_sync.round(&b.store).await.unwrap();
     let a_round = a_sync.round(&a.store).await.unwrap();
     assert_eq!(a_round.received.conflicts, 1, "{a_round:?}");
@@ -131,10 +157,22 @@ async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_c
     let c = b.store.conflicts().await.unwrap();
     assert_eq!(c.len(), 1);
     assert_eq!((c[0].event_id.as_str(), c[0].own), ("a-rev-p1", false));
-    assert!(c[0].standing.as_deref().unwrap_or_default().contains("b-rev-p1"), "{c:?}");
+    assert!(
+        c[0].standing
+            .as_deref()
+            .unwrap_or_default()
+            .contains("b-rev-p1"),
+        "{c:?}"
+    );
     let withdraw = ggzy_store::conflicts::Resolution::Withdrawn;
-    b.store.resolve_conflict(&c[0].device, c[0].seq, &withdraw, "ss1").await.unwrap();
-    let again = b.store.resolve_conflict(&c[0].device, c[0].seq, &withdraw, "ss1").await;
+    b.store
+        .resolve_conflict(&c[0].device, c[0].seq, &withdraw, "ss1")
+        .await
+        .unwrap();
+    let again = b
+        .store
+        .resolve_conflict(&c[0].device, c[0].seq, &withdraw, "ss1")
+        .await;
     assert!(again.unwrap_err().to_string().contains("已处理过"));
     b_sync.round(&b.store).await.unwrap();
     a_sync.round(&a.store).await.unwrap();
@@ -154,7 +192,11 @@ async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_c
         .fetch_one(d.store.pool())
         .await
         .unwrap();
-        assert_eq!(due.len() as i64, mine, "only this desktop's own, unheld pushes are sent here");
+        assert_eq!(
+            due.len() as i64,
+            mine,
+            "only this desktop's own, unheld pushes are sent here"
+        );
     }
 
     // A resolution nobody recorded is named by verify.

@@ -42,14 +42,39 @@ fn step(devices: usize) -> impl Strategy<Value = Step> {
 /// The line of action `a` recorded by desktop `d` as its `n`th.
 fn action(d: usize, n: usize, a: u8) -> String {
     let id = format!("d{d}-{n}");
-    let p = if a % 2 == 0 { "P0" } else { "P1" };
+    let p = if a.is_multiple_of(2) { "P0" } else { "P1" };
     match a / 2 {
         0 => register(&id, p),
-        1 => line(&id, "filing.submitted", p, json!({"stage": "tender_notice", "round": 1})),
-        2 => line(&id, "filing.reviewed", p, json!({"stage": "tender_notice", "round": 1, "outcome": "passed"})),
-        3 => line(&id, "filing.reviewed", p, json!({"stage": "tender_notice", "round": 1, "outcome": "rejected", "opinion": "不全"})),
-        4 => line(&id, "materials.submitted", p, json!({"stage": "tender_notice", "round": 1})),
-        _ => line(&id, "notice.published", p, json!({"stage": "tender_notice", "round": 1, "url": format!("https://x.cn/{id}")})),
+        1 => line(
+            &id,
+            "filing.submitted",
+            p,
+            json!({"stage": "tender_notice", "round": 1}),
+        ),
+        2 => line(
+            &id,
+            "filing.reviewed",
+            p,
+            json!({"stage": "tender_notice", "round": 1, "outcome": "passed"}),
+        ),
+        3 => line(
+            &id,
+            "filing.reviewed",
+            p,
+            json!({"stage": "tender_notice", "round": 1, "outcome": "rejected", "opinion": "不全"}),
+        ),
+        4 => line(
+            &id,
+            "materials.submitted",
+            p,
+            json!({"stage": "tender_notice", "round": 1}),
+        ),
+        _ => line(
+            &id,
+            "notice.published",
+            p,
+            json!({"stage": "tender_notice", "round": 1, "url": format!("https://x.cn/{id}")}),
+        ),
     }
 }
 
@@ -64,19 +89,27 @@ async fn seen(store: &Store) -> String {
     ];
     let mut out = String::new();
     for q in queries {
-        out.push_str(&sqlx::query_scalar::<_, String>(q).fetch_one(store.pool()).await.unwrap());
+        out.push_str(
+            &sqlx::query_scalar::<_, String>(q)
+                .fetch_one(store.pool())
+                .await
+                .unwrap(),
+        );
         out.push('\n');
     }
     out
 }
 
 async fn run(devices: usize, steps: Vec<Step>, case: usize, pg: &ggzy_pg::Postgres) {
-    let (pool, base) = ggzy_server::start_local(&pg.database(&format!("case{case}")).await, 16 << 20)
-        .await
-        .unwrap();
+    let (pool, base) =
+        ggzy_server::start_local(&pg.database(&format!("case{case}")).await, 16 << 20)
+            .await
+            .unwrap();
     let mut desks: Vec<(Db, Client, String)> = Vec::new();
     for d in 0..devices {
-        let token = ggzy_server::tokens::add_device(&pool, &format!("desk{d}")).await.unwrap();
+        let token = ggzy_server::tokens::add_device(&pool, &format!("desk{d}"))
+            .await
+            .unwrap();
         desks.push((staffed().await, Client::new(&base, &token), token));
     }
     let mut recorded = vec![0usize; devices];
@@ -87,7 +120,12 @@ async fn run(devices: usize, steps: Vec<Step>, case: usize, pg: &ggzy_pg::Postgr
                 let l = action(d, recorded[d], a);
                 // Refused here and now (the step is not open on this
                 // desktop): nothing is kept but the reject, as with any line.
-                desks[d].0.store.import(std::io::Cursor::new(l), "test", |_| {}).await.unwrap();
+                desks[d]
+                    .0
+                    .store
+                    .import(std::io::Cursor::new(l), "test", |_| {})
+                    .await
+                    .unwrap();
             }
             Step::Sync(d) => {
                 desks[d].1.round(&desks[d].0.store).await.unwrap();
@@ -120,16 +158,19 @@ async fn run(devices: usize, steps: Vec<Step>, case: usize, pg: &ggzy_pg::Postgr
     }
 
     // Each event once on the server and on every desktop.
-    let (records, distinct): (i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(DISTINCT (device, seq)) FROM records",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let (records, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT (device, seq)) FROM records")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(records, distinct);
     let first = seen(&desks[0].0.store).await;
     for (i, (db, ..)) in desks.iter().enumerate() {
-        assert_eq!(seen(&db.store).await, first, "desktop {i} differs from desktop 0");
+        assert_eq!(
+            seen(&db.store).await,
+            first,
+            "desktop {i} differs from desktop 0"
+        );
         let v = db.store.verify_audit(|_, _| {}).await.unwrap();
         assert_eq!(v.broken, None, "desktop {i}");
     }
@@ -137,16 +178,18 @@ async fn run(devices: usize, steps: Vec<Step>, case: usize, pg: &ggzy_pg::Postgr
     // The oracle: the events in the server's order, imported into a fresh
     // database one by one; what it refuses, or takes as a repeat, is what
     // the desktops hold as conflicts.
-    let lines: Vec<String> = sqlx::query_scalar(
-        "SELECT body FROM records WHERE body IS NOT NULL ORDER BY gseq",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let lines: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM records WHERE body IS NOT NULL ORDER BY gseq")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     let oracle = staffed().await;
     let mut stale = Vec::new();
     for l in &lines {
-        let id = serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_owned();
+        let id = serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         match oracle.store.submit_form("oracle", l).await.unwrap() {
             LineOutcome::Accepted { .. } => {}
             _ => stale.push(id),
@@ -157,7 +200,10 @@ async fn run(devices: usize, steps: Vec<Step>, case: usize, pg: &ggzy_pg::Postgr
         .fetch_all(desks[0].0.store.pool())
         .await
         .unwrap();
-    assert_eq!(held, stale, "conflicts are exactly the actions the order refuses");
+    assert_eq!(
+        held, stale,
+        "conflicts are exactly the actions the order refuses"
+    );
     pool.close().await;
 }
 
@@ -166,7 +212,8 @@ fn desktops_acting_offline_converge_through_the_server() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let pg = ggzy_pg::Postgres::start();
     let case = std::cell::Cell::new(0usize);
-    let strategy = (2usize..=5).prop_flat_map(|n| (Just(n), proptest::collection::vec(step(n), 4..40)));
+    let strategy =
+        (2usize..=5).prop_flat_map(|n| (Just(n), proptest::collection::vec(step(n), 4..40)));
     let config = ProptestConfig {
         cases: 12,
         failure_persistence: None,

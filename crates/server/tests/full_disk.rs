@@ -54,8 +54,13 @@ async fn a_full_disk_during_a_download_keeps_nothing_half_and_the_next_sync_resu
         )
         .unwrap();
     }
-    source.import(std::io::Cursor::new(lines), "test", |_| {}).await.unwrap();
-    let token = ggzy_server::tokens::add_device(&pool, "source").await.unwrap();
+    source
+        .import(std::io::Cursor::new(lines), "test", |_| {})
+        .await
+        .unwrap();
+    let token = ggzy_server::tokens::add_device(&pool, "source")
+        .await
+        .unwrap();
     Client::new(&base, &token).upload(&source).await.unwrap();
 
     // Another desktop, on a disk with room for a part of it.
@@ -64,7 +69,12 @@ async fn a_full_disk_during_a_download_keeps_nothing_half_and_the_next_sync_resu
     mount(&disk, "12m", false);
     let _mounted = Mounted(&disk);
     let desktop = Store::open(&disk.join("ggzy.db")).await.unwrap();
-    let client = Client::new(&base, &ggzy_server::tokens::add_device(&pool, "desk").await.unwrap());
+    let client = Client::new(
+        &base,
+        &ggzy_server::tokens::add_device(&pool, "desk")
+            .await
+            .unwrap(),
+    );
     let err = client.download(&desktop).await.unwrap_err();
     let SyncError::Store(e) = &err else {
         panic!("{err}")
@@ -75,12 +85,18 @@ async fn a_full_disk_during_a_download_keeps_nothing_half_and_the_next_sync_resu
     // What is here is whole pages: every event with its record, the
     // cursor at the last page kept, the chain verifying.
     let cursor = desktop.downloaded().await.unwrap();
-    assert!(cursor > 0 && cursor % 5_000 == 0, "cursor {cursor}: whole pages only");
+    assert!(
+        cursor > 0 && cursor % 5_000 == 0,
+        "cursor {cursor}: whole pages only"
+    );
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(desktop.pool())
         .await
         .unwrap();
-    assert_eq!(events, cursor, "one event a record, nothing of a page half-kept");
+    assert_eq!(
+        events, cursor,
+        "one event a record, nothing of a page half-kept"
+    );
     let v = desktop.verify_audit(|_, _| {}).await.unwrap();
     assert_eq!(v.broken, None);
 

@@ -18,7 +18,10 @@ pub const KINDS: [(&str, &str); 2] = [
 ];
 
 /// How conflicts are resolved, as staff read it.
-pub const HOWS: [(&str, &str); 2] = [("withdrawn", "已撤回"), ("rerecorded", "已按当前状态重新办理")];
+pub const HOWS: [(&str, &str); 2] = [
+    ("withdrawn", "已撤回"),
+    ("rerecorded", "已按当前状态重新办理"),
+];
 
 /// How a person resolved a conflict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +178,9 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?;
         let Some((n, event_id, project, resolved)) = found else {
-            return Err(StoreError::NotFound(format!("没有设备 {device} 第 {seq} 条记录的同步冲突")));
+            return Err(StoreError::NotFound(format!(
+                "没有设备 {device} 第 {seq} 条记录的同步冲突"
+            )));
         };
         if resolved {
             return Err(StoreError::invalid(

@@ -28,7 +28,8 @@ use sqlx::SqliteConnection;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Every event in the order, with its origin.
-pub(crate) const IN_ORDER: &str = "SELECT e.id, e.body, e.origin_device, e.origin_seq FROM events e \
+pub(crate) const IN_ORDER: &str =
+    "SELECT e.id, e.body, e.origin_device, e.origin_seq FROM events e \
      LEFT JOIN placed p ON p.origin_device = e.origin_device AND p.seq = e.origin_seq \
      ORDER BY p.gseq IS NULL, p.gseq, e.no";
 
@@ -265,7 +266,10 @@ impl Derived {
         // Projects and their parties in multi-row statements: a fresh
         // desktop folds a year's projects in a few pages.
         let mut b: Vec<Built> = Vec::new();
-        let rows: Vec<(String, &Project)> = projects.iter().map(|c| (c.clone(), &self.projects[c])).collect();
+        let rows: Vec<(String, &Project)> = projects
+            .iter()
+            .map(|c| (c.clone(), &self.projects[c]))
+            .collect();
         build_rows(
             &mut b,
             "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at, filing_pending, \
@@ -381,7 +385,12 @@ pub(crate) async fn upsert_member(
     )
     .bind(username)
     .bind(serde_json::to_string(&m.party)?)
-    .bind(serde_json::to_value(m.status)?.as_str().unwrap_or_default().to_owned())
+    .bind(
+        serde_json::to_value(m.status)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
     .bind(at)
     .execute(&mut *conn)
     .await?;
@@ -419,7 +428,9 @@ pub(crate) async fn fold_all(conn: &mut SqliteConnection) -> Result<(Derived, Ve
     let mut rows = sqlx::query_as::<_, (String, String, i64, i64)>(IN_ORDER).fetch(&mut *conn);
     while let Some((id, body, origin_device, origin_seq)) = rows.try_next().await? {
         let env = parse(&body).map_err(|r| {
-            StoreError::Corrupt(format!("事件 `{id}` 的内容无法读取（{r}）：请运行 ggzy audit verify"))
+            StoreError::Corrupt(format!(
+                "事件 `{id}` 的内容无法读取（{r}）：请运行 ggzy audit verify"
+            ))
         })?;
         if let Err(r) = d.step(&env) {
             stale.push(Stale {

@@ -351,7 +351,8 @@ impl Store {
             .bind(push_no)
             .fetch_optional(self.pool())
             .await?;
-        let push_id = push_id.ok_or_else(|| StoreError::NotFound(format!("没有第 {push_no} 号推送")))?;
+        let push_id =
+            push_id.ok_or_else(|| StoreError::NotFound(format!("没有第 {push_no} 号推送")))?;
         self.finish_all(&[Finished {
             push_no,
             push_id,

@@ -83,15 +83,32 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let mut out: HashMap<i64, Vec<CarriedPush>> = HashMap::new();
-        for (seq, id, rule, role, recipient_id, recipient_name, channel, address, head, body, secret) in rows {
+        for (
+            seq,
+            id,
+            rule,
+            role,
+            recipient_id,
+            recipient_name,
+            channel,
+            address,
+            head,
+            body,
+            secret,
+        ) in rows
+        {
             let corrupt = |e: String| StoreError::Corrupt(format!("第 {seq} 条记录的推送：{e}"));
             let push = CarriedPush {
                 id,
                 rule,
-                role: role.try_into().map_err(|e: ggzy_core::model::UnknownCode| corrupt(e.to_string()))?,
+                role: role
+                    .try_into()
+                    .map_err(|e: ggzy_core::model::UnknownCode| corrupt(e.to_string()))?,
                 recipient_id,
                 recipient_name,
-                channel: channel.try_into().map_err(|e: ggzy_core::model::UnknownCode| corrupt(e.to_string()))?,
+                channel: channel
+                    .try_into()
+                    .map_err(|e: ggzy_core::model::UnknownCode| corrupt(e.to_string()))?,
                 address,
                 head,
                 body,

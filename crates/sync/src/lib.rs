@@ -125,7 +125,10 @@ impl Client {
         let mut got = Received::default();
         let mut page = self.page(store.downloaded().await?).await?;
         loop {
-            let (more, next_after) = (page.page().more && !page.page().records.is_empty(), page.page().next);
+            let (more, next_after) = (
+                page.page().more && !page.page().records.is_empty(),
+                page.page().next,
+            );
             let (applied, next) = tokio::join!(store.apply_page(&page), async {
                 match more {
                     true => Some(self.page(next_after).await),

@@ -49,7 +49,9 @@ async fn an_admin_connects_the_desktop_and_the_top_bar_says_it_synced() {
 /// process), with the demo staff and none of their events: it registers a
 /// project, submits its filing and syncs.
 async fn filing_elsewhere(dir: &std::path::Path, base: &str, token: &str) {
-    let store = ggzy_store::Store::open(&dir.join("other.db")).await.unwrap();
+    let store = ggzy_store::Store::open(&dir.join("other.db"))
+        .await
+        .unwrap();
     store.seed_staff().await.unwrap();
     let lines = [
         r#"{"id":"other-1","type":"project.registered","at":"2026-12-07T09:00:00+08:00","project":"SYNC-0001","name":"跨机同步测试工程","tenderer":{"id":"T1","name":"某局","phone":"13800000001"},"agency":{"id":"A1","name":"某代理","phone":"13800000002"}}"#,
@@ -60,7 +62,10 @@ async fn filing_elsewhere(dir: &std::path::Path, base: &str, token: &str) {
         .await
         .unwrap();
     assert!(s.refused.is_empty(), "{:?}", s.refused);
-    ggzy_sync::Client::new(base, token).round(&store).await.unwrap();
+    ggzy_sync::Client::new(base, token)
+        .round(&store)
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,8 +74,12 @@ async fn a_filing_recorded_on_another_desktop_reaches_this_inbox_as_a_notificati
     let (pool, base) = ggzy_server::start_local(&pg.database("ggzy").await, 16 << 20)
         .await
         .unwrap();
-    let here = ggzy_server::tokens::add_device(&pool, "监管部门").await.unwrap();
-    let there = ggzy_server::tokens::add_device(&pool, "交易中心").await.unwrap();
+    let here = ggzy_server::tokens::add_device(&pool, "监管部门")
+        .await
+        .unwrap();
+    let there = ggzy_server::tokens::add_device(&pool, "交易中心")
+        .await
+        .unwrap();
 
     let app = Driven::start_sample().await;
     app.login("admin", "Demo@2026").await;
@@ -78,7 +87,8 @@ async fn a_filing_recorded_on_another_desktop_reaches_this_inbox_as_a_notificati
     app.fill("[data-test=sync-server]", &base).await;
     app.fill("[data-test=sync-token]", &here).await;
     app.click("[data-test=sync-save]").await;
-    app.text_contains(".el-message--success", "同步设置已保存").await;
+    app.text_contains(".el-message--success", "同步设置已保存")
+        .await;
     app.click("[data-test=logout]").await;
 
     // The reviewer logs in here and reads her inbox. Meanwhile, at the
@@ -91,9 +101,11 @@ async fn a_filing_recorded_on_another_desktop_reaches_this_inbox_as_a_notificati
     let dir = tempfile::tempdir().unwrap();
     filing_elsewhere(dir.path(), &base, &there).await;
     app.click("[data-test=sync-now]").await;
-    app.text_contains("[data-test=sync-state]", "在线 · 已同步").await;
+    app.text_contains("[data-test=sync-state]", "在线 · 已同步")
+        .await;
     app.notified("王芳，您有 1 条未读消息").await;
-    app.text_contains("[data-test=unread] .el-badge__content", "1").await;
+    app.text_contains("[data-test=unread] .el-badge__content", "1")
+        .await;
     app.open_project("SYNC-0001", "跨机同步测试工程").await;
     app.text_contains("[data-test=timeline]", "4.4.1").await;
     app.screenshot("filing-from-another-desktop").await;

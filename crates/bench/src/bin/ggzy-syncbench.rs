@@ -83,15 +83,25 @@ async fn run() -> Result<ExitCode> {
     let fresh = Store::open(&dir.path().join("fresh.db")).await?;
     let token = ggzy_server::tokens::add_device(&pool, "fresh").await?;
     let t = Instant::now();
-    let got = ggzy_sync::Client::new(&base, &token).download(&fresh).await?;
+    let got = ggzy_sync::Client::new(&base, &token)
+        .download(&fresh)
+        .await?;
     let download = t.elapsed().as_secs_f64();
-    ensure!(got.records as i64 == 2 * waiting, "downloaded {} of {}", got.records, 2 * waiting);
+    ensure!(
+        got.records as i64 == 2 * waiting,
+        "downloaded {} of {}",
+        got.records,
+        2 * waiting
+    );
     println!(
         "download of {} records to a fresh desktop   {download:.2} s   target <= 10 s   (atuin's sync: 12.3 s for 200,000)",
         got.records
     );
     targets.check(download <= 10.0, || {
-        format!("sync download of {} records took {download:.2} s > 10 s", got.records)
+        format!(
+            "sync download of {} records took {download:.2} s > 10 s",
+            got.records
+        )
     });
     Ok(targets.finish())
 }

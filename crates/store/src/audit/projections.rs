@@ -11,9 +11,9 @@
 //! member's one-time password hash, which the dispatcher issues.
 
 use super::state::Finding;
+use crate::fold::{fold_all, Derived, Stale};
 use crate::intake::PartyRow;
 use crate::Result;
-use crate::fold::{fold_all, Derived, Stale};
 use serde_json::Value;
 use sqlx::SqliteConnection;
 use std::collections::HashMap;
@@ -53,11 +53,18 @@ async fn check_conflicts(conn: &mut SqliteConnection, stale: &[Stale]) -> Result
     if let Some(s) = found.iter().find(|s| !held.contains(s)) {
         return Ok(Some((
             Some(s.1),
-            format!("事件 `{}` 按次序重放时被拒绝，却没有记为冲突：事件的先后或内容与各表不一致", s.2),
+            format!(
+                "事件 `{}` 按次序重放时被拒绝，却没有记为冲突：事件的先后或内容与各表不一致",
+                s.2
+            ),
         )));
     }
     if let Some(h) = held.iter().find(|h| !found.contains(h)) {
-        return Ok(differs("conflicts", &format!("事件 `{}` ", h.2), "按次序重放时它并无冲突"));
+        return Ok(differs(
+            "conflicts",
+            &format!("事件 `{}` ", h.2),
+            "按次序重放时它并无冲突",
+        ));
     }
     Ok(None)
 }

@@ -414,7 +414,10 @@ async fn check_resolutions(
     Ok(rows.into_iter().find(|r| !recorded.contains(r)).map(|r| {
         (
             None,
-            format!("表 conflict_resolutions 中冲突 {} 的处理结果没有对应的审计记录（被改写或插入）", r.0),
+            format!(
+                "表 conflict_resolutions 中冲突 {} 的处理结果没有对应的审计记录（被改写或插入）",
+                r.0
+            ),
         )
     }))
 }

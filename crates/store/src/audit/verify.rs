@@ -368,8 +368,11 @@ async fn walk(
                     continue;
                 }
                 let same = row.as_ref().is_some_and(|h| {
-                    (if w.own { h.push_no.to_string() == subject } else { true })
-                        && (named.is_empty() || h.push == named)
+                    (if w.own {
+                        h.push_no.to_string() == subject
+                    } else {
+                        true
+                    }) && (named.is_empty() || h.push == named)
                         && h.status == field("status")
                         && h.detail.as_deref().unwrap_or_default() == field("detail")
                         && h.at == field("at")

@@ -277,7 +277,12 @@ impl Applying {
 
     /// One record of the page, in the order (its event read): it must
     /// continue its chain here; its rows made.
-    fn place(&mut self, placed: &Placed, env: Option<&Envelope>, applied: &mut Applied) -> Result<()> {
+    fn place(
+        &mut self,
+        placed: &Placed,
+        env: Option<&Envelope>,
+        applied: &mut Applied,
+    ) -> Result<()> {
         let r = &placed.record;
         let n = self.devices[&placed.device_id];
         let differs = |why: &str| {
@@ -325,8 +330,12 @@ impl Applying {
         applied: &mut Applied,
     ) -> Result<()> {
         let r = &placed.record;
-        let c: Content = serde_json::from_str(&r.content)
-            .map_err(|e| StoreError::Corrupt(format!("设备 {} 的第 {} 条记录：{e}", placed.device_id, r.seq)))?;
+        let c: Content = serde_json::from_str(&r.content).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "设备 {} 的第 {} 条记录：{e}",
+                placed.device_id, r.seq
+            ))
+        })?;
         match (c.kind.as_str(), &r.body, env) {
             (EVENT_ACCEPTED, Some(body), Some(env)) => {
                 let env = env.clone();
@@ -334,7 +343,9 @@ impl Applying {
                     // Accepted here first (on this desktop, or from another
                     // device): the record is kept, the event is a conflict.
                     let why = format!("事件 `{}` 已由另一台设备先接收", env.id);
-                    self.rows.duplicates.push((n, r.seq, env.id, why, self.at.clone()));
+                    self.rows
+                        .duplicates
+                        .push((n, r.seq, env.id, why, self.at.clone()));
                     applied.conflicts += 1;
                     return Ok(());
                 }
@@ -380,15 +391,23 @@ impl Applying {
             (PUSH_STATUS, ..) => {
                 // A record from before pushes were named by id, or of a push
                 // whose event was a duplicate here: kept in the chain only.
-                let push = c.push.as_deref().and_then(|p| uuid::Uuid::try_parse(p).ok());
+                let push = c
+                    .push
+                    .as_deref()
+                    .and_then(|p| uuid::Uuid::try_parse(p).ok());
                 let Some(&push_no) = push.and_then(|id| self.remote.get(&id)) else {
                     return Ok(());
                 };
                 let status = PushStatus::try_from(c.status.unwrap_or_default())
                     .map_err(|e| StoreError::Corrupt(format!("记录 {}: {e}", r.seq)))?;
-                self.rows
-                    .statuses
-                    .push((push_no, status, c.detail.unwrap_or_default(), c.at, n, r.seq));
+                self.rows.statuses.push((
+                    push_no,
+                    status,
+                    c.detail.unwrap_or_default(),
+                    c.at,
+                    n,
+                    r.seq,
+                ));
             }
             (RESOLVED, ..) => {
                 // Subject: `<device id>:<seq>` of the conflicted event's record.
@@ -556,7 +575,10 @@ async fn write_rows(conn: &mut SqliteConnection, rows: Rows) -> Result<()> {
     // Where each push stands after its last status record of the page.
     let mut states: HashMap<i64, (PushStatus, i64, String)> = HashMap::new();
     for (no, status, _, at, _, _) in &rows.statuses {
-        let counted = i64::from(!matches!(status, PushStatus::Delivered | PushStatus::Failed));
+        let counted = i64::from(!matches!(
+            status,
+            PushStatus::Delivered | PushStatus::Failed
+        ));
         let e = states.entry(*no).or_insert((*status, 0, String::new()));
         *e = (*status, e.1 + counted, at.clone());
     }
@@ -607,7 +629,10 @@ async fn hold(conn: &mut SqliteConnection, stale: &[Stale], all: bool, at: &str)
     let before: i64 = sqlx::query_scalar("SELECT count(*) FROM conflicts WHERE kind = 'stale'")
         .fetch_one(&mut *conn)
         .await?;
-    let keys: Vec<(i64, i64)> = stale.iter().map(|s| (s.origin_device, s.origin_seq)).collect();
+    let keys: Vec<(i64, i64)> = stale
+        .iter()
+        .map(|s| (s.origin_device, s.origin_seq))
+        .collect();
     if all {
         sqlx::query(
             "DELETE FROM conflicts WHERE kind = 'stale' AND NOT EXISTS (SELECT 1 FROM json_each(?1) j \
