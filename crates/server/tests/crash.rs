@@ -168,3 +168,105 @@ async fn postgres_refusing_writes_applies_nothing_and_the_next_sync_resumes() {
         .unwrap();
     assert_eq!(held, head.seq);
 }
+
+/// What a person sees of a desktop's projects and events, without its local
+/// numbering.
+async fn projects_and_events(store: &Store) -> (String, String) {
+    let q = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, String>(sql)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    };
+    (
+        q("SELECT json_group_array(json_array(code, progress)) FROM (SELECT * FROM projects ORDER BY code)").await,
+        q("SELECT json_group_array(id) FROM (SELECT id FROM events ORDER BY id)").await,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktops_work_on_through_an_outage_and_converge_once_the_server_is_back() {
+    let pg = common::Postgres::start();
+    let url = pg.database("ggzy").await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        desktop(&dir.path().join("a"), 0).await,
+        desktop(&dir.path().join("b"), 0).await,
+    );
+    let ca = Client::new(
+        &base,
+        &ggzy_server::tokens::add_device(&pool, "甲").await.unwrap(),
+    );
+    let cb = Client::new(
+        &base,
+        &ggzy_server::tokens::add_device(&pool, "乙").await.unwrap(),
+    );
+    let import = |store: &Store, from: usize, to: usize| {
+        let mut lines = Vec::new();
+        for p in from..to {
+            writeln!(
+                lines,
+                r#"{{"id":"o-{p:05}","type":"project.registered","at":"2026-03-02T09:00:00+08:00","project":"O-{p:05}","name":"第{p}号工程","tenderer":{{"id":"T{p}","name":"某局","phone":"13800000001"}}}}"#
+            )
+            .unwrap();
+        }
+        let store = store.clone();
+        async move {
+            let s = store
+                .import(std::io::Cursor::new(lines), "test", |_| {})
+                .await
+                .unwrap();
+            assert!(s.refused.is_empty());
+        }
+    };
+
+    // The server is down: each desktop works on, and its sync says so.
+    for round in 0..3 {
+        import(&a, round * 1_000, round * 1_000 + 500).await;
+        import(&b, round * 1_000 + 500, round * 1_000 + 1_000).await;
+        for (store, client) in [(&a, &ca), (&b, &cb)] {
+            let err = client.round(store).await.unwrap_err();
+            assert!(matches!(err, SyncError::Unreachable { .. }), "{err}");
+        }
+    }
+    // Back, but killed mid-round a few times: each round resumes.
+    for kill in 0..4u64 {
+        let mut server = serve(&url, port);
+        up(&base).await;
+        let rounds = async {
+            let _ = ca.round(&a).await;
+            let _ = cb.round(&b).await;
+        };
+        let killed = async {
+            tokio::time::sleep(std::time::Duration::from_millis(100 + 150 * kill)).await;
+            server.kill().unwrap();
+        };
+        tokio::join!(rounds, killed);
+        let _ = server.wait();
+    }
+    // Back for good: two rounds each, and they agree.
+    let mut server = serve(&url, port);
+    up(&base).await;
+    for _ in 0..2 {
+        ca.round(&a).await.unwrap();
+        cb.round(&b).await.unwrap();
+    }
+    server.kill().unwrap();
+    let _ = server.wait();
+    let (on_a, on_b) = (projects_and_events(&a).await, projects_and_events(&b).await);
+    assert_eq!(on_a, on_b);
+    assert_eq!(on_a.1.matches("o-").count(), 3_000, "every event, once");
+    for store in [&a, &b] {
+        let v = store.verify_audit(|_, _| {}).await.unwrap();
+        assert_eq!(v.broken, None);
+        assert_eq!(store.conflicts_open().await.unwrap(), 0);
+    }
+}
