@@ -199,6 +199,28 @@ async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_c
         );
     }
 
+    // A hold taken off by hand (another device's push would go out from
+    // here too) is named by verify.
+    let (no, id): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT push_no, id FROM push_holds WHERE why = 'remote' LIMIT 1")
+            .fetch_one(a.store.pool())
+            .await
+            .unwrap();
+    sqlx::query("DELETE FROM push_holds WHERE push_no = ?")
+        .bind(no)
+        .execute(a.store.pool())
+        .await
+        .unwrap();
+    let v = a.store.verify_audit(|_, _| {}).await.unwrap();
+    assert!(v.broken.unwrap().message.contains("push_holds"));
+    sqlx::query("INSERT INTO push_holds (push_no, why, id) VALUES (?, 'remote', ?)")
+        .bind(no)
+        .bind(id)
+        .execute(a.store.pool())
+        .await
+        .unwrap();
+    verified(&a.store).await;
+
     // A resolution nobody recorded is named by verify.
     sqlx::query("UPDATE conflict_resolutions SET how = 'rerecorded', event = 'a-rev-p2'")
         .execute(a.store.pool())

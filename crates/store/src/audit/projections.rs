@@ -20,10 +20,11 @@ use std::collections::HashMap;
 
 /// Fold every event in the order and compare the projection tables, and
 /// the conflicts, with the result.
-pub(crate) async fn check(conn: &mut SqliteConnection) -> Result<Finding> {
+pub(crate) async fn check(conn: &mut SqliteConnection, own: i64) -> Result<Finding> {
     let (derived, stale) = fold_all(conn).await?;
     for found in [
         check_conflicts(conn, &stale).await?,
+        check_holds(conn, own).await?,
         check_projects(conn, &derived).await?,
         check_parties(conn, &derived).await?,
         check_members(conn, &derived).await?,
@@ -35,6 +36,37 @@ pub(crate) async fn check(conn: &mut SqliteConnection) -> Result<Finding> {
         }
     }
     Ok(None)
+}
+
+/// The pushes held from this desktop's dispatcher must be exactly those of
+/// other devices' events (`remote`, under their own ids) and those of this
+/// desktop's stale actions (`held`): a hold added by hand would silence a
+/// push, one removed would send another device's push twice.
+async fn check_holds(conn: &mut SqliteConnection, own: i64) -> Result<Finding> {
+    let wrong: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT p.no, h.why FROM pushes p JOIN events e ON e.no = p.event \
+         LEFT JOIN push_holds h ON h.push_no = p.no \
+         LEFT JOIN conflicts c ON c.origin_device = e.origin_device AND c.origin_seq = e.origin_seq \
+           AND c.kind = 'stale' \
+         WHERE h.why IS NOT (CASE WHEN e.origin_device <> ?1 THEN 'remote' \
+                                  WHEN c.event_id IS NOT NULL THEN 'held' END) \
+            OR (h.why = 'remote' AND h.id IS NOT p.id) \
+         LIMIT 1",
+    )
+    .bind(own)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(wrong.map(|(no, why)| {
+        let what = match why.as_deref() {
+            Some("remote") => "标为由其他设备发送",
+            Some(_) => "标为因冲突暂停",
+            None => "缺少应有的暂停标记",
+        };
+        (
+            None,
+            format!("表 push_holds 中第 {no} 号推送{what}，与事件及冲突不符：该行被手工改动、插入或删除"),
+        )
+    }))
 }
 
 /// The stale events the fold found must be the conflicts the table holds.

@@ -167,7 +167,7 @@ async fn verify_in(
         }
     }
     let found = match replay.check(conn).await? {
-        None => super::projections::check(conn).await?,
+        None => super::projections::check(conn, own).await?,
         found => found,
     };
     if let Some((seq, message)) = found {
