@@ -5,7 +5,7 @@
 
 use ggzy_core::event::{kind_zh, Outcome, Stage, ANCHORED, TYPES};
 use ggzy_core::model::Reach;
-use ggzy_core::push::{Channel, PushStatus};
+use ggzy_core::push::{Channel, Hold, PushStatus};
 use ggzy_core::role::{Role, StaffRole};
 use serde::Serialize;
 use ts_rs::TS;
@@ -30,6 +30,8 @@ pub struct Labels {
     /// How a party asked to be reached (3.4).
     pub reaches: Vec<Label<Reach>>,
     pub push_statuses: Vec<Label<PushStatus>>,
+    /// Why a push is not sent from this desktop.
+    pub holds: Vec<Label<Hold>>,
     /// Intake types, the product's own included.
     pub event_types: Vec<Label<&'static str>>,
     /// Kinds of audit record.
@@ -67,6 +69,7 @@ impl Labels {
             channels: labels(&Channel::ALL, Channel::zh),
             reaches: labels(&Reach::ALL, Reach::zh),
             push_statuses: labels(&PushStatus::ALL, PushStatus::zh),
+            holds: labels(&Hold::ALL, Hold::zh),
             event_types: labels(&kinds, kind_zh),
             audit_kinds: pairs(&ggzy_store::audit::KINDS),
             waiting: crate::WAITING

@@ -56,6 +56,9 @@ pub struct PushItem {
     pub attempts: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// Why this desktop does not send it (another device's, or held with a
+    /// stale action); `None`: this desktop's dispatcher sends it.
+    pub held: Option<ggzy_core::push::Hold>,
     /// Its status changes, oldest first (on the project timeline; empty in the push log).
     pub history: Vec<StatusItem>,
 }
@@ -150,6 +153,7 @@ impl From<Push> for PushItem {
             channel: p.channel,
             address: p.address,
             text: p.text,
+            held: p.held,
             status: p.status,
             attempts: p.attempts,
             created_at: p.created_at,

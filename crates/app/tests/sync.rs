@@ -311,14 +311,14 @@ async fn a_filing_recorded_on_one_desktop_is_reviewed_on_another() {
         .expect("a notice of the new filing");
     assert!(notice.body.contains("刘洋"), "{notice:?}");
     let inbox = supervision.inbox(None).await.unwrap();
-    assert!(
-        inbox
-            .items
-            .iter()
-            .any(|p| p.text.contains("同步测试工程") && p.rule.starts_with("4.4.1")),
-        "{:?}",
-        inbox.items.iter().map(|p| &p.text).collect::<Vec<_>>()
-    );
+    let filed = inbox
+        .items
+        .iter()
+        .find(|p| p.text.contains("同步测试工程") && p.rule.starts_with("4.4.1"))
+        .expect("the filing's push in the reviewer's inbox");
+    // It is the center's push: shown as sent from there, never from here.
+    assert_eq!(filed.held, Some(ggzy_core::push::Hold::Remote));
+    assert_eq!(filed.status, ggzy_core::push::PushStatus::Queued);
     supervision
         .act(Action::ReviewFiling {
             project: "SYNC-1".into(),

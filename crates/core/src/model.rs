@@ -118,6 +118,7 @@ mod tests {
     fn every_code_reads_back_as_itself_and_as_serde_spells_it() {
         round_trip(&Channel::ALL, Channel::as_str);
         round_trip(&PushStatus::ALL, PushStatus::as_str);
+        round_trip(&crate::push::Hold::ALL, crate::push::Hold::as_str);
         round_trip(&Role::ALL, Role::as_str);
         round_trip(&StaffRole::ALL, StaffRole::as_str);
         round_trip(&Stage::ALL, Stage::as_str);

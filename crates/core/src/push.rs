@@ -133,7 +133,36 @@ impl std::fmt::Display for Channel {
     }
 }
 
-crate::model::codes!(Channel => "通道", PushStatus => "推送状态");
+/// Why this desktop's dispatcher does not send a push it shows: another
+/// device's (that device, or the server, sends it), or held with an action
+/// the sync server's order found stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Hold {
+    Remote,
+    Held,
+}
+
+impl Hold {
+    pub const ALL: [Hold; 2] = [Hold::Remote, Hold::Held];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::Remote => "remote",
+            Hold::Held => "held",
+        }
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Hold::Remote => "由其他电脑发送",
+            Hold::Held => "因同步冲突暂停",
+        }
+    }
+}
+
+crate::model::codes!(Channel => "通道", PushStatus => "推送状态", Hold => "暂停原因");
 
 /// A secret the dispatcher issues at send time; stored copies show the mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -37,6 +37,9 @@ pub struct Push {
     /// When its event was received: a push is queued with its event.
     pub created_at: String,
     pub updated_at: String,
+    /// Why this desktop does not send it, if it does not.
+    #[sqlx(try_from = "Held")]
+    pub held: Option<ggzy_core::push::Hold>,
     /// Its status changes, oldest first (filled where a page shows them: the timeline).
     #[sqlx(skip)]
     pub history: Vec<StatusChange>,
@@ -54,12 +57,26 @@ pub struct StatusChange {
 
 /// Where push `p` stands, its state `s` if it has one: a push with none yet
 /// is being sent at or below the outbox cursor (claimed in a leased range,
-/// see `claim_due`) and queued above it. As the view `push_texts` reads it.
+/// see `claim_due`) and queued above it; one this desktop holds (another
+/// device's, or a stale action's) is queued wherever it stands.
 macro_rules! status {
     () => {
         "coalesce(s.status, CASE WHEN p.no <= (SELECT CAST(value AS INTEGER) FROM meta \
-         WHERE key = 'outbox_cursor') THEN 'sending' ELSE 'queued' END)"
+         WHERE key = 'outbox_cursor') AND NOT EXISTS (SELECT 1 FROM push_holds h WHERE h.push_no = p.no) \
+         THEN 'sending' ELSE 'queued' END)"
     };
+}
+
+/// A `push_holds.why` read back (NULL: not held).
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+pub struct Held(Option<String>);
+
+impl TryFrom<Held> for Option<ggzy_core::push::Hold> {
+    type Error = ggzy_core::model::UnknownCode;
+    fn try_from(h: Held) -> Result<Self, Self::Error> {
+        h.0.map(ggzy_core::push::Hold::try_from).transpose()
+    }
 }
 pub(crate) use status;
 
@@ -70,7 +87,8 @@ const SELECT: &str = concat!(
     p.recipient_name, p.channel, p.address, m.head || p.recipient_name || m.body AS text, p.secret, ",
     status!(),
     " AS status, coalesce(s.attempts, 0) AS attempts, coalesce(s.series, 0) AS series, s.next_attempt_at, \
-    e.received_at AS created_at, coalesce(s.updated_at, e.received_at) AS updated_at \
+    e.received_at AS created_at, coalesce(s.updated_at, e.received_at) AS updated_at, \
+    (SELECT h.why FROM push_holds h WHERE h.push_no = p.no) AS held \
     FROM pushes p JOIN events e ON e.no = p.event \
     JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no"
 );
