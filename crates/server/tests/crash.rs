@@ -54,6 +54,25 @@ async fn up(base: &str) {
     panic!("the server did not come up");
 }
 
+/// A fresh cluster with the server's database migrated: its URL and a pool on it.
+async fn migrated() -> (common::Postgres, String, sqlx::PgPool) {
+    let pg = common::Postgres::start();
+    let url = pg.database("ggzy").await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
+    (pg, url, pool)
+}
+
+/// A port nothing listens on, and the server's base URL there.
+fn free_port() -> (u16, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    (port, format!("http://127.0.0.1:{port}"))
+}
+
 /// What the server holds of the series: (records, distinct seqs, last seq).
 async fn held(pool: &sqlx::PgPool) -> (i64, i64, i64) {
     sqlx::query_as("SELECT count(*), count(DISTINCT seq), coalesce(max(seq), 0) FROM records")
@@ -64,22 +83,14 @@ async fn held(pool: &sqlx::PgPool) -> (i64, i64, i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_killed_mid_upload_ten_times_loses_and_doubles_nothing() {
-    let pg = common::Postgres::start();
-    let url = pg.database("ggzy").await;
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
+    let (_pg, url, pool) = migrated().await;
     let token = ggzy_server::tokens::add_device(&pool, "一号机")
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = desktop(dir.path(), 10_000).await;
     let total = store.uploaded().await.unwrap().waiting;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
+    let (port, base) = free_port();
     let client = Client::new(&base, &token);
 
     let mut interrupted = 0;
@@ -186,16 +197,8 @@ async fn projects_and_events(store: &Store) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktops_work_on_through_an_outage_and_converge_once_the_server_is_back() {
-    let pg = common::Postgres::start();
-    let url = pg.database("ggzy").await;
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    ggzy_server::MIGRATOR.run(&pool).await.unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
+    let (_pg, url, pool) = migrated().await;
+    let (port, base) = free_port();
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (
         desktop(&dir.path().join("a"), 0).await,

@@ -11,21 +11,25 @@
 //! folds everything again when one lands before an event of this desktop's
 //! (`sync::apply`); `verify` folds everything and compares.
 
-use crate::intake::load_projects;
 use crate::rows::{build_rows, run, Built};
 use crate::{now, Result, StoreError};
 use ggzy_core::engine::{
     complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
     MemberRecord, StaffMember,
 };
+use ggzy_core::event::Party;
 use ggzy_core::event::{parse, Envelope, EventBody};
 use ggzy_core::reach::ContactRules;
+use ggzy_core::reach::Reach;
 use ggzy_core::render::Center;
-use ggzy_core::workflow::Project;
+use ggzy_core::role::Role;
+use ggzy_core::workflow::{Progress, Project, ProjectParty};
 use ggzy_core::Refusal;
 use serde_json::Value;
 use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// Every event in the order, with its origin.
 pub(crate) const IN_ORDER: &str =
@@ -442,4 +446,82 @@ pub(crate) async fn fold_all(conn: &mut SqliteConnection) -> Result<(Derived, Ve
         }
     }
     Ok((d, stale))
+}
+
+/// A `parties` row: project, role, id, name, phone, email, prefer.
+pub(crate) type PartyRead = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Load projects with their parties.
+pub(crate) async fn load_projects(
+    conn: &mut SqliteConnection,
+    codes: &[&str],
+) -> Result<Vec<Project>> {
+    let mut out: Vec<Project> = Vec::new();
+    for chunk in codes.chunks(500) {
+        let mut qb: QueryBuilder<'_, Sqlite> =
+            QueryBuilder::new("SELECT code, name, progress FROM projects WHERE code IN ");
+        qb.push_tuples(chunk, |mut b, c| {
+            b.push_bind(*c);
+        });
+        let rows: Vec<(String, String, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        let mut found: HashMap<String, (Project, Vec<ProjectParty>)> = HashMap::new();
+        for (code, name, progress) in rows {
+            let progress: Progress = serde_json::from_str(&progress)?;
+            let project = Project {
+                code: code.clone(),
+                name,
+                parties: Arc::default(),
+                progress,
+            };
+            found.insert(code, (project, Vec::new()));
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let mut qb: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "SELECT project, role, id, name, phone, email, prefer FROM parties WHERE project IN ",
+        );
+        qb.push_tuples(found.keys(), |mut b, c| {
+            b.push_bind(c.as_str());
+        });
+        qb.push(" ORDER BY project, position");
+        let parties: Vec<PartyRead> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        for (project, role, id, name, phone, email, prefer) in parties {
+            let role = Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("parties.role `{role}`")))?;
+            let prefer = match prefer {
+                Some(p) => Some(
+                    Reach::parse(&p)
+                        .ok_or_else(|| StoreError::Corrupt(format!("parties.prefer `{p}`")))?,
+                ),
+                None => None,
+            };
+            if let Some((_, list)) = found.get_mut(&project) {
+                list.push(ProjectParty {
+                    role,
+                    party: Party {
+                        id,
+                        name,
+                        phone,
+                        email,
+                        username: None,
+                        prefer,
+                    },
+                });
+            }
+        }
+        out.extend(found.into_values().map(|(mut p, list)| {
+            p.parties = Arc::new(list);
+            p
+        }));
+    }
+    Ok(out)
 }

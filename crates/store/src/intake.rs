@@ -22,26 +22,24 @@ use ggzy_core::engine::{
 };
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::{
-    decode_line, may_import, may_record, parse, peek_id, Envelope, EventBody, Party, MAX_LINE,
+    decode_line, may_import, may_record, parse, peek_id, Envelope, EventBody, MAX_LINE,
 };
-use ggzy_core::reach::{ContactRules, Reach};
+use ggzy_core::reach::ContactRules;
 use ggzy_core::render::{Center, Message};
-use ggzy_core::role::Role;
 use ggzy_core::role::StaffRole;
-use ggzy_core::workflow::{Progress, Project, ProjectParty};
+use ggzy_core::workflow::{Project, ProjectParty};
 use ggzy_core::Refusal;
 use sqlx::pool::PoolConnection;
 use sqlx::{ConnectOptions, QueryBuilder, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
-use std::sync::Arc;
 
 pub use crate::lines::{LineOutcome, LineResult, Summary, BATCH};
 
 mod decider;
 mod writes;
+pub(crate) use crate::fold::load_projects;
 use decider::Decider;
-pub(crate) use writes::{load_projects, PartyRow};
 use writes::{write, write_projects, Pending, ProjectRow};
 /// Lines decided at a time inside a transaction.
 const SLICE: usize = 1000;

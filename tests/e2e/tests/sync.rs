@@ -5,12 +5,18 @@
 
 use ggzy_e2e::Driven;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_admin_connects_the_desktop_and_the_top_bar_says_it_synced() {
+/// A real sync server on a real PostgreSQL, both started here.
+async fn server() -> (ggzy_pg::Postgres, sqlx::PgPool, String) {
     let pg = ggzy_pg::Postgres::start();
     let (pool, base) = ggzy_server::start_local(&pg.database("ggzy").await, 16 << 20)
         .await
         .unwrap();
+    (pg, pool, base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_connects_the_desktop_and_the_top_bar_says_it_synced() {
+    let (_pg, pool, base) = server().await;
     let token = ggzy_server::tokens::add_device(&pool, "一号机")
         .await
         .unwrap();
@@ -70,10 +76,7 @@ async fn filing_elsewhere(dir: &std::path::Path, base: &str, token: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_filing_recorded_on_another_desktop_reaches_this_inbox_as_a_notification() {
-    let pg = ggzy_pg::Postgres::start();
-    let (pool, base) = ggzy_server::start_local(&pg.database("ggzy").await, 16 << 20)
-        .await
-        .unwrap();
+    let (_pg, pool, base) = server().await;
     let here = ggzy_server::tokens::add_device(&pool, "监管部门")
         .await
         .unwrap();

@@ -11,8 +11,8 @@
 //! member's one-time password hash, which the dispatcher issues.
 
 use super::state::Finding;
+use crate::fold::PartyRead;
 use crate::fold::{fold_all, Derived, Stale};
-use crate::intake::PartyRow;
 use crate::Result;
 use serde_json::Value;
 use sqlx::SqliteConnection;
@@ -153,12 +153,12 @@ async fn check_projects(conn: &mut SqliteConnection, d: &Derived) -> Result<Find
 
 async fn check_parties(conn: &mut SqliteConnection, d: &Derived) -> Result<Finding> {
     // In the order of arrival: a party's place is where it stands.
-    let rows: Vec<PartyRow> = sqlx::query_as(
+    let rows: Vec<PartyRead> = sqlx::query_as(
         "SELECT project, role, id, name, phone, email, prefer FROM parties ORDER BY project, position",
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut by_project: HashMap<&str, Vec<&PartyRow>> = HashMap::new();
+    let mut by_project: HashMap<&str, Vec<&PartyRead>> = HashMap::new();
     for r in &rows {
         by_project.entry(r.0.as_str()).or_default().push(r);
     }
