@@ -102,6 +102,26 @@ async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_c
         (first.sent.stored, first.received.records),
         (a.store.uploaded().await.unwrap().seq as u64, 0)
     );
+    // A page that does not start right after the cursor is refused whole.
+    let c_token = ggzy_server::tokens::add_device(&pool, "丙").await.unwrap();
+    let skipped: ggzy_core::sync::Page = reqwest::Client::new()
+        .get(format!("{base}/api/v1/sync/download?after=1"))
+        .bearer_auth(&c_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let c = store_common::db().await;
+    let err = c
+        .store
+        .apply_page(&skipped.check().unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("缺失"), "{err}");
+    assert_eq!(c.store.downloaded().await.unwrap(), 0);
+
     let down = b_sync.round(&b.store).await.unwrap();
     assert_eq!(down.received.events, 4, "{down:?}");
     assert_eq!(seen(&a.store).await, seen(&b.store).await);

@@ -60,8 +60,9 @@ impl Store {
 
     /// Apply a page of the global order (checked: `Page::check`), with the
     /// cursor after it, in one transaction. Records at or before the cursor
-    /// are skipped (a page asked again); a record that does not continue
-    /// its device's chain here refuses the whole page.
+    /// are skipped (a page asked again); a page that does not start right
+    /// after the cursor, or a record that does not continue its device's
+    /// chain here, refuses the whole page.
     pub async fn apply_page(&self, checked: &Checked) -> Result<Applied> {
         let mut tx = self.write().await?;
         let conn = tx.conn();
@@ -72,15 +73,24 @@ impl Store {
             cursor: fresh.last().map_or(cursor, |p| p.gseq),
             ..Applied::default()
         };
-        if fresh.is_empty() {
+        let Some(first) = fresh.first() else {
             return Ok(applied);
+        };
+        // The server numbers its global order without a gap.
+        if first.gseq != cursor + 1 {
+            return Err(StoreError::invalid(
+                ErrorCode::Corrupt,
+                format!(
+                    "同步服务器的下载页从全局第 {} 条开始，本机已取到第 {cursor} 条：中间的记录缺失，同步已停止，请联系服务器管理员",
+                    first.gseq
+                ),
+            ));
         }
         let mut a = Applying::begin(conn, self.device_n(), &fresh).await?;
         for (placed, env) in checked.records().filter(|p| p.0.gseq > cursor) {
             a.place(placed, env, &mut applied)?;
         }
         applied.conflicts += a.finish(conn).await?;
-
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ('sync_downloaded', CAST(?1 AS TEXT)) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
