@@ -329,6 +329,14 @@ async fn a_filing_recorded_on_one_desktop_is_reviewed_on_another() {
         })
         .await
         .unwrap();
+    // This desktop's dispatcher takes its own review's pushes, which come
+    // after the center's in its queue: the center's push still waits to be
+    // sent from there, never shown as being sent from here.
+    let own = supervision.store().claim_due(100, 60).await.unwrap();
+    assert!(own.iter().all(|c| c.push.no > filed.no) && !own.is_empty());
+    let again = supervision.inbox(None).await.unwrap();
+    let again = again.items.iter().find(|p| p.no == filed.no).unwrap();
+    assert_eq!(again.status, ggzy_core::push::PushStatus::Queued);
     supervision.sync_now().await.unwrap();
 
     // Back at the center, the review is in the project's timeline.

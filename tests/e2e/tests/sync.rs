@@ -5,6 +5,16 @@
 
 use ggzy_e2e::Driven;
 
+/// The sample center's window, its admin on 设置 with `base` typed in as
+/// the sync server's address.
+async fn admin_typing_server(base: &str) -> Driven {
+    let app = Driven::start_sample().await;
+    app.login("admin", "Demo@2026").await;
+    app.click("[data-menu='/settings']").await;
+    app.fill("[data-test=sync-server]", base).await;
+    app
+}
+
 /// A real sync server on a real PostgreSQL, both started here.
 async fn server() -> (ggzy_pg::Postgres, sqlx::PgPool, String) {
     let pg = ggzy_pg::Postgres::start();
@@ -21,10 +31,7 @@ async fn an_admin_connects_the_desktop_and_the_top_bar_says_it_synced() {
         .await
         .unwrap();
 
-    let app = Driven::start_sample().await;
-    app.login("admin", "Demo@2026").await;
-    app.click("[data-menu='/settings']").await;
-    app.fill("[data-test=sync-server]", &base).await;
+    let app = admin_typing_server(&base).await;
     app.fill("[data-test=sync-token]", "ggzy_wrong").await;
     app.click("[data-test=sync-test]").await;
     app.text_contains(".el-message--error", "令牌").await;
@@ -84,10 +91,7 @@ async fn a_filing_recorded_on_another_desktop_reaches_this_inbox_as_a_notificati
         .await
         .unwrap();
 
-    let app = Driven::start_sample().await;
-    app.login("admin", "Demo@2026").await;
-    app.click("[data-menu='/settings']").await;
-    app.fill("[data-test=sync-server]", &base).await;
+    let app = admin_typing_server(&base).await;
     app.fill("[data-test=sync-token]", &here).await;
     app.click("[data-test=sync-save]").await;
     app.text_contains(".el-message--success", "同步设置已保存")
@@ -108,6 +112,11 @@ async fn a_filing_recorded_on_another_desktop_reaches_this_inbox_as_a_notificati
         .await;
     app.notified("王芳，您有 1 条未读消息").await;
     app.text_contains("[data-test=unread] .el-badge__content", "1")
+        .await;
+    // The center sends that push, not this desktop: the inbox says so.
+    app.click("[data-menu='/workbench']").await;
+    app.click("[data-menu='/inbox']").await;
+    app.text_contains("[data-test=inbox] .el-table__body", "由其他电脑发送")
         .await;
     app.open_project("SYNC-0001", "跨机同步测试工程").await;
     app.text_contains("[data-test=timeline]", "4.4.1").await;
