@@ -89,6 +89,107 @@ pub fn pushes_digest(mut digests: Vec<Hash>) -> String {
     sm3_hex(digests.concat())
 }
 
+/// A recipient the event's rule left silent, as its audit record keeps it
+/// (keys sorted, as all record content): the record is the trace, chained
+/// like every other, and what the project timeline shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SilencedRecord<'a> {
+    pub clause: std::borrow::Cow<'a, str>,
+    pub reason: std::borrow::Cow<'a, str>,
+    pub recipient_id: std::borrow::Cow<'a, str>,
+    pub recipient_name: std::borrow::Cow<'a, str>,
+    pub role: std::borrow::Cow<'a, str>,
+    pub rule: std::borrow::Cow<'a, str>,
+}
+
+impl<'a> From<&'a crate::engine::Silenced> for SilencedRecord<'a> {
+    fn from(s: &'a crate::engine::Silenced) -> Self {
+        SilencedRecord {
+            clause: s.clause.into(),
+            reason: s.reason.into(),
+            recipient_id: s.recipient.id.as_str().into(),
+            recipient_name: s.recipient.name.as_str().into(),
+            role: s.recipient.role.as_str().into(),
+            rule: s.rule.into(),
+        }
+    }
+}
+
+/// The content of an accepted event's record: its digest, and one digest
+/// over all its pushes (each push digest covers the push's id and whole
+/// content). Canonical JSON (keys sorted), as every record's content; the
+/// desktop and the sync server write it alike.
+pub fn accepted_content(
+    at: &str,
+    event_id: &str,
+    event_digest: &Hash,
+    push_digests: Vec<Hash>,
+    silenced: &[crate::engine::Silenced],
+) -> String {
+    #[derive(serde::Serialize)]
+    struct Content<'a> {
+        at: &'a str,
+        event_digest: String,
+        kind: &'static str,
+        pushes: usize,
+        pushes_digest: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        silenced: Vec<SilencedRecord<'a>>,
+        subject: &'a str,
+    }
+    let content = Content {
+        at,
+        event_digest: hex(event_digest),
+        kind: EVENT_ACCEPTED,
+        pushes: push_digests.len(),
+        pushes_digest: pushes_digest(push_digests),
+        silenced: silenced.iter().map(SilencedRecord::from).collect(),
+        subject: event_id,
+    };
+    serde_json::to_string(&content).expect("plain strings serialise")
+}
+
+/// The content of a push's status change record (and who made it, if a
+/// person). The push is named by its id, the same on every device, and by
+/// `subject`: its local number on a desktop, its id on the server.
+pub fn status_content(
+    at: &str,
+    subject: &str,
+    push: &uuid::Uuid,
+    status: crate::push::PushStatus,
+    detail: &str,
+    by: Option<&str>,
+) -> String {
+    // Keys in sorted order, as every record's content.
+    #[derive(serde::Serialize)]
+    struct Content<'a> {
+        at: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        by: Option<&'a str>,
+        detail: &'a str,
+        kind: &'static str,
+        push: uuid::fmt::Simple,
+        status: crate::push::PushStatus,
+        subject: &'a str,
+    }
+    let content = Content {
+        at,
+        by,
+        detail,
+        kind: PUSH_STATUS,
+        push: push.simple(),
+        status,
+        subject,
+    };
+    serde_json::to_string(&content).expect("plain strings serialise")
+}
+
+/// The kind of a push's status change record.
+pub const PUSH_STATUS: &str = "push.status";
+
+/// The kind of an accepted event's record.
+pub const EVENT_ACCEPTED: &str = "event.accepted";
+
 /// The head of a chain: its last record's seq and hash. Written down
 /// elsewhere (printed, pushed to the supervisory department, held by the
 /// sync server), it is what a rewritten history can no longer match.

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod fold;
 pub mod model;
 pub mod password;
 pub mod push;

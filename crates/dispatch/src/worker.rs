@@ -367,25 +367,36 @@ impl Dispatcher {
         } else {
             self.send(sender.as_ref(), p, m).await
         };
-        let last = p.attempts + 1 >= self.policy.max_attempts;
-        match outcome {
-            Outcome::Accepted(d) => finished(Attempt::Sent, d, None),
-            Outcome::Delivered(d) => finished(Attempt::Delivered, d, None),
-            Outcome::Rejected(d) => finished(Attempt::Dead, d, None),
-            Outcome::Later(d, wait) => finished(Attempt::Deferred, d, Some(after(wait))),
-            Outcome::Retry(d) | Outcome::Unknown(d) if last => finished(
-                Attempt::Dead,
-                format!("{d}；已尝试 {} 次，转为死信，可重新排队", p.attempts + 1),
-                None,
-            ),
-            Outcome::Retry(d) => {
-                let wait = backoff(&self.policy, p.attempts + 1, &mut rand::thread_rng());
-                finished(Attempt::Retry, d, Some(after(wait)))
-            }
-            Outcome::Unknown(d) => {
-                finished(Attempt::Unknown, d, Some(after(self.policy.ask_after)))
-            }
+        let (attempt, detail, wait) = settle(outcome, p.attempts, &self.policy);
+        finished(attempt, detail, wait.map(after))
+    }
+}
+
+/// What an attempt's outcome comes to, after `attempts` earlier attempts:
+/// the attempt as recorded, its detail, and how long until the push is due
+/// again (none when it is done or dead). The dispatcher of a desktop and of
+/// the sync server settle alike.
+pub fn settle(
+    outcome: Outcome,
+    attempts: i64,
+    policy: &Policy,
+) -> (Attempt, String, Option<Duration>) {
+    let last = attempts + 1 >= policy.max_attempts;
+    match outcome {
+        Outcome::Accepted(d) => (Attempt::Sent, d, None),
+        Outcome::Delivered(d) => (Attempt::Delivered, d, None),
+        Outcome::Rejected(d) => (Attempt::Dead, d, None),
+        Outcome::Later(d, wait) => (Attempt::Deferred, d, Some(wait)),
+        Outcome::Retry(d) | Outcome::Unknown(d) if last => (
+            Attempt::Dead,
+            format!("{d}；已尝试 {} 次，转为死信，可重新排队", attempts + 1),
+            None,
+        ),
+        Outcome::Retry(d) => {
+            let wait = backoff(policy, attempts + 1, &mut rand::thread_rng());
+            (Attempt::Retry, d, Some(wait))
         }
+        Outcome::Unknown(d) => (Attempt::Unknown, d, Some(policy.ask_after)),
     }
 }
 

@@ -27,31 +27,7 @@ pub(crate) struct AuditWriter {
     pending: Vec<AuditRow>,
 }
 
-/// A recipient the event's rule left silent, as its audit record keeps it
-/// (keys sorted, as all record content): the record is the trace, chained
-/// like every other, and what the project timeline shows.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SilencedRecord<'a> {
-    pub clause: std::borrow::Cow<'a, str>,
-    pub reason: std::borrow::Cow<'a, str>,
-    pub recipient_id: std::borrow::Cow<'a, str>,
-    pub recipient_name: std::borrow::Cow<'a, str>,
-    pub role: std::borrow::Cow<'a, str>,
-    pub rule: std::borrow::Cow<'a, str>,
-}
-
-impl<'a> From<&'a Silenced> for SilencedRecord<'a> {
-    fn from(s: &'a Silenced) -> Self {
-        SilencedRecord {
-            clause: s.clause.into(),
-            reason: s.reason.into(),
-            recipient_id: s.recipient.id.as_str().into(),
-            recipient_name: s.recipient.name.as_str().into(),
-            role: s.recipient.role.as_str().into(),
-            rule: s.rule.into(),
-        }
-    }
-}
+pub use ggzy_core::audit::SilencedRecord;
 
 impl AuditWriter {
     /// Read the head; call inside the write transaction.
@@ -112,28 +88,9 @@ impl AuditWriter {
         detail: &str,
         by: Option<&str>,
     ) -> i64 {
-        // Keys in sorted order, as every record's content.
-        #[derive(serde::Serialize)]
-        struct Content<'a> {
-            at: &'a str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            by: Option<&'a str>,
-            detail: &'a str,
-            kind: &'static str,
-            push: uuid::fmt::Simple,
-            status: ggzy_core::push::PushStatus,
-            subject: String,
-        }
-        let content = Content {
-            at,
-            by,
-            detail,
-            kind: PUSH_STATUS,
-            push: push.simple(),
-            status,
-            subject: push_no.to_string(),
-        };
-        self.chain(serde_json::to_string(&content).expect("plain strings serialise"))
+        let content =
+            ggzy_core::audit::status_content(at, &push_no.to_string(), push, status, detail, by);
+        self.chain(content)
     }
 
     /// Chain the record of an accepted event: its digest, and one digest over
@@ -146,28 +103,8 @@ impl AuditWriter {
         push_digests: Vec<Hash>,
         silenced: &[Silenced],
     ) -> i64 {
-        // The same canonical JSON as `append` writes (keys sorted), without building a map.
-        #[derive(serde::Serialize)]
-        struct Content<'a> {
-            at: &'a str,
-            event_digest: String,
-            kind: &'static str,
-            pushes: usize,
-            pushes_digest: String,
-            #[serde(skip_serializing_if = "Vec::is_empty")]
-            silenced: Vec<SilencedRecord<'a>>,
-            subject: &'a str,
-        }
-        let content = Content {
-            at,
-            event_digest: hex(event_digest),
-            kind: EVENT_ACCEPTED,
-            pushes: push_digests.len(),
-            pushes_digest: pushes_digest(push_digests),
-            silenced: silenced.iter().map(SilencedRecord::from).collect(),
-            subject: event_id,
-        };
-        let content = serde_json::to_string(&content).expect("plain strings serialise");
+        let content =
+            ggzy_core::audit::accepted_content(at, event_id, event_digest, push_digests, silenced);
         self.chain(content)
     }
 
@@ -281,9 +218,9 @@ pub(crate) fn build_audit(out: &mut Vec<Built>, device: i64, rows: Vec<AuditRow>
 }
 
 /// The kind of an accepted event's record.
-pub(crate) const EVENT_ACCEPTED: &str = "event.accepted";
+pub(crate) use ggzy_core::audit::EVENT_ACCEPTED;
 /// The kind of a push's status change record.
-pub(crate) const PUSH_STATUS: &str = "push.status";
+pub(crate) use ggzy_core::audit::PUSH_STATUS;
 /// The kind of a conflict's resolution record (see `conflicts`).
 pub const RESOLVED: &str = "conflict.resolved";
 

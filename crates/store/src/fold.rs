@@ -14,11 +14,11 @@
 use crate::rows::{build_rows, run, Built};
 use crate::{now, Result, StoreError};
 use ggzy_core::engine::{
-    complaint_id, decide, member_username, Change, ComplaintRecord, Context, Directory, Known,
-    MemberRecord, StaffMember,
+    complaint_id, member_username, ComplaintRecord, Context, Directory, MemberRecord, StaffMember,
 };
 use ggzy_core::event::Party;
 use ggzy_core::event::{parse, Envelope, EventBody};
+use ggzy_core::fold::{Changed, Fold};
 use ggzy_core::reach::ContactRules;
 use ggzy_core::reach::Reach;
 use ggzy_core::render::Center;
@@ -53,9 +53,8 @@ type PartyRow = (
 /// What the events leave behind.
 #[derive(Default)]
 pub(crate) struct Derived {
-    pub(crate) projects: HashMap<String, Project>,
-    pub(crate) members: BTreeMap<String, MemberRecord>,
-    pub(crate) complaints: BTreeMap<String, ComplaintRecord>,
+    /// Projects, members and complaints.
+    pub(crate) fold: Fold,
     /// Complaint id -> the time its lodging event carries.
     pub(crate) lodged_at: HashMap<String, String>,
     /// Survey event id -> (respondent, scores, remarks, time).
@@ -108,50 +107,23 @@ impl Derived {
             staff: &staff,
             rules: &rules,
         };
-        let mut known = Known::default();
-        if let Some(code) = &env.project {
-            known.project = self.projects.remove(code);
-            known.complaint_project_known = known.project.is_some();
-        }
-        if let Some(username) = member_username(&env.body) {
-            known.member = self.members.get(username).cloned();
-        }
-        if let Some(c) = complaint_id(&env.body) {
-            known.complaint = self.complaints.get(c).cloned();
-        }
-        let decision = decide(env, &known, &ctx);
-        // A project event refused puts the project back as it was.
-        if decision.is_err() {
-            if let (Some(code), Some(p)) = (&env.project, known.project.take()) {
-                self.projects.insert(code.clone(), p);
-            }
-        }
-        match decision?.change {
-            Change::Project {
-                project,
-                registered,
-                ..
-            } => {
+        match self.fold.step(env, &ctx)?.changed {
+            Changed::Project { code, registered } => {
                 if registered {
-                    self.registered_at
-                        .insert(project.code.clone(), env.at.to_rfc3339());
+                    self.registered_at.insert(code.clone(), env.at.to_rfc3339());
                 }
-                self.touched.projects.insert(project.code.clone());
-                self.projects.insert(project.code.clone(), project);
+                self.touched.projects.insert(code);
             }
-            Change::Member(m) => {
-                let username = m.party.username.clone().unwrap_or_default();
-                self.touched.members.insert(username.clone());
-                self.members.insert(username, m);
+            Changed::Member(username) => {
+                self.touched.members.insert(username);
             }
-            Change::Complaint(c) => {
+            Changed::Complaint(id) => {
                 self.lodged_at
-                    .entry(c.complaint.id.clone())
+                    .entry(id.clone())
                     .or_insert_with(|| env.at.to_rfc3339());
-                self.touched.complaints.insert(c.complaint.id.clone());
-                self.complaints.insert(c.complaint.id.clone(), c);
+                self.touched.complaints.insert(id);
             }
-            Change::Survey => {
+            Changed::Survey => {
                 if let EventBody::SurveyAnswered {
                     respondent,
                     scores: s,
@@ -175,12 +147,7 @@ impl Derived {
                     );
                 }
             }
-            Change::Anchor => {}
-        }
-        // An accepted project event that left the project unchanged (a
-        // complaint about it) puts it back too.
-        if let (Some(code), Some(p)) = (&env.project, known.project.take()) {
-            self.projects.entry(code.clone()).or_insert(p);
+            Changed::Anchor => {}
         }
         Ok(())
     }
@@ -195,7 +162,7 @@ impl Derived {
             .into_iter()
             .collect();
         for p in load_projects(conn, &codes).await? {
-            d.projects.insert(p.code.clone(), p);
+            d.fold.projects.insert(p.code.clone(), p);
         }
         for username in envs.iter().filter_map(|e| member_username(&e.body)) {
             let row: Option<(String, String)> =
@@ -208,7 +175,7 @@ impl Derived {
                     party: serde_json::from_str(&party)?,
                     status: serde_json::from_value(status.into())?,
                 };
-                d.members.insert(username.to_owned(), m);
+                d.fold.members.insert(username.to_owned(), m);
             }
         }
         for id in envs.iter().filter_map(|e| complaint_id(&e.body)) {
@@ -218,7 +185,8 @@ impl Derived {
                     .fetch_optional(&mut *conn)
                     .await?;
             if let Some((record, lodged_at)) = row {
-                d.complaints
+                d.fold
+                    .complaints
                     .insert(id.to_owned(), serde_json::from_str(&record)?);
                 d.lodged_at.insert(id.to_owned(), lodged_at);
             }
@@ -242,17 +210,17 @@ impl Derived {
              DELETE FROM members WHERE username NOT IN (SELECT value FROM json_each(?2)); \
              DELETE FROM complaints WHERE id NOT IN (SELECT value FROM json_each(?3))",
         )
-        .bind(keys(self.projects.keys().collect()))
-        .bind(keys(self.members.keys().collect()))
-        .bind(keys(self.complaints.keys().collect()))
+        .bind(keys(self.fold.projects.keys().collect()))
+        .bind(keys(self.fold.members.keys().collect()))
+        .bind(keys(self.fold.complaints.keys().collect()))
         .execute(&mut *conn)
         .await?;
         let all = |k: Vec<&String>| k.into_iter().cloned().collect::<HashSet<_>>();
         self.write(
             conn,
-            &all(self.projects.keys().collect()),
-            &all(self.members.keys().collect()),
-            &all(self.complaints.keys().collect()),
+            &all(self.fold.projects.keys().collect()),
+            &all(self.fold.members.keys().collect()),
+            &all(self.fold.complaints.keys().collect()),
             &all(self.surveys.keys().collect()),
         )
         .await
@@ -272,7 +240,7 @@ impl Derived {
         let mut b: Vec<Built> = Vec::new();
         let rows: Vec<(String, &Project)> = projects
             .iter()
-            .map(|c| (c.clone(), &self.projects[c]))
+            .map(|c| (c.clone(), &self.fold.projects[c]))
             .collect();
         build_rows(
             &mut b,
@@ -345,11 +313,11 @@ impl Derived {
             .await?;
         run(conn, b).await?;
         for username in members {
-            upsert_member(conn, username, &self.members[username], &at).await?;
+            upsert_member(conn, username, &self.fold.members[username], &at).await?;
         }
         for id in complaints {
             let lodged_at = self.lodged_at.get(id).unwrap_or(&at);
-            upsert_complaint(conn, &self.complaints[id], lodged_at, &at).await?;
+            upsert_complaint(conn, &self.fold.complaints[id], lodged_at, &at).await?;
         }
         for id in surveys {
             let (respondent, s, remarks, answered_at) = &self.surveys[id];

@@ -121,7 +121,7 @@ async fn check_projects(conn: &mut SqliteConnection, d: &Derived) -> Result<Find
     .await?;
     for (code, name, stage, progress, filing, materials) in &rows {
         let row = format!("项目 `{code}` ");
-        let Some(p) = d.projects.get(code) else {
+        let Some(p) = d.fold.projects.get(code) else {
             return Ok(differs("projects", &row, "没有登记它的事件"));
         };
         let want_stage = p.progress.current.map(|(s, _)| s.as_str());
@@ -135,8 +135,9 @@ async fn check_projects(conn: &mut SqliteConnection, d: &Derived) -> Result<Find
             return Ok(differs("projects", &row, "待办标记"));
         }
     }
-    if rows.len() != d.projects.len() {
+    if rows.len() != d.fold.projects.len() {
         let missing = d
+            .fold
             .projects
             .keys()
             .find(|c| !rows.iter().any(|r| &r.0 == *c))
@@ -162,7 +163,7 @@ async fn check_parties(conn: &mut SqliteConnection, d: &Derived) -> Result<Findi
     for r in &rows {
         by_project.entry(r.0.as_str()).or_default().push(r);
     }
-    for (code, p) in &d.projects {
+    for (code, p) in &d.fold.projects {
         let held = by_project.remove(code.as_str()).unwrap_or_default();
         let row = format!("项目 `{code}` 的当事人");
         if held.len() != p.parties.len() {
@@ -198,7 +199,7 @@ async fn check_members(conn: &mut SqliteConnection, d: &Derived) -> Result<Findi
             .await?;
     for (username, party, status) in &rows {
         let row = format!("会员 `{username}` ");
-        let Some(m) = d.members.get(username) else {
+        let Some(m) = d.fold.members.get(username) else {
             return Ok(differs("members", &row, "没有注册它的事件"));
         };
         if json(party) != serde_json::to_value(&m.party)? {
@@ -208,7 +209,7 @@ async fn check_members(conn: &mut SqliteConnection, d: &Derived) -> Result<Findi
             return Ok(differs("members", &row, "状态"));
         }
     }
-    if rows.len() != d.members.len() {
+    if rows.len() != d.fold.members.len() {
         return Ok(differs("members", "有会员", "该行缺失"));
     }
     Ok(None)
@@ -223,7 +224,7 @@ async fn check_complaints(conn: &mut SqliteConnection, d: &Derived) -> Result<Fi
     .await?;
     for (id, project, record, lodged_at, resolved_at) in &rows {
         let row = format!("投诉 `{id}` ");
-        let Some(c) = d.complaints.get(id) else {
+        let Some(c) = d.fold.complaints.get(id) else {
             return Ok(differs("complaints", &row, "没有登记它的事件"));
         };
         if json(record) != serde_json::to_value(c)? || *project != c.project {
@@ -233,7 +234,7 @@ async fn check_complaints(conn: &mut SqliteConnection, d: &Derived) -> Result<Fi
             return Ok(differs("complaints", &row, "受理或办结时间"));
         }
     }
-    if rows.len() != d.complaints.len() {
+    if rows.len() != d.fold.complaints.len() {
         return Ok(differs("complaints", "有投诉", "该行缺失"));
     }
     Ok(None)

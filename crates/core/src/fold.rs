@@ -1,0 +1,119 @@
+//! The state the events leave, folded one event at a time in an order:
+//! what a desktop's projections and the sync server's hold. Each event is
+//! decided through [`engine::decide`] on what the fold holds, and what the
+//! decision changes is taken in; a refused event changes nothing.
+
+use crate::engine::{
+    complaint_id, decide, member_username, Change, ComplaintRecord, Context, Decision, Known,
+    MemberRecord,
+};
+use crate::error::Refusal;
+use crate::event::Envelope;
+use crate::push::PushDraft;
+use crate::workflow::Project;
+use std::collections::{BTreeMap, HashMap};
+
+/// Projects, members and complaints, by their keys.
+#[derive(Debug, Clone, Default)]
+pub struct Fold {
+    pub projects: HashMap<String, Project>,
+    pub members: BTreeMap<String, MemberRecord>,
+    pub complaints: BTreeMap<String, ComplaintRecord>,
+}
+
+/// What an accepted event changed (its key), and the decision's pushes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub changed: Changed,
+    pub decision: Decided,
+}
+
+/// The key of what an accepted event changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    Project { code: String, registered: bool },
+    Member(String),
+    Complaint(String),
+    Survey,
+    Anchor,
+}
+
+/// A decision without its change (the fold took that in).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decided {
+    pub pushes: Vec<PushDraft>,
+    pub silenced: Vec<crate::engine::Silenced>,
+}
+
+impl Fold {
+    /// What `env` refers to, taken out of the fold (the project is moved,
+    /// not copied; `take_in` or `put_back` returns it).
+    fn known(&mut self, env: &Envelope) -> Known {
+        let mut known = Known::default();
+        if let Some(code) = &env.project {
+            known.project = self.projects.remove(code);
+            known.complaint_project_known = known.project.is_some();
+        }
+        if let Some(username) = member_username(&env.body) {
+            known.member = self.members.get(username).cloned();
+        }
+        if let Some(c) = complaint_id(&env.body) {
+            known.complaint = self.complaints.get(c).cloned();
+        }
+        known
+    }
+
+    /// Decide one event on what the fold holds and take in what it
+    /// changes; the refusal if it is refused (nothing changes then).
+    pub fn step(&mut self, env: &Envelope, ctx: &Context) -> Result<Applied, Refusal> {
+        let mut known = self.known(env);
+        let decision = decide(env, &known, ctx);
+        let Decision {
+            change,
+            pushes,
+            silenced,
+        } = match decision {
+            Ok(d) => d,
+            Err(refusal) => {
+                self.put_back(env, known.project.take());
+                return Err(refusal);
+            }
+        };
+        let changed = match change {
+            Change::Project {
+                project,
+                registered,
+                ..
+            } => {
+                let code = project.code.clone();
+                self.projects.insert(code.clone(), project);
+                Changed::Project { code, registered }
+            }
+            Change::Member(m) => {
+                let username = m.party.username.clone().unwrap_or_default();
+                self.members.insert(username.clone(), m);
+                Changed::Member(username)
+            }
+            Change::Complaint(c) => {
+                let id = c.complaint.id.clone();
+                self.complaints.insert(id.clone(), c);
+                Changed::Complaint(id)
+            }
+            Change::Survey => Changed::Survey,
+            Change::Anchor => Changed::Anchor,
+        };
+        // An accepted event that left its project unchanged (a complaint
+        // about it) puts it back as it was.
+        self.put_back(env, known.project.take());
+        Ok(Applied {
+            changed,
+            decision: Decided { pushes, silenced },
+        })
+    }
+
+    fn put_back(&mut self, env: &Envelope, project: Option<Project>) {
+        if let (Some(code), Some(p)) = (&env.project, project) {
+            self.projects.entry(code.clone()).or_insert(p);
+        }
+    }
+}
