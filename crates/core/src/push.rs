@@ -141,15 +141,18 @@ impl std::fmt::Display for Channel {
 #[ts(export)]
 pub enum Hold {
     Remote,
+    /// Another device's that the sync server sends (an event it decided).
+    Server,
     Held,
 }
 
 impl Hold {
-    pub const ALL: [Hold; 2] = [Hold::Remote, Hold::Held];
+    pub const ALL: [Hold; 3] = [Hold::Remote, Hold::Server, Hold::Held];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Hold::Remote => "remote",
+            Hold::Server => "server",
             Hold::Held => "held",
         }
     }
@@ -157,6 +160,7 @@ impl Hold {
     pub fn zh(self) -> &'static str {
         match self {
             Hold::Remote => "由其他电脑发送",
+            Hold::Server => "由同步服务器发送",
             Hold::Held => "因同步冲突暂停",
         }
     }

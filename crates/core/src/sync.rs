@@ -9,6 +9,12 @@ use crate::push::{Channel, Secret};
 use crate::role::Role;
 use serde::{Deserialize, Serialize};
 
+/// The series the sync server writes itself: the e-trading system's events
+/// it decides (`POST /api/v1/intake`). Every server instance appends to it,
+/// in the global order.
+pub const SERVER_DEVICE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6767_7a79_7365_7276_6572_0000_0000_0001);
+
 /// One record of a device's series, as its chain holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
@@ -48,6 +54,27 @@ pub struct CarriedPush {
 }
 
 impl CarriedPush {
+    /// A push the engine drafted for the event `event_id` at `at`, under its
+    /// idempotency key.
+    pub fn drafted(
+        d: crate::push::PushDraft,
+        event_id: &str,
+        at: &chrono::DateTime<chrono::FixedOffset>,
+    ) -> Self {
+        CarriedPush {
+            id: d.key(event_id, at),
+            rule: d.rule.to_owned(),
+            role: d.recipient.role,
+            recipient_id: d.recipient.id,
+            recipient_name: d.recipient.name,
+            channel: d.channel,
+            address: d.address,
+            head: d.message.head,
+            body: d.message.body,
+            secret: d.secret,
+        }
+    }
+
     /// The digest its event's record covers it by.
     pub fn digest(&self, event_id: &str) -> Hash {
         push_digest(
@@ -239,6 +266,29 @@ pub struct SeriesHead {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Heads {
     pub heads: Vec<SeriesHead>,
+}
+
+/// The answer to `POST /api/v1/intake`: what became of the body's lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeAnswer {
+    pub accepted: u64,
+    /// Lines whose event the server holds already, identical.
+    pub duplicates: u64,
+    /// Pushes the accepted events made.
+    pub pushes: u64,
+    /// Each refused line (kept on the server as a reject).
+    pub refused: Vec<RefusedLine>,
+}
+
+/// A line of an intake body the server refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedLine {
+    /// 1-based, counting every line of the body (blank ones too).
+    pub line: u64,
+    pub event_id: Option<String>,
+    /// The refusal's stable code (as `ggzy import` prints it).
+    pub code: String,
+    pub message: String,
 }
 
 /// A 32-byte hash as lowercase hex on the wire.

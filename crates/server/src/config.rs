@@ -13,6 +13,8 @@ pub struct File {
     pub max_body_bytes: Option<usize>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub center_name: Option<String>,
+    pub dispatch_config: Option<PathBuf>,
 }
 
 impl File {
@@ -35,6 +37,13 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// HTTPS with this certificate chain and key (PEM), both or neither.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The center's name, as the pushes of the events the server decides
+    /// open with it (`【name】`): the same as the desktops' 设置 → 中心名称.
+    pub center_name: String,
+    /// The channels the server sends the pushes of the events it decides
+    /// through (the JSON of `ggzy dispatch configure`; secrets from
+    /// `GGZY_SECRET_…` in its environment). None: they wait in its outbox.
+    pub dispatch_config: Option<PathBuf>,
 }
 
 /// What flags and the environment gave (clap read them); `None` where not.
@@ -45,6 +54,8 @@ pub struct Given {
     pub max_body_bytes: Option<usize>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub center_name: Option<String>,
+    pub dispatch_config: Option<PathBuf>,
     pub config: Option<PathBuf>,
 }
 
@@ -79,6 +90,11 @@ impl Config {
                 .or(file.max_body_bytes)
                 .unwrap_or(DEFAULT_MAX_BODY),
             tls,
+            center_name: given
+                .center_name
+                .or(file.center_name)
+                .unwrap_or_else(|| ggzy_core::render::Center::default().name),
+            dispatch_config: given.dispatch_config.or(file.dispatch_config),
         })
     }
 }
@@ -110,6 +126,8 @@ mod tests {
                 listen: "127.0.0.1:2".into(),
                 max_body_bytes: DEFAULT_MAX_BODY,
                 tls: None,
+                center_name: "公共资源交易中心".into(),
+                dispatch_config: None,
             }
         );
         let err = Config::resolve(given(None, Some("cert.pem")))

@@ -4,6 +4,9 @@
 //! row locks order and guard what they share.
 
 pub mod config;
+pub mod dispatch;
+pub mod intake;
+mod series;
 pub mod sync;
 pub mod tokens;
 
@@ -20,30 +23,61 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone)]
 pub struct State {
     pub pool: PgPool,
+    /// The center the pushes of the events the server decides name.
+    pub center: std::sync::Arc<ggzy_core::render::Center>,
 }
 
 /// Every route, each request held to `max_body` bytes (413 past it, before
-/// the body is read whole).
-pub fn router(pool: PgPool, max_body: usize) -> Router {
+/// the body is read whole); the events the server decides are `center`'s.
+pub fn router(pool: PgPool, max_body: usize, center: ggzy_core::render::Center) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/api/v1/sync/upload", post(sync::upload))
         .route("/api/v1/sync/download", get(sync::download))
         .route("/api/v1/sync/heads", get(sync::heads))
         .route("/api/v1/alarms", get(sync::alarms))
+        .route("/api/v1/intake", post(intake::intake))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .with_state(State { pool })
+        .with_state(State {
+            pool,
+            center: std::sync::Arc::new(center),
+        })
 }
 
 /// Serve the API as `config` says — HTTPS when it names a certificate and
-/// key — until `stop` resolves; then take no new request and finish those
-/// under way (at most 30 s).
+/// key — and send the outbox, until `stop` resolves; then take no new
+/// request, finish those under way (at most 30 s) and the batch being sent.
 pub async fn serve(
     pool: PgPool,
     config: &config::Config,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = router(pool, config.max_body_bytes);
+    let center = ggzy_core::render::Center {
+        name: config.center_name.clone(),
+        phone: None,
+    };
+    let dispatch = dispatch::Dispatch::configured(pool.clone(), config)?;
+    let (stopping, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        stop.await;
+        let _ = stopping.send(true);
+    });
+    let when = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let sending = tokio::spawn(dispatch.run(when(stopped.clone())));
+    let served = listen(pool, config, center, when(stopped)).await;
+    let _ = sending.await;
+    served
+}
+
+async fn listen(
+    pool: PgPool,
+    config: &config::Config,
+    center: ggzy_core::render::Center,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = router(pool, config.max_body_bytes, center);
     let Some((cert, key)) = &config.tls else {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
@@ -89,7 +123,7 @@ pub async fn start_local(url: &str, max_body: usize) -> anyhow::Result<(PgPool, 
     MIGRATOR.run(&pool).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let app = router(pool.clone(), max_body);
+    let app = router(pool.clone(), max_body, ggzy_core::render::Center::default());
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok((pool, base))
 }

@@ -25,7 +25,15 @@ struct Cli {
     /// HTTPS: the certificate's private key (PEM).
     #[arg(long, env = "GGZY_SERVER_TLS_KEY", global = true)]
     tls_key: Option<PathBuf>,
-    /// A TOML file with any of database_url, listen, max_body_bytes, tls_cert, tls_key.
+    /// The center's name, as the pushes of the events the server decides open with it.
+    #[arg(long, env = "GGZY_SERVER_CENTER_NAME", global = true)]
+    center_name: Option<String>,
+    /// The channels the server sends through: a JSON file as `ggzy dispatch configure` takes
+    /// (secrets from GGZY_SECRET_… in the environment).
+    #[arg(long, env = "GGZY_SERVER_DISPATCH_CONFIG", global = true)]
+    dispatch_config: Option<PathBuf>,
+    /// A TOML file with any of database_url, listen, max_body_bytes, tls_cert, tls_key,
+    /// center_name, dispatch_config.
     #[arg(long, env = "GGZY_SERVER_CONFIG", global = true)]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -96,6 +104,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         max_body_bytes: cli.max_body_bytes,
         tls_cert: cli.tls_cert,
         tls_key: cli.tls_key,
+        center_name: cli.center_name,
+        dispatch_config: cli.dispatch_config,
         config: cli.config,
     })?;
     let pool = sqlx::postgres::PgPoolOptions::new()

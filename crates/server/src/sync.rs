@@ -164,35 +164,8 @@ async fn store(pool: &PgPool, device: i64, records: &[Record]) -> Result<Uploade
             .fetch_one(&mut *tx)
             .await?;
         let first = last - n + 1;
-        sqlx::query(
-            "INSERT INTO records (gseq, device, seq, content, prev_hash, hash, body, pushes) \
-             SELECT g, $1, s, c, p, h, b, x FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::BYTEA[], $6::BYTEA[], \
-             $7::TEXT[], $8::TEXT[]) AS t(g, s, c, p, h, b, x)",
-        )
-        .bind(device)
-        .bind((first..=last).collect::<Vec<i64>>())
-        .bind(fresh.iter().map(|r| r.seq).collect::<Vec<_>>())
-        .bind(fresh.iter().map(|r| r.content.as_str()).collect::<Vec<_>>())
-        .bind(fresh.iter().map(|r| r.prev_hash.to_vec()).collect::<Vec<_>>())
-        .bind(fresh.iter().map(|r| r.hash.to_vec()).collect::<Vec<_>>())
-        .bind(fresh.iter().map(|r| r.body.as_deref()).collect::<Vec<_>>())
-        .bind(
-            fresh
-                .iter()
-                .map(|r| (!r.pushes.is_empty()).then(|| serde_json::to_string(&r.pushes).expect("plain values")))
-                .collect::<Vec<_>>(),
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO heads (device, seq, hash) VALUES ($1, $2, $3) \
-             ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        )
-        .bind(device)
-        .bind(seq)
-        .bind(hash.to_vec())
-        .execute(&mut *tx)
-        .await?;
+        insert(&mut tx, device, first, &fresh).await?;
+        save_head(&mut tx, device, seq, &hash).await?;
     }
     let alarms: i64 = sqlx::query_scalar("SELECT count(*) FROM alarms")
         .fetch_one(&mut *tx)
@@ -205,6 +178,59 @@ async fn store(pool: &PgPool, device: i64, records: &[Record]) -> Result<Uploade
         head_hash: hex(&hash),
         alarms,
     })
+}
+
+/// Write `records` of `device`'s series at the places from `first` on.
+pub(crate) async fn insert(
+    tx: &mut sqlx::PgConnection,
+    device: i64,
+    first: i64,
+    records: &[&Record],
+) -> Result<(), sqlx::Error> {
+    let last = first + records.len() as i64 - 1;
+    sqlx::query(
+        "INSERT INTO records (gseq, device, seq, content, prev_hash, hash, body, pushes) \
+         SELECT g, $1, s, c, p, h, b, x FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::BYTEA[], $6::BYTEA[], \
+         $7::TEXT[], $8::TEXT[]) AS t(g, s, c, p, h, b, x)",
+    )
+    .bind(device)
+    .bind((first..=last).collect::<Vec<i64>>())
+    .bind(records.iter().map(|r| r.seq).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.content.as_str()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.prev_hash.to_vec()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.hash.to_vec()).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.body.as_deref()).collect::<Vec<_>>())
+    .bind(
+        records
+            .iter()
+            .map(|r| {
+                (!r.pushes.is_empty())
+                    .then(|| serde_json::to_string(&r.pushes).expect("plain values"))
+            })
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Hold `hash` at `seq` as the head of `device`'s series.
+pub(crate) async fn save_head(
+    tx: &mut sqlx::PgConnection,
+    device: i64,
+    seq: i64,
+    hash: &Hash,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO heads (device, seq, hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(device)
+    .bind(seq)
+    .bind(hash.to_vec())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -110,6 +110,29 @@ pub async fn device(pool: &PgPool, headers: &HeaderMap) -> Result<Device, Refuse
     }
 }
 
+/// The intake token the request bears (its number), or why it is refused.
+pub async fn intake(pool: &PgPool, headers: &HeaderMap) -> Result<i64, Refused> {
+    let token = bearer(headers)?;
+    let row: Option<(i64, bool)> =
+        sqlx::query_as("SELECT n, revoked_at IS NOT NULL FROM intake_tokens WHERE token_hash = $1")
+            .bind(digest(token))
+            .fetch_optional(pool)
+            .await?;
+    match row {
+        None => Err(Refused::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_token",
+            "接入令牌不正确：请使用服务器管理员以 ggzy-server intake-token add 发放的令牌",
+        )),
+        Some((_, true)) => Err(Refused::new(
+            StatusCode::UNAUTHORIZED,
+            "revoked_token",
+            "该接入令牌已被吊销：请联系服务器管理员发放新的令牌",
+        )),
+        Some((n, false)) => Ok(n),
+    }
+}
+
 fn bearer(headers: &HeaderMap) -> Result<&str, Refused> {
     headers
         .get(axum::http::header::AUTHORIZATION)

@@ -27,6 +27,8 @@ async fn with_a_certificate_the_server_speaks_https_and_stops_when_told() {
         listen: format!("127.0.0.1:{port}"),
         max_body_bytes: 1 << 20,
         tls: Some((cert_pem, key_pem)),
+        center_name: "某市公共资源交易中心".into(),
+        dispatch_config: None,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(async move {

@@ -88,7 +88,9 @@ const SELECT: &str = concat!(
     status!(),
     " AS status, coalesce(s.attempts, 0) AS attempts, coalesce(s.series, 0) AS series, s.next_attempt_at, \
     e.received_at AS created_at, coalesce(s.updated_at, e.received_at) AS updated_at, \
-    (SELECT h.why FROM push_holds h WHERE h.push_no = p.no) AS held \
+    (SELECT CASE WHEN h.why = 'remote' AND e.origin_device = \
+       (SELECT n FROM devices WHERE id = '67677a79-7365-7276-6572-000000000001' /* SERVER_DEVICE */) \
+       THEN 'server' ELSE h.why END FROM push_holds h WHERE h.push_no = p.no) AS held \
     FROM pushes p JOIN events e ON e.no = p.event \
     JOIN messages m ON m.no = p.message LEFT JOIN push_states s ON s.push_no = p.no"
 );
@@ -266,5 +268,14 @@ impl Store {
         .bind(serde_json::to_string(nos).expect("numbers"))
         .fetch_all(self.pool())
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_servers_series_is_the_one_core_names() {
+        let server = ggzy_core::sync::SERVER_DEVICE.to_string();
+        assert!(super::SELECT.contains(&server), "{server}");
     }
 }

@@ -5,4 +5,4 @@
  * device's (that device, or the server, sends it), or held with an action
  * the sync server's order found stale.
  */
-export type Hold = "remote" | "held";
+export type Hold = "remote" | "server" | "held";

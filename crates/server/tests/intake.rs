@@ -1,0 +1,259 @@
+//! The e-trading system's events posted to the server (`POST
+//! /api/v1/intake`) on a real PostgreSQL: decided by the server on the
+//! global order, whatever the desktops recorded before them; refused lines
+//! named by line, code and message and kept; every desktop gets the
+//! accepted events with their pushes.
+
+mod common;
+#[path = "../../store/tests/common/mod.rs"]
+mod store_common;
+
+use ggzy_core::sync::IntakeAnswer;
+use ggzy_store::Store;
+use ggzy_sync::Client;
+use serde_json::json;
+use store_common::{line, register, staffed};
+
+fn filing(id: &str, p: &str) -> String {
+    line(
+        id,
+        "filing.submitted",
+        p,
+        json!({"stage": "tender_notice", "round": 1}),
+    )
+}
+
+fn review(id: &str, p: &str, outcome: &str) -> String {
+    line(
+        id,
+        "filing.reviewed",
+        p,
+        json!({"stage": "tender_notice", "round": 1, "outcome": outcome, "opinion": "意见"}),
+    )
+}
+
+fn materials(id: &str, p: &str) -> String {
+    line(
+        id,
+        "materials.submitted",
+        p,
+        json!({"stage": "tender_notice"}),
+    )
+}
+
+async fn post(base: &str, token: Option<&str>, body: String) -> reqwest::Response {
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}/api/v1/intake"))
+        .body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+async fn answer(base: &str, token: &str, lines: &[String]) -> IntakeAnswer {
+    let res = post(base, Some(token), lines.join("\n")).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+async fn import(store: &Store, lines: &[String]) {
+    let s = store
+        .import(std::io::Cursor::new(lines.join("\n")), "test", |_| {})
+        .await
+        .unwrap();
+    assert!(s.refused.is_empty(), "{:?}", s.refused);
+}
+
+async fn scalar(store: &Store, q: &str) -> i64 {
+    sqlx::query_scalar(q).fetch_one(store.pool()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_intake_decides_on_the_global_order_and_reaches_every_desktop() {
+    let (_pg, pool, base) = common::server(16 << 20).await;
+    let intake = ggzy_server::tokens::add_intake(&pool, "交易系统")
+        .await
+        .unwrap();
+    let a = staffed().await;
+    let device = ggzy_server::tokens::add_device(&pool, "甲").await.unwrap();
+    let a_sync = Client::new(&base, &device);
+    // A's staff reach the server with A's first round: the server's pushes
+    // to staff go to them.
+    a_sync.round(&a.store).await.unwrap();
+
+    let own = format!(
+        r#"{{"id":"x","type":"audit.anchored","at":"2026-12-06T08:00:00+08:00","head":"1:{}","recipients":[{{"id":"x","name":"某人","phone":"13900000000"}}]}}"#,
+        "0".repeat(64)
+    );
+    let body = [
+        register("r1", "P1"),
+        String::new(),
+        filing("f1", "P1"),
+        "{not json".to_owned(),
+        own,
+        // Materials before the filing's review: out of order.
+        materials("m0", "P1"),
+    ];
+    let first = answer(&base, &intake, &body).await;
+    assert_eq!((first.accepted, first.duplicates), (2, 0), "{first:?}");
+    assert!(first.pushes > 0);
+    let refused: Vec<(u64, Option<&str>, &str)> = first
+        .refused
+        .iter()
+        .map(|r| (r.line, r.event_id.as_deref(), r.code.as_str()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (4, None, "malformed"),
+            (5, Some("x"), "own_type"),
+            (6, Some("m0"), "out_of_order")
+        ]
+    );
+    assert!(
+        first.refused[2].message.contains("备案审核通过后"),
+        "{first:?}"
+    );
+    // The same body again: nothing new.
+    let again = answer(&base, &intake, &body).await;
+    assert_eq!((again.accepted, again.duplicates), (0, 2), "{again:?}");
+    let rejects: i64 = sqlx::query_scalar("SELECT count(*) FROM intake_rejects WHERE line = 6")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rejects, 2);
+
+    // Desktop A gets the server's events with their pushes: kept, shown,
+    // never A's dispatcher's to send; supervisory staff ss1 has the filing in the inbox.
+    let round = a_sync.round(&a.store).await.unwrap();
+    assert_eq!(round.received.events, 2, "{round:?}");
+    let pushes = scalar(
+        &a.store,
+        "SELECT count(*) FROM pushes p JOIN events e ON e.no = p.event WHERE e.id IN ('r1', 'f1')",
+    )
+    .await;
+    assert_eq!(pushes, first.pushes as i64);
+    assert_eq!(
+        scalar(
+            &a.store,
+            "SELECT count(*) FROM push_holds WHERE why = 'remote'"
+        )
+        .await,
+        pushes
+    );
+    assert!(
+        scalar(
+            &a.store,
+            "SELECT count(*) FROM pushes WHERE recipient_id = 'ss1' AND channel = 'desktop'"
+        )
+        .await
+            > 0
+    );
+    assert_eq!(
+        scalar(
+            &a.store,
+            "SELECT filing_pending FROM projects WHERE code = 'P1'"
+        )
+        .await,
+        1
+    );
+    let v = a.store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!(v.broken, None, "{v:?}");
+
+    // A passes the filing offline and syncs: the server decides the next
+    // materials on the order that holds A's review.
+    import(&a.store, &[review("rev1", "P1", "passed")]).await;
+    a_sync.round(&a.store).await.unwrap();
+    let after = answer(&base, &intake, &[materials("m1", "P1")]).await;
+    assert_eq!(after.accepted, 1, "{after:?}");
+    a_sync.round(&a.store).await.unwrap();
+    assert_eq!(
+        scalar(
+            &a.store,
+            "SELECT materials_pending FROM projects WHERE code = 'P1'"
+        )
+        .await,
+        1
+    );
+    let v = a.store.verify_audit(|_, _| {}).await.unwrap();
+    assert_eq!(v.broken, None, "{v:?}");
+
+    // Tokens: none, a device's, a revoked desktop's are all refused.
+    for (token, code) in [(None, "no_token"), (Some(device.as_str()), "bad_token")] {
+        let res = post(&base, token, materials("m2", "P1")).await;
+        assert_eq!(res.status(), 401);
+        let v: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(v["code"], code, "{v}");
+    }
+    let res = post(&base, Some(&intake), "\n\n".into()).await;
+    assert_eq!(res.status(), 422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_intake_body_is_refused_before_it_is_read() {
+    let (_pg, pool, base) = common::server(4 << 10).await;
+    let intake = ggzy_server::tokens::add_intake(&pool, "交易系统")
+        .await
+        .unwrap();
+    let lines: Vec<String> = (0..100)
+        .map(|i| register(&format!("r{i}"), &format!("P{i}")))
+        .collect();
+    let res = post(&base, Some(&intake), lines.join("\n")).await;
+    assert_eq!(res.status(), 413);
+    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM records")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(held, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_finds_the_same_stale_actions_as_the_desktops() {
+    let (_pg, pool, base) = common::server(16 << 20).await;
+    let intake = ggzy_server::tokens::add_intake(&pool, "交易系统")
+        .await
+        .unwrap();
+    let (a, b) = (staffed().await, staffed().await);
+    let a_sync = Client::new(
+        &base,
+        &ggzy_server::tokens::add_device(&pool, "甲").await.unwrap(),
+    );
+    let b_sync = Client::new(
+        &base,
+        &ggzy_server::tokens::add_device(&pool, "乙").await.unwrap(),
+    );
+    a_sync.round(&a.store).await.unwrap();
+    let done = answer(&base, &intake, &[register("r1", "P1"), filing("f1", "P1")]).await;
+    assert_eq!(done.accepted, 2, "{done:?}");
+    b_sync.round(&b.store).await.unwrap();
+    a_sync.round(&a.store).await.unwrap();
+    // Offline, both review the filing; B's reaches the server first.
+    import(&b.store, &[review("b-rev", "P1", "rejected")]).await;
+    import(&a.store, &[review("a-rev", "P1", "passed")]).await;
+    b_sync.round(&b.store).await.unwrap();
+    a_sync.round(&a.store).await.unwrap();
+    b_sync.round(&b.store).await.unwrap();
+    // The next intake folds both reviews in the order: A's is stale, and
+    // materials for a rejected filing are refused.
+    let next = answer(&base, &intake, &[materials("m1", "P1")]).await;
+    assert_eq!(next.refused.len(), 1, "{next:?}");
+    assert_eq!(next.refused[0].code, "out_of_order");
+    let stale: Vec<(String, String)> =
+        sqlx::query_as("SELECT event_id, kind FROM fold_stale ORDER BY gseq")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stale, [("a-rev".to_owned(), "stale".to_owned())]);
+    for d in [&a, &b] {
+        let conflicts: Vec<String> = d
+            .store
+            .conflicts()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.event_id)
+            .collect();
+        assert_eq!(conflicts, ["a-rev"]);
+    }
+}
