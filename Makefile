@@ -97,9 +97,11 @@ bench-dispatch: deps
 	$(TARGET)/release/ggzy-dispatchbench $(DISPATCH_ARGS)
 
 # A desktop's 100,000 records uploaded to the sync server beside PostgreSQL's
-# COPY of the same rows (its own PostgreSQL, started and stopped by the bench).
+# COPY of the same rows (its own PostgreSQL, started and stopped by the bench),
+# the download of 200,000, and the year posted to the server's intake beside
+# `ggzy import` of the same file.
 bench-sync: debs
-	$(CARGO) build --release -p ggzy-bench --bin ggzy-syncbench
+	$(CARGO) build --release -p ggzy-cli -p ggzy-bench --bin ggzy-syncbench --bin ggzy
 	$(TARGET)/release/ggzy-syncbench
 
 # Cold start and idle memory of the app beside an empty Tauri window, both

@@ -8,12 +8,14 @@ use clap::Parser;
 use ggzy_providers::targets::Targets;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{json, Value};
+
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
-use std::io::{BufWriter, Write};
+
+use ggzy_bench::import::{import_once, remove_db, settle};
+use ggzy_bench::year::{generate, project_code};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 // The same allocator as `ggzy`, so the baseline is measured the same way.
@@ -39,9 +41,6 @@ struct Args {
     #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u32).range(10..=200))]
     max_bidders: u32,
 }
-
-const CENTER_STAFF: usize = 6;
-const SUPERVISOR_STAFF: usize = 4;
 
 fn main() -> Result<ExitCode> {
     let args = Args::parse();
@@ -243,10 +242,6 @@ async fn bare_walk(db: &Path) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64())
 }
 
-fn project_code(p: u32) -> String {
-    format!("TZ-2026-{p:05}")
-}
-
 /// The desktop app's commands on the imported year, as the window calls
 /// them (`ggzy_app::App`, role checks and all): p50 and p95 of each.
 async fn desktop_queries(db: &Path, projects: u32, targets: &mut Targets) -> Result<()> {
@@ -333,76 +328,6 @@ async fn desktop_queries(db: &Path, projects: u32, targets: &mut Targets) -> Res
     Ok(())
 }
 
-/// One import into a fresh database holding the bench's staff: its wall time
-/// and peak RSS (KiB).
-fn import_once(ggzy: &Path, db: &Path, file: &Path) -> Result<(f64, i64)> {
-    let dir = db.parent().context("a folder")?;
-    remove_db(dir, "bench.db");
-    for i in 0..CENTER_STAFF + SUPERVISOR_STAFF {
-        let (role, name) = if i < CENTER_STAFF {
-            ("center_staff", format!("cs{i}"))
-        } else {
-            ("supervisor_staff", format!("ss{i}"))
-        };
-        let mut child = Command::new(ggzy)
-            .args(["--db"])
-            .arg(db)
-            .args([
-                "user",
-                "add",
-                "--username",
-                &name,
-                "--name",
-                &name,
-                "--role",
-                role,
-                "--password-stdin",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()?;
-        child
-            .stdin
-            .take()
-            .context("stdin")?
-            .write_all(b"bench password\n")?;
-        if !child.wait()?.success() {
-            bail!("user add failed");
-        }
-    }
-
-    // The import, measured as a separate process.
-    settle();
-    let t = Instant::now();
-    let child = Command::new(ggzy)
-        .arg("--db")
-        .arg(db)
-        .arg("import")
-        .arg(file)
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let (status, peak_kb) = wait_with_peak_rss(child.id() as i32)?;
-    let secs = t.elapsed().as_secs_f64();
-    if status != 0 {
-        bail!("ggzy import exited with {status}");
-    }
-    Ok((secs, peak_kb))
-}
-
-/// Let the kernel write out what the last step left dirty, so no step is
-/// timed while paying for the one before.
-fn settle() {
-    // SAFETY: sync(2) takes no arguments and cannot fail.
-    unsafe { libc::sync() };
-}
-
-/// Remove a database and its WAL files, if there.
-fn remove_db(dir: &Path, name: &str) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(dir.join(format!("{name}{suffix}")));
-    }
-}
-
 fn median(values: impl Iterator<Item = f64>) -> f64 {
     let mut v: Vec<f64> = values.collect();
     v.sort_by(f64::total_cmp);
@@ -462,18 +387,6 @@ async fn sqlite_copy(dir: &Path) -> Result<f64> {
     Ok(t.elapsed().as_secs_f64())
 }
 
-/// Wait for a child and read its own peak resident set (KiB) from wait4.
-fn wait_with_peak_rss(pid: i32) -> Result<(i32, i64)> {
-    let mut status = 0;
-    // SAFETY: plain syscall on our own child; rusage is fully written by the kernel.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    if r != pid {
-        bail!("wait4 failed: {}", std::io::Error::last_os_error());
-    }
-    Ok((libc::WEXITSTATUS(status), usage.ru_maxrss))
-}
-
 async fn counts(db: &Path) -> Result<(u64, u64, u64)> {
     let mut conn = SqliteConnectOptions::new().filename(db).connect().await?;
     let q = |t: &'static str| format!("SELECT count(*) FROM {t}");
@@ -516,137 +429,4 @@ async fn bare_inserts(path: &Path, rows: u64) -> Result<f64> {
     }
     sqlx::query("COMMIT").execute(&mut conn).await?;
     Ok(t.elapsed().as_secs_f64())
-}
-
-const FIRMS: [&str; 6] = [
-    "建设有限公司",
-    "市政工程有限公司",
-    "建工集团有限公司",
-    "信息技术有限公司",
-    "环境科技有限公司",
-    "机电设备有限公司",
-];
-const CITIES: [&str; 8] = [
-    "临海", "椒江", "黄岩", "路桥", "温岭", "玉环", "天台", "仙居",
-];
-
-/// Write the year, ordered by time; returns the number of events.
-fn generate(path: &Path, projects: u32, max_bidders: u32) -> Result<u64> {
-    let mut all: Vec<(i64, String)> = Vec::new();
-    for p in 0..projects {
-        let mut rng = StdRng::seed_from_u64(p as u64);
-        let start = rng.gen_range(0..300 * 24 * 60i64);
-        for (minute, line) in lifecycle(p, max_bidders as usize, &mut rng) {
-            all.push((start + minute, line));
-        }
-    }
-    all.sort_by_key(|(t, _)| *t);
-    let base = chrono::DateTime::parse_from_rfc3339("2026-01-05T08:00:00+08:00")?;
-    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    for (i, (minute, line)) in all.iter().enumerate() {
-        let at = (base + chrono::Duration::minutes(*minute)).to_rfc3339();
-        // The id and time are spliced in front so each line stays one JSON object.
-        writeln!(out, "{{\"id\":\"y-{i:07}\",\"at\":\"{at}\",{}", &line[1..])?;
-    }
-    out.flush()?;
-    Ok(all.len() as u64)
-}
-
-fn lifecycle(p: u32, max_bidders: usize, rng: &mut StdRng) -> Vec<(i64, String)> {
-    let code = project_code(p);
-    let mut t = 0i64;
-    let mut out = Vec::new();
-    let mut ev = |rng: &mut StdRng, kind: &str, fields: Value| {
-        t += rng.gen_range(30..2 * 24 * 60);
-        let mut e = json!({"type": kind, "project": code});
-        for (k, v) in fields.as_object().expect("object") {
-            e[k] = v.clone();
-        }
-        out.push((t, e.to_string()));
-    };
-    let city = CITIES[p as usize % CITIES.len()];
-    ev(
-        rng,
-        "project.registered",
-        json!({
-            "name": format!("{city}市第{p}号公共基础设施建设工程"),
-            "tenderer": {"id": format!("T{p}"), "name": format!("{city}市住房和城乡建设局"), "phone": format!("0576-8{:07}", p)},
-            "agency": {"id": format!("A{}", p % 97), "name": "浙江求是工程咨询有限公司", "phone": "0576-88123456", "email": "bid@qiushi.cn"},
-        }),
-    );
-    let bidders = rng.gen_range(max_bidders - 10..=max_bidders);
-    for b in 0..bidders {
-        ev(
-            rng,
-            "project.bidder_added",
-            json!({"bidder": {"id": format!("B{p}-{b}"), "name": format!("浙江{}{}", CITIES[b % 8], FIRMS[b % 6]), "phone": format!("139{:04}{:04}", p % 10_000, b)}}),
-        );
-    }
-    let url = |s: &str| format!("https://ggzy.taizhou.gov.cn/{s}/{p}");
-    let filing = |rng: &mut StdRng,
-                  ev: &mut dyn FnMut(&mut StdRng, &str, Value),
-                  stage: &str,
-                  extra: Value,
-                  reject_pct: u32| {
-        let mut f = json!({"stage": stage});
-        for (k, v) in extra.as_object().expect("object") {
-            f[k] = v.clone();
-        }
-        ev(rng, "filing.submitted", f.clone());
-        if rng.gen_range(0..100) < reject_pct {
-            let mut r = json!({"stage": stage, "outcome": "rejected", "opinion": "资料不完整，请补充后重新提交"});
-            if let Some(round) = f.get("round") {
-                r["round"] = round.clone();
-            }
-            ev(rng, "filing.reviewed", r);
-            ev(rng, "filing.submitted", f.clone());
-        }
-        let mut r = json!({"stage": stage, "outcome": "passed"});
-        if let Some(round) = f.get("round") {
-            r["round"] = round.clone();
-        }
-        ev(rng, "filing.reviewed", r);
-    };
-    let publish = |rng: &mut StdRng,
-                   ev: &mut dyn FnMut(&mut StdRng, &str, Value),
-                   stage: &str,
-                   extra: Value| {
-        let mut m = json!({"stage": stage});
-        for (k, v) in extra.as_object().expect("object") {
-            m[k] = v.clone();
-        }
-        ev(rng, "materials.submitted", m.clone());
-        m["url"] = url(stage).into();
-        ev(rng, "notice.published", m);
-    };
-    if rng.gen_range(0..100) < 30 {
-        publish(rng, &mut ev, "consultation", json!({}));
-    }
-    filing(rng, &mut ev, "tender_notice", json!({}), 20);
-    publish(rng, &mut ev, "tender_notice", json!({}));
-    if rng.gen_range(0..100) < 40 {
-        filing(rng, &mut ev, "correction", json!({"round": 1}), 10);
-        publish(rng, &mut ev, "correction", json!({"round": 1}));
-    }
-    let experts: Vec<Value> = (0..5).map(|e| json!({"id": format!("X{}", (p * 7 + e) % 3000), "name": "评标专家", "phone": format!("138{:08}", (p * 7 + e) % 3000)})).collect();
-    ev(
-        rng,
-        "experts.drawn",
-        json!({"sender": "台州市公共资源交易中心", "evaluation": {"start": "2026-06-01T09:00:00+08:00", "duration_hours": 4, "place": "交易中心评标室", "contact_phone": "0576-88100000"}, "experts": experts}),
-    );
-    publish(rng, &mut ev, "bid_opening", json!({}));
-    publish(rng, &mut ev, "evaluation_result", json!({}));
-    filing(
-        rng,
-        &mut ev,
-        "award",
-        json!({"winner": format!("B{p}-0")}),
-        10,
-    );
-    publish(rng, &mut ev, "award", json!({}));
-    ev(rng, "deposit.refunded", json!({}));
-    filing(rng, &mut ev, "contract", json!({}), 5);
-    publish(rng, &mut ev, "contract", json!({}));
-    publish(rng, &mut ev, "performance", json!({}));
-    out
 }

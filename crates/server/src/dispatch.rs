@@ -30,88 +30,66 @@ const UNCONFIGURED: Duration = Duration::from_secs(300);
 /// Pushes to put in the outbox with their events' records.
 #[derive(Default)]
 pub(crate) struct Outbox {
-    rows: Vec<Queued>,
-}
-
-struct Queued {
-    id: uuid::Uuid,
-    gseq: i64,
-    rule: String,
-    clause: &'static str,
-    channel: Channel,
-    recipient_id: String,
-    recipient_name: String,
-    address: String,
-    text: String,
-    secret: Option<Secret>,
+    ids: Vec<uuid::Uuid>,
+    gseqs: Vec<i64>,
 }
 
 impl Outbox {
-    /// The pushes of the event recorded at `gseq`, with each push's clause
-    /// and text (in order).
-    pub(crate) fn add(
-        &mut self,
-        gseq: i64,
-        pushes: &[CarriedPush],
-        texts: Vec<(&'static str, String)>,
-    ) {
-        for (p, (clause, text)) in pushes.iter().zip(texts) {
-            self.rows.push(Queued {
-                id: p.id,
-                gseq,
-                rule: p.rule.clone(),
-                clause,
-                channel: p.channel,
-                recipient_id: p.recipient_id.clone(),
-                recipient_name: p.recipient_name.clone(),
-                address: p.address.clone(),
-                text,
-                secret: p.secret,
-            });
+    /// The pushes of the event recorded at `gseq`.
+    pub(crate) fn add(&mut self, gseq: i64, pushes: &[CarriedPush]) {
+        for p in pushes {
+            self.ids.push(p.id);
+            self.gseqs.push(gseq);
         }
     }
 
     pub(crate) async fn write(self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        if self.rows.is_empty() {
+        if self.ids.is_empty() {
             return Ok(());
         }
-        let r = &self.rows;
-        sqlx::query(
-            "INSERT INTO outbox (id, gseq, rule, clause, channel, recipient_id, recipient_name, address, text, secret) \
-             SELECT * FROM UNNEST($1::UUID[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], \
-             $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::TEXT[])",
-        )
-        .bind(r.iter().map(|q| q.id).collect::<Vec<_>>())
-        .bind(r.iter().map(|q| q.gseq).collect::<Vec<_>>())
-        .bind(r.iter().map(|q| q.rule.as_str()).collect::<Vec<_>>())
-        .bind(r.iter().map(|q| q.clause).collect::<Vec<_>>())
-        .bind(r.iter().map(|q| q.channel.as_str()).collect::<Vec<_>>())
-        .bind(r.iter().map(|q| q.recipient_id.as_str()).collect::<Vec<_>>())
-        .bind(r.iter().map(|q| q.recipient_name.as_str()).collect::<Vec<_>>())
-        .bind(r.iter().map(|q| q.address.as_str()).collect::<Vec<_>>())
-        .bind(r.iter().map(|q| q.text.as_str()).collect::<Vec<_>>())
-        .bind(r.iter().map(|q| q.secret.map(Secret::as_str)).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("INSERT INTO outbox (id, gseq) SELECT * FROM UNNEST($1::UUID[], $2::BIGINT[])")
+            .bind(&self.ids)
+            .bind(&self.gseqs)
+            .execute(&mut *tx)
+            .await?;
         Ok(())
     }
 }
 
-/// A push claimed from the outbox.
+/// A push claimed from the outbox, with its event record's pushes.
 #[derive(sqlx::FromRow)]
-struct Due {
+struct Claimed {
     id: uuid::Uuid,
-    rule: String,
-    clause: String,
-    channel: String,
-    recipient_name: String,
-    address: String,
-    text: String,
-    secret: Option<String>,
+    pushes: Option<String>,
     status: String,
     attempts: i32,
     /// This claim's number (the row's `claims` after it).
     claims: i32,
+}
+
+/// A claimed push with its content, as its record carries it.
+struct Due {
+    id: uuid::Uuid,
+    push: Option<CarriedPush>,
+    status: String,
+    attempts: i32,
+    claims: i32,
+}
+
+impl From<Claimed> for Due {
+    fn from(c: Claimed) -> Self {
+        let pushes: Vec<CarriedPush> = c
+            .pushes
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default();
+        Due {
+            id: c.id,
+            push: pushes.into_iter().find(|p| p.id == c.id),
+            status: c.status,
+            attempts: c.attempts,
+            claims: c.claims,
+        }
+    }
 }
 
 /// One server instance's dispatcher. Cheap to clone.
@@ -172,19 +150,19 @@ impl Dispatch {
     /// Claim one batch, send it and record what every send came to; how
     /// many were claimed.
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
-        let due: Vec<Due> = sqlx::query_as(
-            "UPDATE outbox o SET claims = o.claims + 1, lease_until = now() + make_interval(secs => $2) \
-             FROM (SELECT id FROM outbox WHERE status IN ('queued', 'retrying', 'unknown') AND due_at <= now() \
-                   AND (lease_until IS NULL OR lease_until < now()) \
-                   ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) c \
-             WHERE o.id = c.id \
-             RETURNING o.id, o.rule, o.clause, o.channel, o.recipient_name, o.address, o.text, o.secret, \
-             o.status, o.attempts, o.claims",
+        let claimed: Vec<Claimed> = sqlx::query_as(
+            "WITH c AS (UPDATE outbox o SET claims = o.claims + 1, lease_until = now() + make_interval(secs => $2) \
+               FROM (SELECT id FROM outbox WHERE status IN ('queued', 'retrying', 'unknown') AND due_at <= now() \
+                     AND (lease_until IS NULL OR lease_until < now()) \
+                     ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) d \
+               WHERE o.id = d.id RETURNING o.id, o.gseq, o.status, o.attempts, o.claims) \
+             SELECT c.id, r.pushes, c.status, c.attempts, c.claims FROM c JOIN records r ON r.gseq = c.gseq",
         )
         .bind(self.policy.batch)
         .bind(self.policy.lease.as_secs_f64().max(1.0))
         .fetch_all(&self.pool)
         .await?;
+        let due: Vec<Due> = claimed.into_iter().map(Due::from).collect();
         let n = due.len();
         if n == 0 {
             return Ok(0);
@@ -202,26 +180,37 @@ impl Dispatch {
     }
 
     async fn attempt(&self, d: &Due) -> (Attempt, String, Option<Duration>) {
-        let channel = Channel::ALL.into_iter().find(|c| c.as_str() == d.channel);
-        let Some(sender) = channel.and_then(|c| self.routes.get(c)) else {
+        let Some(p) = &d.push else {
+            // The record was checked when it came: this is the database's fault.
+            return (
+                Attempt::Dead,
+                "服务器数据库中找不到这条推送的内容：请联系服务器管理员".into(),
+                None,
+            );
+        };
+        let Some(sender) = self.routes.get(p.channel) else {
             // Kept, not dead: nobody could re-drive it from a desktop.
-            let zh = channel.map_or_else(|| d.channel.clone(), |c| c.zh().to_owned());
             return (
                 Attempt::Deferred,
-                format!("服务器未配置“{zh}”通道：配置后发出（服务器的 dispatch_config）"),
+                format!(
+                    "服务器未配置“{}”通道：配置后发出（服务器的 dispatch_config）",
+                    p.channel.zh()
+                ),
                 Some(UNCONFIGURED),
             );
         };
-        if d.secret.as_deref() == Some(Secret::OneTimePassword.as_str()) {
+        if p.secret == Some(Secret::OneTimePassword) {
             return (
                 Attempt::Dead,
                 "一次性密码只能由中心的电脑签发：请在电脑上为该会员重新办理密码重置".into(),
                 None,
             );
         }
+        let rule = ggzy_core::catalog::rule_by_id(&p.rule);
+        let clause = rule.map_or(p.rule.as_str(), |r| r.clause);
         if let Some(quiet) = &self.policy.quiet {
             let now = chrono::Local::now();
-            if let Some(until) = channel.and_then(|c| quiet.hold_until(&d.clause, c, now)) {
+            if let Some(until) = quiet.hold_until(clause, p.channel, now) {
                 let wait = (until - now).to_std().unwrap_or_default();
                 let detail = format!("免打扰时段，{} 发送", until.format("%m-%d %H:%M"));
                 return (Attempt::Deferred, detail, Some(wait));
@@ -229,12 +218,11 @@ impl Dispatch {
         }
         let m = Outgoing {
             key: d.id,
-            clause: d.clause.clone(),
-            title: ggzy_core::catalog::rule_by_id(&d.rule)
-                .map_or_else(|| d.clause.clone(), |r| r.title.to_owned()),
-            recipient: d.recipient_name.clone(),
-            address: d.address.clone(),
-            text: d.text.clone(),
+            clause: clause.to_owned(),
+            title: rule.map_or_else(|| clause.to_owned(), |r| r.title.to_owned()),
+            recipient: p.recipient_name.clone(),
+            address: p.address.clone(),
+            text: [p.head.as_str(), &p.recipient_name, &p.body].concat(),
         };
         // A push whose answer never came, or whose claim ran out mid-send,
         // may have gone out: ask before sending it again.

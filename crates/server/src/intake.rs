@@ -12,7 +12,7 @@
 //! whole or, on a failure, not at all; refused lines are kept as rejects.
 
 use crate::dispatch::Outbox;
-use crate::series::Series;
+use crate::series::{Pending, Series};
 use crate::tokens;
 use crate::{Refused, State};
 use axum::body::Bytes;
@@ -68,7 +68,7 @@ pub async fn intake(
             "请求内容中没有任何事件：请每行发送一条接入 JSON",
         ));
     }
-    let answer = decide(&s.pool, &s.center, token, lines).await?;
+    let answer = decide(&s.pool, s.center.clone(), token, lines).await?;
     tracing::info!(
         token,
         accepted = answer.accepted,
@@ -102,105 +102,200 @@ fn read(body: &[u8]) -> Vec<Line> {
         .collect()
 }
 
+/// Lines decided at a time: each slice is decided on a blocking thread
+/// while the one before is written.
+const SLICE: usize = 1_000;
+
 async fn decide(
     pool: &sqlx::PgPool,
-    center: &Center,
+    center: Arc<Center>,
     token: i64,
     lines: Vec<Line>,
-) -> Result<IntakeAnswer, sqlx::Error> {
+) -> Result<IntakeAnswer, Refused> {
     let mut tx = pool.begin().await?;
-    let mut series = Series::open(&mut tx).await?;
+    let series = Series::open(&mut tx).await?;
     let mut folding = Folding::default();
     folding.catch_up(&mut tx, series.last()).await?;
-
     let envs: Vec<&Envelope> = lines.iter().filter_map(|l| l.event.as_ref().ok()).collect();
     folding.load(&mut tx, &envs).await?;
     folding
         .seen(&mut tx, envs.iter().map(|e| e.id.as_str()))
         .await?;
-    let staff = directory(&mut tx).await?;
-    let rules = ContactRules::default();
-    let ctx = Context {
+    let mut d = Deciding {
+        folding,
+        series,
         center,
-        staff: &staff,
-        rules: &rules,
+        staff: directory(&mut tx).await?,
+        rules: ContactRules::default(),
+        at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+        answer: IntakeAnswer::default(),
+        rejects: Vec::new(),
     };
-    let at = chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
-    let mut answer = IntakeAnswer::default();
-    let mut outbox = Outbox::default();
-    let mut rejects: Vec<(&Line, Option<String>, Refusal)> = Vec::new();
-    for line in &lines {
-        let env = match &line.event {
-            Ok(env) => env,
-            Err(refusal) => {
-                rejects.push((line, peek_id(&line.text), refusal.clone()));
-                continue;
+    let lines = Arc::new(lines);
+    let mut unwritten: Option<Rows> = None;
+    for from in (0..lines.len()).step_by(SLICE) {
+        let to = (from + SLICE).min(lines.len());
+        let shared = lines.clone();
+        let deciding = tokio::task::spawn_blocking(move || {
+            let rows = d.slice(&shared[from..to], from);
+            (d, rows)
+        });
+        let writing = async {
+            match unwritten.take() {
+                Some(rows) => rows.write(&mut tx).await,
+                None => Ok(()),
             }
         };
-        let digest = sm3(&env.canonical);
-        match folding.ids.get(&env.id) {
-            Some(seen) if *seen == digest => {
-                answer.duplicates += 1;
-                continue;
-            }
-            Some(_) => {
-                let refusal = Refusal::IdConflict(env.id.clone());
-                rejects.push((line, Some(env.id.clone()), refusal));
-                continue;
-            }
-            None => {}
-        }
-        let applied = match folding.step(env, &ctx) {
-            Ok(applied) => applied,
-            Err(refusal) => {
-                rejects.push((line, Some(env.id.clone()), refusal));
-                continue;
-            }
-        };
-        let mut pushes = Vec::with_capacity(applied.decision.pushes.len());
-        let mut texts = Vec::with_capacity(pushes.capacity());
-        for d in applied.decision.pushes {
-            texts.push((d.clause, d.text()));
-            pushes.push(CarriedPush::drafted(d, &env.id, &env.at));
-        }
-        let digests = pushes.iter().map(|p| p.digest(&env.id)).collect();
-        let content = accepted_content(&at, &env.id, &digest, digests, &applied.decision.silenced);
-        answer.accepted += 1;
-        answer.pushes += pushes.len() as u64;
-        outbox.add(series.next(), &pushes, texts);
-        let gseq = series.push(content, Some(env.canonical.clone()), pushes);
-        folding.ids.insert(env.id.clone(), digest);
-        folding.events.push((env.id.clone(), digest, gseq));
+        let (written, decided) = tokio::join!(writing, deciding);
+        written?;
+        let (back, rows) = decided.map_err(|_| {
+            Refused::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "内部错误：请重试",
+            )
+        })?;
+        d = back;
+        unwritten = Some(rows);
     }
-    let last = series.write(&mut tx).await?;
-    outbox.write(&mut tx).await?;
+    if let Some(rows) = unwritten {
+        rows.write(&mut tx).await?;
+    }
+    let Deciding {
+        folding,
+        series,
+        mut answer,
+        rejects,
+        ..
+    } = d;
+    let last = series.close(&mut tx).await?;
     folding.save(&mut tx, last).await?;
     if !rejects.is_empty() {
+        let line = |i: usize| &lines[i];
         sqlx::query(
             "INSERT INTO intake_rejects (token, line, event_id, code, message, raw) \
              SELECT $1, l, e, c, m, r FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[]) \
              AS t(l, e, c, m, r)",
         )
         .bind(token)
-        .bind(rejects.iter().map(|r| r.0.no as i64).collect::<Vec<_>>())
+        .bind(rejects.iter().map(|r| line(r.0).no as i64).collect::<Vec<_>>())
         .bind(rejects.iter().map(|r| r.1.as_deref()).collect::<Vec<_>>())
         .bind(rejects.iter().map(|r| r.2.code()).collect::<Vec<_>>())
         .bind(rejects.iter().map(|r| message(&r.2)).collect::<Vec<_>>())
-        .bind(rejects.iter().map(|r| r.0.text.as_str()).collect::<Vec<_>>())
+        .bind(rejects.iter().map(|r| line(r.0).text.as_str()).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
     answer.refused = rejects
         .into_iter()
-        .map(|(line, event_id, refusal)| RefusedLine {
-            line: line.no,
+        .map(|(i, event_id, refusal)| RefusedLine {
+            line: lines[i].no,
             event_id,
             code: refusal.code().to_owned(),
             message: message(&refusal),
         })
         .collect();
     Ok(answer)
+}
+
+/// What deciding a body keeps from slice to slice (moved to a blocking
+/// thread for each slice, and back).
+struct Deciding {
+    folding: Folding,
+    series: Series,
+    center: Arc<Center>,
+    staff: Directory,
+    rules: ContactRules,
+    /// When the server accepts the body's events.
+    at: String,
+    answer: IntakeAnswer,
+    /// Refused lines: their index among the body's lines, event id, refusal.
+    rejects: Vec<(usize, Option<String>, Refusal)>,
+}
+
+/// A slice's rows, decided and not yet written.
+struct Rows {
+    records: Pending,
+    outbox: Outbox,
+}
+
+impl Rows {
+    async fn write(self, tx: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+        self.records.write(tx).await?;
+        self.outbox.write(tx).await
+    }
+}
+
+impl Deciding {
+    /// Decide `lines` (the body's from index `from` on) at the end of the
+    /// order; the rows they make.
+    fn slice(&mut self, lines: &[Line], from: usize) -> Rows {
+        let Deciding {
+            folding,
+            series,
+            center,
+            staff,
+            rules,
+            at,
+            answer,
+            rejects,
+        } = self;
+        let ctx = Context {
+            center,
+            staff,
+            rules,
+        };
+        let mut outbox = Outbox::default();
+        for (i, line) in lines.iter().enumerate() {
+            let env = match &line.event {
+                Ok(env) => env,
+                Err(refusal) => {
+                    rejects.push((from + i, peek_id(&line.text), refusal.clone()));
+                    continue;
+                }
+            };
+            let digest = sm3(&env.canonical);
+            match folding.ids.get(&env.id) {
+                Some(seen) if *seen == digest => {
+                    answer.duplicates += 1;
+                    continue;
+                }
+                Some(_) => {
+                    let refusal = Refusal::IdConflict(env.id.clone());
+                    rejects.push((from + i, Some(env.id.clone()), refusal));
+                    continue;
+                }
+                None => {}
+            }
+            let applied = match folding.step(env, &ctx) {
+                Ok(applied) => applied,
+                Err(refusal) => {
+                    rejects.push((from + i, Some(env.id.clone()), refusal));
+                    continue;
+                }
+            };
+            let pushes: Vec<CarriedPush> = applied
+                .decision
+                .pushes
+                .into_iter()
+                .map(|d| CarriedPush::drafted(d, &env.id, &env.at))
+                .collect();
+            let digests = pushes.iter().map(|p| p.digest(&env.id)).collect();
+            let content =
+                accepted_content(at, &env.id, &digest, digests, &applied.decision.silenced);
+            answer.accepted += 1;
+            answer.pushes += pushes.len() as u64;
+            outbox.add(series.next(), &pushes);
+            let gseq = series.push(content, Some(env.canonical.clone()), pushes);
+            folding.ids.insert(env.id.clone(), digest);
+            folding.events.push((env.id.clone(), digest, gseq));
+        }
+        Rows {
+            records: series.take(),
+            outbox,
+        }
+    }
 }
 
 /// What a refused line is told: the refusal, said for the server where a

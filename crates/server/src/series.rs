@@ -12,7 +12,27 @@ pub(crate) struct Series {
     head: (i64, Hash),
     /// The last place given before this append.
     last: i64,
+    /// Records chained in this append.
+    count: i64,
+    /// Of them, those not yet taken to be written.
     records: Vec<Record>,
+}
+
+/// Records chained and taken, to be written at their places.
+pub(crate) struct Pending {
+    device: i64,
+    first: i64,
+    records: Vec<Record>,
+}
+
+impl Pending {
+    pub(crate) async fn write(self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+        if self.records.is_empty() {
+            return Ok(());
+        }
+        let records: Vec<&Record> = self.records.iter().collect();
+        crate::sync::insert(tx, self.device, self.first, &records).await
+    }
 }
 
 impl Series {
@@ -38,6 +58,7 @@ impl Series {
             device,
             head,
             last,
+            count: 0,
             records: Vec::new(),
         })
     }
@@ -49,7 +70,7 @@ impl Series {
 
     /// The place the next record chained will take.
     pub(crate) fn next(&self) -> i64 {
-        self.last + self.records.len() as i64 + 1
+        self.last + self.count + 1
     }
 
     /// Chain a record; its place in the global order.
@@ -70,23 +91,38 @@ impl Series {
             body,
             pushes,
         });
-        self.last + self.records.len() as i64
+        self.count += 1;
+        self.last + self.count
     }
 
-    /// Write the records chained, the head and the global order's last
-    /// place; that place.
-    pub(crate) async fn write(self, tx: &mut PgConnection) -> Result<i64, sqlx::Error> {
-        let n = self.records.len() as i64;
-        if n == 0 {
+    /// The records chained since the last take, to be written (in order).
+    pub(crate) fn take(&mut self) -> Pending {
+        let records = std::mem::take(&mut self.records);
+        Pending {
+            device: self.device,
+            first: self.next() - records.len() as i64,
+            records,
+        }
+    }
+
+    /// After every record taken is written: the head and the global
+    /// order's last place; that place.
+    pub(crate) async fn close(self, tx: &mut PgConnection) -> Result<i64, sqlx::Error> {
+        debug_assert!(self.records.is_empty(), "every record taken and written");
+        if self.count == 0 {
             return Ok(self.last);
         }
-        let records: Vec<&Record> = self.records.iter().collect();
-        crate::sync::insert(tx, self.device, self.last + 1, &records).await?;
         crate::sync::save_head(tx, self.device, self.head.0, &self.head.1).await?;
         sqlx::query("UPDATE global_seq SET last = $1")
-            .bind(self.last + n)
+            .bind(self.last + self.count)
             .execute(&mut *tx)
             .await?;
-        Ok(self.last + n)
+        Ok(self.last + self.count)
+    }
+
+    /// Write every record chained, the head and the last place; that place.
+    pub(crate) async fn write(mut self, tx: &mut PgConnection) -> Result<i64, sqlx::Error> {
+        self.take().write(tx).await?;
+        self.close(tx).await
     }
 }

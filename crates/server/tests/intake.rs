@@ -257,3 +257,43 @@ async fn the_server_finds_the_same_stale_actions_as_the_desktops() {
         assert_eq!(conflicts, ["a-rev"]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_body_is_decided_in_its_order_and_its_refusals_named_by_line() {
+    let (_pg, pool, base) = common::server(16 << 20).await;
+    let intake = ggzy_server::tokens::add_intake(&pool, "交易系统")
+        .await
+        .unwrap();
+    let a = staffed().await;
+    let device = ggzy_server::tokens::add_device(&pool, "甲").await.unwrap();
+    Client::new(&base, &device).round(&a.store).await.unwrap();
+    // 1,300 projects registered, then each one's filing: most filings are
+    // decided in a later part of the body than their project's registration.
+    let mut body: Vec<String> = (0..1300)
+        .map(|i| register(&format!("r{i}"), &format!("P{i}")))
+        .collect();
+    body.extend((0..1300).map(|i| filing(&format!("f{i}"), &format!("P{i}"))));
+    body[2100] = materials("m-early", "P800");
+    let done = answer(&base, &intake, &body).await;
+    assert_eq!(done.accepted, 2599, "{:?}", done.refused);
+    let refused: Vec<(u64, &str)> = done
+        .refused
+        .iter()
+        .map(|r| (r.line, r.code.as_str()))
+        .collect();
+    assert_eq!(refused, [(2101, "out_of_order")]);
+    // The server's series holds them in the body's order, chained.
+    let subjects: Vec<String> = sqlx::query_scalar(
+        "SELECT r.content::json->>'subject' FROM records r JOIN devices d ON d.n = r.device \
+         WHERE d.name = '(服务器)' ORDER BY r.seq",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(subjects.len(), 2599);
+    assert_eq!(
+        (subjects[0].as_str(), subjects[1300].as_str()),
+        ("r0", "f0")
+    );
+    assert_eq!(subjects[2598], "f1299");
+}

@@ -3,13 +3,23 @@
 //! PostgreSQL), against PostgreSQL's bulk `COPY` of the very same rows into a
 //! table of the same shape, in the same run, rounds taken in turn; then a
 //! fresh desktop downloads two desktops' 200,000 records.
+//! Last, the benchmark's year (as `make bench` imports it) is posted to the
+//! server's intake in bodies of 5,000 lines, against `ggzy import` of the
+//! same file (the real binary) in the same run.
 //! Targets (issue 22): the upload at least 10 % of COPY's rate; the
-//! download of 200,000 records within 10 s (atuin's sync takes 12.3 s).
+//! download of 200,000 records within 10 s (atuin's sync takes 12.3 s); the
+//! HTTP intake at least half the rate of `ggzy import`.
 
 use anyhow::{ensure, Context, Result};
+use ggzy_bench::import::{import_once, settle, CENTER_STAFF, SUPERVISOR_STAFF};
+use ggzy_bench::year::generate;
+use ggzy_core::role::StaffRole;
+use ggzy_core::sync::IntakeAnswer;
 use ggzy_providers::targets::Targets;
+use ggzy_store::users::NewUser;
 use ggzy_store::Store;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -103,7 +113,89 @@ async fn run() -> Result<ExitCode> {
             got.records
         )
     });
+    pool.close().await;
+    intake(dir.path(), &pg, &mut targets).await?;
     Ok(targets.finish())
+}
+
+/// Lines of the year per intake request.
+const BODY_LINES: usize = 5_000;
+
+/// The benchmark's year posted to the server's intake, against `ggzy import`
+/// of the same file.
+async fn intake(dir: &Path, pg: &ggzy_pg::Postgres, targets: &mut Targets) -> Result<()> {
+    let file = dir.join("year.jsonl");
+    let events = generate(&file, 10_000, 25)?;
+    let ggzy = std::env::current_exe()?.with_file_name("ggzy");
+    ensure!(
+        ggzy.exists(),
+        "{} not found: build it first (make bench-sync does)",
+        ggzy.display()
+    );
+    let (db, year) = (dir.join("import.db"), file.clone());
+    settle();
+    let (import, _) = tokio::task::spawn_blocking(move || import_once(&ggzy, &db, &year)).await??;
+
+    // The server, and the same staff as the import's (a desktop's users,
+    // uploaded: the server addresses staff pushes to them).
+    let url = pg.database("intake").await;
+    let (pool, base) = ggzy_server::start_local(&url, 64 << 20).await?;
+    let staff = Store::open(&dir.join("staff.db")).await?;
+    for i in 0..CENTER_STAFF + SUPERVISOR_STAFF {
+        let (role, name) = match i < CENTER_STAFF {
+            true => (StaffRole::CenterStaff, format!("cs{i}")),
+            false => (StaffRole::SupervisorStaff, format!("ss{i}")),
+        };
+        let user = NewUser {
+            username: name.clone(),
+            name,
+            role,
+            phone: None,
+            email: None,
+            password: Some("bench password".into()),
+        };
+        staff.add_user(user, "bench").await?;
+    }
+    let device = ggzy_server::tokens::add_device(&pool, "staff").await?;
+    ggzy_sync::Client::new(&base, &device)
+        .upload(&staff)
+        .await?;
+    let token = ggzy_server::tokens::add_intake(&pool, "bench").await?;
+
+    let text = std::fs::read_to_string(&file)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let http = reqwest::Client::new();
+    settle();
+    let t = Instant::now();
+    let mut accepted = 0;
+    for body in lines.chunks(BODY_LINES) {
+        let answer: IntakeAnswer = http
+            .post(format!("{base}/api/v1/intake"))
+            .bearer_auth(&token)
+            .body(body.join("\n"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        ensure!(
+            answer.refused.is_empty(),
+            "refused: {:?}",
+            answer.refused.first()
+        );
+        accepted += answer.accepted;
+    }
+    let posted = t.elapsed().as_secs_f64();
+    ensure!(accepted == events, "accepted {accepted} of {events}");
+    let (http_rate, import_rate) = (events as f64 / posted, events as f64 / import);
+    let share = 100.0 * http_rate / import_rate;
+    println!("HTTP intake of the year ({events} events)   {posted:.2} s   {http_rate:.0} events/s");
+    println!("ggzy import of the same file            {import:.2} s   {import_rate:.0} events/s   (the baseline)");
+    println!("HTTP intake / ggzy import               {share:.1} %   target >= 50 %");
+    targets.check(share >= 50.0, || {
+        format!("HTTP intake {share:.1} % of ggzy import < 50 %")
+    });
+    Ok(())
 }
 
 /// A desktop database whose chain holds about RECORDS records: that many
