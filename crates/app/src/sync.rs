@@ -127,6 +127,8 @@ impl App {
             .await?;
         *self.sync_last.lock().expect("sync lock") = Last::default();
         self.sync_wake.notify_one();
+        // Connected or not decides who sends this desktop's pushes.
+        self.reconfigured.notify_one();
         self.sync_settings().await
     }
 

@@ -197,7 +197,7 @@ async fn an_admin_sets_the_server_and_the_desktop_sends_what_waits() {
 
     // A tamper alarm on the server (raised by another desktop's upload; the
     // server's tests raise them for real): admins are shown it, others not.
-    sqlx::query("INSERT INTO alarms (device, kind, detail) VALUES (1, 'tamper', '第 2 条记录与服务器已保存的不同')")
+    sqlx::query("INSERT INTO alarms (device, kind, detail) SELECT n, 'tamper', '第 2 条记录与服务器已保存的不同' FROM devices WHERE name = '一号机'")
         .execute(&pool)
         .await
         .unwrap();

@@ -137,6 +137,22 @@ pub struct Upload {
     /// The desktop's device id (its database's `device_id`).
     pub device_id: uuid::Uuid,
     pub records: Vec<Record>,
+    /// This desktop's pushes the server is to send from now on (connected
+    /// mode: the desktop's dispatcher is off), each named with the record
+    /// of its event, which the server holds already.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hand_over: Vec<HandOver>,
+}
+
+/// A push handed to the server to send: its id, the seq of its event's
+/// record in the desktop's series, and its series of attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandOver {
+    pub push: uuid::Uuid,
+    pub seq: i64,
+    /// The series of attempts (0; more once staff re-drove it).
+    #[serde(default)]
+    pub series: i64,
 }
 
 /// What the server did with an upload.
@@ -152,6 +168,9 @@ pub struct Uploaded {
     /// Tamper alarms the server holds, of every device (admins are shown them).
     #[serde(default)]
     pub alarms: i64,
+    /// Pushes handed over that the server had not been handed before.
+    #[serde(default)]
+    pub handed: u64,
 }
 
 /// A tamper alarm the server raised: a device's series that no longer

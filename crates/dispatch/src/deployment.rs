@@ -23,6 +23,8 @@ pub enum SetupError {
     Locked(PathBuf),
     #[error("无法创建锁文件 {0}：{1}")]
     LockFile(PathBuf, std::io::Error),
+    #[error("本机已连接同步服务器 {0}：本机的推送交由服务器发送，本机不发送（若要本机发送，请先在 设置 → 同步 中清除服务器地址）")]
+    Connected(String),
     #[error("{0}工作群需要先在 设置 → 推送通道（或 ggzy dispatch configure）中配置{0}群机器人")]
     NoRobot(&'static str),
     #[error("这是演示中心的数据库：演示数据只通过模拟通道发送，不能配置真实推送通道。请在本中心自己的数据库中配置（首次启动时设置本中心）")]
@@ -97,11 +99,15 @@ pub async fn center_name(store: &Store) -> Result<String, StoreError> {
 }
 
 /// The dispatcher the saved configuration describes; `None` while no
-/// channel has been configured (pushes then wait, queued).
+/// channel has been configured (pushes then wait, queued). A desktop
+/// connected to a sync server has none: the server sends its pushes.
 pub async fn dispatcher(
     store: &Store,
     secrets: &dyn Secrets,
 ) -> Result<Option<(Dispatcher, DispatchConfig)>, SetupError> {
+    if let Some(server) = store.connected().await? {
+        return Err(SetupError::Connected(server));
+    }
     if store.is_demo().await? {
         return demo(store).await.map(Some);
     }

@@ -65,6 +65,7 @@ struct Claimed {
     attempts: i32,
     /// This claim's number (the row's `claims` after it).
     claims: i32,
+    series: i32,
 }
 
 /// A claimed push with its content, as its record carries it.
@@ -74,6 +75,7 @@ struct Due {
     status: String,
     attempts: i32,
     claims: i32,
+    series: i32,
 }
 
 impl From<Claimed> for Due {
@@ -88,6 +90,7 @@ impl From<Claimed> for Due {
             status: c.status,
             attempts: c.attempts,
             claims: c.claims,
+            series: c.series,
         }
     }
 }
@@ -155,8 +158,8 @@ impl Dispatch {
                FROM (SELECT id FROM outbox WHERE status IN ('queued', 'retrying', 'unknown') AND due_at <= now() \
                      AND (lease_until IS NULL OR lease_until < now()) \
                      ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) d \
-               WHERE o.id = d.id RETURNING o.id, o.gseq, o.status, o.attempts, o.claims) \
-             SELECT c.id, r.pushes, c.status, c.attempts, c.claims FROM c JOIN records r ON r.gseq = c.gseq",
+               WHERE o.id = d.id RETURNING o.id, o.gseq, o.status, o.attempts, o.claims, o.series) \
+             SELECT c.id, r.pushes, c.status, c.attempts, c.claims, c.series FROM c JOIN records r ON r.gseq = c.gseq",
         )
         .bind(self.policy.batch)
         .bind(self.policy.lease.as_secs_f64().max(1.0))
@@ -217,7 +220,7 @@ impl Dispatch {
             }
         }
         let m = Outgoing {
-            key: d.id,
+            key: ggzy_core::push::series_key(d.id, d.series.into()),
             clause: clause.to_owned(),
             title: rule.map_or_else(|| clause.to_owned(), |r| r.title.to_owned()),
             recipient: p.recipient_name.clone(),

@@ -15,7 +15,9 @@ use axum::extract::{Query, State as Shared};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use ggzy_core::audit::{hex, Hash, GENESIS};
-use ggzy_core::sync::{Alarm, Alarms, Heads, Page, Placed, Record, SeriesHead, Upload, Uploaded};
+use ggzy_core::sync::{
+    Alarm, Alarms, HandOver, Heads, Page, Placed, Record, SeriesHead, Upload, Uploaded,
+};
 use sqlx::PgPool;
 
 /// Records in one download page at most.
@@ -40,7 +42,8 @@ pub async fn upload(
             .map_err(|m| Refused::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_record", m))?;
     }
     match store(&s.pool, device.n, &up.records).await {
-        Ok(done) => {
+        Ok(mut done) => {
+            done.handed = hand_over(&s.pool, device.n, &up.hand_over).await?;
             tracing::info!(
                 device = device.n,
                 stored = done.stored,
@@ -177,7 +180,62 @@ async fn store(pool: &PgPool, device: i64, records: &[Record]) -> Result<Uploade
         head_seq: seq,
         head_hash: hex(&hash),
         alarms,
+        handed: 0,
     })
+}
+
+/// Take the pushes a device hands over into the outbox (connected mode):
+/// each must be one its own record carries. How many were new.
+async fn hand_over(pool: &PgPool, device: i64, pushes: &[HandOver]) -> Result<u64, Refused> {
+    if pushes.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<uuid::Uuid> = pushes.iter().map(|h| h.push).collect();
+    let seqs: Vec<i64> = pushes.iter().map(|h| h.seq).collect();
+    let mut tx = pool.begin().await?;
+    let series: Vec<i32> = pushes.iter().map(|h| h.series as i32).collect();
+    let found: Vec<(uuid::Uuid, i64, i32)> = sqlx::query_as(
+        "SELECT h.id, r.gseq, h.series FROM UNNEST($2::UUID[], $3::BIGINT[], $4::INT[]) AS h(id, seq, series) \
+         JOIN records r ON r.device = $1 AND r.seq = h.seq \
+         WHERE r.pushes IS NOT NULL \
+           AND r.pushes::jsonb @> jsonb_build_array(jsonb_build_object('id', h.id::text))",
+    )
+    .bind(device)
+    .bind(&ids)
+    .bind(&seqs)
+    .bind(&series)
+    .fetch_all(&mut *tx)
+    .await?;
+    if found.len() != pushes.len() {
+        let known: std::collections::HashSet<uuid::Uuid> = found.iter().map(|f| f.0).collect();
+        let stray = pushes
+            .iter()
+            .find(|h| !known.contains(&h.push))
+            .expect("one is missing");
+        return Err(Refused::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_hand_over",
+            format!(
+                "交由服务器发送的推送 {} 不在本设备第 {} 条记录中：请先上传该记录，或检查本机数据（ggzy audit verify）",
+                stray.push, stray.seq
+            ),
+        ));
+    }
+    // A push handed over again with a later series was re-driven on its
+    // desktop: due again, under that series' key.
+    let new = sqlx::query(
+        "INSERT INTO outbox (id, gseq, series) SELECT * FROM UNNEST($1::UUID[], $2::BIGINT[], $3::INT[]) \
+         ON CONFLICT (id) DO UPDATE SET series = excluded.series, status = 'queued', detail = NULL, \
+         attempts = 0, due_at = now(), lease_until = NULL WHERE outbox.series < excluded.series",
+    )
+    .bind(found.iter().map(|f| f.0).collect::<Vec<_>>())
+    .bind(found.iter().map(|f| f.1).collect::<Vec<_>>())
+    .bind(found.iter().map(|f| f.2).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(new)
 }
 
 /// Write `records` of `device`'s series at the places from `first` on.

@@ -137,6 +137,7 @@ async fn run(devices: usize, steps: Vec<Step>, case: usize, pg: &ggzy_pg::Postgr
                 let up = Upload {
                     device_id: store.device().parse().unwrap(),
                     records,
+                    hand_over: Vec::new(),
                 };
                 let answer = reqwest::Client::new()
                     .post(format!("{base}/api/v1/sync/upload"))

@@ -107,6 +107,7 @@ async fn series_are_kept_whole_in_one_global_order_and_repeats_change_nothing() 
     let up = |id, records: &[Record]| Upload {
         device_id: id,
         records: records.to_vec(),
+        hand_over: Vec::new(),
     };
     let (status, done) = s.upload(&a, &up(a_id, &a_series[..3])).await;
     assert_eq!(status, 200, "{done}");
@@ -172,6 +173,7 @@ async fn a_rewritten_history_is_refused_and_raised_as_an_alarm() {
     let up = |records: Vec<Record>| Upload {
         device_id: id,
         records,
+        hand_over: Vec::new(),
     };
     assert_eq!(s.upload(&token, &up(original.clone())).await.0, 200);
 
@@ -244,6 +246,7 @@ async fn bad_requests_are_refused_with_what_is_wrong_and_apply_nothing() {
     let up = Upload {
         device_id: id,
         records: records.clone(),
+        hand_over: Vec::new(),
     };
 
     let post = |token: Option<&str>, body: String| {

@@ -7,11 +7,42 @@
 use crate::{Result, Store, StoreError};
 use ggzy_core::audit::Hash;
 use ggzy_core::error::ErrorCode;
-use ggzy_core::sync::{CarriedPush, Record};
+use ggzy_core::sync::{CarriedPush, HandOver, Record};
 use std::collections::HashMap;
 
 mod apply;
 pub use apply::Applied;
+
+/// This desktop's pushes to hand to the server, and the cursor past them.
+#[derive(Debug, Clone, Default)]
+pub struct HandingOver {
+    pub pushes: Vec<Handing>,
+    pub upto: i64,
+}
+
+/// One push to hand over: its local number, id, its event's record and
+/// its series of attempts.
+#[derive(Debug, Clone, Copy)]
+pub struct Handing {
+    pub no: i64,
+    pub push: uuid::Uuid,
+    pub seq: i64,
+    pub series: i64,
+}
+
+impl HandingOver {
+    /// As the server is told of them.
+    pub fn wire(&self) -> Vec<HandOver> {
+        self.pushes
+            .iter()
+            .map(|h| HandOver {
+                push: h.push,
+                seq: h.seq,
+                series: h.series,
+            })
+            .collect()
+    }
+}
 
 /// Where the server's last answer left this device's series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +54,105 @@ pub struct Uploaded {
 }
 
 impl Store {
+    /// The sync server this desktop is connected to (设置 → 同步), if any:
+    /// then the server sends this desktop's pushes, and its own dispatcher
+    /// does not.
+    pub async fn connected(&self) -> Result<Option<String>> {
+        let server: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'sync_server'")
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(server.filter(|s| !s.trim().is_empty()))
+    }
+
+    /// This desktop's pushes to hand to the server, at most `limit`: not
+    /// handed over yet (above the `sync_handed` cursor), neither held nor
+    /// done, of events whose records the server holds (up to the upload
+    /// cursor). With the cursor to keep once the server has them.
+    pub async fn to_hand_over(&self, limit: i64) -> Result<HandingOver> {
+        let from: i64 = sqlx::query_scalar(
+            "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'sync_handed'), 0)",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        let uploaded = self.uploaded().await?.seq;
+        // Re-driven here since they were handed over: again, first.
+        let mut rows: Vec<(i64, uuid::Uuid, i64, i64)> = sqlx::query_as(
+            "SELECT p.no, p.id, e.origin_seq, s.series FROM handed h JOIN pushes p ON p.no = h.push_no \
+             JOIN events e ON e.no = p.event JOIN push_states s ON s.push_no = p.no \
+             WHERE s.series > h.series AND s.status NOT IN ('sent', 'delivered', 'failed', 'dead') \
+             ORDER BY p.no LIMIT ?1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let room = limit - rows.len() as i64;
+        let fresh: Vec<(i64, uuid::Uuid, i64, i64)> = sqlx::query_as(
+            "SELECT p.no, p.id, e.origin_seq, coalesce(s.series, 0) FROM pushes p \
+             JOIN events e ON e.no = p.event LEFT JOIN push_states s ON s.push_no = p.no \
+             WHERE p.no > ?1 AND e.origin_device = ?2 AND e.origin_seq <= ?3 \
+               AND NOT EXISTS (SELECT 1 FROM push_holds h WHERE h.push_no = p.no) \
+               AND coalesce(s.status, 'queued') NOT IN ('sent', 'delivered', 'failed', 'dead') \
+             ORDER BY p.no LIMIT ?4",
+        )
+        .bind(from)
+        .bind(self.device_n())
+        .bind(uploaded)
+        .bind(room)
+        .fetch_all(self.pool())
+        .await?;
+        // Past every push of an uploaded event up to the last one taken (all
+        // of them when fewer than asked were).
+        let upto =
+            match fresh.last() {
+                Some(last) if fresh.len() as i64 == room => last.0,
+                _ if room == 0 => from,
+                _ => sqlx::query_scalar(
+                    "SELECT coalesce(max(p.no), ?1) FROM pushes p JOIN events e ON e.no = p.event \
+                 WHERE p.no > ?1 AND e.origin_device = ?2 AND e.origin_seq <= ?3",
+                )
+                .bind(from)
+                .bind(self.device_n())
+                .bind(uploaded)
+                .fetch_one(self.pool())
+                .await?,
+            };
+        rows.extend(fresh);
+        let pushes = rows
+            .into_iter()
+            .map(|(no, push, seq, series)| Handing {
+                no,
+                push,
+                seq,
+                series,
+            })
+            .collect();
+        Ok(HandingOver { pushes, upto })
+    }
+
+    /// The server has `handed`: kept (by id, for the statuses it will send
+    /// down), with the cursor past them.
+    pub async fn set_handed(&self, handed: &HandingOver) -> Result<()> {
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        for chunk in handed.pushes.chunks(10_000) {
+            let mut b = sqlx::QueryBuilder::new("INSERT INTO handed (id, push_no, series) ");
+            b.push_values(chunk, |mut q, h| {
+                q.push_bind(h.push).push_bind(h.no).push_bind(h.series);
+            });
+            b.push(" ON CONFLICT (id) DO UPDATE SET series = excluded.series");
+            b.build().execute(&mut *conn).await?;
+        }
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('sync_handed', CAST(?1 AS TEXT)) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(handed.upto)
+        .execute(&mut *conn)
+        .await?;
+        tx.commit().await
+    }
+
     /// This device's records after `after`, in order, at most `limit`, each
     /// with the event line and the pushes an accepted event's record covers.
     pub async fn outgoing(&self, after: i64, limit: i64) -> Result<Vec<Record>> {

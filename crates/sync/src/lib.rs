@@ -15,6 +15,8 @@ pub struct Sent {
     pub stored: u64,
     /// Tamper alarms the server holds, of every device.
     pub alarms: i64,
+    /// This desktop's pushes handed to the server to send (connected mode).
+    pub handed: u64,
 }
 
 /// What a download came to.
@@ -39,6 +41,8 @@ pub struct Round {
 
 /// Records sent in one request at most.
 pub const BATCH: i64 = 2_000;
+/// Pushes handed to the server in one request at most.
+pub const HAND_OVER_MAX: i64 = 20_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -96,9 +100,12 @@ impl Client {
             let after = store.uploaded().await?.seq;
             let records = store.outgoing(after, BATCH).await?;
             let last = records.is_empty();
-            let answer: Uploaded = self
-                .post("/api/v1/sync/upload", &Upload { device_id, records })
-                .await?;
+            let up = Upload {
+                device_id,
+                records,
+                hand_over: Vec::new(),
+            };
+            let answer: Uploaded = self.post("/api/v1/sync/upload", &up).await?;
             if answer.head_seq > 0 {
                 let head: ggzy_core::audit::Head =
                     format!("{}:{}", answer.head_seq, answer.head_hash)
@@ -112,9 +119,29 @@ impl Client {
             sent.stored += answer.stored;
             sent.alarms = answer.alarms;
             if last {
-                return Ok(sent);
+                break;
             }
         }
+        // Connected (a server saved in 设置 → 同步): this desktop's
+        // dispatcher is off, and the server sends its pushes.
+        if store.connected().await?.is_some() {
+            loop {
+                let handing = store.to_hand_over(HAND_OVER_MAX).await?;
+                if handing.pushes.is_empty() {
+                    store.set_handed(&handing).await?;
+                    break;
+                }
+                let up = Upload {
+                    device_id,
+                    records: Vec::new(),
+                    hand_over: handing.wire(),
+                };
+                let answer: Uploaded = self.post("/api/v1/sync/upload", &up).await?;
+                sent.handed += answer.handed;
+                store.set_handed(&handing).await?;
+            }
+        }
+        Ok(sent)
     }
 
     /// Apply the others' records after this desktop's cursor, a page at a

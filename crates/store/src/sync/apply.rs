@@ -24,7 +24,7 @@ use ggzy_core::audit::{sm3, Hash, GENESIS};
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::Envelope;
 use ggzy_core::push::PushStatus;
-use ggzy_core::sync::{CarriedPush, Checked, Placed};
+use ggzy_core::sync::{CarriedPush, Checked, Placed, SERVER_DEVICE};
 use sqlx::SqliteConnection;
 use std::collections::{HashMap, HashSet};
 
@@ -120,6 +120,9 @@ struct Applying {
     taken: HashSet<String>,
     /// Another device's pushes here (or earlier on the page), by id.
     remote: HashMap<uuid::Uuid, i64>,
+    /// This desktop's pushes handed to the server that the page's status
+    /// records name: id -> number here.
+    handed: HashMap<uuid::Uuid, i64>,
     /// The last of this desktop's records the server has placed so far.
     own_placed: i64,
     /// This desktop's last accepted event's record.
@@ -209,6 +212,7 @@ impl Applying {
             held: HashMap::new(),
             taken: HashSet::new(),
             remote: HashMap::new(),
+            handed: HashMap::new(),
             own_placed,
             own_last_event,
             fold: Vec::new(),
@@ -282,6 +286,13 @@ impl Applying {
         .fetch_all(&mut *conn)
         .await?;
         a.remote = remote.into_iter().collect();
+        let handed: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
+            "SELECT id, push_no FROM handed WHERE id IN (SELECT unhex(value) FROM json_each(?1))",
+        )
+        .bind(serde_json::to_string(&pushes).expect("strings"))
+        .fetch_all(&mut *conn)
+        .await?;
+        a.handed = handed.into_iter().collect();
         Ok(a)
     }
 
@@ -405,7 +416,14 @@ impl Applying {
                     .push
                     .as_deref()
                     .and_then(|p| uuid::Uuid::try_parse(p).ok());
-                let Some(&push_no) = push.and_then(|id| self.remote.get(&id)) else {
+                // Another device's push, or (from the server, which sends
+                // them in connected mode) one this desktop handed over.
+                let by_server = placed.device_id == SERVER_DEVICE;
+                let Some(&push_no) = push.and_then(|id| {
+                    self.remote
+                        .get(&id)
+                        .or_else(|| self.handed.get(&id).filter(|_| by_server))
+                }) else {
                     return Ok(());
                 };
                 let status = PushStatus::try_from(c.status.unwrap_or_default())
