@@ -76,7 +76,7 @@ struct SyncArgs {
     /// This desktop's token (`ggzy-server device add`); better given in the environment
     #[arg(long, env = "GGZY_SYNC_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// One JSON object: {"uploaded": N, "waiting": N, "head": SEQ}
+    /// One JSON object: {"uploaded", "handed", "downloaded", "conflicts", "waiting", "head", "cursor"}
     #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
@@ -358,6 +358,7 @@ async fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode, CliError> {
             "{}",
             serde_json::json!({
                 "uploaded": round.sent.stored,
+                "handed": round.sent.handed,
                 "downloaded": round.received.records,
                 "conflicts": conflicts,
                 "waiting": state.waiting,
@@ -372,8 +373,8 @@ async fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode, CliError> {
         );
     } else {
         println!(
-            "上传 {} 条，取回其他设备的记录 {} 条（其中事件 {} 件）；服务器已保存本机记录到第 {} 条，待上传 {} 条；待处理的同步冲突 {conflicts} 项",
-            round.sent.stored, round.received.records, round.received.events, state.seq, state.waiting
+            "上传 {} 条，交由服务器发送的推送 {} 条，取回其他设备的记录 {} 条（其中事件 {} 件）；服务器已保存本机记录到第 {} 条，待上传 {} 条；待处理的同步冲突 {conflicts} 项",
+            round.sent.stored, round.sent.handed, round.received.records, round.received.events, state.seq, state.waiting
         );
     }
     Ok(ExitCode::SUCCESS)
