@@ -8,7 +8,7 @@ use crate::event::{Complaint, Envelope, EventBody, Outcome, Party};
 use crate::push::{Channel, PushDraft, Recipient, Secret};
 use crate::reach::{ContactRules, Reach};
 use crate::render::{recipient_name, render, Center, Items, Message, MASK};
-use crate::role::Role;
+use crate::role::{Role, StaffRole};
 use crate::workflow::{Project, ProjectParty};
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +24,39 @@ pub struct StaffMember {
 pub struct Directory {
     pub center_staff: Vec<StaffMember>,
     pub supervisor_staff: Vec<StaffMember>,
+}
+
+impl Directory {
+    /// The directory of staff read as (username, name, role) rows, the
+    /// role as `StaffRole::as_str` writes it; other roles are left out.
+    pub fn of(rows: impl IntoIterator<Item = (String, String, String)>) -> Directory {
+        let mut d = Directory::default();
+        for (username, name, role) in rows {
+            let member = StaffMember { username, name };
+            if role == StaffRole::CenterStaff.as_str() {
+                d.center_staff.push(member);
+            } else if role == StaffRole::SupervisorStaff.as_str() {
+                d.supervisor_staff.push(member);
+            }
+        }
+        d
+    }
+
+    /// One stand-in per role, for deciding events again in a fold: who was
+    /// addressed is not part of what the events leave, so no event already
+    /// accepted is refused there for want of a recipient.
+    pub fn stand_ins() -> Directory {
+        let one = || {
+            vec![StaffMember {
+                username: "replay".into(),
+                name: "replay".into(),
+            }]
+        };
+        Directory {
+            center_staff: one(),
+            supervisor_staff: one(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

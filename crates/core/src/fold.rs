@@ -4,12 +4,14 @@
 //! decision changes is taken in; a refused event changes nothing.
 
 use crate::engine::{
-    complaint_id, decide, member_username, Change, ComplaintRecord, Context, Decision, Known,
-    MemberRecord,
+    complaint_id, decide, member_username, Change, ComplaintRecord, Context, Decision, Directory,
+    Known, MemberRecord,
 };
 use crate::error::Refusal;
 use crate::event::Envelope;
 use crate::push::PushDraft;
+use crate::reach::ContactRules;
+use crate::render::Center;
 use crate::workflow::Project;
 use std::collections::{BTreeMap, HashMap};
 
@@ -43,6 +45,26 @@ pub enum Changed {
 pub struct Decided {
     pub pushes: Vec<PushDraft>,
     pub silenced: Vec<crate::engine::Silenced>,
+}
+
+/// The context a fold decides events again in: the default center and
+/// contact rules, and a stand-in per staff role (`Directory::stand_ins`):
+/// who was addressed and how is not part of what the events leave.
+pub fn replaying() -> Context<'static> {
+    static PARTS: std::sync::OnceLock<(Center, Directory, ContactRules)> =
+        std::sync::OnceLock::new();
+    let (center, staff, rules) = PARTS.get_or_init(|| {
+        (
+            Center::default(),
+            Directory::stand_ins(),
+            ContactRules::default(),
+        )
+    });
+    Context {
+        center,
+        staff,
+        rules,
+    }
 }
 
 impl Fold {

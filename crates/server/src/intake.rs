@@ -21,10 +21,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use ggzy_core::audit::{accepted_content, sm3, Hash};
 use ggzy_core::engine::{
-    complaint_id, member_username, ComplaintRecord, Context, Directory, MemberRecord, StaffMember,
+    complaint_id, member_username, ComplaintRecord, Context, Directory, MemberRecord,
 };
 use ggzy_core::event::{decode_line, may_import, parse, peek_id, Envelope};
-use ggzy_core::fold::{Changed, Fold};
+use ggzy_core::fold::{replaying, Changed, Fold};
 use ggzy_core::reach::ContactRules;
 use ggzy_core::render::Center;
 use ggzy_core::sync::{CarriedPush, IntakeAnswer, RefusedLine};
@@ -312,37 +312,11 @@ fn message(refusal: &Refusal) -> String {
 /// Active staff of the two roles pushed to, as the desktops' user records
 /// tell.
 async fn directory(tx: &mut PgConnection) -> Result<Directory, sqlx::Error> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT username, name, role FROM staff WHERE active \
-         AND role IN ('center_staff', 'supervisor_staff') ORDER BY username",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut d = Directory::default();
-    for (username, name, role) in rows {
-        let member = StaffMember { username, name };
-        match role.as_str() {
-            "center_staff" => d.center_staff.push(member),
-            _ => d.supervisor_staff.push(member),
-        }
-    }
-    Ok(d)
-}
-
-/// The decisions of the events already placed need staff to address (who
-/// is not part of the fold): one stand-in per role, as the desktops' fold
-/// has, so no placed event is refused for want of a recipient.
-fn stand_ins() -> Directory {
-    let one = || {
-        vec![StaffMember {
-            username: "replay".into(),
-            name: "replay".into(),
-        }]
-    };
-    Directory {
-        center_staff: one(),
-        supervisor_staff: one(),
-    }
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT username, name, role FROM staff WHERE active ORDER BY username")
+            .fetch_all(&mut *tx)
+            .await?;
+    Ok(Directory::of(rows))
 }
 
 /// The fold as far as this request reads and changes it.
@@ -376,12 +350,7 @@ impl Folding {
         let mut at: i64 = sqlx::query_scalar("SELECT gseq FROM fold_at")
             .fetch_one(&mut *tx)
             .await?;
-        let (center, staff, rules) = (Center::default(), stand_ins(), ContactRules::default());
-        let ctx = Context {
-            center: &center,
-            staff: &staff,
-            rules: &rules,
-        };
+        let ctx = replaying();
         while at < last {
             let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
                 "SELECT gseq, content, body FROM records WHERE gseq > $1 AND gseq <= $2 \

@@ -95,19 +95,12 @@ pub async fn device(pool: &PgPool, headers: &HeaderMap) -> Result<Device, Refuse
     .bind(digest(token))
     .fetch_optional(pool)
     .await?;
-    match row {
-        None => Err(Refused::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_token",
-            "设备令牌不正确：请在 设置 → 同步 中填写服务器管理员发放的令牌",
-        )),
-        Some((_, _, true)) => Err(Refused::new(
-            StatusCode::UNAUTHORIZED,
-            "revoked_token",
-            "该设备的令牌已被吊销：请联系服务器管理员重新登记本机",
-        )),
-        Some((n, device_id, false)) => Ok(Device { n, device_id }),
-    }
+    let (n, device_id) = standing(
+        row.map(|(n, d, revoked)| ((n, d), revoked)),
+        "设备令牌不正确：请在 设置 → 同步 中填写服务器管理员发放的令牌",
+        "该设备的令牌已被吊销：请联系服务器管理员重新登记本机",
+    )?;
+    Ok(Device { n, device_id })
 }
 
 /// The intake token the request bears (its number), or why it is refused.
@@ -118,18 +111,24 @@ pub async fn intake(pool: &PgPool, headers: &HeaderMap) -> Result<i64, Refused> 
             .bind(digest(token))
             .fetch_optional(pool)
             .await?;
+    standing(
+        row,
+        "接入令牌不正确：请使用服务器管理员以 ggzy-server intake-token add 发放的令牌",
+        "该接入令牌已被吊销：请联系服务器管理员发放新的令牌",
+    )
+}
+
+/// What a token's row (its holder, and whether it was revoked) comes to:
+/// the holder, or a 401 saying `unknown` or `revoked`.
+fn standing<T>(row: Option<(T, bool)>, unknown: &str, revoked: &str) -> Result<T, Refused> {
     match row {
-        None => Err(Refused::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_token",
-            "接入令牌不正确：请使用服务器管理员以 ggzy-server intake-token add 发放的令牌",
-        )),
+        None => Err(Refused::new(StatusCode::UNAUTHORIZED, "bad_token", unknown)),
         Some((_, true)) => Err(Refused::new(
             StatusCode::UNAUTHORIZED,
             "revoked_token",
-            "该接入令牌已被吊销：请联系服务器管理员发放新的令牌",
+            revoked,
         )),
-        Some((n, false)) => Ok(n),
+        Some((holder, false)) => Ok(holder),
     }
 }
 

@@ -11,26 +11,12 @@ mod store_common;
 
 use ggzy_core::push::{Channel, PushStatus};
 use ggzy_dispatch::deployment::SetupError;
-use ggzy_dispatch::http::Http;
-use ggzy_dispatch::sms::Gateway;
 use ggzy_dispatch::{Policy, Routes};
 use ggzy_server::dispatch::Dispatch;
 use ggzy_store::pushes::{Push, PushFilter};
 use ggzy_sync::Client;
-use serde_json::json;
-use std::time::Duration;
-use store_common::{line, staffed};
 
-fn registered(i: usize) -> String {
-    line(
-        &format!("r{i}"),
-        "project.registered",
-        &format!("P{i}"),
-        json!({"name": format!("项目{i}"),
-               "tenderer": {"id": format!("T{i}"), "name": "招标人", "phone": format!("1380000{i:04}")},
-               "agency": {"id": "A", "name": "代理机构", "phone": "13900000000"}}),
-    )
-}
+use store_common::{mobile_project, staffed};
 
 async fn drain(d: &Dispatch) {
     while d.run_once().await.unwrap() > 0 {}
@@ -44,14 +30,7 @@ async fn pushes(store: &ggzy_store::Store) -> Vec<Push> {
 async fn a_connected_desktops_pushes_are_sent_by_the_server_and_come_back_sent() {
     let (_pg, pool, base) = common::server(16 << 20).await;
     let gateway = ggzy_providers::gateway().await;
-    let http = Http::new(Duration::from_secs(2), Duration::from_secs(2)).unwrap();
-    let sms = Gateway::new(
-        "短信网关",
-        &gateway.url("/sms"),
-        "ggzy-test",
-        ggzy_providers::SECRET,
-        http,
-    );
+    let sms = common::sms_to(&gateway);
     let routes = Routes::default().with(Channel::Sms, sms);
     // One attempt: a push the gateway refuses is dead at once.
     let policy = Policy {
@@ -77,7 +56,7 @@ async fn a_connected_desktops_pushes_are_sent_by_the_server_and_come_back_sent()
         Ok(_) => panic!("a connected desktop started its own dispatcher"),
     }
 
-    let lines: Vec<String> = (0..5).map(registered).collect();
+    let lines: Vec<String> = (0..5).map(mobile_project).collect();
     let done = a
         .store
         .import(std::io::Cursor::new(lines.join("\n")), "test", |_| {})

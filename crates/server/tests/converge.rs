@@ -11,7 +11,7 @@ mod store_common;
 use ggzy_store::Store;
 use ggzy_sync::Client;
 use serde_json::json;
-use store_common::{line, register, staffed, Db};
+use store_common::{import_all, line, register, review, staffed};
 
 /// What a person sees of a desktop's data, without its local numbering:
 /// projections, events, pushes (with their texts and where they stand) and
@@ -42,27 +42,9 @@ async fn seen(store: &Store) -> String {
     out
 }
 
-async fn import(d: &Db, lines: &[String]) {
-    let s = d
-        .store
-        .import(std::io::Cursor::new(lines.join("\n")), "test", |_| {})
-        .await
-        .unwrap();
-    assert!(s.refused.is_empty(), "{:?}", s.refused);
-}
-
 async fn verified(store: &Store) {
     let v = store.verify_audit(|_, _| {}).await.unwrap();
     assert_eq!(v.broken, None, "{v:?}");
-}
-
-fn review(id: &str, project: &str, outcome: &str) -> String {
-    line(
-        id,
-        "filing.reviewed",
-        project,
-        json!({"stage": "tender_notice", "round": 1, "outcome": outcome, "opinion": "意见"}),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,8 +69,8 @@ async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_c
             json!({"stage": "tender_notice", "round": 1}),
         )
     };
-    import(
-        &a,
+    import_all(
+        &a.store,
         &[
             register("r1", "P1"),
             register("r2", "P2"),
@@ -129,9 +111,9 @@ async fn two_desktops_offline_on_one_filing_converge_and_the_stale_review_is_a_c
 
     // Offline, both review P1's filing; A also reviews P2's. B syncs first,
     // so the server places B's review of P1 before A's.
-    import(&b, &[review("b-rev-p1", "P1", "rejected")]).await;
-    import(
-        &a,
+    import_all(&b.store, &[review("b-rev-p1", "P1", "rejected")]).await;
+    import_all(
+        &a.store,
         &[
             review("a-rev-p1", "P1", "passed"),
             review("a-rev-p2", "P2", "passed"),

@@ -9,40 +9,18 @@ mod common;
 mod store_common;
 
 use ggzy_core::push::{Channel, PushStatus};
-use ggzy_dispatch::http::Http;
-use ggzy_dispatch::sms::Gateway;
 use ggzy_dispatch::{Policy, Routes};
 use ggzy_server::dispatch::Dispatch;
 use ggzy_store::pushes::PushFilter;
 use ggzy_sync::Client;
-use serde_json::json;
-use std::time::Duration;
-use store_common::{line, staffed};
 
-/// A project whose tenderer and agency take SMS.
-fn registered(i: usize) -> String {
-    line(
-        &format!("r{i}"),
-        "project.registered",
-        &format!("P{i}"),
-        json!({"name": format!("项目{i}"),
-               "tenderer": {"id": format!("T{i}"), "name": "招标人", "phone": format!("1380000{i:04}")},
-               "agency": {"id": "A", "name": "代理机构", "phone": "13900000000"}}),
-    )
-}
+use store_common::{mobile_project, staffed};
 
 /// One server instance's dispatcher, on its own pool, sending SMS through
 /// the fake gateway in small batches so the two instances interleave.
 async fn instance(url: &str, gateway: &ggzy_providers::Fake) -> Dispatch {
     let pool = sqlx::PgPool::connect(url).await.unwrap();
-    let http = Http::new(Duration::from_secs(2), Duration::from_secs(2)).unwrap();
-    let sms = Gateway::new(
-        "短信网关",
-        &gateway.url("/sms"),
-        "ggzy-test",
-        ggzy_providers::SECRET,
-        http,
-    );
+    let sms = common::sms_to(gateway);
     let routes = Routes::default()
         .with(Channel::Sms, sms)
         .with(Channel::Desktop, ggzy_dispatch::channel::Inbox);
@@ -70,7 +48,7 @@ async fn two_server_instances_send_one_outbox_each_push_once() {
     );
     a_sync.round(&a.store).await.unwrap();
 
-    let lines: Vec<String> = (0..60).map(registered).collect();
+    let lines: Vec<String> = (0..60).map(mobile_project).collect();
     let answer: ggzy_core::sync::IntakeAnswer = reqwest::Client::new()
         .post(format!("{base}/api/v1/intake"))
         .bearer_auth(&intake)

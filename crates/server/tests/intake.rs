@@ -11,34 +11,33 @@ mod store_common;
 use ggzy_core::sync::IntakeAnswer;
 use ggzy_store::Store;
 use ggzy_sync::Client;
-use serde_json::json;
-use store_common::{line, register, staffed};
 
-fn filing(id: &str, p: &str) -> String {
-    line(
-        id,
-        "filing.submitted",
-        p,
-        json!({"stage": "tender_notice", "round": 1}),
-    )
-}
+use store_common::{filing, import_all, materials, register, review, staffed};
 
-fn review(id: &str, p: &str, outcome: &str) -> String {
-    line(
-        id,
-        "filing.reviewed",
-        p,
-        json!({"stage": "tender_notice", "round": 1, "outcome": outcome, "opinion": "意见"}),
-    )
-}
-
-fn materials(id: &str, p: &str) -> String {
-    line(
-        id,
-        "materials.submitted",
-        p,
-        json!({"stage": "tender_notice"}),
-    )
+/// A server with the e-trading system's intake token, and a desktop with
+/// staff (cs1, ss1) enrolled as 甲, whose first round told the server of
+/// them: (the cluster, pool, base URL, intake token, the desktop, its client,
+/// its token).
+async fn set_up(
+    max_body: usize,
+) -> (
+    common::Postgres,
+    sqlx::PgPool,
+    String,
+    String,
+    store_common::Db,
+    Client,
+    String,
+) {
+    let (pg, pool, base) = common::server(max_body).await;
+    let intake = ggzy_server::tokens::add_intake(&pool, "交易系统")
+        .await
+        .unwrap();
+    let a = staffed().await;
+    let device = ggzy_server::tokens::add_device(&pool, "甲").await.unwrap();
+    let a_sync = Client::new(&base, &device);
+    a_sync.round(&a.store).await.unwrap();
+    (pg, pool, base, intake, a, a_sync, device)
 }
 
 async fn post(base: &str, token: Option<&str>, body: String) -> reqwest::Response {
@@ -57,30 +56,15 @@ async fn answer(base: &str, token: &str, lines: &[String]) -> IntakeAnswer {
     res.json().await.unwrap()
 }
 
-async fn import(store: &Store, lines: &[String]) {
-    let s = store
-        .import(std::io::Cursor::new(lines.join("\n")), "test", |_| {})
-        .await
-        .unwrap();
-    assert!(s.refused.is_empty(), "{:?}", s.refused);
-}
-
 async fn scalar(store: &Store, q: &str) -> i64 {
     sqlx::query_scalar(q).fetch_one(store.pool()).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_servers_intake_decides_on_the_global_order_and_reaches_every_desktop() {
-    let (_pg, pool, base) = common::server(16 << 20).await;
-    let intake = ggzy_server::tokens::add_intake(&pool, "交易系统")
-        .await
-        .unwrap();
-    let a = staffed().await;
-    let device = ggzy_server::tokens::add_device(&pool, "甲").await.unwrap();
-    let a_sync = Client::new(&base, &device);
     // A's staff reach the server with A's first round: the server's pushes
     // to staff go to them.
-    a_sync.round(&a.store).await.unwrap();
+    let (_pg, pool, base, intake, a, a_sync, device) = set_up(16 << 20).await;
 
     let own = format!(
         r#"{{"id":"x","type":"audit.anchored","at":"2026-12-06T08:00:00+08:00","head":"1:{}","recipients":[{{"id":"x","name":"某人","phone":"13900000000"}}]}}"#,
@@ -163,7 +147,7 @@ async fn the_servers_intake_decides_on_the_global_order_and_reaches_every_deskto
 
     // A passes the filing offline and syncs: the server decides the next
     // materials on the order that holds A's review.
-    import(&a.store, &[review("rev1", "P1", "passed")]).await;
+    import_all(&a.store, &[review("rev1", "P1", "passed")]).await;
     a_sync.round(&a.store).await.unwrap();
     let after = answer(&base, &intake, &[materials("m1", "P1")]).await;
     assert_eq!(after.accepted, 1, "{after:?}");
@@ -210,27 +194,19 @@ async fn an_oversized_intake_body_is_refused_before_it_is_read() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_finds_the_same_stale_actions_as_the_desktops() {
-    let (_pg, pool, base) = common::server(16 << 20).await;
-    let intake = ggzy_server::tokens::add_intake(&pool, "交易系统")
-        .await
-        .unwrap();
-    let (a, b) = (staffed().await, staffed().await);
-    let a_sync = Client::new(
-        &base,
-        &ggzy_server::tokens::add_device(&pool, "甲").await.unwrap(),
-    );
+    let (_pg, pool, base, intake, a, a_sync, _) = set_up(16 << 20).await;
+    let b = staffed().await;
     let b_sync = Client::new(
         &base,
         &ggzy_server::tokens::add_device(&pool, "乙").await.unwrap(),
     );
-    a_sync.round(&a.store).await.unwrap();
     let done = answer(&base, &intake, &[register("r1", "P1"), filing("f1", "P1")]).await;
     assert_eq!(done.accepted, 2, "{done:?}");
     b_sync.round(&b.store).await.unwrap();
     a_sync.round(&a.store).await.unwrap();
     // Offline, both review the filing; B's reaches the server first.
-    import(&b.store, &[review("b-rev", "P1", "rejected")]).await;
-    import(&a.store, &[review("a-rev", "P1", "passed")]).await;
+    import_all(&b.store, &[review("b-rev", "P1", "rejected")]).await;
+    import_all(&a.store, &[review("a-rev", "P1", "passed")]).await;
     b_sync.round(&b.store).await.unwrap();
     a_sync.round(&a.store).await.unwrap();
     b_sync.round(&b.store).await.unwrap();
@@ -260,13 +236,7 @@ async fn the_server_finds_the_same_stale_actions_as_the_desktops() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_body_is_decided_in_its_order_and_its_refusals_named_by_line() {
-    let (_pg, pool, base) = common::server(16 << 20).await;
-    let intake = ggzy_server::tokens::add_intake(&pool, "交易系统")
-        .await
-        .unwrap();
-    let a = staffed().await;
-    let device = ggzy_server::tokens::add_device(&pool, "甲").await.unwrap();
-    Client::new(&base, &device).round(&a.store).await.unwrap();
+    let (_pg, pool, base, intake, ..) = set_up(16 << 20).await;
     // 1,300 projects registered, then each one's filing: most filings are
     // decided in a later part of the body than their project's registration.
     let mut body: Vec<String> = (0..1300)

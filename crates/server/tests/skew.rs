@@ -10,27 +10,9 @@ mod store_common;
 
 use ggzy_store::Store;
 use ggzy_sync::Client;
-use serde_json::json;
-use store_common::{line, register, staffed};
+use store_common::{filing, import_all, register, review, staffed};
 
 const TEST: &str = "a_desktop_five_hours_behind_converges_and_keeps_its_times";
-
-fn review(id: &str, outcome: &str) -> String {
-    line(
-        id,
-        "filing.reviewed",
-        "P1",
-        json!({"stage": "tender_notice", "round": 1, "outcome": outcome, "opinion": "意见"}),
-    )
-}
-
-async fn import(store: &Store, lines: &[String]) {
-    let s = store
-        .import(std::io::Cursor::new(lines.join("\n")), "test", |_| {})
-        .await
-        .unwrap();
-    assert!(s.refused.is_empty(), "{:?}", s.refused);
-}
 
 /// The skewed desktop's part: take in what waits, review the filing
 /// offline-style (recorded here, with this clock), and send it up.
@@ -39,7 +21,7 @@ async fn skewed(db: &str, base: &str, token: &str) {
     store.seed_staff().await.unwrap();
     let sync = Client::new(base, token);
     sync.round(&store).await.unwrap();
-    import(&store, &[review("late-review", "passed")]).await;
+    import_all(&store, &[review("late-review", "P1", "passed")]).await;
     sync.round(&store).await.unwrap();
 }
 
@@ -65,19 +47,7 @@ async fn a_desktop_five_hours_behind_converges_and_keeps_its_times() {
         &base,
         &ggzy_server::tokens::add_device(&pool, "甲").await.unwrap(),
     );
-    import(
-        &a.store,
-        &[
-            register("r1", "P1"),
-            line(
-                "f1",
-                "filing.submitted",
-                "P1",
-                json!({"stage": "tender_notice", "round": 1}),
-            ),
-        ],
-    )
-    .await;
+    import_all(&a.store, &[register("r1", "P1"), filing("f1", "P1")]).await;
     a_sync.round(&a.store).await.unwrap();
 
     // The other desktop, five hours behind, in its own process.

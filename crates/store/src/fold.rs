@@ -13,15 +13,11 @@
 
 use crate::rows::{build_rows, run, Built};
 use crate::{now, Result, StoreError};
-use ggzy_core::engine::{
-    complaint_id, member_username, ComplaintRecord, Context, Directory, MemberRecord, StaffMember,
-};
+use ggzy_core::engine::{complaint_id, member_username, ComplaintRecord, MemberRecord};
 use ggzy_core::event::Party;
 use ggzy_core::event::{parse, Envelope, EventBody};
-use ggzy_core::fold::{Changed, Fold};
-use ggzy_core::reach::ContactRules;
+use ggzy_core::fold::{replaying, Changed, Fold};
 use ggzy_core::reach::Reach;
-use ggzy_core::render::Center;
 use ggzy_core::role::Role;
 use ggzy_core::workflow::{Progress, Project, ProjectParty};
 use ggzy_core::Refusal;
@@ -82,32 +78,11 @@ pub(crate) struct Stale {
     pub(crate) reason: String,
 }
 
-/// The decisions need staff to address (who is not part of a projection):
-/// one stand-in per role, so no event is refused for want of a recipient.
-fn stand_ins() -> Directory {
-    let one = || {
-        vec![StaffMember {
-            username: "replay".into(),
-            name: "replay".into(),
-        }]
-    };
-    Directory {
-        center_staff: one(),
-        supervisor_staff: one(),
-    }
-}
-
 impl Derived {
     /// Decide one event on what the fold holds and take in what it changes;
     /// the refusal, if the fold refuses it (nothing changes then).
     pub(crate) fn step(&mut self, env: &Envelope) -> std::result::Result<(), Refusal> {
-        let (center, staff, rules) = (Center::default(), stand_ins(), ContactRules::default());
-        let ctx = Context {
-            center: &center,
-            staff: &staff,
-            rules: &rules,
-        };
-        match self.fold.step(env, &ctx)?.changed {
+        match self.fold.step(env, &replaying())?.changed {
             Changed::Project { code, registered } => {
                 if registered {
                     self.registered_at.insert(code.clone(), env.at.to_rfc3339());

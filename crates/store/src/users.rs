@@ -3,7 +3,7 @@
 use crate::audit::AuditWriter;
 use crate::{hash_password, now, verify_password, Result, Store, StoreError};
 use ggzy_core::audit::sm3_hex;
-use ggzy_core::engine::{Directory, StaffMember};
+use ggzy_core::engine::Directory;
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::{valid_email, valid_phone};
 use ggzy_core::password;
@@ -545,13 +545,5 @@ pub(crate) async fn directory(conn: &mut SqliteConnection) -> Result<Directory> 
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut d = Directory::default();
-    for (username, name, role) in rows {
-        let member = StaffMember { username, name };
-        match role.as_str() {
-            "center_staff" => d.center_staff.push(member),
-            _ => d.supervisor_staff.push(member),
-        }
-    }
-    Ok(d)
+    Ok(Directory::of(rows))
 }

@@ -14,3 +14,16 @@ pub async fn server(max_body: usize) -> (Postgres, sqlx::PgPool, String) {
         .unwrap();
     (pg, pool, base)
 }
+
+/// The SMS sender aimed at the fake gateway `gateway` plays (its own HTTP
+/// server on loopback, `ggzy-providers`).
+pub fn sms_to(gateway: &ggzy_providers::Fake) -> ggzy_dispatch::sms::Gateway {
+    let timeout = std::time::Duration::from_secs(2);
+    ggzy_dispatch::sms::Gateway::new(
+        "短信网关",
+        &gateway.url("/sms"),
+        "ggzy-test",
+        ggzy_providers::SECRET,
+        ggzy_dispatch::http::Http::new(timeout, timeout).unwrap(),
+    )
+}

@@ -96,6 +96,58 @@ pub fn line(id: &str, kind: &str, project: &str, fields: Value) -> String {
     e.to_string()
 }
 
+/// The filing of the tender notice, round 1.
+pub fn filing(id: &str, project: &str) -> String {
+    line(
+        id,
+        "filing.submitted",
+        project,
+        json!({"stage": "tender_notice", "round": 1}),
+    )
+}
+
+/// The review of that filing: `passed` or `rejected`.
+pub fn review(id: &str, project: &str, outcome: &str) -> String {
+    line(
+        id,
+        "filing.reviewed",
+        project,
+        json!({"stage": "tender_notice", "round": 1, "outcome": outcome, "opinion": "意见"}),
+    )
+}
+
+/// The tender notice's materials, submitted for checking.
+pub fn materials(id: &str, project: &str) -> String {
+    line(
+        id,
+        "materials.submitted",
+        project,
+        json!({"stage": "tender_notice"}),
+    )
+}
+
+/// Project `P{i}` registered, its tenderer and agency each with a mobile
+/// phone (both take SMS).
+pub fn mobile_project(i: usize) -> String {
+    line(
+        &format!("r{i}"),
+        "project.registered",
+        &format!("P{i}"),
+        json!({"name": format!("项目{i}"),
+               "tenderer": {"id": format!("T{i}"), "name": "招标人", "phone": format!("1380000{i:04}")},
+               "agency": {"id": "A", "name": "代理机构", "phone": "13900000000"}}),
+    )
+}
+
+/// Import `lines` as one file; every line must be accepted.
+pub async fn import_all(store: &Store, lines: &[String]) {
+    let s = store
+        .import(std::io::Cursor::new(lines.join("\n")), "test", |_| {})
+        .await
+        .unwrap();
+    assert!(s.refused.is_empty(), "{:?}", s.refused);
+}
+
 pub fn register(id: &str, project: &str) -> String {
     line(
         id,
