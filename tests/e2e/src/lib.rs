@@ -6,6 +6,7 @@
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -61,12 +62,19 @@ fn free_port() -> u16 {
 pub struct Driven {
     pub client: Client,
     driver: Child,
-    /// `dbus-monitor` on the session bus, writing every `Notify` call to a file.
-    monitor: Child,
+    /// `dbus-monitor` on the session bus, writing every `Notify` call to a
+    /// file (in a session of its own, the driver's group runs it).
+    monitor: Option<Child>,
+    /// The driver leads a process group with its own D-Bus session.
+    own_session: bool,
     pub dir: tempfile::TempDir,
     /// The started executable, to make sure it is gone at the end.
     application: PathBuf,
 }
+
+/// What `dbus-monitor` watches: every desktop notification sent.
+const NOTIFY_CALLS: &str =
+    "type='method_call',interface='org.freedesktop.Notifications',member='Notify'";
 
 /// The running process of this executable, if any (tests run one at a time).
 pub fn running(exe: &std::path::Path) -> Option<i32> {
@@ -133,6 +141,12 @@ impl Driven {
         Driven::launch(&app_binary(), dir).await
     }
 
+    /// Start the app on a center's own database the caller prepared at
+    /// `dir/ggzy.db` (not the demo).
+    pub async fn start_own(dir: tempfile::TempDir) -> Driven {
+        Driven::launch_env(&app_binary(), dir, &[]).await
+    }
+
     /// Start the app as a center would the first time: no database, no demo.
     pub async fn start_fresh() -> Driven {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -176,10 +190,7 @@ impl Driven {
         // Desktop notifications are D-Bus calls to org.freedesktop.Notifications:
         // watch the bus itself, since the plugin reports no failure on Linux.
         let monitor = Command::new("dbus-monitor")
-            .args([
-                "--session",
-                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
-            ])
+            .args(["--session", NOTIFY_CALLS])
             .stdout(std::fs::File::create(dir.path().join("notify.log")).expect("monitor log"))
             .spawn()
             .expect("dbus-monitor (package dbus) under dbus-run-session: run through `make e2e`");
@@ -194,6 +205,49 @@ impl Driven {
             .stdout(Stdio::null())
             .spawn()
             .expect("tauri-driver not found: `make e2e` installs it (cargo install tauri-driver --locked)");
+        Driven::connect(application, dir, port, driver, Some(monitor)).await
+    }
+
+    /// Start the app on a database the caller prepared at `dir/ggzy.db` (a
+    /// center's own, not the demo) as on another desktop: in a D-Bus session
+    /// of its own with a keyring of its own (`with-keyring`), so its
+    /// single-instance name, its secrets and its desktop notifications are
+    /// its own, and watched in that session. Two windows side by side.
+    pub async fn start_elsewhere(dir: tempfile::TempDir) -> Driven {
+        let port = free_port();
+        let native_port = free_port();
+        let log = dir.path().join("notify.log");
+        let script = format!(
+            "dbus-monitor --session \"{NOTIFY_CALLS}\" > '{}' & exec tauri-driver --port {port} --native-port {native_port}",
+            log.display()
+        );
+        let driver = Command::new("dbus-run-session")
+            .args([
+                "--",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/with-keyring"),
+                "sh",
+                "-c",
+                &script,
+            ])
+            .env("GGZY_DB", dir.path().join("ggzy.db"))
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .stdout(Stdio::null())
+            // Its own process group: the whole session is stopped at the end.
+            .process_group(0)
+            .spawn()
+            .expect("dbus-run-session (package dbus) and tauri-driver");
+        Driven::connect(&app_binary(), dir, port, driver, None).await
+    }
+
+    /// A WebDriver session with the app `driver` starts.
+    async fn connect(
+        application: &std::path::Path,
+        dir: tempfile::TempDir,
+        port: u16,
+        driver: Child,
+        monitor: Option<Child>,
+    ) -> Driven {
         let caps = serde_json::json!({
             "browserName": "wry",
             "tauri:options": { "application": application },
@@ -221,6 +275,7 @@ impl Driven {
         };
         Driven {
             client,
+            own_session: monitor.is_none(),
             driver,
             monitor,
             dir,
@@ -443,11 +498,14 @@ impl Drop for Driven {
     /// Stop the driver with SIGTERM (never SIGKILL), so it closes the app,
     /// also when a test fails half-way.
     fn drop(&mut self) {
-        // SAFETY: signalling our own child process.
-        unsafe { libc::kill(self.driver.id() as i32, libc::SIGTERM) };
+        // SAFETY: signalling our own child process (or the group it leads).
+        let pid = self.driver.id() as i32;
+        unsafe { libc::kill(if self.own_session { -pid } else { pid }, libc::SIGTERM) };
         let _ = self.driver.wait();
-        let _ = self.monitor.kill();
-        let _ = self.monitor.wait();
+        if let Some(monitor) = &mut self.monitor {
+            let _ = monitor.kill();
+            let _ = monitor.wait();
+        }
         // Now and then WebKitWebDriver ends its session and exits leaving the
         // app running, idle, with no page; the next test's app would then
         // find it (single instance) and hand over to it. Close it: SIGTERM
