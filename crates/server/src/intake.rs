@@ -102,6 +102,54 @@ fn read(body: &[u8]) -> Vec<Line> {
         .collect()
 }
 
+/// Records folded in one transaction between intakes at most: the order's
+/// lock is held for as long, and uploads wait.
+const FOLD_STEP: i64 = 20_000;
+
+/// Fold what was placed since the server last looked (at most `FOLD_STEP`
+/// places), under the order's lock: the server's re-check of every
+/// device's events kept current between intakes. How many places it passed.
+pub async fn fold_placed(pool: &sqlx::PgPool) -> Result<i64, sqlx::Error> {
+    let (at, last): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT gseq FROM fold_at), (SELECT last FROM global_seq)")
+            .fetch_one(pool)
+            .await?;
+    if at >= last {
+        return Ok(0);
+    }
+    let mut tx = pool.begin().await?;
+    // Every place up to `last` is committed once the lock is held.
+    let last: i64 = sqlx::query_scalar("SELECT last FROM global_seq FOR UPDATE")
+        .fetch_one(&mut *tx)
+        .await?;
+    let upto = last.min(at + FOLD_STEP);
+    let mut folding = Folding::default();
+    folding.catch_up(&mut tx, upto).await?;
+    folding.save(&mut tx, upto).await?;
+    tx.commit().await?;
+    Ok(upto - at)
+}
+
+/// Keep the fold current until `stop` resolves (every instance runs it;
+/// the lock lets one fold at a time).
+pub async fn keep_folded(pool: sqlx::PgPool, stop: impl std::future::Future<Output = ()>) {
+    tokio::pin!(stop);
+    loop {
+        let wait = match fold_placed(&pool).await {
+            Ok(0) => std::time::Duration::from_secs(1),
+            Ok(_) => std::time::Duration::ZERO,
+            Err(e) => {
+                tracing::error!(error = %e, "fold: database");
+                std::time::Duration::from_secs(5)
+            }
+        };
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
 /// Lines decided at a time: each slice is decided on a blocking thread
 /// while the one before is written.
 const SLICE: usize = 1_000;

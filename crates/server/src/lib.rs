@@ -45,8 +45,9 @@ pub fn router(pool: PgPool, max_body: usize, center: ggzy_core::render::Center) 
 }
 
 /// Serve the API as `config` says — HTTPS when it names a certificate and
-/// key — and send the outbox, until `stop` resolves; then take no new
-/// request, finish those under way (at most 30 s) and the batch being sent.
+/// key — send the outbox and keep the fold of the global order current,
+/// until `stop` resolves; then take no new request, finish those under way
+/// (at most 30 s) and the batch being sent.
 pub async fn serve(
     pool: PgPool,
     config: &config::Config,
@@ -66,8 +67,9 @@ pub async fn serve(
         let _ = rx.wait_for(|s| *s).await;
     };
     let sending = tokio::spawn(dispatch.run(when(stopped.clone())));
+    let folding = tokio::spawn(intake::keep_folded(pool.clone(), when(stopped.clone())));
     let served = listen(pool, config, center, when(stopped)).await;
-    let _ = sending.await;
+    let _ = tokio::join!(sending, folding);
     served
 }
 

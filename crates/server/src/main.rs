@@ -68,6 +68,8 @@ enum DeviceCommand {
         #[arg(long)]
         name: String,
     },
+    /// The enrolled desktops: name, bound device id, enrolled, revoked.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -77,6 +79,13 @@ enum IntakeCommand {
         #[arg(long)]
         name: String,
     },
+    /// Refuse the token from now on (what it sent stays).
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
+    /// The intake tokens issued: name, issued, revoked.
+    List,
 }
 
 #[tokio::main]
@@ -142,6 +151,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("已发放接入令牌“{name}”。令牌只显示这一次");
             Ok(())
         }
+        Command::IntakeToken {
+            command: IntakeCommand::Revoke { name },
+        } => {
+            tokens::revoke_intake(&pool, &name).await?;
+            eprintln!("已吊销接入令牌“{name}”");
+            Ok(())
+        }
+        Command::Device {
+            command: DeviceCommand::List,
+        } => {
+            print_holders(&tokens::devices(&pool).await?);
+            Ok(())
+        }
+        Command::IntakeToken {
+            command: IntakeCommand::List,
+        } => {
+            print_holders(&tokens::intake_tokens(&pool).await?);
+            Ok(())
+        }
+    }
+}
+
+/// One line each: name, device id (or -), issued, revoked (or 有效).
+fn print_holders(holders: &[tokens::Holder]) {
+    for h in holders {
+        println!(
+            "{}\t{}\t{}\t{}",
+            h.name,
+            h.device_id
+                .map_or_else(|| "-".to_owned(), |d| d.to_string()),
+            h.created_at,
+            h.revoked_at
+                .as_deref()
+                .map_or_else(|| "有效".to_owned(), |r| format!("已吊销 {r}"))
+        );
     }
 }
 

@@ -66,16 +66,65 @@ async fn add(
 
 /// Revoke a device's token: its next request is refused; what it uploaded stays.
 pub async fn revoke_device(pool: &PgPool, name: &str) -> anyhow::Result<()> {
-    let done =
-        sqlx::query("UPDATE devices SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL")
-            .bind(name)
-            .execute(pool)
-            .await?;
+    let done = sqlx::query(
+        "UPDATE devices SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL \
+         AND token_hash <> ''::bytea",
+    )
+    .bind(name)
+    .execute(pool)
+    .await?;
     anyhow::ensure!(
         done.rows_affected() == 1,
         "没有名为“{name}”且未吊销的设备：用 ggzy-server device list 查看"
     );
     Ok(())
+}
+
+/// Revoke an intake token: the e-trading system's next request with it is
+/// refused; what it sent stays.
+pub async fn revoke_intake(pool: &PgPool, name: &str) -> anyhow::Result<()> {
+    let done = sqlx::query(
+        "UPDATE intake_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL",
+    )
+    .bind(name)
+    .execute(pool)
+    .await?;
+    anyhow::ensure!(
+        done.rows_affected() == 1,
+        "没有名为“{name}”且未吊销的接入令牌：用 ggzy-server intake-token list 查看"
+    );
+    Ok(())
+}
+
+/// One enrolled device or intake token, as an operator lists them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Holder {
+    pub name: String,
+    /// A device's own id, once its first upload bound it.
+    pub device_id: Option<uuid::Uuid>,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// The enrolled desktops (not the server's own series), oldest first.
+pub async fn devices(pool: &PgPool) -> anyhow::Result<Vec<Holder>> {
+    Ok(sqlx::query_as(
+        "SELECT name, device_id, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS') AS created_at, \
+         to_char(revoked_at, 'YYYY-MM-DD HH24:MI:SS') AS revoked_at FROM devices \
+         WHERE token_hash <> ''::bytea ORDER BY n",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The intake tokens issued, oldest first.
+pub async fn intake_tokens(pool: &PgPool) -> anyhow::Result<Vec<Holder>> {
+    Ok(sqlx::query_as(
+        "SELECT name, NULL::uuid AS device_id, to_char(created_at, 'YYYY-MM-DD HH24:MI:SS') AS created_at, \
+         to_char(revoked_at, 'YYYY-MM-DD HH24:MI:SS') AS revoked_at FROM intake_tokens ORDER BY n",
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 /// An enrolled desktop, as a request's token names it.

@@ -163,7 +163,7 @@ async fn the_servers_intake_decides_on_the_global_order_and_reaches_every_deskto
     let v = a.store.verify_audit(|_, _| {}).await.unwrap();
     assert_eq!(v.broken, None, "{v:?}");
 
-    // Tokens: none, a device's, a revoked desktop's are all refused.
+    // No token, or a device's where an intake token belongs: refused.
     for (token, code) in [(None, "no_token"), (Some(device.as_str()), "bad_token")] {
         let res = post(&base, token, materials("m2", "P1")).await;
         assert_eq!(res.status(), 401);
@@ -172,6 +172,24 @@ async fn the_servers_intake_decides_on_the_global_order_and_reaches_every_deskto
     }
     let res = post(&base, Some(&intake), "\n\n".into()).await;
     assert_eq!(res.status(), 422);
+    ggzy_server::tokens::revoke_intake(&pool, "交易系统")
+        .await
+        .unwrap();
+    let res = post(&base, Some(&intake), materials("m2", "P1")).await;
+    assert_eq!(res.status(), 401);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["code"], "revoked_token", "{v}");
+    // The operator's lists: the desktop and the token, not the server's own series.
+    let devices = ggzy_server::tokens::devices(&pool).await.unwrap();
+    assert_eq!(
+        devices.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+        ["甲"]
+    );
+    let tokens = ggzy_server::tokens::intake_tokens(&pool).await.unwrap();
+    assert!(tokens[0].revoked_at.is_some(), "{tokens:?}");
+    assert!(ggzy_server::tokens::revoke_device(&pool, "(服务器)")
+        .await
+        .is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,8 +228,17 @@ async fn the_server_finds_the_same_stale_actions_as_the_desktops() {
     b_sync.round(&b.store).await.unwrap();
     a_sync.round(&a.store).await.unwrap();
     b_sync.round(&b.store).await.unwrap();
-    // The next intake folds both reviews in the order: A's is stale, and
-    // materials for a rejected filing are refused.
+    // The server folds both reviews in its order (as its instances do in
+    // the background): A's is stale, as on both desktops.
+    let folded = ggzy_server::intake::fold_placed(&pool).await.unwrap();
+    assert!(folded > 0);
+    assert_eq!(ggzy_server::intake::fold_placed(&pool).await.unwrap(), 0);
+    let stale: Vec<String> = sqlx::query_scalar("SELECT event_id FROM fold_stale")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stale, ["a-rev"]);
+    // Materials for the filing B rejected are refused.
     let next = answer(&base, &intake, &[materials("m1", "P1")]).await;
     assert_eq!(next.refused.len(), 1, "{next:?}");
     assert_eq!(next.refused[0].code, "out_of_order");
