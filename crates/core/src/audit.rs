@@ -184,6 +184,9 @@ pub fn status_content(
     serde_json::to_string(&content).expect("plain strings serialise")
 }
 
+/// The kind of the sync server's record of a tamper alarm it raised.
+pub const ALARM_RAISED: &str = "alarm.raised";
+
 /// The kind of a push's status change record.
 pub const PUSH_STATUS: &str = "push.status";
 

@@ -54,17 +54,41 @@ pub async fn upload(
             Ok(Json(done))
         }
         Err(Stored::Tampered(detail)) => {
-            // Kept apart from the refused upload, which rolled back.
-            sqlx::query("INSERT INTO alarms (device, kind, detail) VALUES ($1, 'tamper', $2)")
-                .bind(device.n)
-                .bind(&detail)
-                .execute(&s.pool)
-                .await?;
+            raise(&s.pool, device.n, &detail).await?;
             tracing::warn!(device = device.n, %detail, "tamper alarm");
             Err(Refused::new(StatusCode::CONFLICT, "tampered", detail))
         }
         Err(Stored::Refused(r)) => Err(r),
     }
+}
+
+/// Keep a tamper alarm, apart from the refused upload (which rolled back):
+/// in `alarms`, shown to admins, and as a record of the server's own series
+/// (`alarm.raised`), chained like every record and taken in by every
+/// desktop, so no alarm can be dropped without a trace.
+async fn raise(pool: &PgPool, device: i64, detail: &str) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut series = crate::series::Series::open(&mut tx).await?;
+    let name: String = sqlx::query_scalar("SELECT name FROM devices WHERE n = $1")
+        .bind(device)
+        .fetch_one(&mut *tx)
+        .await?;
+    // Keys sorted, as every record's content.
+    let content = serde_json::json!({
+        "alarm": "tamper",
+        "at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+        "detail": detail,
+        "kind": ggzy_core::audit::ALARM_RAISED,
+        "subject": name,
+    });
+    series.push(content.to_string(), None, Vec::new());
+    series.write(&mut tx).await?;
+    sqlx::query("INSERT INTO alarms (device, kind, detail) VALUES ($1, 'tamper', $2)")
+        .bind(device)
+        .bind(detail)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 /// A device's first upload binds its id to its token; after that the token

@@ -214,11 +214,22 @@ async fn a_rewritten_history_is_refused_and_raised_as_an_alarm() {
     );
     let alarms = s.alarms().await;
     assert_eq!(alarms.len(), 2, "{alarms:?}");
+    // Each alarm is also a record of the server's own series, chained.
+    let chained: Vec<String> = sqlx::query_scalar(
+        "SELECT r.content::json->>'detail' FROM records r JOIN devices d ON d.n = r.device \
+         WHERE d.name = '(服务器)' AND r.content::json->>'kind' = 'alarm.raised' ORDER BY r.seq",
+    )
+    .fetch_all(&s.pool)
+    .await
+    .unwrap();
+    assert_eq!(chained, alarms);
     // Nothing of the refused uploads was applied.
-    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM records")
-        .fetch_one(&s.pool)
-        .await
-        .unwrap();
+    let held: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM records r JOIN devices d ON d.n = r.device WHERE d.name <> '(服务器)'",
+    )
+    .fetch_one(&s.pool)
+    .await
+    .unwrap();
     assert_eq!(held, 4);
 
     // A gap is not tampering: said, and nothing applied.

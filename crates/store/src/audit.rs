@@ -226,7 +226,7 @@ pub const RESOLVED: &str = "conflict.resolved";
 
 /// Every kind of audit record, as staff read it (the activity feed, the
 /// audit page). A kind not listed is shown as written.
-pub const KINDS: [(&str, &str); 19] = [
+pub const KINDS: [(&str, &str); 20] = [
     (EVENT_ACCEPTED, "接收事件"),
     (PUSH_STATUS, "推送状态变更"),
     ("user.added", "新增用户"),
@@ -246,6 +246,7 @@ pub const KINDS: [(&str, &str); 19] = [
     (crate::rejects::KEPT, "保留拒收数据"),
     (crate::rejects::FIXED, "修正拒收数据"),
     (RESOLVED, "处理同步冲突"),
+    (ggzy_core::audit::ALARM_RAISED, "同步服务器告警"),
 ];
 
 pub(crate) use ggzy_core::audit::pushes_digest;
