@@ -1,9 +1,11 @@
 //! Projects: the searchable list and one project's timeline, as the UI reads them.
 
+use crate::rights::Right;
 use crate::{App, AppError, Result, ANY_ROLE};
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::Stage;
 use ggzy_core::push::{Channel, PushStatus};
+use ggzy_core::render::MASK;
 use ggzy_core::role::Role;
 use ggzy_store::projects::{ProjectFilter, ProjectSummary, TimelineEvent};
 use ggzy_store::pushes::Push;
@@ -98,6 +100,47 @@ pub struct SilencedItem {
     pub recipient_id: String,
     pub recipient_name: String,
     pub reason: String,
+}
+
+/// How a drawn expert shows to those who may not see who they are.
+pub const CONCEALED: &str = "（评标专家身份保密）";
+
+/// Conceal every drawn expert of `detail`: their names, ids and contacts,
+/// and the pushes and silences addressed to them.
+fn conceal_experts(detail: &mut ProjectDetail) {
+    for p in detail
+        .parties
+        .iter_mut()
+        .filter(|p| p.role == Role::Expert.as_str())
+    {
+        p.id = MASK.into();
+        p.name = CONCEALED.into();
+        p.phone = None;
+        p.email = None;
+    }
+    for e in &mut detail.events {
+        for p in &mut e.pushes {
+            conceal_push(p);
+        }
+        for s in e
+            .silenced
+            .iter_mut()
+            .filter(|s| s.role_name == Role::Expert.zh())
+        {
+            s.recipient_id = MASK.into();
+            s.recipient_name = CONCEALED.into();
+        }
+    }
+}
+
+/// Conceal a push to a drawn expert: who, where, and what it told them.
+pub(crate) fn conceal_push(p: &mut PushItem) {
+    if p.recipient_role == Role::Expert {
+        p.recipient_id = MASK.into();
+        p.recipient_name = CONCEALED.into();
+        p.address = MASK.into();
+        p.text = CONCEALED.into();
+    }
 }
 
 /// A role as staff read it (招标人), or its code when unknown.
@@ -284,11 +327,15 @@ impl App {
         })
     }
 
+    /// A project, its parties and its timeline. Drawn experts are concealed
+    /// from every role but those who may see them (`Right::SeeExperts`),
+    /// and such a look is audited.
     pub async fn project(&self, code: &str) -> Result<ProjectDetail> {
-        self.require(ANY_ROLE, "查看项目").await?;
+        let me = self.require(ANY_ROLE, "查看项目").await?;
         let t = self.store().timeline(code).await?;
         let parties = self.store().project_parties(code).await?;
-        Ok(ProjectDetail {
+        let sees = Right::SeeExperts.roles().contains(&me.role);
+        let mut detail = ProjectDetail {
             project: t.project.into(),
             parties: parties
                 .into_iter()
@@ -303,6 +350,18 @@ impl App {
                 })
                 .collect(),
             events: t.events.into_iter().map(TimelineItem::from).collect(),
-        })
+        };
+        let experts = detail
+            .parties
+            .iter()
+            .any(|p| p.role == Role::Expert.as_str());
+        if !sees {
+            conceal_experts(&mut detail);
+        } else if experts {
+            self.store()
+                .record_experts_viewed(code, &me.username)
+                .await?;
+        }
+        Ok(detail)
     }
 }

@@ -69,8 +69,11 @@ fn date(field: &str, v: &Option<String>) -> Result<()> {
 }
 
 impl App {
+    /// A page of the push log. Pushes to drawn experts are concealed from
+    /// every role but those who may see them (`Right::SeeExperts`), and
+    /// such a look is audited, for each project whose experts it shows.
     pub async fn push_log(&self, q: PushLogQuery) -> Result<PushList> {
-        self.require(ANY_ROLE, "查看推送记录").await?;
+        let me = self.require(ANY_ROLE, "查看推送记录").await?;
         date("开始日期", &q.from)?;
         date("结束日期", &q.to)?;
         let page = self
@@ -87,7 +90,25 @@ impl App {
                 limit: LOG_PAGE,
             })
             .await?;
-        Ok(page.into())
+        let shown: std::collections::BTreeSet<String> = page
+            .items
+            .iter()
+            .filter(|p| p.recipient_role == ggzy_core::role::Role::Expert)
+            .filter_map(|p| p.project.clone())
+            .collect();
+        let mut list: PushList = page.into();
+        if !crate::rights::Right::SeeExperts.roles().contains(&me.role) {
+            list.items
+                .iter_mut()
+                .for_each(crate::projects::conceal_push);
+        } else {
+            for code in shown {
+                self.store()
+                    .record_experts_viewed(&code, &me.username)
+                    .await?;
+            }
+        }
+        Ok(list)
     }
 
     /// The logged-in user's own pushes, newest first; reading the first page marks them read.

@@ -49,14 +49,18 @@ const fn page(path: &'static str, title: &'static str) -> MenuItem {
 pub enum Right {
     /// 重新发送: put a failed push back in line.
     Resend,
+    /// See who the drawn experts are (names, contacts, what they were sent):
+    /// every look is audited. Everyone else sees them concealed (4.6).
+    SeeExperts,
 }
 
 impl Right {
-    const ALL: [Right; 1] = [Right::Resend];
+    const ALL: [Right; 2] = [Right::Resend, Right::SeeExperts];
 
     pub fn roles(self) -> &'static [StaffRole] {
         match self {
             Right::Resend => RESENDERS,
+            Right::SeeExperts => &[StaffRole::Supervisor],
         }
     }
 }

@@ -226,7 +226,7 @@ pub const RESOLVED: &str = "conflict.resolved";
 
 /// Every kind of audit record, as staff read it (the activity feed, the
 /// audit page). A kind not listed is shown as written.
-pub const KINDS: [(&str, &str); 20] = [
+pub const KINDS: [(&str, &str); 21] = [
     (EVENT_ACCEPTED, "接收事件"),
     (PUSH_STATUS, "推送状态变更"),
     ("user.added", "新增用户"),
@@ -247,9 +247,32 @@ pub const KINDS: [(&str, &str); 20] = [
     (crate::rejects::FIXED, "修正拒收数据"),
     (RESOLVED, "处理同步冲突"),
     (ggzy_core::audit::ALARM_RAISED, "同步服务器告警"),
+    (EXPERTS_VIEWED, "查看评标专家身份"),
 ];
 
+/// The kind of the record of a look at a project's drawn experts (who
+/// they are is kept secret; every look is audited).
+pub const EXPERTS_VIEWED: &str = "experts.viewed";
+
 pub(crate) use ggzy_core::audit::pushes_digest;
+
+impl crate::Store {
+    /// Record that `by` looked at project `code`'s drawn experts.
+    pub async fn record_experts_viewed(&self, code: &str, by: &str) -> Result<()> {
+        let mut tx = self.write().await?;
+        let body = serde_json::json!({ "by": by });
+        AuditWriter::record(
+            tx.conn(),
+            self.device_n(),
+            &crate::now(),
+            EXPERTS_VIEWED,
+            code,
+            body,
+        )
+        .await?;
+        tx.commit().await
+    }
+}
 
 mod projections;
 pub mod state;
