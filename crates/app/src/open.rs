@@ -121,6 +121,10 @@ impl App {
                     }
                 }
                 Ok(None) => tracing::info!("no push channel configured yet: pushes wait, queued"),
+                // Connected: the sync server sends this desktop's pushes.
+                Err(e @ ggzy_dispatch::deployment::SetupError::Connected(_)) => {
+                    tracing::info!(reason = %e, "not dispatching here")
+                }
                 Err(e) => tracing::warn!(error = %e, "the dispatcher did not start"),
             }
             reconfigured.notified().await;
