@@ -52,11 +52,14 @@ pub fn artifacts() -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
+/// Two free ports, for tauri-driver and the WebKitWebDriver behind it. Both
+/// are held until both are chosen: ports asked for one after the other may
+/// come back the same, and WebKitWebDriver then cannot listen.
+fn free_ports() -> (u16, u16) {
+    let bind = || TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let (a, b) = (bind(), bind());
+    let port = |l: &TcpListener| l.local_addr().expect("a bound port").port();
+    (port(&a), port(&b))
 }
 
 pub struct Driven {
@@ -194,8 +197,7 @@ impl Driven {
             .stdout(std::fs::File::create(dir.path().join("notify.log")).expect("monitor log"))
             .spawn()
             .expect("dbus-monitor (package dbus) under dbus-run-session: run through `make e2e`");
-        let port = free_port();
-        let native_port = free_port();
+        let (port, native_port) = free_ports();
         let driver = Command::new("tauri-driver")
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("GGZY_DB", dir.path().join("ggzy.db"))
@@ -214,8 +216,7 @@ impl Driven {
     /// single-instance name, its secrets and its desktop notifications are
     /// its own, and watched in that session. Two windows side by side.
     pub async fn start_elsewhere(dir: tempfile::TempDir) -> Driven {
-        let port = free_port();
-        let native_port = free_port();
+        let (port, native_port) = free_ports();
         let log = dir.path().join("notify.log");
         let script = format!(
             "dbus-monitor --session \"{NOTIFY_CALLS}\" > '{}' & exec tauri-driver --port {port} --native-port {native_port}",
