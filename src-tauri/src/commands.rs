@@ -10,6 +10,7 @@ use ggzy_app::conflicts::{ConflictItem, ResolveForm};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
 
 use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, RetryReport};
+use ggzy_app::materials::{Checklists, MaterialsView, Stage};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
 use ggzy_app::setup::{CenterState, SetUp};
@@ -64,6 +65,26 @@ pub async fn projects(app: State<'_, App>, query: ProjectQuery) -> Result<Projec
 #[tauri::command]
 pub async fn project(app: State<'_, App>, code: String) -> Result<ProjectDetail> {
     app.named(app.project(&code).await)
+}
+
+#[tauri::command]
+pub async fn materials(
+    app: State<'_, App>,
+    code: String,
+    stage: Stage,
+    round: Option<u32>,
+) -> Result<MaterialsView> {
+    app.named(app.materials(&code, stage, round).await)
+}
+
+#[tauri::command]
+pub async fn checklists(app: State<'_, App>) -> Result<Checklists> {
+    app.named(app.checklists().await)
+}
+
+#[tauri::command]
+pub async fn save_checklists(app: State<'_, App>, lists: Checklists) -> Result<Checklists> {
+    app.named(app.save_checklists(lists).await)
 }
 
 #[tauri::command]

@@ -6,6 +6,7 @@
 use crate::{App, AppError, Result};
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::{recorded_by, Outcome, Stage};
+use ggzy_core::materials::{CheckedItem, Verdict};
 use ggzy_core::role::StaffRole;
 use ggzy_store::intake::LineOutcome;
 use serde::{Deserialize, Serialize};
@@ -69,14 +70,30 @@ pub enum Action {
         #[ts(optional)]
         opinion: Option<String>,
     },
-    /// 发布资料查验
+    /// 发布资料 submitted (4.x.1 tells center staff to verify them): recorded
+    /// by center staff when the e-trading system does not send it.
     #[serde(rename = "materials.submitted")]
-    CheckMaterials {
+    SubmitMaterials {
         project: String,
         stage: Stage,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         #[ts(optional)]
         round: Option<u32>,
+    },
+    /// 发布资料查验: the verdict on the checklist; a return gives its reason
+    #[serde(rename = "materials.verified")]
+    VerifyMaterials {
+        project: String,
+        stage: Stage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        round: Option<u32>,
+        outcome: Verdict,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        reason: Option<String>,
+        #[serde(default)]
+        checklist: Vec<CheckedItem>,
     },
     /// 公告发布, with its URL
     #[serde(rename = "notice.published")]
@@ -111,7 +128,9 @@ pub enum ActionKind {
     #[serde(rename = "filing.reviewed")]
     ReviewFiling,
     #[serde(rename = "materials.submitted")]
-    CheckMaterials,
+    SubmitMaterials,
+    #[serde(rename = "materials.verified")]
+    VerifyMaterials,
     #[serde(rename = "notice.published")]
     Publish,
     #[serde(rename = "deposit.refunded")]
@@ -119,12 +138,13 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 7] = [
+    pub const ALL: [ActionKind; 8] = [
         ActionKind::RegisterProject,
         ActionKind::AddBidder,
         ActionKind::SubmitFiling,
         ActionKind::ReviewFiling,
-        ActionKind::CheckMaterials,
+        ActionKind::SubmitMaterials,
+        ActionKind::VerifyMaterials,
         ActionKind::Publish,
         ActionKind::RefundDeposits,
     ];
@@ -135,7 +155,8 @@ impl ActionKind {
             ActionKind::AddBidder => "project.bidder_added",
             ActionKind::SubmitFiling => "filing.submitted",
             ActionKind::ReviewFiling => "filing.reviewed",
-            ActionKind::CheckMaterials => "materials.submitted",
+            ActionKind::SubmitMaterials => "materials.submitted",
+            ActionKind::VerifyMaterials => "materials.verified",
             ActionKind::Publish => "notice.published",
             ActionKind::RefundDeposits => "deposit.refunded",
         }
@@ -148,7 +169,8 @@ impl ActionKind {
             ActionKind::AddBidder => "新增投标人",
             ActionKind::SubmitFiling => "登记备案",
             ActionKind::ReviewFiling => "备案审核",
-            ActionKind::CheckMaterials => "查验发布资料",
+            ActionKind::SubmitMaterials => "登记发布资料",
+            ActionKind::VerifyMaterials => "查验发布资料",
             ActionKind::Publish => "发布公告",
             ActionKind::RefundDeposits => "退还保证金",
         }
@@ -162,7 +184,9 @@ impl ActionKind {
                 .into_iter()
                 .filter(|s| s.has_filing_review())
                 .collect(),
-            ActionKind::CheckMaterials | ActionKind::Publish => Stage::ALL.to_vec(),
+            ActionKind::SubmitMaterials | ActionKind::VerifyMaterials | ActionKind::Publish => {
+                Stage::ALL.to_vec()
+            }
             _ => Vec::new(),
         }
     }
@@ -181,7 +205,8 @@ impl Action {
             Action::AddBidder { .. } => ActionKind::AddBidder,
             Action::SubmitFiling { .. } => ActionKind::SubmitFiling,
             Action::ReviewFiling { .. } => ActionKind::ReviewFiling,
-            Action::CheckMaterials { .. } => ActionKind::CheckMaterials,
+            Action::SubmitMaterials { .. } => ActionKind::SubmitMaterials,
+            Action::VerifyMaterials { .. } => ActionKind::VerifyMaterials,
             Action::Publish { .. } => ActionKind::Publish,
             Action::RefundDeposits { .. } => ActionKind::RefundDeposits,
         }
@@ -211,6 +236,13 @@ impl Action {
                 && opinion.as_deref().is_none_or(|o| o.trim().is_empty()) =>
             {
                 *opinion = Some("…".into())
+            }
+            Action::VerifyMaterials {
+                outcome, reason, ..
+            } if *outcome == Verdict::Returned
+                && reason.as_deref().is_none_or(|r| r.trim().is_empty()) =>
+            {
+                *reason = Some("…".into())
             }
             _ => {}
         }

@@ -4,6 +4,7 @@
 //! and holds no copy of its own.
 
 use ggzy_core::event::{kind_zh, Outcome, Stage, ANCHORED, TYPES};
+use ggzy_core::materials::Verdict;
 use ggzy_core::model::Reach;
 use ggzy_core::push::{Channel, Hold, PushStatus};
 use ggzy_core::role::{Role, StaffRole};
@@ -23,6 +24,8 @@ pub struct Label<T> {
 pub struct Labels {
     pub stages: Vec<Label<Stage>>,
     pub outcomes: Vec<Label<Outcome>>,
+    /// The verdicts of a materials verification (查验).
+    pub verdicts: Vec<Label<Verdict>>,
     /// The standard's recipients (推送对象).
     pub roles: Vec<Label<Role>>,
     pub staff_roles: Vec<Label<StaffRole>>,
@@ -64,6 +67,7 @@ impl Labels {
         Labels {
             stages: labels(&Stage::ALL, Stage::zh),
             outcomes: labels(&Outcome::ALL, Outcome::zh),
+            verdicts: labels(&Verdict::ALL, Verdict::zh),
             roles: labels(&Role::ALL, Role::zh),
             staff_roles: labels(&StaffRole::ALL, StaffRole::zh),
             channels: labels(&Channel::ALL, Channel::zh),

@@ -11,6 +11,7 @@ pub mod contacts;
 pub mod error;
 pub mod import;
 pub mod labels;
+pub mod materials;
 pub mod open;
 pub mod projects;
 pub mod pushes;

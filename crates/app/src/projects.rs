@@ -2,6 +2,7 @@
 
 use crate::rights::Right;
 use crate::{App, AppError, Result, ANY_ROLE};
+use ggzy_core::catalog::{rule_by_id, Trigger};
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::Stage;
 use ggzy_core::push::{Channel, PushStatus};
@@ -63,6 +64,10 @@ pub struct PushItem {
     pub held: Option<ggzy_core::push::Hold>,
     /// Its status changes, oldest first (on the project timeline; empty in the push log).
     pub history: Vec<StatusItem>,
+    pub project: Option<String>,
+    /// The stage whose materials it asks staff to verify (4.x.1 and the
+    /// like): the push links to that 查验 page.
+    pub verify: Option<Stage>,
 }
 
 /// One status change of a push: each is also an audit record.
@@ -185,6 +190,10 @@ impl From<ProjectSummary> for ProjectItem {
 
 impl From<Push> for PushItem {
     fn from(p: Push) -> Self {
+        let verify = match rule_by_id(&p.rule).map(|r| r.trigger) {
+            Some(Trigger::MaterialsSubmitted(stage)) => Some(stage),
+            _ => None,
+        };
         PushItem {
             no: p.no,
             id: p.id.to_string(),
@@ -210,6 +219,8 @@ impl From<Push> for PushItem {
                     at: h.at,
                 })
                 .collect(),
+            verify,
+            project: p.project,
         }
     }
 }

@@ -101,7 +101,7 @@ async fn pushes_follow_the_contact_rules_and_reach_the_work_group() {
     })
     .await
     .unwrap();
-    app.act(Action::CheckMaterials {
+    app.act(Action::SubmitMaterials {
         project: "LH-2026-0700".into(),
         stage: Stage::Consultation,
         round: None,

@@ -4,6 +4,7 @@ use ggzy_app::projects::ProjectQuery;
 use ggzy_app::{App, ANY_ROLE};
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::{Outcome, Stage};
+use ggzy_core::materials::{CheckedItem, Verdict};
 use ggzy_core::role::StaffRole;
 use ggzy_store::demo::DEMO_PASSWORD;
 use ggzy_store::users::NewUser;
@@ -293,7 +294,7 @@ async fn actions_follow_the_standard_and_the_roles() {
     let done = app.act(register).await.unwrap();
     assert_eq!(done.pushes, 2, "4.2: tenderer and agency");
     // Materials before the filing passed: refused, naming the clause, nothing kept.
-    let early = Action::CheckMaterials {
+    let early = Action::SubmitMaterials {
         project: "LH-2026-0500".into(),
         stage: Stage::TenderNotice,
         round: None,
@@ -361,22 +362,48 @@ async fn actions_follow_the_standard_and_the_roles() {
 
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
     assert_eq!(app.check_action(early.clone()).await.unwrap(), None);
-    app.act(early).await.unwrap();
-    app.act(Action::Publish {
+    app.act(early.clone()).await.unwrap();
+    let verdict = |outcome, reason: Option<&str>| Action::VerifyMaterials {
+        project: project(),
+        stage: stage(),
+        round: None,
+        outcome,
+        reason: reason.map(str::to_owned),
+        checklist: vec![CheckedItem {
+            item: "附件齐全，能正常打开".into(),
+            ok: outcome == Verdict::Passed,
+            remark: reason.map(str::to_owned),
+        }],
+    };
+    let publish = || Action::Publish {
         project: project(),
         stage: stage(),
         round: None,
         url: "https://ggzy.linhai.gov.cn/notice/500".into(),
-    })
-    .await
-    .unwrap();
+    };
+    // Returned: the parties are told why, and publication is refused
+    // until a resubmission passes.
+    let returned = app
+        .act(verdict(Verdict::Returned, Some("附件无法打开")))
+        .await
+        .unwrap();
+    assert_eq!(returned.pushes, 2, "the tenderer and the agency");
+    let err = app.act(publish()).await.unwrap_err();
+    assert!(
+        err.message.contains("4.4.4") && err.message.contains("已退回"),
+        "{}",
+        err.message
+    );
+    app.act(early).await.unwrap();
+    app.act(verdict(Verdict::Passed, None)).await.unwrap();
+    app.act(publish()).await.unwrap();
     let trace = app.project("LH-2026-0500").await.unwrap();
     let clauses: Vec<&str> = trace
         .events
         .iter()
         .flat_map(|e| e.pushes.iter().map(|p| p.clause.as_str()))
         .collect();
-    for c in ["4.2", "4.4.1", "4.4.2", "4.4.3", "4.4.4"] {
+    for c in ["4.2", "4.4.1", "4.4.2", "4.4.3", "returned", "4.4.4"] {
         assert!(clauses.contains(&c), "{c} in {clauses:?}");
     }
     assert!(trace.events.iter().all(|e| e.source.starts_with("app:")));
@@ -1126,7 +1153,7 @@ async fn the_workbench_lists_what_waits_for_each_role() {
     let before = waiting(&app.workbench().await.unwrap(), "materials")
         .unwrap()
         .0;
-    app.act(Action::CheckMaterials {
+    app.act(Action::SubmitMaterials {
         project: code(),
         stage: stage(),
         round: None,
@@ -1136,6 +1163,18 @@ async fn the_workbench_lists_what_waits_for_each_role() {
     let (total, codes) = waiting(&app.workbench().await.unwrap(), "materials").unwrap();
     assert_eq!(total, before + 1);
     assert!(codes.contains(&code()) || total > 10, "{codes:?}");
+    app.act(Action::VerifyMaterials {
+        project: code(),
+        stage: stage(),
+        round: None,
+        outcome: Verdict::Passed,
+        reason: None,
+        checklist: Vec::new(),
+    })
+    .await
+    .unwrap();
+    let (passed, _) = waiting(&app.workbench().await.unwrap(), "materials").unwrap();
+    assert_eq!(passed, total, "passed and not yet published: still theirs");
     app.act(Action::Publish {
         project: code(),
         stage: stage(),

@@ -111,6 +111,17 @@ fn lifecycle(p: u32, max_bidders: usize, rng: &mut StdRng) -> Vec<(i64, String)>
             m[k] = v.clone();
         }
         ev(rng, "materials.submitted", m.clone());
+        // One in ten is returned once and submitted again.
+        if rng.gen_range(0..100) < 10 {
+            let mut r = m.clone();
+            r["outcome"] = "returned".into();
+            r["reason"] = "公告内容与备案资料不一致，请核对后重新提交".into();
+            ev(rng, "materials.verified", r);
+            ev(rng, "materials.submitted", m.clone());
+        }
+        let mut pass = m.clone();
+        pass["outcome"] = "passed".into();
+        ev(rng, "materials.verified", pass);
         m["url"] = url(stage).into();
         ev(rng, "notice.published", m);
     };

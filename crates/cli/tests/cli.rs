@@ -117,10 +117,10 @@ fn import_prints_a_summary_and_pushes_list_as_json() {
     let cli = Cli::new();
     cli.staff();
     let out = cli.ok(&["import", &fixture("lifecycle.jsonl")]);
-    assert!(out.contains("接受 9 条，重复 0 条，拒绝 0 条"), "{out}");
+    assert!(out.contains("接受 10 条，重复 0 条，拒绝 0 条"), "{out}");
 
     let all = pushes(&cli, &[]);
-    // 4.2 ×2, 4.4.1 ×1, 4.4.2-reject ×2, 4.4.1 ×1, 4.4.2-pass ×2, 4.4.3 ×1, 4.4.4 ×2
+    // 4.2 ×2, 4.4.1 ×1, 4.4.2-reject ×2, 4.4.1 ×1, 4.4.2-pass ×2, 4.4.3 ×1 (its pass pushes nothing), 4.4.4 ×2
     assert_eq!(all.len(), 11);
     let p = all
         .iter()
@@ -166,7 +166,7 @@ fn importing_twice_changes_nothing_and_stdin_works() {
     let out = cli.run_with(&["import", "-"], &text);
     assert!(out.status.success());
     assert!(
-        stdout(&out).contains("接受 0 条，重复 9 条，拒绝 0 条"),
+        stdout(&out).contains("接受 0 条，重复 10 条，拒绝 0 条"),
         "{}",
         stdout(&out)
     );

@@ -16,6 +16,8 @@ pub enum Trigger {
     FilingSubmitted(Stage),
     FilingReviewed(Stage, Outcome),
     MaterialsSubmitted(Stage),
+    /// The product's own: materials returned by their verification.
+    MaterialsReturned,
     NoticePublished(Stage),
     ExpertsDrawn,
     DepositRefunded,
@@ -158,6 +160,8 @@ pub static CATALOG: &[Rule] = &[
 /// The product's own rules, beside the standard's and not clauses of it:
 /// their ids carry no clause number.
 pub static OWN: &[Rule] = &[
+    rule!("returned", "returned", "发布资料查验退回", MaterialsReturned, TA, &[],
+        "您的项目“{project_name}”（项目编号：{project_code}）的{notice}发布资料经查验未通过，已退回。退回原因：{reason}。请修改后重新提交。"),
     rule!("anchor", "anchor", "审计链头存证", HeadAnchored, SUPERVISION, &[],
         "截至{date}，本中心审计记录的链头为 {head}。请留存本消息：日后可凭它核对本中心的审计记录未被删除或改写。"),
 ];

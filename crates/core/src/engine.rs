@@ -4,7 +4,8 @@
 
 use crate::catalog::{rule_for, Rule, Trigger};
 use crate::error::Refusal;
-use crate::event::{Complaint, Envelope, EventBody, Outcome, Party};
+use crate::event::{Complaint, Envelope, EventBody, Outcome, Party, Stage};
+use crate::materials::Verdict;
 use crate::push::{Channel, PushDraft, Recipient, Secret};
 use crate::reach::{ContactRules, Reach};
 use crate::render::{recipient_name, render, Center, Items, Message, MASK};
@@ -484,6 +485,10 @@ fn project_trigger(body: &EventBody) -> Option<Trigger> {
             Trigger::FilingReviewed(*stage, *outcome)
         }
         EventBody::MaterialsSubmitted { stage, .. } => Trigger::MaterialsSubmitted(*stage),
+        EventBody::MaterialsVerified { verdict, .. } => match verdict {
+            Verdict::Returned => Trigger::MaterialsReturned,
+            Verdict::Passed => return None,
+        },
         EventBody::NoticePublished { stage, .. } => Trigger::NoticePublished(*stage),
         EventBody::ExpertsDrawn { .. } => Trigger::ExpertsDrawn,
         EventBody::DepositRefunded { .. } => Trigger::DepositRefunded,
@@ -499,7 +504,9 @@ fn project_pushes(
     ctx: &Context,
 ) -> Result<Drafts, Refusal> {
     let Some(trigger) = project_trigger(&env.body) else {
-        return Ok(Drafts::default()); // bidder_added only extends the recipient list
+        // bidder_added only extends the recipient list; a passed verification
+        // opens the way to publication, which tells the parties.
+        return Ok(Drafts::default());
     };
     let rule = rule_for(trigger).expect("every project trigger has a rule");
     let mut items = Items::new();
@@ -513,6 +520,21 @@ fn project_pushes(
             items.insert("round", round.to_string());
             if let Some(o) = opinion {
                 items.insert("opinion", o.clone());
+            }
+        }
+        EventBody::MaterialsVerified {
+            stage,
+            round,
+            reason,
+            ..
+        } => {
+            let notice = match stage {
+                Stage::Correction => format!("第{round}次{}", stage.notice_zh()),
+                _ => stage.notice_zh().to_owned(),
+            };
+            items.insert("notice", notice);
+            if let Some(r) = reason {
+                items.insert("reason", r.clone());
             }
         }
         EventBody::NoticePublished { round, url, .. } => {

@@ -2,6 +2,7 @@
 //! into a typed [`Envelope`] or refused with the field at fault.
 
 use crate::error::Refusal;
+use crate::materials::{CheckedItem, Verdict};
 use crate::role::StaffRole;
 use chrono::{DateTime, FixedOffset};
 use serde::de::DeserializeOwned;
@@ -189,6 +190,15 @@ pub enum EventBody {
         stage: Stage,
         round: u32,
     },
+    /// The verdict on the materials submitted last (发布资料查验).
+    MaterialsVerified {
+        stage: Stage,
+        round: u32,
+        verdict: Verdict,
+        /// Why the materials go back (required when returned).
+        reason: Option<String>,
+        checklist: Vec<CheckedItem>,
+    },
     NoticePublished {
         stage: Stage,
         round: u32,
@@ -235,7 +245,7 @@ pub struct Envelope {
 }
 
 /// Every intake type, as written on the wire.
-pub const TYPES: [&str; 14] = [
+pub const TYPES: [&str; 15] = [
     "member.registration_submitted",
     "member.registration_reviewed",
     "member.password_reset",
@@ -244,6 +254,7 @@ pub const TYPES: [&str; 14] = [
     "filing.submitted",
     "filing.reviewed",
     "materials.submitted",
+    "materials.verified",
     "notice.published",
     "experts.drawn",
     "deposit.refunded",
@@ -271,7 +282,8 @@ pub fn kind_zh(kind: &str) -> &str {
         "filing.submitted" => "提交备案",
         "filing.reviewed" => "备案审核",
         "materials.submitted" => "提交发布资料",
-        "notice.published" => "查验通过并发布",
+        "materials.verified" => "发布资料查验",
+        "notice.published" => "公告发布",
         "experts.drawn" => "专家抽取",
         "deposit.refunded" => "保证金退还",
         "complaint.lodged" => "投诉受理",
@@ -627,6 +639,15 @@ struct StageFields {
     url: Option<String>,
 }
 #[derive(Deserialize)]
+struct Verified {
+    stage: Stage,
+    round: Option<u32>,
+    outcome: Verdict,
+    reason: Option<String>,
+    #[serde(default)]
+    checklist: Vec<CheckedItem>,
+}
+#[derive(Deserialize)]
 struct Drawn {
     sender: String,
     evaluation: Evaluation,
@@ -735,6 +756,16 @@ fn decode_body(kind: &str, v: &Value) -> Result<EventBody, Refusal> {
                         .url
                         .ok_or_else(|| Refusal::field("url", "缺失（必填）：公告发布的网址"))?,
                 },
+            }
+        }
+        "materials.verified" => {
+            let m: Verified = decode(v)?;
+            EventBody::MaterialsVerified {
+                stage: m.stage,
+                round: m.round.unwrap_or(1),
+                verdict: m.outcome,
+                reason: m.reason,
+                checklist: m.checklist,
             }
         }
         "experts.drawn" => {
@@ -852,6 +883,35 @@ fn check_opinion(outcome: Outcome, opinion: &Option<String>) -> Result<(), Refus
     Ok(())
 }
 
+/// A checklist as checked: each item named once, a failed item with its
+/// remark, and no pass over a failed item.
+fn check_checklist(verdict: Verdict, checklist: &[CheckedItem]) -> Result<(), Refusal> {
+    for (i, c) in checklist.iter().enumerate() {
+        non_blank(&format!("checklist[{i}].item"), &c.item)?;
+        if checklist[..i].iter().any(|o| o.item == c.item) {
+            return Err(Refusal::field(
+                format!("checklist[{i}].item"),
+                format!("查验项“{}”重复", c.item),
+            ));
+        }
+        if !c.ok {
+            if c.remark.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                return Err(Refusal::field(
+                    format!("checklist[{i}].remark"),
+                    format!("缺失：查验项“{}”未通过，须写明问题", c.item),
+                ));
+            }
+            if verdict == Verdict::Passed {
+                return Err(Refusal::field(
+                    format!("checklist[{i}].ok"),
+                    format!("查验项“{}”未通过，发布资料不能判定为通过：请退回", c.item),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn validate(body: &EventBody) -> Result<(), Refusal> {
     match body {
         EventBody::MemberRegistrationSubmitted { member } => {
@@ -924,6 +984,25 @@ fn validate(body: &EventBody) -> Result<(), Refusal> {
             check_opinion(*outcome, opinion)
         }
         EventBody::MaterialsSubmitted { stage, round } => check_round(*stage, *round),
+        EventBody::MaterialsVerified {
+            stage,
+            round,
+            verdict,
+            reason,
+            checklist,
+        } => {
+            check_round(*stage, *round)?;
+            check_checklist(*verdict, checklist)?;
+            if *verdict == Verdict::Returned
+                && reason.as_deref().is_none_or(|r| r.trim().is_empty())
+            {
+                return Err(Refusal::field(
+                    "reason",
+                    "缺失：退回发布资料时必须写明退回原因，招标人和代理机构据此修改后重新提交",
+                ));
+            }
+            Ok(())
+        }
         EventBody::NoticePublished { stage, round, url } => {
             check_round(*stage, *round)?;
             let ok = ["http://", "https://"].iter().any(|p| {

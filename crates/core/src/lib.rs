@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod fold;
+pub mod materials;
 pub mod model;
 pub mod password;
 pub mod push;

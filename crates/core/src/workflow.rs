@@ -1,11 +1,13 @@
 //! The standard's order, per project, stage and correction round: a filing
 //! review passes before that stage's materials are checked; a rejection sends
-//! the filing back for resubmission; publication follows the materials check;
+//! the filing back for resubmission; publication follows a passed materials
+//! verification, and a returned one waits for the materials again;
 //! each stage waits for the one before it. An out-of-order step is refused
 //! naming the clause it breaks.
 
 use crate::error::Refusal;
 use crate::event::{EventBody, Outcome, Party, Stage};
+use crate::materials::Verdict;
 use crate::role::Role;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -40,6 +42,32 @@ impl Filing {
     }
 }
 
+/// Where the verification (查验) of a stage's publication materials stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    #[default]
+    None,
+    Pending,
+    Returned,
+    Passed,
+}
+
+impl Verification {
+    fn is_none(&self) -> bool {
+        *self == Verification::None
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Verification::None => "尚未提交发布资料",
+            Verification::Pending => "发布资料待查验",
+            Verification::Returned => "发布资料已退回，待重新提交",
+            Verification::Passed => "发布资料已查验通过",
+        }
+    }
+}
+
 /// Progress of one stage (and correction round).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageProgress {
@@ -51,6 +79,8 @@ pub struct StageProgress {
     pub filings: u32,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub materials: u32,
+    #[serde(default, skip_serializing_if = "Verification::is_none")]
+    pub verification: Verification,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
@@ -175,6 +205,7 @@ impl Project {
                     filing: Filing::None,
                     filings: 0,
                     materials: 0,
+                    verification: Verification::None,
                     url: None,
                 });
                 self.progress.stages.len() - 1
@@ -192,13 +223,13 @@ impl Project {
             .any(|s| s.filing == Filing::Pending)
     }
 
-    /// Publication materials were submitted and the notice is not out yet
-    /// (the center staff's task).
+    /// Publication materials wait for their verification, or passed it and
+    /// the notice is not out yet (the center staff's task).
     pub fn materials_pending(&self) -> bool {
-        self.progress
-            .stages
-            .iter()
-            .any(|s| s.materials > 0 && s.url.is_none())
+        self.progress.stages.iter().any(|s| {
+            s.url.is_none()
+                && matches!(s.verification, Verification::Pending | Verification::Passed)
+        })
     }
 
     pub fn published(&self, stage: Stage) -> bool {
@@ -367,25 +398,57 @@ impl Project {
                         format!("{}已发布，不能再提交发布资料", stage.notice_zh()),
                     ));
                 }
-                next.stage_mut(*stage, *round).materials += 1;
+                // A resubmission (after a return, or of changed materials)
+                // starts a new verification.
+                let s = next.stage_mut(*stage, *round);
+                s.materials += 1;
+                s.verification = Verification::Pending;
+            }
+            EventBody::MaterialsVerified {
+                stage,
+                round,
+                verdict,
+                ..
+            } => {
+                let c = clauses(*stage);
+                let state = self
+                    .stage(*stage, *round)
+                    .map(|s| s.verification)
+                    .unwrap_or_default();
+                if state != Verification::Pending {
+                    return Err(Refusal::order(
+                        c.materials,
+                        format!(
+                            "{}没有待查验的发布资料（当前：{}）",
+                            stage.notice_zh(),
+                            state.zh()
+                        ),
+                    ));
+                }
+                next.stage_mut(*stage, *round).verification = match verdict {
+                    Verdict::Passed => Verification::Passed,
+                    Verdict::Returned => Verification::Returned,
+                };
             }
             EventBody::NoticePublished { stage, round, url } => {
                 let c = clauses(*stage);
                 let current = self.stage(*stage, *round);
-                if current.is_none_or(|s| s.materials == 0) {
-                    return Err(Refusal::order(
-                        c.notice,
-                        format!(
-                            "{}须先提交发布资料并经查验（{}）后才能发布",
-                            stage.notice_zh(),
-                            c.materials
-                        ),
-                    ));
-                }
                 if current.is_some_and(|s| s.url.is_some()) {
                     return Err(Refusal::order(
                         c.notice,
                         format!("{}已发布过", stage.notice_zh()),
+                    ));
+                }
+                let state = current.map(|s| s.verification).unwrap_or_default();
+                if state != Verification::Passed {
+                    return Err(Refusal::order(
+                        c.notice,
+                        format!(
+                            "{}须在发布资料查验通过（{}）后才能发布（当前：{}）",
+                            stage.notice_zh(),
+                            c.materials,
+                            state.zh()
+                        ),
                     ));
                 }
                 next.stage_mut(*stage, *round).url = Some(url.clone());

@@ -33,7 +33,7 @@ enum Step {
 fn step(devices: usize) -> impl Strategy<Value = Step> {
     let d = 0..devices;
     prop_oneof![
-        4 => (d.clone(), 0u8..12).prop_map(|(d, a)| Step::Act(d, a)),
+        4 => (d.clone(), 0u8..14).prop_map(|(d, a)| Step::Act(d, a)),
         2 => d.clone().prop_map(Step::Sync),
         1 => (d, 1u8..4).prop_map(|(d, n)| Step::CutShort(d, n)),
     ]
@@ -68,6 +68,12 @@ fn action(d: usize, n: usize, a: u8) -> String {
             "materials.submitted",
             p,
             json!({"stage": "tender_notice", "round": 1}),
+        ),
+        5 => line(
+            &id,
+            "materials.verified",
+            p,
+            json!({"stage": "tender_notice", "round": 1, "outcome": "passed"}),
         ),
         _ => line(
             &id,

@@ -7,6 +7,8 @@ use crate::intake::Summary;
 use crate::users::NewUser;
 use crate::{Result, Store, StoreError};
 use ggzy_core::error::ErrorCode;
+use ggzy_core::event::Stage;
+use ggzy_core::materials::Checklists;
 use ggzy_core::role::StaffRole;
 use serde_json::{json, Value};
 
@@ -76,7 +78,27 @@ struct Script {
 }
 
 impl Script {
+    /// An event; a notice is published after its materials passed their
+    /// verification, every item of the stage's default checklist checked.
     fn push(&mut self, project: &str, kind: &str, fields: Value) {
+        if kind == "notice.published" {
+            let mut verdict = fields.clone();
+            let map = verdict.as_object_mut().expect("object");
+            map.remove("url");
+            let stage: Stage = serde_json::from_value(map["stage"].clone()).expect("a stage");
+            let checked: Vec<Value> = Checklists::default()
+                .of(stage)
+                .iter()
+                .map(|item| json!({"item": item, "ok": true}))
+                .collect();
+            map.insert("outcome".into(), "passed".into());
+            map.insert("checklist".into(), checked.into());
+            self.record(project, "materials.verified", verdict);
+        }
+        self.record(project, kind, fields);
+    }
+
+    fn record(&mut self, project: &str, kind: &str, fields: Value) {
         self.minute += 97;
         let at = chrono::DateTime::parse_from_rfc3339("2026-10-08T08:30:00+08:00").expect("valid")
             + chrono::Duration::minutes(self.minute);
@@ -150,6 +172,16 @@ fn lifecycle(s: &mut Script, i: usize, code: &str, name: &str, reach: Reach) {
     );
     if reach == Reach::MaterialsChecking {
         return;
+    }
+    if reach == Reach::TenderPublished {
+        s.push(code, "materials.verified", json!({"stage": "tender_notice", "outcome": "returned",
+            "reason": "公告中投标文件递交截止时间与招标文件不一致，请核对后重新提交",
+            "checklist": [{"item": "公告内容与已备案的招标文件一致", "ok": false, "remark": "截止时间不一致"}]}));
+        s.push(
+            code,
+            "materials.submitted",
+            json!({"stage": "tender_notice"}),
+        );
     }
     s.push(
         code,

@@ -10,6 +10,7 @@ pub mod error;
 mod fold;
 pub mod intake;
 mod lines;
+pub mod materials;
 pub mod members;
 pub mod outbox;
 pub mod overview;

@@ -150,13 +150,17 @@ impl Store {
         .await?)
     }
 
+    /// One project's line of the list, or that there is no such project.
+    pub async fn project_summary(&self, code: &str) -> Result<ProjectSummary> {
+        sqlx::query_as(&format!("{SUMMARY} projects p WHERE p.code = ?"))
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有编号为 `{code}` 的项目")))
+    }
+
     pub async fn timeline(&self, code: &str) -> Result<Timeline> {
-        let project: ProjectSummary =
-            sqlx::query_as(&format!("{SUMMARY} projects p WHERE p.code = ?"))
-                .bind(code)
-                .fetch_optional(self.pool())
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("没有编号为 `{code}` 的项目")))?;
+        let project = self.project_summary(code).await?;
         let mut events: Vec<TimelineEvent> = sqlx::query_as(
             "SELECT id, body ->> '$.type' AS type, body ->> '$.at' AS at, body ->> '$.stage' AS stage, \
              source, received_at FROM events WHERE project = ? ORDER BY no",

@@ -6,6 +6,7 @@ use crate::{now, Result, Store, StoreError};
 use ggzy_core::anchor;
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::valid_phone;
+use ggzy_core::materials::Checklists;
 use ggzy_core::reach::ContactRules;
 use ggzy_core::render::Center;
 use serde_json::{json, Value};
@@ -147,6 +148,30 @@ impl Store {
         let text = serde_json::to_string(rules)?;
         let audit = json!({ "rules": rules, "by": by });
         self.save_meta("contact_rules", &text, "contact_rules.changed", audit)
+            .await
+    }
+
+    /// The checklists of materials verification: saved ones, or the defaults.
+    pub async fn checklists(&self) -> Result<Checklists> {
+        let saved: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'checklists'")
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(match saved {
+            Some(text) => serde_json::from_str(&text)?,
+            None => Checklists::default(),
+        })
+    }
+
+    /// Check and save the checklists; verifications recorded from now on
+    /// are offered them (a recorded verdict keeps the items it was checked on).
+    pub async fn save_checklists(&self, lists: &Checklists, by: &str) -> Result<()> {
+        lists
+            .check()
+            .map_err(|m| StoreError::invalid(ErrorCode::InvalidSetting, m))?;
+        let text = serde_json::to_string(lists)?;
+        let audit = json!({ "checklists": lists, "by": by });
+        self.save_meta("checklists", &text, "checklists.changed", audit)
             .await
     }
 

@@ -134,6 +134,12 @@ async fn importing_the_same_file_twice_changes_nothing() {
             json!({"stage": "award"}),
         ),
         line(
+            "e2v",
+            "materials.verified",
+            "P1",
+            json!({"stage": "consultation", "outcome": "passed"}),
+        ),
+        line(
             "e3",
             "notice.published",
             "P1",
@@ -144,7 +150,7 @@ async fn importing_the_same_file_twice_changes_nothing() {
     let first = d.store.import(file.as_bytes(), "f", |_| {}).await.unwrap();
     assert_eq!(
         (first.accepted, first.duplicates, first.refused.len()),
-        (3, 0, 1)
+        (4, 0, 1)
     );
     assert_eq!(first.refused[0].line, 3);
     let before = snapshot(&d.store).await;
@@ -152,7 +158,7 @@ async fn importing_the_same_file_twice_changes_nothing() {
     let second = d.store.import(file.as_bytes(), "f", |_| {}).await.unwrap();
     assert_eq!(
         (second.accepted, second.duplicates, second.refused.len()),
-        (0, 3, 1)
+        (0, 4, 1)
     );
     let LineOutcome::Refused { refusal, .. } = &second.refused[0].outcome else {
         panic!()
@@ -249,6 +255,18 @@ async fn a_fixed_line_with_the_same_id_resolves_its_reject() {
                 "materials.submitted",
                 "P1",
                 json!({"stage": "consultation"}),
+            ),
+        )
+        .await
+        .unwrap();
+    d.store
+        .submit_event(
+            "t",
+            &line(
+                "e2v",
+                "materials.verified",
+                "P1",
+                json!({"stage": "consultation", "outcome": "passed"}),
             ),
         )
         .await
@@ -578,6 +596,12 @@ async fn a_large_import_equals_one_event_at_a_time() {
             "materials.submitted",
             &code,
             json!({"stage": "tender_notice"}),
+        ));
+        lines.push(line(
+            &format!("c{p}"),
+            "materials.verified",
+            &code,
+            json!({"stage": "tender_notice", "outcome": "passed"}),
         ));
         lines.push(line(
             &format!("n{p}"),

@@ -27,6 +27,7 @@ enum Act {
     Filing(u8, u8, u8),
     Review(u8, u8, u8, bool),
     Materials(u8, u8, u8),
+    Verify(u8, u8, u8, bool),
     Publish(u8, u8, u8),
     Experts(u8, u8),
     Refund(u8, Option<u8>),
@@ -46,6 +47,7 @@ fn act() -> impl Strategy<Value = Act> {
         3 => (p.clone(), s.clone(), r.clone()).prop_map(|(p, s, r)| Act::Filing(p, s, r)),
         3 => (p.clone(), s.clone(), r.clone(), any::<bool>()).prop_map(|(p, s, r, ok)| Act::Review(p, s, r, ok)),
         3 => (p.clone(), s.clone(), r.clone()).prop_map(|(p, s, r)| Act::Materials(p, s, r)),
+        3 => (p.clone(), s.clone(), r.clone(), any::<bool>()).prop_map(|(p, s, r, ok)| Act::Verify(p, s, r, ok)),
         3 => (p.clone(), s, r).prop_map(|(p, s, r)| Act::Publish(p, s, r)),
         1 => (p.clone(), 0u8..3).prop_map(|(p, e)| Act::Experts(p, e)),
         1 => (p.clone(), proptest::option::of(0u8..4)).prop_map(|(p, b)| Act::Refund(p, b)),
@@ -76,6 +78,11 @@ fn render(acts: &[Act]) -> Vec<String> {
                 json!({"stage": stage(s), "round": r, "outcome": "rejected", "opinion": "不符合要求"})
             }),
             Act::Materials(p, s, r) => line(&id, "materials.submitted", &code(p), json!({"stage": stage(s), "round": r})),
+            Act::Verify(p, s, r, ok) => line(&id, "materials.verified", &code(p), if *ok {
+                json!({"stage": stage(s), "round": r, "outcome": "passed"})
+            } else {
+                json!({"stage": stage(s), "round": r, "outcome": "returned", "reason": "资料不全"})
+            }),
             Act::Publish(p, s, r) => line(&id, "notice.published", &code(p), json!({"stage": stage(s), "round": r, "url": format!("https://x.cn/{i}")})),
             Act::Experts(p, e) => line(&id, "experts.drawn", &code(p), json!({"sender": "中心", "evaluation": {"start": "2026-12-01T09:00:00+08:00", "duration_hours": 2, "place": "评标室", "contact_phone": "0576-85110086"}, "experts": [{"id": format!("X{e}"), "name": "专家", "phone": "13800000000"}]})),
             Act::Refund(p, b) => line(&id, "deposit.refunded", &code(p), match b { Some(b) => json!({"bidders": [format!("B{b}")]}), None => json!({}) }),

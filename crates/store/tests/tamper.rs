@@ -21,9 +21,9 @@ async fn seeded() -> Db {
         ),
         line(
             "e3",
-            "notice.published",
+            "materials.verified",
             "P1",
-            json!({"stage": "consultation", "url": "https://x.cn/1"}),
+            json!({"stage": "consultation", "outcome": "returned", "reason": "请补充 https://x.cn/1 所列附件"}),
         ),
         register("e4", "P2"),
         line(

@@ -61,7 +61,13 @@ import type { ActionOffer } from './bindings/ActionOffer'
 import type { MenuItem } from './bindings/MenuItem'
 import type { Right } from './bindings/Right'
 import type { ErrorCode } from './bindings/ErrorCode'
+import type { MaterialsView } from './bindings/MaterialsView'
+import type { MaterialsRound } from './bindings/MaterialsRound'
+import type { CheckedItem } from './bindings/CheckedItem'
+import type { Checklists } from './bindings/Checklists'
+import type { Verdict } from './bindings/Verdict'
 
+export type { MaterialsView, MaterialsRound, CheckedItem, Checklists, Verdict }
 export type { ConflictItem, ResolveForm, ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
@@ -105,6 +111,9 @@ export const api = {
   workbench: () => call<Workbench>('workbench'),
   projects: (query: ProjectQuery) => call<ProjectList>('projects', { query }),
   project: (code: string) => call<ProjectDetail>('project', { code }),
+  materials: (code: string, stage: Stage, round: number | null) => call<MaterialsView>('materials', { code, stage, round }),
+  checklists: () => call<Checklists>('checklists'),
+  saveChecklists: (lists: Checklists) => call<Checklists>('save_checklists', { lists }),
   act: (action: Action) => call<ActionDone>('act', { action }),
   checkAction: (action: Action) => call<string | null>('check_action', { action }),
   pushLog: (query: PushLogQuery) => call<PushList>('push_log', { query }),

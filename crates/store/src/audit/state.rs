@@ -44,9 +44,10 @@ struct Recorded {
 }
 
 /// The deployment-wide values kept in `meta` that records cover, and how.
-const META: [(&str, &str, &str); 3] = [
+const META: [(&str, &str, &str); 4] = [
     ("dispatch.configured", "dispatch_config", "config"),
     ("contact_rules.changed", "contact_rules", "rules"),
+    ("checklists.changed", "checklists", "checklists"),
     ("demo.marked", "demo", "value"),
 ];
 

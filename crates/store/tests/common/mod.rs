@@ -126,6 +126,16 @@ pub fn materials(id: &str, project: &str) -> String {
     )
 }
 
+/// The verdict on those materials: `passed` or `returned`.
+pub fn verdict(id: &str, project: &str, outcome: &str) -> String {
+    line(
+        id,
+        "materials.verified",
+        project,
+        json!({"stage": "tender_notice", "outcome": outcome, "reason": "资料不全"}),
+    )
+}
+
 /// Project `P{i}` registered, its tenderer and agency each with a mobile
 /// phone (both take SMS).
 pub fn mobile_project(i: usize) -> String {

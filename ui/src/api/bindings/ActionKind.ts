@@ -3,4 +3,4 @@
 /**
  * Each kind of action, by the intake type it records.
  */
-export type ActionKind = "project.registered" | "project.bidder_added" | "filing.submitted" | "filing.reviewed" | "materials.submitted" | "notice.published" | "deposit.refunded";
+export type ActionKind = "project.registered" | "project.bidder_added" | "filing.submitted" | "filing.reviewed" | "materials.submitted" | "materials.verified" | "notice.published" | "deposit.refunded";

@@ -8,8 +8,13 @@ import type { Reach } from "./Reach";
 import type { Role } from "./Role";
 import type { StaffRole } from "./StaffRole";
 import type { Stage } from "./Stage";
+import type { Verdict } from "./Verdict";
 
 export type Labels = { stages: Array<Label<Stage>>, outcomes: Array<Label<Outcome>>, 
+/**
+ * The verdicts of a materials verification (查验).
+ */
+verdicts: Array<Label<Verdict>>, 
 /**
  * The standard's recipients (推送对象).
  */

@@ -3,6 +3,7 @@ import type { Channel } from "./Channel";
 import type { Hold } from "./Hold";
 import type { PushStatus } from "./PushStatus";
 import type { Role } from "./Role";
+import type { Stage } from "./Stage";
 import type { StatusItem } from "./StatusItem";
 
 /**
@@ -21,4 +22,9 @@ held: Hold | null,
 /**
  * Its status changes, oldest first (on the project timeline; empty in the push log).
  */
-history: Array<StatusItem>, };
+history: Array<StatusItem>, project: string | null, 
+/**
+ * The stage whose materials it asks staff to verify (4.x.1 and the
+ * like): the push links to that 查验 page.
+ */
+verify: Stage | null, };
