@@ -1,6 +1,7 @@
 //! The day's work across two roles, in the real window: center staff
 //! register a project and record its filing; supervisory staff pass it;
-//! center staff check the publication materials and publish. Each step's
+//! center staff verify the publication materials (returned once with the
+//! reason, then passed) and publish. Each step's
 //! pushes show in the project's timeline. A role that may not act sees no
 //! action, and the backend refuses the action forged from the page.
 
@@ -118,6 +119,75 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
     as_user(&app, "zhangwei").await;
     app.open_project("LH-2026-0600", "东湖公园").await;
     act(&app, "materials.submitted", None, "4.4.3").await;
+
+    // 查验, from the timeline: one item fails, so the materials go back with the reason.
+    app.click("[data-verify=tender_notice]").await;
+    app.text_contains("[data-test=materials-state]", "待查验")
+        .await;
+    const ATTACHED: &str = "附件齐全，能正常打开";
+    app.click(&format!("[data-item='{ATTACHED}'] [data-ok=no]"))
+        .await;
+    app.fill(&format!("[data-remark='{ATTACHED}']"), "资格审查表无法打开")
+        .await;
+    app.text_contains("[data-test=verify-why]", "只能退回")
+        .await;
+    assert!(
+        app.disabled("[data-test=verify-pass]").await,
+        "no pass over a failed item"
+    );
+    app.fill(
+        "[data-test=return-reason]",
+        "资格审查表无法打开，请重新上传",
+    )
+    .await;
+    app.screenshot("materials-return").await;
+    app.click("[data-test=verify-return]").await;
+    app.text_contains("[data-test=materials-state]", "已退回")
+        .await;
+    app.find("[data-test=materials-rounds] [data-verdict=returned]")
+        .await;
+    // Publication is refused until a pass: the form says why.
+    app.open_project("LH-2026-0600", "东湖公园").await;
+    // The return on the timeline, with the product's own push to the parties.
+    app.text_contains("[data-test=timeline]", "发布资料查验").await;
+    app.text_contains("[data-test=timeline]", "returned").await;
+    app.click("[data-action='notice.published']").await;
+    app.choose("[data-test=action-stage]", "[data-stage=tender_notice]")
+        .await;
+    app.text_contains("[data-test=action-why]", "已退回").await;
+    app.close_dialog().await;
+
+    // Resubmitted; the inbox's 4.4.3 links to the page, where every item passes.
+    act(&app, "materials.submitted", None, "4.4.3").await;
+    app.click("[data-menu='/inbox']").await;
+    app.click("[data-test=inbox] [data-verify=tender_notice]")
+        .await;
+    app.text_contains("[data-test=materials-title]", "东湖公园")
+        .await;
+    app.text_contains("[data-test=materials-state]", "待查验")
+        .await;
+    let fine = app
+        .client
+        .find_all(fantoccini_css("[data-test=checklist] [data-ok=yes]"))
+        .await
+        .expect("the checklist");
+    assert!(
+        fine.len() >= 5,
+        "the tender notice's checklist: {}",
+        fine.len()
+    );
+    for row in 1..=fine.len() {
+        app.click(&format!(
+            "[data-test=checklist] .el-table__row:nth-child({row}) [data-ok=yes]"
+        ))
+        .await;
+    }
+    app.click("[data-test=verify-pass]").await;
+    app.text_contains("[data-test=materials-state]", "已查验通过")
+        .await;
+    app.screenshot("materials-passed").await;
+
+    app.open_project("LH-2026-0600", "东湖公园").await;
     act(
         &app,
         "notice.published",
@@ -125,8 +195,7 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
         "4.4.4",
     )
     .await;
-    app.text_contains("[data-test=timeline]", "查验通过并发布")
-        .await;
+    app.text_contains("[data-test=timeline]", "公告发布").await;
     app.screenshot("published").await;
 
     // The push log finds the project's pushes by clause.

@@ -31,4 +31,27 @@ group('a conflicted action beside the one in its place', () => {
     ])
     expect(describe(null)).toEqual([])
   })
+  it('reads a materials verification by its verdict, reason and checked items', () => {
+    setLabels({
+      event_types: [{ code: 'materials.verified', name: '发布资料查验' }],
+      stages: [],
+      outcomes: [{ code: 'passed', name: '通过' }],
+      verdicts: [{ code: 'returned', name: '退回' }],
+    } as unknown as Labels)
+    const rows = describe({
+      type: 'materials.verified',
+      outcome: 'returned',
+      reason: '缺附件',
+      checklist: [
+        { item: '附件齐全', ok: false, remark: '缺资格审查表' },
+        { item: '名称一致', ok: true },
+      ],
+    })
+    expect(rows).toEqual([
+      { label: '操作', value: '发布资料查验' },
+      { label: '审核结果', value: '退回' },
+      { label: '退回原因', value: '缺附件' },
+      { label: '查验项', value: '✗ 附件齐全（缺资格审查表）；✓ 名称一致' },
+    ])
+  })
 })

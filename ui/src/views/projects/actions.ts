@@ -19,9 +19,10 @@ export function fieldsOf(kind: ActionKind): Fields {
   return FIELDS[kind] ?? {}
 }
 
-/** The actions a project's page offers (a project is registered from the list). */
+/** The actions a project's page offers as forms: a project is registered from
+ * the list, and materials are verified on their own page (查验). */
 export function projectActions(offers: ActionOffer[]): ActionOffer[] {
-  return offers.filter((a) => a.type !== 'project.registered')
+  return offers.filter((a) => a.type !== 'project.registered' && a.type !== 'materials.verified')
 }
 
 export interface ActionForm {
