@@ -9,9 +9,11 @@
 pub mod anchor;
 pub mod audit;
 pub mod catalog;
+pub mod draw;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod experts;
 pub mod fold;
 pub mod materials;
 pub mod model;

@@ -149,7 +149,8 @@ async fn a_tender_notice_goes_from_registration_to_publication() {
     // Publication is refused until a pass: the form says why.
     app.open_project("LH-2026-0600", "东湖公园").await;
     // The return on the timeline, with the product's own push to the parties.
-    app.text_contains("[data-test=timeline]", "发布资料查验").await;
+    app.text_contains("[data-test=timeline]", "发布资料查验")
+        .await;
     app.text_contains("[data-test=timeline]", "returned").await;
     app.click("[data-action='notice.published']").await;
     app.choose("[data-test=action-stage]", "[data-stage=tender_notice]")
