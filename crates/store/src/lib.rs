@@ -7,6 +7,7 @@ pub mod audit;
 pub mod conflicts;
 pub mod demo;
 pub mod error;
+pub mod experts;
 mod fold;
 pub mod intake;
 mod lines;

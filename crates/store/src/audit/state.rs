@@ -1,7 +1,8 @@
 //! The current state held to the trail. Every table whose rows change what
 //! the app shows, decides or sends, and that is not itself append-only and
 //! chained, is checked here against the records `verify` walked: users and
-//! their roles, settings, the channel configuration and contact rules, where
+//! their roles, settings, the channel configuration and contact rules, the
+//! expert pool, where
 //! each push stands, and refused input. A row changed, added or removed by
 //! hand is named with its table.
 
@@ -23,6 +24,8 @@ pub(crate) struct Replay {
     users: BTreeMap<String, (i64, Value)>,
     /// Setting key -> (seq, value).
     settings: BTreeMap<String, (i64, String)>,
+    /// Expert id -> (seq, the row's SM3).
+    experts: BTreeMap<String, (i64, String)>,
     /// `meta` key -> (seq, value as recorded).
     meta: BTreeMap<&'static str, (i64, Value)>,
     /// Refused line digest -> what its records say.
@@ -89,6 +92,10 @@ impl Replay {
                     r.fixed = Some(str_of(&content["event"]));
                 }
             }
+            crate::experts::SAVED => {
+                let digest = str_of(&content["digest"]);
+                self.experts.insert(subject.to_owned(), (seq, digest));
+            }
             _ => {
                 if let Some((_, key, field)) = META.iter().find(|(k, ..)| *k == kind) {
                     self.meta.insert(key, (seq, content[field].clone()));
@@ -119,6 +126,10 @@ impl Replay {
             return Ok(found);
         }
         let found = check_settings(conn, &self.settings, &self.meta).await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        let found = check_experts(conn, &self.experts).await?;
         if found.is_some() {
             return Ok(found);
         }
@@ -183,6 +194,37 @@ async fn check_users(
                 format!("表 users 中的用户 `{name}` 被删除（第 {seq} 条审计记录记有该用户）"),
             )));
         }
+    }
+    Ok(None)
+}
+
+async fn check_experts(
+    conn: &mut SqliteConnection,
+    recorded: &BTreeMap<String, (i64, String)>,
+) -> Result<Finding> {
+    let rows = crate::experts::digests(conn).await?;
+    for (id, digest) in &rows {
+        match recorded.get(id) {
+            None => {
+                return Ok(Some((
+                    None,
+                    format!("表 experts 中的专家 `{id}` 没有任何审计记录（绕过程序直接写入）"),
+                )))
+            }
+            Some((seq, was)) if was != digest => {
+                return Ok(Some((
+                    Some(*seq),
+                    format!("表 experts 中专家 `{id}` 的信息与第 {seq} 条审计记录不符（被改写）"),
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((id, (seq, _))) = recorded.iter().find(|(id, _)| !rows.contains_key(*id)) {
+        return Ok(Some((
+            Some(*seq),
+            format!("表 experts 中的专家 `{id}` 被删除（第 {seq} 条审计记录记有该专家）"),
+        )));
     }
     Ok(None)
 }
