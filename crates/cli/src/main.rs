@@ -66,6 +66,45 @@ enum Command {
     Dispatch(DispatchCommand),
     /// Send this device's records the sync server does not hold yet
     Sync(SyncArgs),
+    /// The evaluation expert pool (评标专家库)
+    #[command(subcommand)]
+    Experts(ExpertsCommand),
+    /// Expert draws (专家抽取): run one, or verify a recorded one
+    #[command(subcommand)]
+    Draw(DrawCommand),
+}
+
+#[derive(Subcommand)]
+enum ExpertsCommand {
+    /// Import a roster (CSV or .xlsx): all of it or nothing; known ids are updated
+    Import { file: PathBuf },
+    /// List the pool (ID numbers masked)
+    List {
+        /// Part of the id, name, employer or phone
+        #[arg(long)]
+        query: Option<String>,
+        #[arg(long)]
+        specialty: Option<String>,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DrawCommand {
+    /// Draw experts for a project from the pool, as FILE.json asks; the drawn are told (4.6)
+    Run {
+        #[arg(long)]
+        project: String,
+        #[arg(long, value_name = "FILE.json")]
+        request: PathBuf,
+        /// One JSON object: {"id","drawn","backups","excluded","commitment","seed"}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-run a recorded draw from its recorded inputs and seed; exit 1 naming any difference
+    Verify { id: String },
 }
 
 #[derive(Args)]
@@ -519,6 +558,133 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
                 .await?;
             let _ = out.flush();
             ExitCode::SUCCESS
+        }
+        Command::Experts(ExpertsCommand::Import { file }) => {
+            let bytes = std::fs::read(&file).map_err(|source| StoreError::Read {
+                what: format!("文件 {}", file.display()),
+                source,
+            })?;
+            let name = file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let r = store.import_experts(&bytes, &name, "cli").await?;
+            if r.refused.is_empty() {
+                println!(
+                    "名册共 {} 行：新增 {} 名，更新 {} 名，未变 {} 名",
+                    r.rows, r.added, r.updated, r.unchanged
+                );
+                ExitCode::SUCCESS
+            } else {
+                for x in &r.refused {
+                    eprintln!("第 {} 行 [{}]：{}", x.line, x.column, x.message);
+                }
+                eprintln!(
+                    "名册有 {} 行不符合要求，未导入任何专家：请修正后重新导入",
+                    r.refused.len()
+                );
+                ExitCode::from(1)
+            }
+        }
+        Command::Experts(ExpertsCommand::List {
+            query,
+            specialty,
+            json,
+        }) => {
+            let mut q = ggzy_store::experts::ExpertQuery {
+                text: query,
+                specialty,
+                limit: 500,
+                ..Default::default()
+            };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            loop {
+                let page = store.experts(&q).await?;
+                for e in &page.items {
+                    let e = e.clone().masked();
+                    let line = if json {
+                        serde_json::to_string(&e).map_err(StoreError::from)?
+                    } else {
+                        format!(
+                            "{}\t{}\t{}\t{}\t{}\t{}",
+                            e.id,
+                            e.name,
+                            e.id_number,
+                            e.specialties.join(";"),
+                            e.employer,
+                            e.status.zh()
+                        )
+                    };
+                    writeln!(out, "{line}").map_err(|source| StoreError::Read {
+                        what: "标准输出".into(),
+                        source,
+                    })?;
+                }
+                q.offset += page.items.len() as i64;
+                if page.items.is_empty() || q.offset >= page.total {
+                    break;
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Draw(DrawCommand::Run {
+            project,
+            request,
+            json,
+        }) => {
+            let text = std::fs::read_to_string(&request).map_err(|source| StoreError::Read {
+                what: format!("文件 {}", request.display()),
+                source,
+            })?;
+            let request: ggzy_core::draw::Request = serde_json::from_str(&text).map_err(|e| {
+                StoreError::invalid(
+                    ggzy_core::error::ErrorCode::Invalid,
+                    format!("抽取请求 {} 无效：{e}", request.display()),
+                )
+            })?;
+            let d = store.run_draw(&project, request, "cli").await?;
+            let outcome = d
+                .outcome
+                .clone()
+                .unwrap_or_else(|| ggzy_core::draw::Outcome {
+                    picks: Vec::new(),
+                    excluded: Default::default(),
+                });
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "id": d.id,
+                        "drawn": outcome.drawn(),
+                        "backups": outcome.backups(),
+                        "excluded": outcome.excluded,
+                        "commitment": d.commitment,
+                        "seed": d.seed,
+                    })
+                );
+            } else {
+                println!(
+                    "抽取 {}：抽中 {} 名（已推送 4.6 通知），备选 {} 名；承诺值 {}，种子 {}",
+                    d.id,
+                    outcome.drawn().len(),
+                    outcome.backups().len(),
+                    d.commitment,
+                    d.seed.unwrap_or_default()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Draw(DrawCommand::Verify { id }) => {
+            let check = store.verify_draw(&id).await?;
+            if check.problems.is_empty() {
+                println!("抽取 {id} 可复现：按记录的条件与公开的种子重新抽取，结果一致");
+                ExitCode::SUCCESS
+            } else {
+                for p in &check.problems {
+                    eprintln!("{p}");
+                }
+                eprintln!("抽取 {id} 未能复现");
+                ExitCode::from(1)
+            }
         }
         Command::Backup { file } => {
             store.backup_to(&file).await?;

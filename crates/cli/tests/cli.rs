@@ -584,3 +584,158 @@ fn sync_reports_its_place_and_an_unreachable_server() {
     let after: Value = serde_json::from_str(&cli.ok(&["sync", "status", "--json"])).unwrap();
     assert_eq!(after, status);
 }
+
+/// A roster imported (ID numbers masked in the list), a draw run for a
+/// demo project with its avoidance rules, the drawn told by 4.6, the
+/// commitment the seed's SM3 (checked here with the sm3 crate itself), and
+/// `draw verify` reproducing it until one byte of the inputs is changed.
+#[test]
+fn experts_are_imported_drawn_told_and_the_draw_verifies() {
+    let cli = Cli::new();
+    cli.ok(&["demo"]);
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let id_number = |i: usize| {
+        let prefix = format!("33100219700101{i:03}");
+        let sum: u32 = prefix
+            .bytes()
+            .zip(W)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
+        format!("{prefix}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    };
+    let mut roster = String::from("编号,姓名,身份证号,手机,专业,工作单位,状态\n");
+    for i in 1..=40 {
+        let employer = if i <= 5 {
+            "浙江求是工程咨询监理有限公司".to_owned()
+        } else {
+            format!("单位{i}")
+        };
+        let specialties = if i % 2 == 0 { "A01;A02" } else { "A01" };
+        let status = if i == 6 { "暂停" } else { "在库" };
+        roster.push_str(&format!(
+            "E{i:03},专家{i},{},1395862{i:04},{specialties},{employer},{status}\n",
+            id_number(i)
+        ));
+    }
+    let file = cli.dir.path().join("roster.csv");
+    std::fs::write(&file, &roster).unwrap();
+    let out = cli.ok(&["experts", "import", file.to_str().unwrap()]);
+    assert!(out.contains("新增 40 名"), "{out}");
+    let listed = cli.ok(&["experts", "list", "--json"]);
+    assert_eq!(listed.lines().count(), 40);
+    assert!(
+        !listed.contains(&id_number(1)),
+        "ID numbers are masked: {listed}"
+    );
+    assert!(listed.contains("331002********"), "{listed}");
+
+    let request = cli.dir.path().join("request.json");
+    std::fs::write(
+        &request,
+        r#"{"specialties":[{"code":"A01","count":3},{"code":"A02","count":2}],"backups":2,
+            "evaluation":{"start":"2026-12-20T09:00:00+08:00","duration_hours":4,"place":"三楼第二评标室","contact_phone":"0576-85110086"},
+            "sender":"临海市公共资源交易中心","avoid":["E007"],"recent_days":30}"#,
+    )
+    .unwrap();
+    let project = "LH-2026-0105";
+    let out = cli.ok(&[
+        "draw",
+        "run",
+        "--project",
+        project,
+        "--request",
+        request.to_str().unwrap(),
+        "--json",
+    ]);
+    let d: Value = serde_json::from_str(&out).expect("one JSON object");
+    let ids = |k: &str| -> Vec<String> {
+        d[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (drawn, backups) = (ids("drawn"), ids("backups"));
+    assert_eq!((drawn.len(), backups.len()), (5, 4), "{d}");
+    for x in drawn.iter().chain(&backups) {
+        let n: usize = x[1..].parse().unwrap();
+        assert!(
+            n > 7,
+            "{x} breaks a rule (agency's employee, suspended or avoided)"
+        );
+    }
+    assert_eq!(d["excluded"]["employer"], 5, "{d}");
+    assert_eq!(d["excluded"]["suspended"], 1, "{d}");
+    assert_eq!(d["excluded"]["avoided"], 1, "{d}");
+    let seed: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&d["seed"].as_str().unwrap()[i * 2..i * 2 + 2], 16).unwrap())
+        .collect();
+    use sm3::Digest;
+    let hash: String = sm3::Sm3::digest(&seed)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        d["commitment"],
+        hash.as_str(),
+        "the commitment is the seed's SM3"
+    );
+
+    let told: Vec<String> = pushes(&cli, &["--project", project])
+        .iter()
+        .filter(|p| p["clause"] == "4.6")
+        .map(|p| p["recipient"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut want = drawn.clone();
+    want.sort();
+    let mut got = told.clone();
+    got.sort();
+    assert_eq!(got, want, "4.6 to each drawn expert, not to the backups");
+
+    let id = d["id"].as_str().unwrap();
+    cli.ok(&["draw", "verify", id]);
+    // One byte of the recorded inputs changed: the draw no longer verifies.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = ggzy_store::Store::open(&cli.db()).await.unwrap();
+        let inputs: String = sqlx::query_scalar("SELECT inputs FROM draws WHERE id = ?")
+            .bind(id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        let changed = inputs.replacen("\"E040\"", "\"E041\"", 1);
+        assert_ne!(changed, inputs);
+        sqlx::query("UPDATE draws SET inputs = ? WHERE id = ?")
+            .bind(changed)
+            .bind(id)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let out = cli.run(&["draw", "verify", id]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("抽取条件被改动"), "{err}");
+
+    // More than the pool holds: refused saying by how many and which rule.
+    std::fs::write(
+        &request,
+        r#"{"specialties":[{"code":"A02","count":30}],"evaluation":{"start":"2026-12-20T09:00:00+08:00","duration_hours":4,"place":"评标室","contact_phone":"0576-85110086"},"sender":"中心"}"#,
+    )
+    .unwrap();
+    let out = cli.run(&[
+        "draw",
+        "run",
+        "--project",
+        project,
+        "--request",
+        request.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("A02") && err.contains("缺"), "{err}");
+}

@@ -1,0 +1,304 @@
+//! Expert draws in the database. The commitment to the seed is written and
+//! audited (`draw.committed`, with the inputs' SM3) before the draw; the
+//! drawn experts are told through the ordinary `experts.drawn` event (so the
+//! 4.6 push and the project's order are the same as an imported draw's); the
+//! seed is then revealed (`draw.revealed`). `verify_draw` re-runs a recorded
+//! draw from its inputs and seed.
+
+use crate::audit::AuditWriter;
+use crate::intake::LineOutcome;
+use crate::{now, Result, Store, StoreError};
+use ggzy_core::audit::hex;
+use ggzy_core::draw::{self, DrawError, Inputs, Outcome, Request};
+use ggzy_core::error::ErrorCode;
+use serde::Serialize;
+use serde_json::json;
+
+pub const COMMITTED: &str = "draw.committed";
+pub const REVEALED: &str = "draw.revealed";
+
+/// A draw as it was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DrawRecord {
+    pub id: String,
+    pub project: String,
+    pub commitment: String,
+    /// Hex; `None` until revealed.
+    pub seed: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub event_id: Option<String>,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+/// What `draw verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DrawCheck {
+    pub id: String,
+    /// Every difference found; empty when the draw reproduces.
+    pub problems: Vec<String>,
+}
+
+fn refused(message: String) -> StoreError {
+    StoreError::invalid(ErrorCode::Refused, message)
+}
+
+impl Store {
+    /// Run a draw for `code` over the pool as it stands: committed, drawn,
+    /// told (4.6 to each drawn expert) and revealed.
+    pub async fn run_draw(&self, code: &str, request: Request, by: &str) -> Result<DrawRecord> {
+        request.check().map_err(|e| refused(e.to_string()))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let told = request.clone();
+        let line = |experts: Vec<serde_json::Value>| {
+            let request = &told;
+            json!({
+                "id": format!("draw-{id}"),
+                "type": "experts.drawn",
+                "at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+                "project": code,
+                "sender": request.sender,
+                "evaluation": {
+                    "start": request.evaluation.start.to_rfc3339(),
+                    "duration_hours": request.evaluation.duration_hours,
+                    "place": request.evaluation.place,
+                    "contact_phone": request.evaluation.contact_phone,
+                },
+                "experts": experts,
+            })
+            .to_string()
+        };
+        // Whether the project may draw now, before anything is committed.
+        let stand_in = json!({"id": "-", "name": "-", "phone": "13800000000"});
+        let source = format!("draw:{by}");
+        if let LineOutcome::Refused { refusal, .. } =
+            self.check_event(&source, &line(vec![stand_in])).await?
+        {
+            return Err(refused(format!("不能抽取：{refusal}")));
+        }
+        let parties: Vec<(String, String)> =
+            sqlx::query_as("SELECT role, name FROM parties WHERE project = ?")
+                .bind(code)
+                .fetch_all(self.pool())
+                .await?;
+        let on_project: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM parties WHERE project = ? AND role = 'expert'")
+                .bind(code)
+                .fetch_all(self.pool())
+                .await?;
+        let recent: Vec<String> = match request.recent_days {
+            Some(days) => {
+                let since = (chrono::Utc::now() - chrono::Duration::days(i64::from(days)))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                sqlx::query_scalar(
+                    "SELECT DISTINCT x.value ->> '$.id' FROM events e, json_each(e.body -> '$.experts') x \
+                     WHERE e.body ->> '$.type' = 'experts.drawn' AND e.received_at >= ? ORDER BY 1",
+                )
+                .bind(since)
+                .fetch_all(self.pool())
+                .await?
+            }
+            None => Vec::new(),
+        };
+        let pool = self.expert_pool().await?;
+        let names = parties
+            .into_iter()
+            .filter(|(role, _)| role != "expert")
+            .map(|(_, n)| n)
+            .collect();
+        let inputs = Inputs::new(code, request, names, recent, on_project, &pool);
+        let seed = draw::new_seed();
+        let commitment = draw::commitment(&seed);
+
+        // The commitment, before the draw.
+        let at = now();
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        sqlx::query(
+            "INSERT INTO draws (id, project, inputs, commitment, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(code)
+        .bind(inputs.canonical())
+        .bind(&commitment)
+        .bind(&at)
+        .bind(by)
+        .execute(&mut *conn)
+        .await?;
+        let body =
+            json!({"project": code, "commitment": commitment, "inputs": inputs.digest(), "by": by});
+        AuditWriter::record(conn, self.device_n(), &at, COMMITTED, &id, body).await?;
+        tx.commit().await?;
+
+        let outcome = draw::draw(&inputs, &seed);
+        let told = match &outcome {
+            Ok(o) => {
+                let drawn: Vec<serde_json::Value> = o
+                    .drawn()
+                    .iter()
+                    .filter_map(|x| pool.iter().find(|e| &e.id == x))
+                    .map(
+                        |e| json!({"id": e.id, "name": e.name, "phone": e.phone, "email": e.email}),
+                    )
+                    .collect();
+                Some(self.submit_form(&source, &line(drawn)).await?)
+            }
+            Err(_) => None,
+        };
+        // The reveal, whatever came of it.
+        let event_id = match &told {
+            Some(LineOutcome::Accepted { event_id, .. }) => Some(event_id.clone()),
+            _ => None,
+        };
+        let kept = outcome.as_ref().ok().filter(|_| event_id.is_some());
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        sqlx::query("UPDATE draws SET seed = ?, outcome = ?, event_id = ? WHERE id = ?")
+            .bind(hex(&seed))
+            .bind(kept.map(serde_json::to_string).transpose()?)
+            .bind(&event_id)
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+        let body = json!({
+            "seed": hex(&seed),
+            "drawn": kept.map(Outcome::drawn),
+            "backups": kept.map(Outcome::backups),
+            "event": event_id,
+        });
+        AuditWriter::record(conn, self.device_n(), &now(), REVEALED, &id, body).await?;
+        tx.commit().await?;
+        match (outcome, told) {
+            (Err(DrawError::Short(s)), _) => Err(refused(format!("抽取未能完成：{s}"))),
+            (Err(e), _) => Err(refused(e.to_string())),
+            (Ok(_), Some(LineOutcome::Refused { refusal, .. })) => {
+                Err(refused(format!("抽取结果未能通知：{refusal}")))
+            }
+            (Ok(_), _) => self.draw(&id).await,
+        }
+    }
+
+    pub async fn draw(&self, id: &str) -> Result<DrawRecord> {
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+        );
+        let (id, project, commitment, seed, outcome, event_id, created_at, created_by): Row =
+            sqlx::query_as(
+                "SELECT id, project, commitment, seed, outcome, event_id, created_at, created_by FROM draws WHERE id = ?",
+            )
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("没有编号为 `{id}` 的抽取")))?;
+        Ok(DrawRecord {
+            outcome: outcome.map(|o| serde_json::from_str(&o)).transpose()?,
+            id,
+            project,
+            commitment,
+            seed,
+            event_id,
+            created_at,
+            created_by,
+        })
+    }
+
+    /// Re-run a recorded draw from its recorded inputs and revealed seed:
+    /// the inputs must be the ones audited at the commitment, the seed the
+    /// one committed to, and the outcome the one recorded.
+    pub async fn verify_draw(&self, id: &str) -> Result<DrawCheck> {
+        let record = self.draw(id).await?;
+        let inputs_text: String = sqlx::query_scalar("SELECT inputs FROM draws WHERE id = ?")
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?;
+        let audited: Option<(String, String)> = sqlx::query_as(
+            "SELECT content ->> '$.inputs', content ->> '$.commitment' FROM audit_records \
+             WHERE content ->> '$.kind' = ? AND content ->> '$.subject' = ?",
+        )
+        .bind(COMMITTED)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        let mut problems = Vec::new();
+        let Some((inputs_digest, committed)) = audited else {
+            problems.push("审计记录中没有本次抽取的承诺值（draw.committed）".to_owned());
+            return Ok(DrawCheck {
+                id: id.to_owned(),
+                problems,
+            });
+        };
+        if ggzy_core::audit::sm3_hex(&inputs_text) != inputs_digest {
+            problems.push("记录的抽取条件与抽取前审计的摘要不符（抽取条件被改动）".to_owned());
+        }
+        if record.commitment != committed {
+            problems.push("记录的承诺值与审计记录不符".to_owned());
+        }
+        let Some(seed_hex) = &record.seed else {
+            problems.push("随机种子尚未公开".to_owned());
+            return Ok(DrawCheck {
+                id: id.to_owned(),
+                problems,
+            });
+        };
+        let seed: Option<[u8; 32]> = (0..32)
+            .map(|i| {
+                seed_hex
+                    .get(i * 2..i * 2 + 2)
+                    .and_then(|b| u8::from_str_radix(b, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .and_then(|v| v.try_into().ok());
+        let Some(seed) = seed.filter(|_| seed_hex.len() == 64) else {
+            problems.push(format!(
+                "公开的随机种子 `{seed_hex}` 不是 32 字节的十六进制"
+            ));
+            return Ok(DrawCheck {
+                id: id.to_owned(),
+                problems,
+            });
+        };
+        if draw::commitment(&seed) != committed {
+            problems.push("公开的随机种子与抽取前的承诺值不符".to_owned());
+        }
+        match serde_json::from_str::<Inputs>(&inputs_text) {
+            Err(e) => problems.push(format!("记录的抽取条件无法读取：{e}")),
+            Ok(inputs) => match (draw::draw(&inputs, &seed), &record.outcome) {
+                (Ok(again), Some(was)) => {
+                    for (a, w) in again.picks.iter().zip(&was.picks) {
+                        if a.drawn != w.drawn {
+                            problems.push(format!(
+                                "专业 {} 重新抽取为 {:?}，记录为 {:?}",
+                                a.code, a.drawn, w.drawn
+                            ));
+                        }
+                        if a.backups != w.backups {
+                            problems.push(format!(
+                                "专业 {} 的备选专家重新抽取为 {:?}，记录为 {:?}",
+                                a.code, a.backups, w.backups
+                            ));
+                        }
+                    }
+                    if again.picks.len() != was.picks.len() || again.excluded != was.excluded {
+                        problems.push("重新抽取的专业或回避统计与记录不符".to_owned());
+                    }
+                }
+                (Ok(_), None) => problems.push("记录中没有抽取结果，重新抽取却有结果".to_owned()),
+                (Err(e), Some(_)) => {
+                    problems.push(format!("重新抽取未能完成（{e}），记录却有结果"))
+                }
+                (Err(_), None) => {}
+            },
+        }
+        Ok(DrawCheck {
+            id: id.to_owned(),
+            problems,
+        })
+    }
+}
