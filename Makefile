@@ -15,7 +15,7 @@ DEBS := libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicat
         postgresql faketime
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: deps debs ui run server test lint ui-test e2e bench bench-start bench-dispatch bench-sync package clean
+.PHONY: deps debs ui run server test lint ui-test e2e bench bench-start bench-dispatch bench-sync bench-draw package clean
 
 # The Rust toolchain and Node come with the machine; the rest is installed here.
 deps: debs ui/node_modules/.installed
@@ -85,8 +85,14 @@ bench: deps
 	$(MAKE) bench-start || ok=1; \
 	$(MAKE) bench-dispatch || ok=1; \
 	$(MAKE) bench-sync || ok=1; \
+	$(MAKE) bench-draw || ok=1; \
 	if [ $$ok = 1 ]; then echo "make bench: a target was missed (the MISSED: lines above)"; fi; \
 	exit $$ok
+
+# An expert draw over a pool of 50,000 beside the time to read the pool.
+bench-draw: deps
+	$(CARGO) build --release -p ggzy-bench --bin ggzy-drawbench
+	$(TARGET)/release/ggzy-drawbench
 
 # Dispatch rate to a loopback SMS gateway (its own process) beside what the
 # load generator oha gets from it, and idle-queue latency, in one run.

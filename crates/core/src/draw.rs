@@ -134,24 +134,20 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// The inputs of a draw over `pool`: its candidates taken and ordered.
+    /// The inputs of a draw over `pool` (or any experts that include the
+    /// candidates): its candidates taken and ordered.
     pub fn new(
         project: &str,
         request: Request,
         parties: Vec<String>,
         recent: Vec<String>,
         on_project: Vec<String>,
-        pool: &[Expert],
+        pool: impl IntoIterator<Item = Candidate>,
     ) -> Inputs {
-        let wanted: BTreeSet<&str> = request
-            .specialties
-            .iter()
-            .map(|n| n.code.as_str())
-            .collect();
+        let wanted: BTreeSet<String> = request.codes().into_iter().collect();
         let mut candidates: Vec<Candidate> = pool
-            .iter()
-            .filter(|e| e.specialties.iter().any(|s| wanted.contains(s.as_str())))
-            .map(Candidate::from)
+            .into_iter()
+            .filter(|c| c.specialties.iter().any(|s| wanted.contains(s)))
             .collect();
         candidates.sort_by(|a, b| a.id.cmp(&b.id));
         Inputs {
@@ -259,6 +255,11 @@ pub enum DrawError {
 }
 
 impl Request {
+    /// The specialty codes asked for.
+    pub fn codes(&self) -> Vec<String> {
+        self.specialties.iter().map(|n| n.code.clone()).collect()
+    }
+
     /// What a request must say.
     pub fn check(&self) -> Result<(), DrawError> {
         let invalid = |m: String| Err(DrawError::Invalid(m));

@@ -100,13 +100,13 @@ impl Store {
             }
             None => Vec::new(),
         };
-        let pool = self.expert_pool().await?;
+        let candidates = self.draw_candidates(&request.codes()).await?;
         let names = parties
             .into_iter()
             .filter(|(role, _)| role != "expert")
             .map(|(_, n)| n)
             .collect();
-        let inputs = Inputs::new(code, request, names, recent, on_project, &pool);
+        let inputs = Inputs::new(code, request, names, recent, on_project, candidates);
         let seed = draw::new_seed();
         let commitment = draw::commitment(&seed);
 
@@ -133,14 +133,13 @@ impl Store {
         let outcome = draw::draw(&inputs, &seed);
         let told = match &outcome {
             Ok(o) => {
-                let drawn: Vec<serde_json::Value> = o
-                    .drawn()
-                    .iter()
-                    .filter_map(|x| pool.iter().find(|e| &e.id == x))
-                    .map(
-                        |e| json!({"id": e.id, "name": e.name, "phone": e.phone, "email": e.email}),
-                    )
-                    .collect();
+                let mut drawn = Vec::new();
+                for x in o.drawn() {
+                    let e = self.expert(&x).await?;
+                    drawn.push(
+                        json!({"id": e.id, "name": e.name, "phone": e.phone, "email": e.email}),
+                    );
+                }
                 Some(self.submit_form(&source, &line(drawn)).await?)
             }
             Err(_) => None,

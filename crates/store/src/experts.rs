@@ -7,6 +7,7 @@ use crate::audit::AuditWriter;
 use crate::{now, Result, Store, StoreError};
 use calamine::{Data, Reader};
 use ggzy_core::audit::sm3_hex;
+use ggzy_core::draw::Candidate;
 use ggzy_core::error::ErrorCode;
 use ggzy_core::experts::{Expert, ExpertStatus, COLUMNS};
 use serde::Serialize;
@@ -463,7 +464,34 @@ impl Store {
         Ok(ExpertPage { total, items })
     }
 
-    /// The whole pool, for a draw.
+    /// What a draw needs of the experts holding any of `codes` (nothing
+    /// that says who they are), read straight from the rows.
+    pub async fn draw_candidates(&self, codes: &[String]) -> Result<Vec<Candidate>> {
+        let rows: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, specialties, employer, region, status, unavailable FROM experts \
+             WHERE EXISTS (SELECT 1 FROM json_each(specialties) s, json_each(?) w WHERE s.value = w.value)",
+        )
+        .bind(serde_json::to_string(codes)?)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|(id, specialties, employer, region, status, unavailable)| {
+                let corrupt = |what: String| StoreError::Corrupt(format!("专家 `{id}` 的{what}"));
+                Ok(Candidate {
+                    specialties: serde_json::from_str(&specialties)
+                        .map_err(|e| corrupt(format!("专业无法读取：{e}")))?,
+                    unavailable: serde_json::from_str(&unavailable)
+                        .map_err(|e| corrupt(format!("不可用日期无法读取：{e}")))?,
+                    status: ExpertStatus::try_from(status).map_err(|e| corrupt(e.to_string()))?,
+                    id,
+                    employer,
+                    region,
+                })
+            })
+            .collect()
+    }
+
+    /// The whole pool.
     pub async fn expert_pool(&self) -> Result<Vec<Expert>> {
         let rows: Vec<ExpertRow> =
             sqlx::query_as(&format!("SELECT {COLUMNS_SQL} FROM experts ORDER BY id"))
