@@ -9,6 +9,9 @@ use ggzy_app::channels::{ChannelSettings, DispatchConfig, SecretState, SecretVal
 use ggzy_app::conflicts::{ConflictItem, ResolveForm};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
 
+use ggzy_app::experts::{
+    DrawForm, DrawSummary, Expert, ExpertForm, ExpertList, ExpertListQuery, RosterResult,
+};
 use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, RetryReport};
 use ggzy_app::materials::{Checklists, MaterialsView, Stage};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
@@ -227,6 +230,55 @@ pub async fn pick_import_file(
         Some(path) => Ok(Some(app.named(app.chosen_file(path).await)?)),
         None => Ok(None),
     }
+}
+
+#[tauri::command]
+pub async fn pick_roster_file(
+    app: State<'_, App>,
+    window: tauri::Window,
+) -> Result<Option<ChosenFile>> {
+    use tauri_plugin_dialog::DialogExt;
+    app.named(app.may_import().await)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .set_title("选择专家名册")
+        .add_filter("专家名册 (Excel, CSV)", &["xlsx", "csv"])
+        .pick_file(move |path| {
+            let _ = tx.send(path);
+        });
+    let path = rx.await.ok().flatten().and_then(|p| p.into_path().ok());
+    match path {
+        Some(path) => Ok(Some(app.named(app.chosen_file(path).await)?)),
+        None => Ok(None),
+    }
+}
+
+#[tauri::command]
+pub async fn import_roster(app: State<'_, App>, handle: String) -> Result<RosterResult> {
+    app.named(app.import_roster(&handle).await)
+}
+
+#[tauri::command]
+pub async fn experts(app: State<'_, App>, query: ExpertListQuery) -> Result<ExpertList> {
+    app.named(app.experts(query).await)
+}
+
+#[tauri::command]
+pub async fn save_expert(app: State<'_, App>, form: ExpertForm) -> Result<Expert> {
+    app.named(app.save_expert(form).await)
+}
+
+#[tauri::command]
+pub async fn run_draw(app: State<'_, App>, project: String, form: DrawForm) -> Result<DrawSummary> {
+    app.named(app.run_draw(&project, form).await)
+}
+
+#[tauri::command]
+pub async fn draws(app: State<'_, App>, project: String) -> Result<Vec<DrawSummary>> {
+    app.named(app.draws(&project).await)
 }
 
 #[tauri::command]

@@ -187,18 +187,7 @@ impl App {
     ) -> Result<ImportReport> {
         let session = self.may_import().await?;
         let _guard = self.importing()?;
-        let chosen = self.chosen.lock().expect("chosen lock").take();
-        let path = match chosen {
-            Some((h, who, path)) if h == handle && who == session.username => path,
-            other => {
-                // Not taken: a wrong handle leaves the person's choice as it was.
-                *self.chosen.lock().expect("chosen lock") = other;
-                return Err(AppError::new(
-                    ErrorCode::NotChosen,
-                    "只能导入在“选择文件”对话框中选定的文件：请先选择文件",
-                ));
-            }
-        };
+        let path = self.take_chosen(handle, &session)?;
         let path = path.as_path();
         let file_name = path
             .file_name()
@@ -263,6 +252,27 @@ impl App {
     }
 
     /// The session, if it may import (the shell asks before it opens a file dialog).
+    /// The file chosen in the dialog under `handle` by this person; taken,
+    /// so one choice serves one import.
+    pub(crate) fn take_chosen(
+        &self,
+        handle: &str,
+        session: &crate::Session,
+    ) -> Result<std::path::PathBuf> {
+        let chosen = self.chosen.lock().expect("chosen lock").take();
+        match chosen {
+            Some((h, who, path)) if h == handle && who == session.username => Ok(path),
+            other => {
+                // Not taken: a wrong handle leaves the person's choice as it was.
+                *self.chosen.lock().expect("chosen lock") = other;
+                Err(AppError::new(
+                    ErrorCode::NotChosen,
+                    "只能导入在“选择文件”对话框中选定的文件：请先选择文件",
+                ))
+            }
+        }
+    }
+
     pub async fn may_import(&self) -> Result<crate::Session> {
         self.require(IMPORTERS, "导入数据").await
     }

@@ -4,6 +4,7 @@
 //! and holds no copy of its own.
 
 use ggzy_core::event::{kind_zh, Outcome, Stage, ANCHORED, TYPES};
+use ggzy_core::experts::ExpertStatus;
 use ggzy_core::materials::Verdict;
 use ggzy_core::model::Reach;
 use ggzy_core::push::{Channel, Hold, PushStatus};
@@ -26,6 +27,8 @@ pub struct Labels {
     pub outcomes: Vec<Label<Outcome>>,
     /// The verdicts of a materials verification (查验).
     pub verdicts: Vec<Label<Verdict>>,
+    /// Whether an expert may be drawn.
+    pub expert_statuses: Vec<Label<ExpertStatus>>,
     /// The standard's recipients (推送对象).
     pub roles: Vec<Label<Role>>,
     pub staff_roles: Vec<Label<StaffRole>>,
@@ -68,6 +71,7 @@ impl Labels {
             stages: labels(&Stage::ALL, Stage::zh),
             outcomes: labels(&Outcome::ALL, Outcome::zh),
             verdicts: labels(&Verdict::ALL, Verdict::zh),
+            expert_statuses: labels(&ExpertStatus::ALL, ExpertStatus::zh),
             roles: labels(&Role::ALL, Role::zh),
             staff_roles: labels(&StaffRole::ALL, StaffRole::zh),
             channels: labels(&Channel::ALL, Channel::zh),

@@ -9,6 +9,7 @@ pub mod channels;
 pub mod conflicts;
 pub mod contacts;
 pub mod error;
+pub mod experts;
 pub mod import;
 pub mod labels;
 pub mod materials;

@@ -15,6 +15,14 @@ pub const ADMIN: &[StaffRole] = &[StaffRole::Admin];
 pub const IMPORTERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Admin];
 /// Putting a failed push back in line.
 pub const RESENDERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Admin];
+/// Who keeps the expert pool: center staff, who draw from it, and admins.
+pub const POOL_KEEPERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Admin];
+/// Who may look the pool up: its keepers, and the supervisor.
+pub const POOL_READERS: &[StaffRole] = &[
+    StaffRole::CenterStaff,
+    StaffRole::Admin,
+    StaffRole::Supervisor,
+];
 /// Staff whom the standard's clauses push to, and so have an inbox.
 pub const INBOX_HOLDERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::SupervisorStaff];
 
@@ -27,9 +35,10 @@ pub struct MenuItem {
 }
 
 /// The side menu in order, each page with the roles that work in it.
-const PAGES: [(MenuItem, &[StaffRole]); 8] = [
+const PAGES: [(MenuItem, &[StaffRole]); 9] = [
     (page("/workbench", "工作台"), ANY_ROLE),
     (page("/projects", "项目"), ANY_ROLE),
+    (page("/experts", "专家库"), POOL_READERS),
     (page("/pushes", "推送记录"), ANY_ROLE),
     (page("/inbox", "消息"), INBOX_HOLDERS),
     (page("/import", "导入"), IMPORTERS),
@@ -52,15 +61,30 @@ pub enum Right {
     /// See who the drawn experts are (names, contacts, what they were sent):
     /// every look is audited. Everyone else sees them concealed (4.6).
     SeeExperts,
+    /// Look up the expert pool (ID numbers masked).
+    SeePool,
+    /// Import a roster and edit experts.
+    KeepPool,
+    /// Draw experts for a project (4.6): whoever records `experts.drawn`.
+    DrawExperts,
 }
 
 impl Right {
-    const ALL: [Right; 2] = [Right::Resend, Right::SeeExperts];
+    const ALL: [Right; 5] = [
+        Right::Resend,
+        Right::SeeExperts,
+        Right::SeePool,
+        Right::KeepPool,
+        Right::DrawExperts,
+    ];
 
     pub fn roles(self) -> &'static [StaffRole] {
         match self {
             Right::Resend => RESENDERS,
             Right::SeeExperts => &[StaffRole::Supervisor],
+            Right::SeePool => POOL_READERS,
+            Right::KeepPool => POOL_KEEPERS,
+            Right::DrawExperts => ggzy_core::event::recorded_by("experts.drawn"),
         }
     }
 }

@@ -32,6 +32,7 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
             &[
                 "/workbench",
                 "/projects",
+                "/experts",
                 "/pushes",
                 "/inbox",
                 "/import",
@@ -64,7 +65,14 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
         ),
         (
             "chenjing",
-            &["/workbench", "/projects", "/pushes", "/conflicts", "/audit"][..],
+            &[
+                "/workbench",
+                "/projects",
+                "/experts",
+                "/pushes",
+                "/conflicts",
+                "/audit",
+            ][..],
             &[][..],
             false,
         ),
@@ -73,6 +81,7 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
             &[
                 "/workbench",
                 "/projects",
+                "/experts",
                 "/pushes",
                 "/import",
                 "/conflicts",
@@ -103,6 +112,16 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
             "{user}: settings"
         );
         assert_eq!(allowed(app.requeue(1).await), resend, "{user}: resend");
+        let query = ggzy_app::experts::ExpertListQuery {
+            page: 1,
+            page_size: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            allowed(app.experts(query).await),
+            menus.contains(&"/experts"),
+            "{user}: the expert pool"
+        );
         app.logout();
     }
 }

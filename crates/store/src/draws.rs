@@ -177,6 +177,21 @@ impl Store {
         }
     }
 
+    /// A project's draws, newest first.
+    pub async fn project_draws(&self, project: &str) -> Result<Vec<DrawRecord>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM draws WHERE project = ? ORDER BY created_at DESC, id DESC",
+        )
+        .bind(project)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = Vec::new();
+        for id in ids {
+            out.push(self.draw(&id).await?);
+        }
+        Ok(out)
+    }
+
     pub async fn draw(&self, id: &str) -> Result<DrawRecord> {
         type Row = (
             String,

@@ -66,8 +66,17 @@ import type { MaterialsRound } from './bindings/MaterialsRound'
 import type { CheckedItem } from './bindings/CheckedItem'
 import type { Checklists } from './bindings/Checklists'
 import type { Verdict } from './bindings/Verdict'
+import type { Expert } from './bindings/Expert'
+import type { ExpertStatus } from './bindings/ExpertStatus'
+import type { ExpertForm } from './bindings/ExpertForm'
+import type { ExpertList } from './bindings/ExpertList'
+import type { ExpertListQuery } from './bindings/ExpertListQuery'
+import type { RosterResult } from './bindings/RosterResult'
+import type { DrawForm } from './bindings/DrawForm'
+import type { DrawSummary } from './bindings/DrawSummary'
 
 export type { MaterialsView, MaterialsRound, CheckedItem, Checklists, Verdict }
+export type { Expert, ExpertStatus, ExpertForm, ExpertList, ExpertListQuery, RosterResult, DrawForm, DrawSummary }
 export type { ConflictItem, ResolveForm, ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
@@ -113,6 +122,12 @@ export const api = {
   project: (code: string) => call<ProjectDetail>('project', { code }),
   materials: (code: string, stage: Stage, round: number | null) => call<MaterialsView>('materials', { code, stage, round }),
   checklists: () => call<Checklists>('checklists'),
+  experts: (query: ExpertListQuery) => call<ExpertList>('experts', { query }),
+  saveExpert: (form: ExpertForm) => call<Expert>('save_expert', { form }),
+  pickRosterFile: () => call<ChosenFile | null>('pick_roster_file'),
+  importRoster: (handle: string) => call<RosterResult>('import_roster', { handle }),
+  runDraw: (project: string, form: DrawForm) => call<DrawSummary>('run_draw', { project, form }),
+  draws: (project: string) => call<DrawSummary[]>('draws', { project }),
   saveChecklists: (lists: Checklists) => call<Checklists>('save_checklists', { lists }),
   act: (action: Action) => call<ActionDone>('act', { action }),
   checkAction: (action: Action) => call<string | null>('check_action', { action }),
