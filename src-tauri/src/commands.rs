@@ -208,10 +208,13 @@ pub async fn check_action(app: State<'_, App>, action: Action) -> Result<Option<
 
 /// The system's file dialog, opened by the backend (the page has no file
 /// access of its own): a handle to the chosen file, or `None` if cancelled.
-#[tauri::command]
-pub async fn pick_import_file(
-    app: State<'_, App>,
-    window: tauri::Window,
+/// A file chosen in the system's dialog, remembered for one import by this
+/// person: the page gets a handle, never a path.
+async fn pick_file(
+    app: &App,
+    window: &tauri::Window,
+    title: &str,
+    filter: (&str, &[&str]),
 ) -> Result<Option<ChosenFile>> {
     use tauri_plugin_dialog::DialogExt;
     app.named(app.may_import().await)?;
@@ -219,9 +222,9 @@ pub async fn pick_import_file(
     window
         .dialog()
         .file()
-        .set_parent(&window)
-        .set_title("选择要导入的事件文件")
-        .add_filter("事件文件 (JSON Lines)", &["jsonl", "ndjson", "json", "txt"])
+        .set_parent(window)
+        .set_title(title)
+        .add_filter(filter.0, filter.1)
         .pick_file(move |path| {
             let _ = tx.send(path);
         });
@@ -233,27 +236,24 @@ pub async fn pick_import_file(
 }
 
 #[tauri::command]
+pub async fn pick_import_file(
+    app: State<'_, App>,
+    window: tauri::Window,
+) -> Result<Option<ChosenFile>> {
+    let filter = (
+        "事件文件 (JSON Lines)",
+        &["jsonl", "ndjson", "json", "txt"][..],
+    );
+    pick_file(&app, &window, "选择要导入的事件文件", filter).await
+}
+
+#[tauri::command]
 pub async fn pick_roster_file(
     app: State<'_, App>,
     window: tauri::Window,
 ) -> Result<Option<ChosenFile>> {
-    use tauri_plugin_dialog::DialogExt;
-    app.named(app.may_import().await)?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    window
-        .dialog()
-        .file()
-        .set_parent(&window)
-        .set_title("选择专家名册")
-        .add_filter("专家名册 (Excel, CSV)", &["xlsx", "csv"])
-        .pick_file(move |path| {
-            let _ = tx.send(path);
-        });
-    let path = rx.await.ok().flatten().and_then(|p| p.into_path().ok());
-    match path {
-        Some(path) => Ok(Some(app.named(app.chosen_file(path).await)?)),
-        None => Ok(None),
-    }
+    let filter = ("专家名册 (Excel, CSV)", &["xlsx", "csv"][..]);
+    pick_file(&app, &window, "选择专家名册", filter).await
 }
 
 #[tauri::command]

@@ -5,6 +5,7 @@
 use ggzy_app::experts::{DrawForm, ExpertForm, ExpertListQuery, NeedInput};
 use ggzy_app::App;
 use ggzy_core::error::ErrorCode;
+use ggzy_core::experts::check_character;
 use ggzy_core::experts::ExpertStatus;
 use ggzy_store::demo::DEMO_PASSWORD;
 use ggzy_store::Store;
@@ -17,14 +18,8 @@ async fn demo_app() -> (App, tempfile::TempDir) {
 }
 
 fn id_number(i: usize) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let prefix = format!("33108219650708{i:03}");
-    let sum: u32 = prefix
-        .bytes()
-        .zip(W)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    format!("{prefix}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    format!("{prefix}{}", check_character(&prefix).unwrap())
 }
 
 fn form(i: usize, id_number: Option<String>) -> ExpertForm {

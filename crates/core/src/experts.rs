@@ -223,22 +223,32 @@ impl Expert {
     }
 }
 
-/// An 18-digit resident ID (GB 11643-1999): 17 digits, then the check
-/// character (ISO 7064 MOD 11-2), a birth date that exists.
-pub fn valid_id_number(id: &str) -> bool {
-    let b = id.as_bytes();
-    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
-        return false;
-    }
+/// The check character (ISO 7064 MOD 11-2) that completes the 17 digits of a
+/// resident ID (GB 11643-1999); `None` when they are not 17 digits.
+pub fn check_character(digits: &str) -> Option<char> {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = b[..17]
+    let b = digits.as_bytes();
+    if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sum: u32 = b
         .iter()
         .zip(WEIGHTS)
         .map(|(d, w)| u32::from(d - b'0') * w)
         .sum();
-    let check = b"10X98765432"[(sum % 11) as usize];
-    let birth = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").is_ok();
-    birth && b[17].to_ascii_uppercase() == check
+    Some(b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// An 18-digit resident ID (GB 11643-1999): 17 digits, then their check
+/// character, with a birth date that exists.
+pub fn valid_id_number(id: &str) -> bool {
+    let (Some(digits), Some(last)) = (id.get(..17), id.get(17..)) else {
+        return false;
+    };
+    let birth = NaiveDate::parse_from_str(&digits[6..14], "%Y%m%d").is_ok();
+    birth
+        && check_character(digits)
+            .is_some_and(|c| last.len() == 1 && last.eq_ignore_ascii_case(&c.to_string()))
 }
 
 /// The ID number as lists, exports and logs show it: the first six and last
@@ -261,15 +271,9 @@ pub fn mask_id_number(id: &str) -> String {
 mod tests {
     use super::*;
 
-    /// A valid ID for the birth date, with its check character computed.
-    pub fn id_number(prefix: &str) -> String {
-        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        let sum: u32 = prefix
-            .bytes()
-            .zip(WEIGHTS)
-            .map(|(d, w)| u32::from(d - b'0') * w)
-            .sum();
-        format!("{prefix}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    /// A valid ID for these 17 digits.
+    fn id_number(digits: &str) -> String {
+        format!("{digits}{}", check_character(digits).unwrap())
     }
 
     #[test]

@@ -5,19 +5,13 @@
 
 mod common;
 use common::*;
+use ggzy_core::experts::check_character;
 use ggzy_core::experts::ExpertStatus;
 use ggzy_store::experts::ExpertQuery;
 
-/// A valid 18-digit ID for this 17-digit prefix (its check character per
-/// GB 11643, computed here).
+/// A valid 18-digit ID for this 17-digit prefix.
 fn id_number(prefix: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = prefix
-        .bytes()
-        .zip(W)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    format!("{prefix}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    format!("{prefix}{}", check_character(prefix).unwrap())
 }
 
 fn csv_rows(n: usize) -> String {

@@ -8,6 +8,7 @@
 
 use anyhow::{ensure, Result};
 use ggzy_core::draw::{self, Candidate, Inputs, Request};
+use ggzy_core::experts::check_character;
 use ggzy_core::role::StaffRole;
 use ggzy_providers::targets::Targets;
 use ggzy_store::users::NewUser;
@@ -25,13 +26,7 @@ fn main() -> Result<ExitCode> {
 
 /// A valid resident ID for a 17-digit prefix.
 fn id_number(prefix: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = prefix
-        .bytes()
-        .zip(W)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    format!("{prefix}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    format!("{prefix}{}", check_character(prefix).expect("17 digits"))
 }
 
 /// 50,000 experts over 40 specialties, 500 employers (some of them the
