@@ -160,12 +160,12 @@ async fn the_demo_center_goes_out_through_the_gateway_each_push_once() {
         !s.contains_key("queued") && !s.contains_key("sending")
     })
     .await;
-    // 218 SMS sent, 104 inbox items delivered, the one email a dead letter: no email channel here.
+    // 220 SMS sent, 106 inbox items delivered, the one email a dead letter: no email channel here.
     assert_eq!(
         done,
         BTreeMap::from([
-            ("sent".into(), 218),
-            ("delivered".into(), 104),
+            ("sent".into(), 220),
+            ("delivered".into(), 106),
             ("dead".into(), 1)
         ])
     );
@@ -188,7 +188,7 @@ async fn the_demo_center_goes_out_through_the_gateway_each_push_once() {
             .fetch_one(store.pool())
             .await
             .unwrap();
-    assert_eq!(audit, 323);
+    assert_eq!(audit, 327);
     assert_eq!(store.verify_audit(|_, _| {}).await.unwrap().broken, None);
     // No phone number in the history staff read beside the push: masked.
     let plain: i64 = sqlx::query_scalar(
@@ -222,9 +222,9 @@ async fn faults_are_retried_until_delivered_and_nothing_is_lost() {
             ..quick()
         },
     );
-    drain(&d, &store, |s| s.get("sent") == Some(&218)).await;
+    drain(&d, &store, |s| s.get("sent") == Some(&220)).await;
     let log = fake.seen();
-    assert_eq!(log.taken.len(), 218);
+    assert_eq!(log.taken.len(), 220);
     assert_eq!(
         log.repeats, 0,
         "the stalled push was asked after, not sent again"
@@ -363,7 +363,7 @@ async fn a_database_failure_stops_the_sends_at_once() {
     let taken = fake.taken();
     assert!(
         taken < 60,
-        "{taken} of 218 sent: a failed record stops the sends"
+        "{taken} of 220 sent: a failed record stops the sends"
     );
     assert_eq!(d.in_flight(), 0);
 }
@@ -388,8 +388,8 @@ async fn refused_connections_are_retried_until_the_gateway_is_back() {
     }
     assert!(providers::statuses(&store).await["retrying"] > 0);
     let fake = providers::gateway_at(&format!("127.0.0.1:{port}")).await;
-    drain(&d, &store, |s| s.get("sent") == Some(&218)).await;
-    assert_eq!((fake.taken(), fake.seen().repeats), (218, 0));
+    drain(&d, &store, |s| s.get("sent") == Some(&220)).await;
+    assert_eq!((fake.taken(), fake.seen().repeats), (220, 0));
 }
 
 #[tokio::test]
@@ -415,7 +415,7 @@ async fn after_n_failures_dead_letters_are_re_driven_by_a_person() {
         s.get("dead") == Some(&to_phone)
     })
     .await;
-    assert_eq!(done.get("sent"), Some(&(218 - to_phone)), "{done:?}");
+    assert_eq!(done.get("sent"), Some(&(220 - to_phone)), "{done:?}");
     let dead: Vec<(i64, String)> = sqlx::query_as(
         "SELECT push_no, detail FROM push_status s JOIN pushes p ON p.no = s.push_no \
          WHERE s.status = 'dead' AND p.channel = 'sms'",
@@ -440,8 +440,8 @@ async fn after_n_failures_dead_letters_are_re_driven_by_a_person() {
     for (no, _) in &dead {
         store.requeue(*no, "zhangwei").await.unwrap();
     }
-    drain_channel(&d, &store, Some("sms"), |s| s.get("sent") == Some(&218)).await;
-    assert_eq!((fake.taken(), fake.seen().repeats), (218, 0));
+    drain_channel(&d, &store, Some("sms"), |s| s.get("sent") == Some(&220)).await;
+    assert_eq!((fake.taken(), fake.seen().repeats), (220, 0));
     let by: Vec<String> = sqlx::query_scalar(
         "SELECT json_extract(content, '$.by') FROM audit_trail WHERE kind = 'push.status' \
          AND json_extract(content, '$.by') IS NOT NULL",
@@ -471,11 +471,11 @@ async fn the_backup_provider_delivers_when_the_primary_is_down() {
         ),
         quick(),
     );
-    drain(&d, &store, |s| s.get("sent") == Some(&218)).await;
+    drain(&d, &store, |s| s.get("sent") == Some(&220)).await;
     let log = aliyun.seen();
     assert_eq!(
         (log.taken.len(), log.bad_signatures, log.repeats),
-        (218, 0, 0)
+        (220, 0, 0)
     );
     // OutId is the push's key; the template's content its text.
     assert_sent_as_queued(&store, log.taken).await;
@@ -622,7 +622,7 @@ async fn receipts_make_pushes_delivered_or_failed_once() {
     let (store, _dir) = providers::demo().await;
     let fake = providers::gateway().await;
     let d = sms_through(&fake, &store, quick());
-    drain(&d, &store, |s| s.get("sent") == Some(&218)).await;
+    drain(&d, &store, |s| s.get("sent") == Some(&220)).await;
     let keys: Vec<String> = fake.seen().taken.iter().map(|t| t.0.clone()).collect();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -708,7 +708,7 @@ async fn receipts_make_pushes_delivered_or_failed_once() {
     let s = providers::statuses(&store).await;
     assert_eq!(
         (s["delivered"], s["failed"], s["sent"]),
-        (2, 1, 215),
+        (2, 1, 217),
         "{s:?}"
     );
     let history: Vec<(String, String)> = sqlx::query_as(
@@ -739,14 +739,14 @@ async fn receipts_make_pushes_delivered_or_failed_once() {
             .await
             .unwrap();
     store.requeue(failed_no, "zhangwei").await.unwrap();
-    drain(&d, &store, |s| s.get("sent") == Some(&216)).await;
+    drain(&d, &store, |s| s.get("sent") == Some(&218)).await;
     let seen = fake.seen();
     assert_eq!(
         (seen.taken.len(), seen.repeats),
-        (219, 0),
+        (221, 0),
         "sent again, under a new key"
     );
-    let again = &seen.taken[218];
+    let again = &seen.taken[220];
     assert_ne!(again.0, keys[1]);
     assert_eq!(
         again.2,
