@@ -148,6 +148,19 @@ pub(crate) fn conceal_push(p: &mut PushItem) {
     }
 }
 
+/// Conceal who an `experts.drawn` line names (an intake event as a page
+/// shows it, e.g. a conflicted action): every expert's id, name and contacts.
+pub(crate) fn conceal_event_line(event: &mut serde_json::Value) {
+    if event["type"] != "experts.drawn" {
+        return;
+    }
+    if let Some(experts) = event.get_mut("experts").and_then(|e| e.as_array_mut()) {
+        for e in experts {
+            *e = serde_json::json!({"id": MASK, "name": CONCEALED});
+        }
+    }
+}
+
 /// A role as staff read it (招标人), or its code when unknown.
 fn role_name(role: &str) -> String {
     ggzy_core::role::Role::parse(role).map_or_else(|| role.to_owned(), |r| r.zh().to_owned())
@@ -374,5 +387,29 @@ impl App {
                 .await?;
         }
         Ok(detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A drawn expert named in an event line (a conflicted action on its
+    /// page) is concealed; any other line is left as it is.
+    #[test]
+    fn an_experts_drawn_line_is_concealed() {
+        let mut drawn = serde_json::json!({"type": "experts.drawn", "sender": "中心",
+            "experts": [{"id": "E1", "name": "周建国", "phone": "13958610001"}]});
+        conceal_event_line(&mut drawn);
+        let shown = drawn.to_string();
+        assert!(
+            !shown.contains("周建国") && !shown.contains("E1") && !shown.contains("1395861"),
+            "{shown}"
+        );
+        assert_eq!(drawn["sender"], "中心");
+        let mut other = serde_json::json!({"type": "filing.reviewed", "opinion": "周建国"});
+        let before = other.clone();
+        conceal_event_line(&mut other);
+        assert_eq!(other, before);
     }
 }

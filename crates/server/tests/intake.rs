@@ -294,3 +294,29 @@ async fn a_long_body_is_decided_in_its_order_and_its_refusals_named_by_line() {
     );
     assert_eq!(subjects[2598], "f1299");
 }
+
+/// A verification returned, the materials submitted again and passed, then
+/// publication: the server decides the whole order, the product's own push
+/// of the return included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_decides_a_verification_returned_then_passed() {
+    let (_pg, _pool, base, intake, _a, _a_sync, _device) = set_up(16 << 20).await;
+    let body = [
+        register("r1", "P1"),
+        filing("f1", "P1"),
+        review("v1", "P1", "passed"),
+        materials("m1", "P1"),
+        store_common::verdict("c1", "P1", "returned"),
+        materials("m2", "P1"),
+        store_common::verdict("c2", "P1", "passed"),
+        store_common::line(
+            "n1",
+            "notice.published",
+            "P1",
+            serde_json::json!({"stage": "tender_notice", "url": "https://x.cn/1"}),
+        ),
+    ];
+    let a = answer(&base, &intake, &body).await;
+    assert!(a.refused.is_empty(), "{:?}", a.refused);
+    assert_eq!(a.accepted, 8);
+}

@@ -159,10 +159,10 @@ impl Store {
             .bind(&id)
             .execute(&mut *conn)
             .await?;
+        // Who was drawn stays out of the trail: the outcome by its SM3.
         let body = json!({
             "seed": hex(&seed),
-            "drawn": kept.map(Outcome::drawn),
-            "backups": kept.map(Outcome::backups),
+            "outcome": kept.map(|o| ggzy_core::audit::sm3_hex(serde_json::to_string(o).expect("plain values"))),
             "event": event_id,
         });
         AuditWriter::record(conn, self.device_n(), &now(), REVEALED, &id, body).await?;

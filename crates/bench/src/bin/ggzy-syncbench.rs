@@ -27,6 +27,10 @@ const RECORDS: usize = 100_000;
 const ROUNDS: usize = 3;
 
 fn main() -> Result<ExitCode> {
+    // The server runs in this process: its errors (a refused body's cause) show here.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
+        .init();
     tokio::runtime::Runtime::new()?.block_on(run())
 }
 
