@@ -689,6 +689,7 @@ fn experts_are_imported_drawn_told_and_the_draw_verifies() {
 
     let id = d["id"].as_str().unwrap();
     cli.ok(&["draw", "verify", id]);
+    cli.ok(&["audit", "verify"]);
     // One byte of the recorded inputs changed: the draw no longer verifies.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -715,6 +716,14 @@ fn experts_are_imported_drawn_told_and_the_draw_verifies() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("抽取条件被改动"), "{err}");
+    // The whole trail's check finds it too, naming the table and the draw.
+    let out = cli.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("draws") && stdout(&out).contains(id),
+        "{}",
+        stdout(&out)
+    );
 
     // More than the pool holds: refused saying by how many and which rule.
     std::fs::write(

@@ -2,7 +2,7 @@
 //! the app shows, decides or sends, and that is not itself append-only and
 //! chained, is checked here against the records `verify` walked: users and
 //! their roles, settings, the channel configuration and contact rules, the
-//! expert pool, where
+//! expert pool and its draws, where
 //! each push stands, and refused input. A row changed, added or removed by
 //! hand is named with its table.
 
@@ -26,6 +26,10 @@ pub(crate) struct Replay {
     settings: BTreeMap<String, (i64, String)>,
     /// Expert id -> (seq, the row's SM3).
     experts: BTreeMap<String, (i64, String)>,
+    /// Draw id -> (seq, the commitment, the inputs' SM3), from `draw.committed`.
+    committed: BTreeMap<String, (i64, String, String)>,
+    /// Draw id -> (seq, the seed, the outcome's SM3 if any), from `draw.revealed`.
+    revealed: BTreeMap<String, (i64, String, Option<String>)>,
     /// `meta` key -> (seq, value as recorded).
     meta: BTreeMap<&'static str, (i64, Value)>,
     /// Refused line digest -> what its records say.
@@ -92,6 +96,17 @@ impl Replay {
                     r.fixed = Some(str_of(&content["event"]));
                 }
             }
+            crate::draws::COMMITTED => {
+                let (commitment, inputs) =
+                    (str_of(&content["commitment"]), str_of(&content["inputs"]));
+                self.committed
+                    .insert(subject.to_owned(), (seq, commitment, inputs));
+            }
+            crate::draws::REVEALED => {
+                let outcome = content["outcome"].as_str().map(str::to_owned);
+                self.revealed
+                    .insert(subject.to_owned(), (seq, str_of(&content["seed"]), outcome));
+            }
             crate::experts::SAVED => {
                 let digest = str_of(&content["digest"]);
                 self.experts.insert(subject.to_owned(), (seq, digest));
@@ -130,6 +145,10 @@ impl Replay {
             return Ok(found);
         }
         let found = check_experts(conn, &self.experts).await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        let found = check_draws(conn, &self.committed, &self.revealed).await?;
         if found.is_some() {
             return Ok(found);
         }
@@ -224,6 +243,59 @@ async fn check_experts(
         return Ok(Some((
             Some(*seq),
             format!("表 experts 中的专家 `{id}` 被删除（第 {seq} 条审计记录记有该专家）"),
+        )));
+    }
+    Ok(None)
+}
+
+/// Each draw as its two records say: the commitment and the inputs' SM3
+/// from before it, the seed and the outcome's SM3 from after it.
+async fn check_draws(
+    conn: &mut SqliteConnection,
+    committed: &BTreeMap<String, (i64, String, String)>,
+    revealed: &BTreeMap<String, (i64, String, Option<String>)>,
+) -> Result<Finding> {
+    type Row = (String, String, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as("SELECT id, inputs, commitment, seed, outcome FROM draws")
+        .fetch_all(&mut *conn)
+        .await?;
+    for (id, inputs, commitment, seed, outcome) in &rows {
+        let Some((seq, was_commitment, was_inputs)) = committed.get(id) else {
+            return Ok(Some((
+                None,
+                format!("表 draws 中的抽取 `{id}` 没有任何审计记录（绕过程序直接写入）"),
+            )));
+        };
+        if commitment != was_commitment || &sm3_hex(inputs) != was_inputs {
+            return Ok(Some((
+                Some(*seq),
+                format!(
+                    "表 draws 中抽取 `{id}` 的抽取条件或承诺值与第 {seq} 条审计记录不符（被改写）"
+                ),
+            )));
+        }
+        let now = (seed.as_deref(), outcome.as_deref().map(sm3_hex));
+        let same = match revealed.get(id) {
+            Some((_, was_seed, was_outcome)) => {
+                now.0 == Some(was_seed.as_str()) && now.1.as_deref() == was_outcome.as_deref()
+            }
+            None => now == (None, None),
+        };
+        if !same {
+            let seq = revealed.get(id).map_or(*seq, |(s, ..)| *s);
+            return Ok(Some((
+                Some(seq),
+                format!("表 draws 中抽取 `{id}` 的种子或结果与第 {seq} 条审计记录不符（被改写）"),
+            )));
+        }
+    }
+    if let Some((id, (seq, ..))) = committed
+        .iter()
+        .find(|(id, _)| !rows.iter().any(|r| &r.0 == *id))
+    {
+        return Ok(Some((
+            Some(*seq),
+            format!("表 draws 中的抽取 `{id}` 被删除（第 {seq} 条审计记录记有该抽取）"),
         )));
     }
     Ok(None)
