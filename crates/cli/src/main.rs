@@ -642,13 +642,9 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
                 )
             })?;
             let d = store.run_draw(&project, request, "cli").await?;
-            let outcome = d
-                .outcome
-                .clone()
-                .unwrap_or_else(|| ggzy_core::draw::Outcome {
-                    picks: Vec::new(),
-                    excluded: Default::default(),
-                });
+            let outcome = d.outcome.clone().ok_or_else(|| {
+                StoreError::Corrupt(format!("抽取 {} 已完成却没有记录结果", d.id))
+            })?;
             if json {
                 println!(
                     "{}",

@@ -21,6 +21,18 @@ pub fn sm3_hex(bytes: impl AsRef<[u8]>) -> String {
 }
 
 /// Bytes as lowercase hex.
+/// A hash back from its 64 hex digits (either case); `None` for anything else.
+pub fn unhex(text: &str) -> Option<Hash> {
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+        out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(out)
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     bytes
@@ -220,15 +232,8 @@ impl std::str::FromStr for Head {
         };
         let (seq, hash) = s.trim().split_once(':').ok_or_else(wrong)?;
         let seq: i64 = seq.parse().ok().filter(|n| *n > 0).ok_or_else(wrong)?;
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(wrong());
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in hash.as_bytes().chunks(2).enumerate() {
-            let pair = std::str::from_utf8(pair).map_err(|_| wrong())?;
-            out[i] = u8::from_str_radix(pair, 16).map_err(|_| wrong())?;
-        }
-        Ok(Head { seq, hash: out })
+        let hash = unhex(hash).ok_or_else(wrong)?;
+        Ok(Head { seq, hash })
     }
 }
 

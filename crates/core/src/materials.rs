@@ -84,31 +84,26 @@ pub struct MaterialsRound {
 }
 
 impl MaterialsRound {
-    /// A verdict on this submission.
-    pub fn decide(&mut self, event: &str, at: &str, by: &str, body: &VerdictBody) {
-        self.verdict = Some(body.verdict);
+    /// A verdict on this submission (`event`, at its own time `at`, recorded by `by`).
+    pub fn decide(
+        &mut self,
+        (event, at, by): (&str, &str, &str),
+        verdict: Verdict,
+        reason: Option<String>,
+        checklist: Vec<CheckedItem>,
+    ) {
+        self.verdict = Some(verdict);
         self.verified_event = Some(event.to_owned());
         self.verified_at = Some(at.to_owned());
         self.verified_by = Some(by.to_owned());
-        self.reason = body.reason.clone();
-        self.checklist = body.checklist.clone();
+        self.reason = reason;
+        self.checklist = checklist;
         let time = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
         self.minutes = match (time(&self.submitted_at), time(at)) {
             (Some(from), Some(to)) => Some((to - from).num_minutes()),
             _ => None,
         };
     }
-}
-
-/// The fields of a verdict, as a `materials.verified` line carries them.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct VerdictBody {
-    #[serde(rename = "outcome")]
-    pub verdict: Verdict,
-    #[serde(default)]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub checklist: Vec<CheckedItem>,
 }
 
 /// The most items one stage's checklist may have.

@@ -321,19 +321,8 @@ mod hex32 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
         let text = String::deserialize(d)?;
-        parse(&text)
+        crate::audit::unhex(&text)
             .ok_or_else(|| serde::de::Error::custom(format!("`{text}` 不是 64 位十六进制的哈希")))
-    }
-
-    pub fn parse(text: &str) -> Option<Hash> {
-        if text.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in text.as_bytes().chunks(2).enumerate() {
-            out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-        }
-        Some(out)
     }
 }
 

@@ -261,15 +261,7 @@ impl Store {
                 problems,
             });
         };
-        let seed: Option<[u8; 32]> = (0..32)
-            .map(|i| {
-                seed_hex
-                    .get(i * 2..i * 2 + 2)
-                    .and_then(|b| u8::from_str_radix(b, 16).ok())
-            })
-            .collect::<Option<Vec<u8>>>()
-            .and_then(|v| v.try_into().ok());
-        let Some(seed) = seed.filter(|_| seed_hex.len() == 64) else {
+        let Some(seed) = ggzy_core::audit::unhex(seed_hex) else {
             problems.push(format!(
                 "公开的随机种子 `{seed_hex}` 不是 32 字节的十六进制"
             ));

@@ -422,12 +422,7 @@ impl Store {
         let filter = |b: &mut QueryBuilder<'_, Sqlite>| {
             b.push(" WHERE true");
             if let Some(t) = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                let like = format!(
-                    "%{}%",
-                    t.replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                );
+                let like = crate::projects::contains(t);
                 b.push(" AND (id LIKE ")
                     .push_bind(like.clone())
                     .push(" ESCAPE '\\' OR name LIKE ")

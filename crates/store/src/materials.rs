@@ -2,8 +2,8 @@
 //! each submission, paired with the verdict that followed it.
 
 use crate::{Result, Store, StoreError};
-use ggzy_core::event::Stage;
-use ggzy_core::materials::{MaterialsRound, VerdictBody};
+use ggzy_core::event::{parse, EventBody, Stage};
+use ggzy_core::materials::MaterialsRound;
 
 impl Store {
     /// Every submission of the project's materials in the order they were
@@ -40,8 +40,16 @@ impl Store {
                 });
                 continue;
             }
-            let verdict: VerdictBody =
-                serde_json::from_str(&body).map_err(|e| corrupt(e.to_string()))?;
+            // The stored line, read as intake reads it.
+            let EventBody::MaterialsVerified {
+                verdict,
+                reason,
+                checklist,
+                ..
+            } = parse(&body).map_err(|e| corrupt(e.to_string()))?.body
+            else {
+                return Err(corrupt("not a materials verification".into()));
+            };
             // The order admits a verdict only on the submission waiting for one.
             let open = rounds
                 .iter_mut()
@@ -49,7 +57,7 @@ impl Store {
                 .find(|r| r.stage == stage && r.round == round)
                 .filter(|r| r.verdict.is_none())
                 .ok_or_else(|| corrupt("a verdict with no submission waiting for it".into()))?;
-            open.decide(&id, &at, &source, &verdict);
+            open.decide((&id, &at, &source), verdict, reason, checklist);
         }
         Ok(rounds)
     }

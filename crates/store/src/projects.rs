@@ -78,7 +78,7 @@ const SUMMARY: &str = "SELECT p.code, p.name, p.stage, p.registered_at, p.update
     (SELECT count(*) FROM events e WHERE e.project = p.code) AS events FROM";
 
 /// `%text%` for LIKE, with LIKE's own wildcards taken literally.
-fn contains(text: &str) -> String {
+pub(crate) fn contains(text: &str) -> String {
     let escaped = text
         .replace('\\', "\\\\")
         .replace('%', "\\%")
