@@ -2,6 +2,7 @@
 //! the e-trading system's integrators and the tests both rely on it.
 
 use clap::{Args, Parser, Subcommand};
+use ggzy_core::draw::Reply;
 use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use ggzy_dispatch::deployment::{self, SetupError};
@@ -105,6 +106,28 @@ enum DrawCommand {
     },
     /// Re-run a recorded draw from its recorded inputs and seed; exit 1 naming any difference
     Verify { id: String },
+    /// Record a called expert's answer; a decline calls the next backup (4.6)
+    Reply {
+        id: String,
+        #[arg(long)]
+        expert: String,
+        #[arg(long, conflicts_with = "decline", required_unless_present = "decline")]
+        confirm: bool,
+        #[arg(long)]
+        decline: bool,
+    },
+    /// How a draw's calls stand per specialty: called, confirmed, declined, waiting, short (never who)
+    Status {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign an expert in at the evaluation by the ID number on their card
+    SignIn {
+        id: String,
+        #[arg(long, value_name = "身份证号")]
+        id_number: String,
+    },
 }
 
 #[derive(Args)]
@@ -681,6 +704,55 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
                 eprintln!("抽取 {id} 未能复现");
                 ExitCode::from(1)
             }
+        }
+        Command::Draw(DrawCommand::Reply {
+            id,
+            expert,
+            confirm,
+            ..
+        }) => {
+            let reply = if confirm {
+                Reply::Confirmed
+            } else {
+                Reply::Declined
+            };
+            let a = store.reply_call(&id, &expert, reply, "cli").await?;
+            println!("已登记：{}", reply.zh());
+            if a.called > 0 {
+                println!("已通知备选专家 {} 名（4.6）", a.called);
+            }
+            for (code, n) in &a.short {
+                println!("专业 {code} 尚缺 {n} 名：备选专家已用尽，已提醒抽取人员");
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Draw(DrawCommand::Status { id, json }) => {
+            store.expire_calls(chrono::Utc::now()).await?;
+            let tally = store.draw_tally(&id).await?;
+            if json {
+                println!("{}", serde_json::to_string(&tally).expect("plain values"));
+            } else {
+                println!("专业  应抽  已通知  确认  不参加/超时  待答复  剩余备选  缺额");
+                for t in &tally {
+                    println!(
+                        "{:<5} {:>4}  {:>6}  {:>4}  {:>11}  {:>6}  {:>8}  {:>4}",
+                        t.code,
+                        t.wanted,
+                        t.called,
+                        t.confirmed,
+                        t.declined,
+                        t.waiting,
+                        t.backups_left,
+                        t.short
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Draw(DrawCommand::SignIn { id, id_number }) => {
+            let e = store.sign_in(&id, &id_number, "cli").await?;
+            println!("已签到：{}（{}）", e.name, e.id);
+            ExitCode::SUCCESS
         }
         Command::Backup { file } => {
             store.backup_to(&file).await?;

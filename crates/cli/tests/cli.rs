@@ -1,7 +1,7 @@
 //! The `ggzy` CLI is a public contract: these tests run the built binary on
 //! a temporary database, as an integrator's script would.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -625,11 +625,16 @@ fn experts_are_imported_drawn_told_and_the_draw_verifies() {
     assert!(listed.contains("331002********"), "{listed}");
 
     let request = cli.dir.path().join("request.json");
+    // Ahead of today, so a decline still calls a backup.
+    let start = (chrono::Local::now() + chrono::Duration::days(13))
+        .format("%Y-%m-%dT09:00:00+08:00")
+        .to_string();
     std::fs::write(
         &request,
         r#"{"specialties":[{"code":"A01","count":3},{"code":"A02","count":2}],"backups":2,
-            "evaluation":{"start":"2026-12-20T09:00:00+08:00","duration_hours":4,"place":"三楼第二评标室","contact_phone":"0576-85110086"},
-            "sender":"临海市公共资源交易中心","avoid":["E007"],"recent_days":30}"#,
+            "evaluation":{"start":"START","duration_hours":4,"place":"三楼第二评标室","contact_phone":"0576-85110086"},
+            "sender":"临海市公共资源交易中心","avoid":["E007"],"recent_days":30}"#
+            .replace("START", &start),
     )
     .unwrap();
     let project = "LH-2026-0105";
@@ -689,6 +694,39 @@ fn experts_are_imported_drawn_told_and_the_draw_verifies() {
 
     let id = d["id"].as_str().unwrap();
     cli.ok(&["draw", "verify", id]);
+    cli.ok(&["audit", "verify"]);
+
+    // A decline calls the first backup of the same specialty, who alone is told.
+    let out = cli.ok(&["draw", "reply", id, "--expert", &drawn[0], "--decline"]);
+    assert!(out.contains("已通知备选专家 1 名"), "{out}");
+    let told_4_6 = |who: &str| {
+        pushes(&cli, &["--project", project])
+            .iter()
+            .filter(|p| p["clause"] == "4.6" && p["recipient"]["id"] == who)
+            .count()
+    };
+    assert_eq!(told_4_6(&backups[0]), 1);
+    assert_eq!(told_4_6(&backups[1]), 0);
+    assert_eq!(
+        told_4_6(&drawn[0]),
+        1,
+        "the declined expert gets nothing more"
+    );
+    let status: Value = serde_json::from_str(&cli.ok(&["draw", "status", id, "--json"])).unwrap();
+    assert_eq!(
+        (
+            &status[0]["called"],
+            &status[0]["declined"],
+            &status[0]["waiting"]
+        ),
+        (&json!(4), &json!(1), &json!(3)),
+        "{status}"
+    );
+    assert!(!status.to_string().contains(&drawn[1]), "counts, never who");
+    // Signed in by the ID number on the card: the expert is named.
+    let n: usize = drawn[1][1..].parse().unwrap();
+    let out = cli.ok(&["draw", "sign-in", id, "--id-number", &id_number(n)]);
+    assert!(out.contains(&format!("专家{n}")), "{out}");
     cli.ok(&["audit", "verify"]);
     // One byte of the recorded inputs changed: the draw no longer verifies.
     let rt = tokio::runtime::Builder::new_current_thread()

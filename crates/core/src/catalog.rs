@@ -24,6 +24,8 @@ pub enum Trigger {
     ComplaintResolved,
     /// The product's own: the day's audit head (`event::ANCHORED`).
     HeadAnchored,
+    /// The product's own: a draw left short once its backups ran out (`event::DRAW_SHORT`).
+    DrawShort,
 }
 
 #[derive(Debug)]
@@ -162,6 +164,8 @@ pub static CATALOG: &[Rule] = &[
 pub static OWN: &[Rule] = &[
     rule!("returned", "returned", "发布资料查验退回", MaterialsReturned, TA, &[],
         "您的项目“{project_name}”（项目编号：{project_code}）的{notice}发布资料经查验未通过，已退回。退回原因：{reason}。请修改后重新提交。"),
+    rule!("short", "short", "专家抽取缺额", DrawShort, CENTER, &[],
+        "项目“{project_name}”（项目编号：{project_code}）的专家抽取中，专业 {specialty} 尚缺 {missing} 名专家：备选专家均已通知或已用尽，请补充抽取。"),
     rule!("anchor", "anchor", "审计链头存证", HeadAnchored, SUPERVISION, &[],
         "截至{date}，本中心审计记录的链头为 {head}。请留存本消息：日后可凭它核对本中心的审计记录未被删除或改写。"),
 ];

@@ -54,7 +54,14 @@ pub struct Request {
     /// If given, only experts of these regions are drawn.
     #[serde(default)]
     pub regions: Vec<String>,
+    /// Minutes a called expert has to answer: no answer by then counts as a
+    /// decline (default `DEFAULT_REPLY_MINUTES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_minutes: Option<u32>,
 }
+
+/// Minutes a called expert has to answer when the request does not say.
+pub const DEFAULT_REPLY_MINUTES: u32 = 60;
 
 /// Why a candidate is not drawn (回避), in the order the rules are asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -287,8 +294,144 @@ impl Request {
         if e.place.trim().is_empty() || e.contact_phone.trim().is_empty() {
             return invalid("evaluation.place 与 evaluation.contact_phone 不能为空".into());
         }
+        if self.reply_minutes == Some(0) {
+            return invalid("reply_minutes 须大于 0（专家答复时限，分钟）".into());
+        }
         Ok(())
     }
+
+    /// Minutes a called expert has to answer.
+    pub fn reply_minutes(&self) -> u32 {
+        self.reply_minutes.unwrap_or(DEFAULT_REPLY_MINUTES)
+    }
+}
+
+/// A called expert's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    Confirmed,
+    Declined,
+    /// No answer within the request's time: counts as a decline.
+    TimedOut,
+}
+
+impl Reply {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reply::Confirmed => "confirmed",
+            Reply::Declined => "declined",
+            Reply::TimedOut => "timed_out",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Reply> {
+        [Reply::Confirmed, Reply::Declined, Reply::TimedOut]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Reply::Confirmed => "确认参加",
+            Reply::Declined => "不能参加",
+            Reply::TimedOut => "超时未答复",
+        }
+    }
+
+    /// An expert's text message back: 1 / Y / 是 / 确认 / 参加 confirms,
+    /// 2 / N / 否 / 拒绝 / 不参加 / 不能参加 declines; anything else is no answer.
+    pub fn from_sms(text: &str) -> Option<Reply> {
+        let t = text
+            .trim()
+            .trim_end_matches(['。', '.', '!', '！'])
+            .to_uppercase();
+        match t.as_str() {
+            "1" | "Y" | "YES" | "是" | "确认" | "确认参加" | "参加" => {
+                Some(Reply::Confirmed)
+            }
+            "2" | "N" | "NO" | "否" | "拒绝" | "不参加" | "不能参加" => {
+                Some(Reply::Declined)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One expert a draw called, as it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub expert: String,
+    pub specialty: String,
+    pub reply: Option<Reply>,
+}
+
+/// A specialty's calls added up: how many, never who (what the drawing
+/// staff see).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub code: String,
+    /// Experts the request asked for.
+    pub wanted: u32,
+    pub called: u32,
+    pub confirmed: u32,
+    /// Declined, or no answer in time.
+    pub declined: u32,
+    /// Called and not answered yet.
+    pub waiting: u32,
+    /// Backups not called yet.
+    pub backups_left: u32,
+    /// Places no backup is left for.
+    pub short: u32,
+}
+
+/// Each specialty's tally, in the request's order.
+pub fn tally(outcome: &Outcome, calls: &[Call]) -> Vec<Tally> {
+    outcome
+        .picks
+        .iter()
+        .map(|pick| {
+            let mine = || calls.iter().filter(|c| c.specialty == pick.code);
+            let count = |f: fn(Option<Reply>) -> bool| mine().filter(|c| f(c.reply)).count() as u32;
+            let confirmed = count(|r| r == Some(Reply::Confirmed));
+            let waiting = count(|r| r.is_none());
+            let backups_left = pick
+                .backups
+                .iter()
+                .filter(|b| !calls.iter().any(|c| &c.expert == *b))
+                .count() as u32;
+            let wanted = pick.drawn.len() as u32;
+            let open = wanted.saturating_sub(confirmed + waiting);
+            Tally {
+                code: pick.code.clone(),
+                wanted,
+                called: mine().count() as u32,
+                confirmed,
+                declined: count(|r| matches!(r, Some(Reply::Declined | Reply::TimedOut))),
+                waiting,
+                backups_left,
+                short: open.saturating_sub(backups_left),
+            }
+        })
+        .collect()
+}
+
+/// Whom to call now, as (specialty, expert): in each specialty where fewer
+/// than wanted have confirmed or are still to answer, the next backups not
+/// called yet, in calling order. Nobody is called twice.
+pub fn to_call(outcome: &Outcome, calls: &[Call]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (pick, t) in outcome.picks.iter().zip(tally(outcome, calls)) {
+        let open = t.wanted.saturating_sub(t.confirmed + t.waiting) as usize;
+        out.extend(
+            pick.backups
+                .iter()
+                .filter(|b| !calls.iter().any(|c| &c.expert == *b))
+                .take(open)
+                .map(|b| (pick.code.clone(), b.clone())),
+        );
+    }
+    out
 }
 
 /// A number below `n` (n > 0), exactly uniform: 64-bit words by rejection.

@@ -102,8 +102,8 @@ pub enum Change {
     Member(MemberRecord),
     Complaint(ComplaintRecord),
     Survey,
-    /// Nothing beyond the event and its pushes (the daily anchor).
-    Anchor,
+    /// Nothing beyond the event and its pushes (the daily anchor, a draw's shortage alert).
+    PushesOnly,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -296,7 +296,7 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
                 };
                 drafts.add(party_pushes(&party, &mut message, &both, false)?);
             }
-            Ok(Decision::new(Change::Anchor, drafts))
+            Ok(Decision::new(Change::PushesOnly, drafts))
         }
         EventBody::ProjectRegistered {
             name,
@@ -492,6 +492,7 @@ fn project_trigger(body: &EventBody) -> Option<Trigger> {
         EventBody::NoticePublished { stage, .. } => Trigger::NoticePublished(*stage),
         EventBody::ExpertsDrawn { .. } => Trigger::ExpertsDrawn,
         EventBody::DepositRefunded { .. } => Trigger::DepositRefunded,
+        EventBody::DrawShort { .. } => Trigger::DrawShort,
         _ => return None,
     })
 }
@@ -553,6 +554,12 @@ fn project_pushes(
             items.insert("place", evaluation.place.clone());
             items.insert("contact_phone", evaluation.contact_phone.clone());
         }
+        EventBody::DrawShort {
+            specialty, missing, ..
+        } => {
+            items.insert("specialty", specialty.clone());
+            items.insert("missing", missing.to_string());
+        }
         _ => {}
     }
 
@@ -560,10 +567,18 @@ fn project_pushes(
     for &role in rule.recipients {
         let mut message = RoleMessage::new(rule, role, &items, ctx.center);
         if let Some(staff_role) = role.staff() {
-            let staff = match staff_role {
+            let mut staff: Vec<&StaffMember> = match staff_role {
                 crate::role::StaffRole::CenterStaff => &ctx.staff.center_staff,
                 _ => &ctx.staff.supervisor_staff,
-            };
+            }
+            .iter()
+            .collect();
+            // A shortage goes to the one who ran the draw while they are on duty.
+            if let EventBody::DrawShort { staff: drawer, .. } = &env.body {
+                if staff.iter().any(|s| &s.username == drawer) {
+                    staff.retain(|s| &s.username == drawer);
+                }
+            }
             if staff.is_empty() {
                 return Err(Refusal::NoRecipient {
                     clause: rule.clause,

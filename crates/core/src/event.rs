@@ -230,6 +230,15 @@ pub enum EventBody {
         head: crate::audit::Head,
         recipients: Vec<Party>,
     },
+    /// The product's own (never imported): a draw's specialty left short
+    /// after its backups ran out, told to the staff who ran the draw.
+    DrawShort {
+        draw: String,
+        specialty: String,
+        missing: u32,
+        /// The username of the staff member who ran the draw.
+        staff: String,
+    },
 }
 
 /// One accepted-for-checking intake line.
@@ -264,11 +273,14 @@ pub const TYPES: [&str; 15] = [
 ];
 
 /// The types the product records itself, which no intake may carry: the
-/// daily anchor of the audit chain's head.
-pub const OWN_TYPES: [&str; 1] = [ANCHORED];
+/// daily anchor of the audit chain's head, a draw's shortage alert.
+pub const OWN_TYPES: [&str; 2] = [ANCHORED, DRAW_SHORT];
 
 /// The daily anchor: the chain's head, pushed for the supervisory department to keep.
 pub const ANCHORED: &str = "audit.anchored";
+
+/// A draw's specialty short of experts once its backups ran out.
+pub const DRAW_SHORT: &str = "draw.short";
 
 /// Each type as staff call it (the product's own included); a type not
 /// listed is shown as written.
@@ -290,6 +302,7 @@ pub fn kind_zh(kind: &str) -> &str {
         "complaint.resolved" => "投诉处理完毕",
         "survey.answered" => "满意度调查",
         ANCHORED => "审计链头存证",
+        DRAW_SHORT => "专家抽取缺额",
         other => other,
     }
 }
@@ -315,7 +328,7 @@ pub fn recorded_by(kind: &str) -> &'static [StaffRole] {
         "filing.reviewed" => SUPERVISORY,
         "complaint.lodged" | "complaint.resolved" => COMPLAINTS,
         "survey.answered" => SURVEYS,
-        ANCHORED => &[],
+        ANCHORED | DRAW_SHORT => &[],
         _ => CENTER,
     }
 }
@@ -667,6 +680,13 @@ struct Resolved {
     result: String,
 }
 #[derive(Deserialize)]
+struct Short {
+    draw: String,
+    specialty: String,
+    missing: u32,
+    staff: String,
+}
+#[derive(Deserialize)]
 struct Anchored {
     head: String,
     recipients: Vec<Party>,
@@ -805,6 +825,15 @@ fn decode_body(kind: &str, v: &Value) -> Result<EventBody, Refusal> {
                     .parse()
                     .map_err(|m: String| Refusal::field("head", m))?,
                 recipients: a.recipients,
+            }
+        }
+        DRAW_SHORT => {
+            let s: Short = decode(v)?;
+            EventBody::DrawShort {
+                draw: s.draw,
+                specialty: s.specialty,
+                missing: s.missing,
+                staff: s.staff,
             }
         }
         other => return Err(Refusal::UnknownType(other.to_owned())),
@@ -1097,6 +1126,20 @@ fn validate(body: &EventBody) -> Result<(), Refusal> {
                         "必须是 1（很不满意）到 5（很满意）",
                     ));
                 }
+            }
+            Ok(())
+        }
+        EventBody::DrawShort {
+            draw,
+            specialty,
+            missing,
+            staff,
+        } => {
+            non_blank("draw", draw)?;
+            non_blank("specialty", specialty)?;
+            non_blank("staff", staff)?;
+            if *missing == 0 {
+                return Err(Refusal::field("missing", "须大于 0"));
             }
             Ok(())
         }

@@ -37,7 +37,7 @@ pub enum Changed {
     Member(String),
     Complaint(String),
     Survey,
-    Anchor,
+    PushesOnly,
 }
 
 /// A decision without its change (the fold took that in).
@@ -122,7 +122,7 @@ impl Fold {
                 Changed::Complaint(id)
             }
             Change::Survey => Changed::Survey,
-            Change::Anchor => Changed::Anchor,
+            Change::PushesOnly => Changed::PushesOnly,
         };
         // An accepted event that left its project unchanged (a complaint
         // about it) puts it back as it was.

@@ -473,6 +473,11 @@ impl Project {
                     });
                 }
             }
+            EventBody::DrawShort { .. } => {
+                if !self.with_role(Role::Expert).any(|_| true) {
+                    return Err(Refusal::order("4.6", "本项目尚未抽取专家，无缺额可言"));
+                }
+            }
             EventBody::DepositRefunded { bidders } => {
                 if !self.published(Stage::Award) {
                     return Err(Refusal::order(

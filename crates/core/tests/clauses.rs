@@ -88,7 +88,7 @@ impl World {
             Change::Complaint(c) => {
                 self.complaints.insert(c.complaint.id.clone(), c);
             }
-            Change::Survey | Change::Anchor => {}
+            Change::Survey | Change::PushesOnly => {}
         }
         Ok(d.pushes)
     }

@@ -4,7 +4,9 @@
 //! specialty is equally likely (chi-square).
 
 use chrono::NaiveDate;
-use ggzy_core::draw::{draw, Candidate, DrawError, Inputs, Request};
+use ggzy_core::draw::{
+    draw, tally, to_call, Call, Candidate, DrawError, Inputs, Outcome, Pick, Reply, Request,
+};
 use ggzy_core::experts::ExpertStatus;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
@@ -159,4 +161,68 @@ fn every_eligible_expert_is_equally_likely() {
         .map(|&c| (f64::from(c) - expected).powi(2) / expected)
         .sum();
     assert!(chi2 < 27.88, "chi-square {chi2:.2} over {counts:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// Answers in any order, each followed by the calls `to_call` asks for:
+    /// only a backup of the declining expert's own specialty is called, in
+    /// calling order, nobody twice, and only while a place is open; once
+    /// everything is answered, every place is confirmed or counted short.
+    #[test]
+    fn declines_call_the_next_backups_of_their_specialty(
+        sizes in proptest::collection::vec((1usize..4, 0usize..4), 1..3),
+        answers in proptest::collection::vec((0usize..20, any::<bool>()), 0..40),
+    ) {
+        let picks: Vec<Pick> = sizes.iter().enumerate().map(|(s, (drawn, backups))| Pick {
+            code: SPECIALTIES[s].to_owned(),
+            drawn: (0..*drawn).map(|i| format!("{s}-d{i}")).collect(),
+            backups: (0..*backups).map(|i| format!("{s}-b{i}")).collect(),
+        }).collect();
+        let outcome = Outcome { picks: picks.clone(), excluded: Default::default() };
+        let mut calls: Vec<Call> = picks.iter().flat_map(|p| p.drawn.iter().map(|d| Call {
+            expert: d.clone(), specialty: p.code.clone(), reply: None,
+        })).collect();
+        let answer_all = |calls: &mut Vec<Call>, pick: &mut dyn FnMut(usize) -> (usize, bool)| {
+            loop {
+                let open: Vec<usize> = (0..calls.len()).filter(|i| calls[*i].reply.is_none()).collect();
+                if open.is_empty() { break; }
+                let (i, yes) = pick(open.len());
+                calls[open[i % open.len()]].reply = Some(if yes { Reply::Confirmed } else { Reply::Declined });
+                for (code, expert) in to_call(&outcome, calls) {
+                    let pick = picks.iter().find(|p| p.code == code).unwrap();
+                    // A backup of this specialty, the first not called yet.
+                    let next = pick.backups.iter().find(|b| !calls.iter().any(|c| &c.expert == *b));
+                    assert_eq!(Some(&expert), next);
+                    calls.push(Call { expert, specialty: code, reply: None });
+                }
+            }
+        };
+        let mut k = 0;
+        let mut script = |_: usize| { let a = answers.get(k).copied().unwrap_or((0, true)); k += 1; a };
+        answer_all(&mut calls, &mut script);
+        let mut seen = BTreeSet::new();
+        for c in &calls {
+            prop_assert!(seen.insert(c.expert.clone()), "{} called twice", c.expert);
+            prop_assert!(c.expert.starts_with(&picks.iter().position(|p| p.code == c.specialty).unwrap().to_string()));
+        }
+        for t in tally(&outcome, &calls) {
+            prop_assert_eq!(t.waiting, 0);
+            prop_assert_eq!(t.confirmed + t.short, t.wanted, "{:?}", t);
+            prop_assert!(t.confirmed <= t.wanted);
+        }
+    }
+}
+
+#[test]
+fn an_sms_answer_is_read_as_people_write_it() {
+    for yes in ["1", " Y ", "yes", "确认。", "参加", "是"] {
+        assert_eq!(Reply::from_sms(yes), Some(Reply::Confirmed), "{yes}");
+    }
+    for no in ["2", "n", "不参加", "拒绝！", "不能参加"] {
+        assert_eq!(Reply::from_sms(no), Some(Reply::Declined), "{no}");
+    }
+    for neither in ["", "3", "好的，谢谢", "1 2"] {
+        assert_eq!(Reply::from_sms(neither), None, "{neither}");
+    }
 }

@@ -7,12 +7,23 @@
 //! - `POST /receipts/aliyun/{token}`: Alibaba Cloud's SmsReport push, a JSON
 //!   array of `{"out_id", "success", "err_code", "err_msg", …}`; Alibaba signs
 //!   nothing, so the URL carries a secret token.
+//!
+//! And the experts' text replies to a 4.6 call (`1` / `Y` / 确认 confirms,
+//! `2` / `N` / 不参加 declines; see `core::draw::Reply::from_sms`):
+//!
+//! - `POST /replies/gateway`: `{"phone", "text"}`, signed as above.
+//! - `POST /replies/aliyun/{token}`: Alibaba Cloud's SmsUp push, a JSON
+//!   array of `{"phone_number", "content", …}`.
+//!
+//! A reply is recorded when exactly one call waits for that number; a
+//! decline calls the next backup (`Store::reply_by_sms`).
 
 use crate::sms::gateway_signature;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
+use ggzy_store::draw_calls::SmsAnswer;
 use ggzy_store::{Store, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -71,6 +82,8 @@ pub fn router(
     Router::new()
         .route("/receipts/gateway", post(gateway))
         .route("/receipts/aliyun/{token}", post(aliyun))
+        .route("/replies/gateway", post(gateway_reply))
+        .route("/replies/aliyun/{token}", post(aliyun_reply))
         .with_state(Receiver {
             store,
             gateway_secret: gateway_secret.map(Into::into),
@@ -109,9 +122,14 @@ async fn apply(store: &Store, key: &str, delivered: bool, detail: &str) -> Resul
     }
 }
 
-async fn gateway(State(r): State<Receiver>, headers: HeaderMap, body: String) -> Answer {
+/// Whether a gateway request is signed with the gateway's secret, within
+/// five minutes of now; if not, the answer to give.
+fn signed(r: &Receiver, headers: &HeaderMap, path: &str, body: &str) -> Result<(), Answer> {
     let Some(secret) = &r.gateway_secret else {
-        return refuse(StatusCode::NOT_FOUND, "gateway receipts are not configured");
+        return Err(refuse(
+            StatusCode::NOT_FOUND,
+            "gateway callbacks are not configured",
+        ));
     };
     let header = |name: &str| {
         headers
@@ -123,9 +141,30 @@ async fn gateway(State(r): State<Receiver>, headers: HeaderMap, body: String) ->
     let fresh = timestamp
         .parse::<i64>()
         .is_ok_and(|t| (chrono::Utc::now().timestamp() - t).abs() <= 300);
-    let expected = gateway_signature(secret, timestamp, "POST", "/receipts/gateway", &body);
+    let expected = gateway_signature(secret, timestamp, "POST", path, body);
     if !fresh || !same(expected.as_bytes(), header("x-ggzy-signature").as_bytes()) {
-        return refuse(StatusCode::UNAUTHORIZED, "bad or stale signature");
+        return Err(refuse(StatusCode::UNAUTHORIZED, "bad or stale signature"));
+    }
+    Ok(())
+}
+
+/// Whether the URL's token is Alibaba Cloud's; if not, the answer to give.
+fn aliyun_token(r: &Receiver, token: &str) -> Result<(), Answer> {
+    let Some(expected) = &r.aliyun_token else {
+        return Err(refuse(
+            StatusCode::NOT_FOUND,
+            "aliyun callbacks are not configured",
+        ));
+    };
+    if !same(expected.as_bytes(), token.as_bytes()) {
+        return Err(refuse(StatusCode::UNAUTHORIZED, "bad token"));
+    }
+    Ok(())
+}
+
+async fn gateway(State(r): State<Receiver>, headers: HeaderMap, body: String) -> Answer {
+    if let Err(a) = signed(&r, &headers, "/receipts/gateway", &body) {
+        return a;
     }
     #[derive(Deserialize)]
     struct Report {
@@ -161,11 +200,8 @@ async fn aliyun(
     Path(token): Path<String>,
     Json(reports): Json<Vec<Value>>,
 ) -> Answer {
-    let Some(expected) = &r.aliyun_token else {
-        return refuse(StatusCode::NOT_FOUND, "aliyun receipts are not configured");
-    };
-    if !same(expected.as_bytes(), token.as_bytes()) {
-        return refuse(StatusCode::UNAUTHORIZED, "bad token");
+    if let Err(a) = aliyun_token(&r, &token) {
+        return a;
     }
     for report in &reports {
         let Some(key) = report["out_id"].as_str() else {
@@ -186,6 +222,63 @@ async fn aliyun(
                     Json(json!({ "code": 1, "msg": "稍后重试" })),
                 )
             }
+        }
+    }
+    (StatusCode::OK, Json(json!({ "code": 0, "msg": "成功" })))
+}
+
+/// Record an expert's text reply; what became of it, for the answer.
+async fn reply(store: &Store, phone: &str, text: &str) -> Result<&'static str, Answer> {
+    match store.reply_by_sms(phone, text).await {
+        Ok(SmsAnswer::Recorded { .. }) => Ok("recorded"),
+        Ok(SmsAnswer::NotAnAnswer) => Ok("not a yes or a no: nothing recorded"),
+        Ok(SmsAnswer::NoCall) => Ok("no call waits for this number"),
+        Ok(SmsAnswer::Ambiguous) => Ok("several calls wait for this number: staff record it"),
+        Err(e) => {
+            tracing::error!(error = %e, "reply not recorded");
+            Err(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not recorded; send again",
+            ))
+        }
+    }
+}
+
+async fn gateway_reply(State(r): State<Receiver>, headers: HeaderMap, body: String) -> Answer {
+    if let Err(a) = signed(&r, &headers, "/replies/gateway", &body) {
+        return a;
+    }
+    #[derive(Deserialize)]
+    struct Incoming {
+        phone: String,
+        text: String,
+    }
+    let Ok(m) = serde_json::from_str::<Incoming>(&body) else {
+        return refuse(StatusCode::BAD_REQUEST, "expected {phone, text}");
+    };
+    match reply(&r.store, &m.phone, &m.text).await {
+        Ok(what) => (StatusCode::OK, Json(json!({ "ok": true, "result": what }))),
+        Err(a) => a,
+    }
+}
+
+async fn aliyun_reply(
+    State(r): State<Receiver>,
+    Path(token): Path<String>,
+    Json(messages): Json<Vec<Value>>,
+) -> Answer {
+    if let Err(a) = aliyun_token(&r, &token) {
+        return a;
+    }
+    for m in &messages {
+        let (Some(phone), Some(text)) = (m["phone_number"].as_str(), m["content"].as_str()) else {
+            continue;
+        };
+        if reply(&r.store, phone, text).await.is_err() {
+            return (
+                StatusCode::OK,
+                Json(json!({ "code": 1, "msg": "稍后重试" })),
+            );
         }
     }
     (StatusCode::OK, Json(json!({ "code": 0, "msg": "成功" })))

@@ -863,3 +863,118 @@ async fn a_running_dispatcher_sends_the_days_audit_head_once() {
     assert!(text.contains(&head.to_string()), "{text}");
     assert_eq!(store.verify_audit(|_, _| {}).await.unwrap().broken, None);
 }
+
+/// Experts answer a 4.6 call by text: the gateway's signed reply callback
+/// and Alibaba Cloud's SmsUp push. A "2" calls the next backup (told by
+/// 4.6); a "1" confirms; an unsigned reply changes nothing.
+#[tokio::test]
+async fn sms_replies_answer_a_draw_call() {
+    let (store, _dir) = providers::demo().await;
+    let mut csv = String::from(
+        "id,name,id_number,phone,email,specialties,employer,region,status,unavailable\n",
+    );
+    for i in 1..=5 {
+        let prefix = format!("33108219700101{i:03}");
+        let check = ggzy_core::experts::check_character(&prefix).unwrap();
+        csv.push_str(&format!(
+            "Q{i},专家{i},{prefix}{check},1395861000{i},,A01,单位{i},台州,active,\n"
+        ));
+    }
+    store
+        .import_experts(csv.as_bytes(), "r.csv", "admin")
+        .await
+        .unwrap();
+    let start = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let request = serde_json::from_value(serde_json::json!({
+        "specialties": [{"code": "A01", "count": 2}], "backups": 1,
+        "evaluation": {"start": start, "duration_hours": 4, "place": "评标室", "contact_phone": "0576-85110086"},
+        "sender": "临海市公共资源交易中心"}))
+    .unwrap();
+    let d = store
+        .run_draw("LH-2026-0105", request, "zhangwei")
+        .await
+        .unwrap();
+    let o = d.outcome.unwrap();
+    let (drawn, backup) = (&o.picks[0].drawn, &o.picks[0].backups[0]);
+    let phone = |id: &str| format!("+86 1395861000{}", &id[1..]);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = ggzy_dispatch::receipts::router(
+        store.clone(),
+        Some(providers::SECRET.into()),
+        Some("tok-123".into()),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = reqwest::Client::new();
+    let post = |body: String, secret: &str| {
+        let ts = chrono::Utc::now().timestamp().to_string();
+        client
+            .post(format!("http://{addr}/replies/gateway"))
+            .header("X-Ggzy-Timestamp", &ts)
+            .header(
+                "X-Ggzy-Signature",
+                providers::verify::gateway(secret, &ts, "POST", "/replies/gateway", &body),
+            )
+            .body(body)
+            .send()
+    };
+    let text = |id: &str, t: &str| serde_json::json!({"phone": phone(id), "text": t}).to_string();
+    let told = |who: String| {
+        let store = store.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM pushes WHERE rule = '4.6' AND recipient_id = ?",
+            )
+            .bind(who)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+        }
+    };
+
+    let r = post(text(&drawn[0], "2"), "wrong").await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        told(backup.clone()).await,
+        0,
+        "an unsigned reply changes nothing"
+    );
+    let r = post(text(&drawn[0], "2"), providers::SECRET).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["result"],
+        "recorded"
+    );
+    assert_eq!(told(backup.clone()).await, 1, "the backup is called");
+    let r = post(text(&drawn[0], "好的"), providers::SECRET)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["result"],
+        "not a yes or a no: nothing recorded"
+    );
+
+    let up = serde_json::json!([{"phone_number": phone(&drawn[1]), "content": "1", "send_time": "2026-12-07 10:00:00", "sign_name": "临海交易中心", "dest_code": "", "sequence_id": 1}]);
+    let r = client
+        .post(format!("http://{addr}/replies/aliyun/tok-123"))
+        .json(&up)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], 0);
+    let calls = store.draw_calls(&d.id).await.unwrap();
+    let replies: Vec<_> = calls
+        .iter()
+        .map(|c| (c.expert_id.as_str(), c.reply, c.replied_by.as_deref()))
+        .collect();
+    use ggzy_core::draw::Reply;
+    assert_eq!(
+        replies,
+        [
+            (drawn[0].as_str(), Some(Reply::Declined), Some("sms")),
+            (drawn[1].as_str(), Some(Reply::Confirmed), Some("sms")),
+            (backup.as_str(), None, None),
+        ]
+    );
+}

@@ -503,7 +503,7 @@ impl Folding {
             Changed::Complaint(id) => {
                 self.touched.complaints.insert(id.clone());
             }
-            Changed::Survey | Changed::Anchor => {}
+            Changed::Survey | Changed::PushesOnly => {}
         }
         Ok(applied)
     }

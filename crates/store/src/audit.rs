@@ -226,7 +226,7 @@ pub const RESOLVED: &str = "conflict.resolved";
 
 /// Every kind of audit record, as staff read it (the activity feed, the
 /// audit page). A kind not listed is shown as written.
-pub const KINDS: [(&str, &str); 23] = [
+pub const KINDS: [(&str, &str); 26] = [
     (EVENT_ACCEPTED, "接收事件"),
     (PUSH_STATUS, "推送状态变更"),
     ("user.added", "新增用户"),
@@ -250,6 +250,9 @@ pub const KINDS: [(&str, &str); 23] = [
     (RESOLVED, "处理同步冲突"),
     (ggzy_core::audit::ALARM_RAISED, "同步服务器告警"),
     (EXPERTS_VIEWED, "查看评标专家身份"),
+    (crate::draws::COMMITTED, "专家抽取承诺"),
+    (crate::draws::REVEALED, "专家抽取公开种子"),
+    (crate::draw_calls::CALL, "专家通知、答复与签到"),
 ];
 
 /// The kind of the record of a look at a project's drawn experts (who

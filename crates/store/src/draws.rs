@@ -6,6 +6,7 @@
 //! draw from its inputs and seed.
 
 use crate::audit::AuditWriter;
+use crate::draw_calls::{write_call, CallRow};
 use crate::intake::LineOutcome;
 use crate::{now, Result, Store, StoreError};
 use ggzy_core::audit::hex;
@@ -39,7 +40,32 @@ pub struct DrawCheck {
     pub problems: Vec<String>,
 }
 
-fn refused(message: String) -> StoreError {
+/// The `experts.drawn` line that tells `experts` they were drawn (4.6):
+/// the same event an imported draw is.
+pub(crate) fn told_line(
+    event_id: &str,
+    code: &str,
+    request: &Request,
+    experts: Vec<serde_json::Value>,
+) -> String {
+    json!({
+        "id": event_id,
+        "type": "experts.drawn",
+        "at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        "project": code,
+        "sender": request.sender,
+        "evaluation": {
+            "start": request.evaluation.start.to_rfc3339(),
+            "duration_hours": request.evaluation.duration_hours,
+            "place": request.evaluation.place,
+            "contact_phone": request.evaluation.contact_phone,
+        },
+        "experts": experts,
+    })
+    .to_string()
+}
+
+pub(crate) fn refused(message: String) -> StoreError {
     StoreError::invalid(ErrorCode::Refused, message)
 }
 
@@ -51,22 +77,7 @@ impl Store {
         let id = uuid::Uuid::now_v7().to_string();
         let told = request.clone();
         let line = |experts: Vec<serde_json::Value>| {
-            let request = &told;
-            json!({
-                "id": format!("draw-{id}"),
-                "type": "experts.drawn",
-                "at": chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-                "project": code,
-                "sender": request.sender,
-                "evaluation": {
-                    "start": request.evaluation.start.to_rfc3339(),
-                    "duration_hours": request.evaluation.duration_hours,
-                    "place": request.evaluation.place,
-                    "contact_phone": request.evaluation.contact_phone,
-                },
-                "experts": experts,
-            })
-            .to_string()
+            told_line(&format!("draw-{id}"), code, &told, experts)
         };
         // Whether the project may draw now, before anything is committed.
         let stand_in = json!({"id": "-", "name": "-", "phone": "13800000000"});
@@ -165,7 +176,19 @@ impl Store {
             "outcome": kept.map(|o| ggzy_core::audit::sm3_hex(serde_json::to_string(o).expect("plain values"))),
             "event": event_id,
         });
-        AuditWriter::record(conn, self.device_n(), &now(), REVEALED, &id, body).await?;
+        let at = now();
+        AuditWriter::record(conn, self.device_n(), &at, REVEALED, &id, body).await?;
+        // Each drawn expert is now called, waiting for an answer.
+        if let (Some(o), Some(event_id)) = (kept, &event_id) {
+            let mut seq = 0;
+            for pick in &o.picks {
+                for expert in &pick.drawn {
+                    seq += 1;
+                    let call = CallRow::new(&id, seq, expert, &pick.code, event_id, &at);
+                    write_call(conn, self.device_n(), &call, &at).await?;
+                }
+            }
+        }
         tx.commit().await?;
         match (outcome, told) {
             (Err(DrawError::Short(s)), _) => Err(refused(format!("抽取未能完成：{s}"))),

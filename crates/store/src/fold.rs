@@ -122,7 +122,7 @@ impl Derived {
                     );
                 }
             }
-            Changed::Anchor => {}
+            Changed::PushesOnly => {}
         }
         Ok(())
     }

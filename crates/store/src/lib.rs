@@ -6,6 +6,7 @@ pub mod anchor;
 pub mod audit;
 pub mod conflicts;
 pub mod demo;
+pub mod draw_calls;
 pub mod draws;
 pub mod error;
 pub mod experts;

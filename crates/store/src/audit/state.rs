@@ -26,6 +26,8 @@ pub(crate) struct Replay {
     settings: BTreeMap<String, (i64, String)>,
     /// Expert id -> (seq, the row's SM3).
     experts: BTreeMap<String, (i64, String)>,
+    /// Draw call (`draw#seq`) -> (seq, digest), from its latest `draw.call`.
+    calls: BTreeMap<String, (i64, String)>,
     /// Draw id -> (seq, the commitment, the inputs' SM3), from `draw.committed`.
     committed: BTreeMap<String, (i64, String, String)>,
     /// Draw id -> (seq, the seed, the outcome's SM3 if any), from `draw.revealed`.
@@ -111,6 +113,10 @@ impl Replay {
                 let digest = str_of(&content["digest"]);
                 self.experts.insert(subject.to_owned(), (seq, digest));
             }
+            crate::draw_calls::CALL => {
+                let digest = str_of(&content["digest"]);
+                self.calls.insert(subject.to_owned(), (seq, digest));
+            }
             _ => {
                 if let Some((_, key, field)) = META.iter().find(|(k, ..)| *k == kind) {
                     self.meta.insert(key, (seq, content[field].clone()));
@@ -144,7 +150,13 @@ impl Replay {
         if found.is_some() {
             return Ok(found);
         }
-        let found = check_experts(conn, &self.experts).await?;
+        let experts = crate::experts::digests(conn).await?;
+        let found = check_covered("experts", "专家", &experts, &self.experts);
+        if found.is_some() {
+            return Ok(found);
+        }
+        let calls = crate::draw_calls::digests(conn).await?;
+        let found = check_covered("draw_calls", "抽取通知", &calls, &self.calls);
         if found.is_some() {
             return Ok(found);
         }
@@ -217,35 +229,40 @@ async fn check_users(
     Ok(None)
 }
 
-async fn check_experts(
-    conn: &mut SqliteConnection,
+/// Rows each covered by their latest record's SM3 (the pool, a draw's
+/// calls): none without a record, none changed, none deleted.
+fn check_covered(
+    table: &str,
+    noun: &str,
+    rows: &BTreeMap<String, String>,
     recorded: &BTreeMap<String, (i64, String)>,
-) -> Result<Finding> {
-    let rows = crate::experts::digests(conn).await?;
-    for (id, digest) in &rows {
+) -> Finding {
+    for (id, digest) in rows {
         match recorded.get(id) {
             None => {
-                return Ok(Some((
+                return Some((
                     None,
-                    format!("表 experts 中的专家 `{id}` 没有任何审计记录（绕过程序直接写入）"),
-                )))
+                    format!("表 {table} 中的{noun} `{id}` 没有任何审计记录（绕过程序直接写入）"),
+                ))
             }
             Some((seq, was)) if was != digest => {
-                return Ok(Some((
+                return Some((
                     Some(*seq),
-                    format!("表 experts 中专家 `{id}` 的信息与第 {seq} 条审计记录不符（被改写）"),
-                )))
+                    format!("表 {table} 中{noun} `{id}` 的信息与第 {seq} 条审计记录不符（被改写）"),
+                ))
             }
             Some(_) => {}
         }
     }
-    if let Some((id, (seq, _))) = recorded.iter().find(|(id, _)| !rows.contains_key(*id)) {
-        return Ok(Some((
-            Some(*seq),
-            format!("表 experts 中的专家 `{id}` 被删除（第 {seq} 条审计记录记有该专家）"),
-        )));
-    }
-    Ok(None)
+    recorded
+        .iter()
+        .find(|(id, _)| !rows.contains_key(*id))
+        .map(|(id, (seq, _))| {
+            (
+                Some(*seq),
+                format!("表 {table} 中的{noun} `{id}` 被删除（第 {seq} 条审计记录记有该{noun}）"),
+            )
+        })
 }
 
 /// Each draw as its two records say: the commitment and the inputs' SM3

@@ -422,7 +422,7 @@ impl Decider {
                 p.complaints.push((c, lodged_at));
             }
             Change::Survey => p.surveys.push(env.clone()),
-            Change::Anchor => {}
+            Change::PushesOnly => {}
         }
         self.stored.insert(env.id.clone(), digest);
         p.accepted.push(env.id.clone());
