@@ -9,9 +9,8 @@ use ggzy_app::channels::{ChannelSettings, DispatchConfig, SecretState, SecretVal
 use ggzy_app::conflicts::{ConflictItem, ResolveForm};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
 
-use ggzy_app::experts::{
-    DrawForm, DrawSummary, Expert, ExpertForm, ExpertList, ExpertListQuery, RosterResult,
-};
+use ggzy_app::draws::{DrawForm, DrawSummary, DrawView, ReplyResult, ShownExpert};
+use ggzy_app::experts::{Expert, ExpertForm, ExpertList, ExpertListQuery, RosterResult};
 use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, RetryReport};
 use ggzy_app::materials::{Checklists, MaterialsView, Stage};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
@@ -279,6 +278,26 @@ pub async fn run_draw(app: State<'_, App>, project: String, form: DrawForm) -> R
 #[tauri::command]
 pub async fn draws(app: State<'_, App>, project: String) -> Result<Vec<DrawSummary>> {
     app.named(app.draws(&project).await)
+}
+
+#[tauri::command]
+pub async fn draw_view(app: State<'_, App>, id: String) -> Result<DrawView> {
+    app.named(app.draw_view(&id).await)
+}
+
+#[tauri::command]
+pub async fn reply_call(
+    app: State<'_, App>,
+    id: String,
+    who: String,
+    confirm: bool,
+) -> Result<ReplyResult> {
+    app.named(app.reply_call(&id, &who, confirm).await)
+}
+
+#[tauri::command]
+pub async fn sign_in(app: State<'_, App>, id: String, id_number: String) -> Result<ShownExpert> {
+    app.named(app.sign_in(&id, &id_number).await)
 }
 
 #[tauri::command]

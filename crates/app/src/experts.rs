@@ -1,15 +1,10 @@
-//! The expert pool (专家库) and the draw (专家抽取) in the app. The pool is
-//! listed with ID numbers masked; a draw is shown by its counts, commitment
-//! and seed, never by who was drawn (4.6: the drawing staff see progress,
-//! not names).
+//! The expert pool (专家库) in the app, listed with ID numbers masked.
 
 use crate::rights::Right;
 use crate::{App, AppError, Result};
-use ggzy_core::draw::{Avoidance, Request};
 use ggzy_core::error::ErrorCode;
 pub use ggzy_core::experts::Expert;
 use ggzy_core::experts::ExpertStatus;
-use ggzy_store::draws::DrawRecord;
 use ggzy_store::experts::ExpertQuery;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -75,98 +70,6 @@ pub struct RosterResult {
     pub updated: u32,
     pub unchanged: u32,
     pub refused: Vec<RosterLine>,
-}
-
-/// What a draw asks for, as the form sends it (the same fields as the
-/// request file of `ggzy draw run`).
-#[derive(Debug, Clone, PartialEq, Deserialize, TS)]
-#[ts(export)]
-pub struct DrawForm {
-    pub specialties: Vec<NeedInput>,
-    pub backups: u32,
-    /// RFC 3339.
-    pub evaluation_start: String,
-    pub duration_hours: f64,
-    pub place: String,
-    pub contact_phone: String,
-    pub sender: String,
-    pub avoid: Vec<String>,
-    #[ts(optional)]
-    pub recent_days: Option<u32>,
-    pub regions: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
-#[ts(export)]
-pub struct NeedInput {
-    pub code: String,
-    pub count: u32,
-}
-
-/// A draw as its staff see it: how many, never who.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
-pub struct DrawSummary {
-    pub id: String,
-    pub created_at: String,
-    pub created_by: String,
-    pub commitment: String,
-    #[ts(optional)]
-    pub seed: Option<String>,
-    pub picks: Vec<PickCount>,
-    /// Candidates each avoidance rule kept out, by the rule's name.
-    pub excluded: Vec<ExcludedCount>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
-pub struct PickCount {
-    pub code: String,
-    pub drawn: u32,
-    pub backups: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
-pub struct ExcludedCount {
-    pub rule: String,
-    pub count: u32,
-}
-
-impl From<DrawRecord> for DrawSummary {
-    fn from(d: DrawRecord) -> Self {
-        let (picks, excluded) = match d.outcome {
-            Some(o) => (
-                o.picks
-                    .iter()
-                    .map(|p| PickCount {
-                        code: p.code.clone(),
-                        drawn: p.drawn.len() as u32,
-                        backups: p.backups.len() as u32,
-                    })
-                    .collect(),
-                Avoidance::ALL
-                    .into_iter()
-                    .filter_map(|r| {
-                        o.excluded.get(&r).map(|n| ExcludedCount {
-                            rule: r.zh().to_owned(),
-                            count: *n,
-                        })
-                    })
-                    .collect(),
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
-        DrawSummary {
-            id: d.id,
-            created_at: d.created_at,
-            created_by: d.created_by,
-            commitment: d.commitment,
-            seed: d.seed,
-            picks,
-            excluded,
-        }
-    }
 }
 
 fn invalid(message: String) -> AppError {
@@ -272,44 +175,5 @@ impl App {
                 })
                 .collect(),
         })
-    }
-
-    /// Draw experts for a project: the drawn are told (4.6); the summary
-    /// says how many, never who.
-    pub async fn run_draw(&self, project: &str, form: DrawForm) -> Result<DrawSummary> {
-        let me = self
-            .require(Right::DrawExperts.roles(), "抽取评标专家")
-            .await?;
-        let request: Request = serde_json::from_value(serde_json::json!({
-            "specialties": form.specialties.iter().map(|n| serde_json::json!({"code": n.code.trim(), "count": n.count})).collect::<Vec<_>>(),
-            "backups": form.backups,
-            "evaluation": {
-                "start": form.evaluation_start,
-                "duration_hours": form.duration_hours,
-                "place": form.place.trim(),
-                "contact_phone": form.contact_phone.trim(),
-            },
-            "sender": form.sender.trim(),
-            "avoid": form.avoid,
-            "recent_days": form.recent_days,
-            "regions": form.regions,
-        }))
-        .map_err(|e| invalid(format!("抽取请求无效：{e}")))?;
-        let d = self
-            .store()
-            .run_draw(project, request, &me.username)
-            .await?;
-        self.queued.notify_one();
-        Ok(d.into())
-    }
-
-    /// A project's draws, newest first, as counts.
-    pub async fn draws(&self, project: &str) -> Result<Vec<DrawSummary>> {
-        self.require(crate::ANY_ROLE, "查看专家抽取").await?;
-        let mut out = Vec::new();
-        for d in self.store().project_draws(project).await? {
-            out.push(d.into());
-        }
-        Ok(out)
     }
 }

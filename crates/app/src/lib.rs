@@ -8,6 +8,7 @@ pub mod audit;
 pub mod channels;
 pub mod conflicts;
 pub mod contacts;
+pub mod draws;
 pub mod error;
 pub mod experts;
 pub mod import;

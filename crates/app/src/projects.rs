@@ -110,32 +110,71 @@ pub struct SilencedItem {
 /// How a drawn expert shows to those who may not see who they are.
 pub const CONCEALED: &str = "（评标专家身份保密）";
 
-/// Conceal every drawn expert of `detail`: their names, ids and contacts,
-/// and the pushes and silences addressed to them.
-fn conceal_experts(detail: &mut ProjectDetail) {
+/// Whose identity among a project's drawn experts someone may see.
+pub(crate) enum Sees {
+    /// The supervisor: every one, every look audited.
+    All,
+    /// The staff of a draw's evaluation: those signed in, or everyone it
+    /// called once the evaluation has begun. Nobody, for everyone else.
+    Only(std::collections::BTreeSet<String>),
+}
+
+impl Sees {
+    pub(crate) fn shows(&self, expert: &str) -> bool {
+        match self {
+            Sees::All => true,
+            Sees::Only(ids) => ids.contains(expert),
+        }
+    }
+}
+
+impl App {
+    /// Whose identity among project `code`'s drawn experts `me` may see.
+    pub(crate) async fn sees_experts(&self, me: &crate::Session, code: &str) -> Result<Sees> {
+        if Right::SeeExperts.roles().contains(&me.role) {
+            return Ok(Sees::All);
+        }
+        Ok(Sees::Only(
+            self.store()
+                .revealed_experts(code, &me.username, chrono::Utc::now())
+                .await?,
+        ))
+    }
+}
+
+/// Conceal every drawn expert of `detail` the viewer may not see: their
+/// names, ids and contacts, and the pushes and silences addressed to them.
+/// Whether any expert is left shown.
+fn conceal_experts(detail: &mut ProjectDetail, sees: &Sees) -> bool {
+    let mut shown = false;
     for p in detail
         .parties
         .iter_mut()
         .filter(|p| p.role == Role::Expert.as_str())
     {
+        if sees.shows(&p.id) {
+            shown = true;
+            continue;
+        }
         p.id = MASK.into();
         p.name = CONCEALED.into();
         p.phone = None;
         p.email = None;
     }
     for e in &mut detail.events {
-        for p in &mut e.pushes {
+        for p in e.pushes.iter_mut().filter(|p| !sees.shows(&p.recipient_id)) {
             conceal_push(p);
         }
         for s in e
             .silenced
             .iter_mut()
-            .filter(|s| s.role_name == Role::Expert.zh())
+            .filter(|s| s.role_name == Role::Expert.zh() && !sees.shows(&s.recipient_id))
         {
             s.recipient_id = MASK.into();
             s.recipient_name = CONCEALED.into();
         }
     }
+    shown
 }
 
 /// Conceal a push to a drawn expert: who, where, and what it told them.
@@ -352,13 +391,12 @@ impl App {
     }
 
     /// A project, its parties and its timeline. Drawn experts are concealed
-    /// from every role but those who may see them (`Right::SeeExperts`),
-    /// and such a look is audited.
+    /// but from those who may see them (`Sees`), and such a look is audited.
     pub async fn project(&self, code: &str) -> Result<ProjectDetail> {
         let me = self.require(ANY_ROLE, "查看项目").await?;
         let t = self.store().timeline(code).await?;
         let parties = self.store().project_parties(code).await?;
-        let sees = Right::SeeExperts.roles().contains(&me.role);
+        let sees = self.sees_experts(&me, code).await?;
         let mut detail = ProjectDetail {
             project: t.project.into(),
             parties: parties
@@ -375,13 +413,7 @@ impl App {
                 .collect(),
             events: t.events.into_iter().map(TimelineItem::from).collect(),
         };
-        let experts = detail
-            .parties
-            .iter()
-            .any(|p| p.role == Role::Expert.as_str());
-        if !sees {
-            conceal_experts(&mut detail);
-        } else if experts {
+        if conceal_experts(&mut detail, &sees) {
             self.store()
                 .record_experts_viewed(code, &me.username)
                 .await?;

@@ -69,9 +69,9 @@ fn date(field: &str, v: &Option<String>) -> Result<()> {
 }
 
 impl App {
-    /// A page of the push log. Pushes to drawn experts are concealed from
-    /// every role but those who may see them (`Right::SeeExperts`), and
-    /// such a look is audited, for each project whose experts it shows.
+    /// A page of the push log. Pushes to drawn experts are concealed but
+    /// from those who may see them (`projects::Sees`), and such a look is
+    /// audited, for each project whose experts it shows.
     pub async fn push_log(&self, q: PushLogQuery) -> Result<PushList> {
         let me = self.require(ANY_ROLE, "查看推送记录").await?;
         date("开始日期", &q.from)?;
@@ -90,19 +90,27 @@ impl App {
                 limit: LOG_PAGE,
             })
             .await?;
-        let shown: std::collections::BTreeSet<String> = page
+        let projects: std::collections::BTreeSet<String> = page
             .items
             .iter()
             .filter(|p| p.recipient_role == ggzy_core::role::Role::Expert)
             .filter_map(|p| p.project.clone())
             .collect();
         let mut list: PushList = page.into();
-        if !crate::rights::Right::SeeExperts.roles().contains(&me.role) {
-            list.items
-                .iter_mut()
-                .for_each(crate::projects::conceal_push);
-        } else {
-            for code in shown {
+        for code in projects {
+            let sees = self.sees_experts(&me, &code).await?;
+            let mut shown = false;
+            for p in list.items.iter_mut().filter(|p| {
+                p.recipient_role == ggzy_core::role::Role::Expert
+                    && p.project.as_deref() == Some(code.as_str())
+            }) {
+                if sees.shows(&p.recipient_id) {
+                    shown = true;
+                } else {
+                    crate::projects::conceal_push(p);
+                }
+            }
+            if shown {
                 self.store()
                     .record_experts_viewed(&code, &me.username)
                     .await?;

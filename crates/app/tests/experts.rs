@@ -2,7 +2,8 @@
 //! (checked in the backend); ID numbers masked; an edit without an ID
 //! number keeps the one on record; a draw shown by its counts, never by who.
 
-use ggzy_app::experts::{DrawForm, ExpertForm, ExpertListQuery, NeedInput};
+use ggzy_app::draws::{DrawForm, NeedInput};
+use ggzy_app::experts::{ExpertForm, ExpertListQuery};
 use ggzy_app::App;
 use ggzy_core::error::ErrorCode;
 use ggzy_core::experts::check_character;
@@ -107,6 +108,7 @@ async fn a_draw_is_shown_by_its_counts_never_by_who() {
         avoid: vec!["Z008".into()],
         recent_days: Some(30),
         regions: Vec::new(),
+        reply_minutes: None,
     };
     app.login("liuyang", DEMO_PASSWORD).await.unwrap();
     assert_eq!(

@@ -80,3 +80,148 @@ async fn drawn_experts_are_concealed_but_from_the_supervisor_whose_looks_are_aud
         ]
     );
 }
+
+/// A draw's own staff (who ran it) see an expert once they sign in, and
+/// everyone it called once the evaluation has begun; another center staff
+/// member, the supervisory staff and the admin see nobody, before or after;
+/// the draw's page shows counts and states, never who, until then.
+#[tokio::test]
+async fn the_staff_of_an_evaluation_see_experts_from_sign_in_or_its_start_and_nobody_else_does() {
+    use ggzy_app::draws::{DrawForm, NeedInput};
+    use ggzy_app::experts::ExpertForm;
+    use ggzy_core::experts::{check_character, ExpertStatus};
+    let (app, _dir) = demo_app().await;
+    let code = "LH-2026-0105";
+    let id_number = |i: usize| {
+        let prefix = format!("33108219650708{i:03}");
+        format!("{prefix}{}", check_character(&prefix).unwrap())
+    };
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    for i in 1..=4 {
+        app.save_expert(ExpertForm {
+            id: format!("Z{i:03}"),
+            name: format!("评审专家{i}"),
+            id_number: Some(id_number(i)),
+            phone: Some(format!("1385761{i:04}")),
+            email: None,
+            specialties: vec!["A01".into()],
+            employer: format!("单位{i}"),
+            region: "台州".into(),
+            status: ExpertStatus::Active,
+            unavailable: Vec::new(),
+        })
+        .await
+        .unwrap();
+    }
+    let start = chrono::Local::now() + chrono::Duration::seconds(4);
+    let d = app
+        .run_draw(
+            code,
+            DrawForm {
+                specialties: vec![NeedInput {
+                    code: "A01".into(),
+                    count: 2,
+                }],
+                backups: 1,
+                evaluation_start: start.to_rfc3339(),
+                duration_hours: 3.0,
+                place: "评标室".into(),
+                contact_phone: "0576-85110086".into(),
+                sender: "临海市公共资源交易中心".into(),
+                avoid: Vec::new(),
+                recent_days: None,
+                regions: Vec::new(),
+                reply_minutes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let names = |text: &str| {
+        (1..=4)
+            .filter(|i| text.contains(&format!("评审专家{i}")))
+            .count()
+    };
+    let view = app.draw_view(&d.id).await.unwrap();
+    assert_eq!((view.calls.len(), view.tally[0].waiting), (2, 2));
+    assert_eq!(
+        names(&serde_json::to_string(&view).unwrap()),
+        0,
+        "counts, never who"
+    );
+    assert_eq!(
+        names(&serde_json::to_string(&app.project(code).await.unwrap()).unwrap()),
+        0
+    );
+
+    // The one in front of them signs in: the drawer now sees that one.
+    let (drawn,): (String,) =
+        sqlx::query_as("SELECT expert_id FROM draw_calls WHERE draw_id = ? AND seq = 1")
+            .bind(&d.id)
+            .fetch_one(app.store().pool())
+            .await
+            .unwrap();
+    let i: usize = drawn[1..].parse().unwrap();
+    let shown = app.sign_in(&d.id, &id_number(i)).await.unwrap();
+    assert_eq!(shown.name, format!("评审专家{i}"));
+    assert!(
+        !shown.id_number.contains(&id_number(i)[6..14]),
+        "masked: {}",
+        shown.id_number
+    );
+    let view = app.draw_view(&d.id).await.unwrap();
+    assert_eq!(names(&serde_json::to_string(&view).unwrap()), 1);
+    let detail = serde_json::to_string(&app.project(code).await.unwrap()).unwrap();
+    assert_eq!(names(&detail), 1, "{detail}");
+    let query = || PushLogQuery {
+        project: Some(code.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        names(&serde_json::to_string(&app.push_log(query()).await.unwrap()).unwrap()),
+        1
+    );
+    for user in ["lina", "liuyang", "admin"] {
+        app.login(user, DEMO_PASSWORD).await.unwrap();
+        assert_eq!(
+            names(&serde_json::to_string(&app.project(code).await.unwrap()).unwrap()),
+            0,
+            "{user}"
+        );
+        assert_eq!(
+            names(&serde_json::to_string(&app.draw_view(&d.id).await.unwrap()).unwrap()),
+            0,
+            "{user}"
+        );
+    }
+
+    // From the evaluation's start its staff see everyone it called; still nobody else.
+    let wait = start - chrono::Local::now() + chrono::Duration::milliseconds(300);
+    tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+    for user in ["lina", "liuyang", "admin"] {
+        app.login(user, DEMO_PASSWORD).await.unwrap();
+        assert_eq!(
+            names(&serde_json::to_string(&app.project(code).await.unwrap()).unwrap()),
+            0,
+            "{user}"
+        );
+        assert_eq!(
+            names(&serde_json::to_string(&app.push_log(query()).await.unwrap()).unwrap()),
+            0,
+            "{user}"
+        );
+    }
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    let view = app.draw_view(&d.id).await.unwrap();
+    assert!(view.started);
+    assert_eq!(names(&serde_json::to_string(&view).unwrap()), 2);
+    assert_eq!(
+        names(&serde_json::to_string(&app.project(code).await.unwrap()).unwrap()),
+        2
+    );
+    // Every look that showed someone is on the trail, by who looked.
+    let by: Vec<String> = looks(&app).await.into_iter().map(|(_, by)| by).collect();
+    assert!(
+        by.len() >= 4 && by.iter().all(|b| b == "zhangwei"),
+        "{by:?}"
+    );
+}

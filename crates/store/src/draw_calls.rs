@@ -438,26 +438,54 @@ impl Store {
         }
     }
 
+    /// The call of draw `id` whose expert has this ID number or, when
+    /// `phone_too`, this phone number: how staff who may not see who was
+    /// called find the one in front of them (or on the line).
+    async fn call_of(&self, id: &str, who: &str, phone_too: bool) -> Result<(CallRow, Expert)> {
+        let typed = who.trim().to_uppercase();
+        let key = phone_key(&typed);
+        for call in self.draw_calls(id).await? {
+            let e = self.expert(&call.expert_id).await?;
+            let by_phone = phone_too
+                && key.len() >= 5
+                && e.phone.as_deref().map(phone_key).as_deref() == Some(key.as_str());
+            if e.id_number.to_uppercase() == typed || by_phone {
+                return Ok((call, e));
+            }
+        }
+        let shown = if typed.len() == 18 {
+            ggzy_core::experts::mask_id_number(&typed)
+        } else {
+            "所填号码".to_owned()
+        };
+        Err(StoreError::NotFound(format!(
+            "本次抽取通知的专家中没有{}为 {shown} 的专家：请核对{}",
+            if phone_too {
+                "身份证号或手机号"
+            } else {
+                "身份证号"
+            },
+            if phone_too { "号码" } else { "证件" },
+        )))
+    }
+
+    /// As `reply_call`, finding the call by the expert's ID number or phone.
+    pub async fn reply_call_by(
+        &self,
+        id: &str,
+        who: &str,
+        reply: Reply,
+        by: &str,
+    ) -> Result<Advance> {
+        let (call, _) = self.call_of(id, who, true).await?;
+        self.reply_call(id, &call.expert_id, reply, by).await
+    }
+
     /// Sign an expert in at the evaluation by the ID number on their card:
     /// they must be one this draw called and who has not declined. Who they
     /// are is then revealed to `by`, and returned.
     pub async fn sign_in(&self, id: &str, id_number: &str, by: &str) -> Result<Expert> {
-        let typed = id_number.trim().to_uppercase();
-        let calls = self.draw_calls(id).await?;
-        let mut found = None;
-        for call in calls {
-            let e = self.expert(&call.expert_id).await?;
-            if e.id_number.to_uppercase() == typed {
-                found = Some((call, e));
-                break;
-            }
-        }
-        let Some((mut call, expert)) = found else {
-            return Err(StoreError::NotFound(format!(
-                "本次抽取通知的专家中没有身份证号为 {} 的专家：请核对证件，或确认是否为本次抽取的专家",
-                ggzy_core::experts::mask_id_number(&typed)
-            )));
-        };
+        let (mut call, expert) = self.call_of(id, id_number, false).await?;
         if let Some(at) = &call.signed_in_at {
             return Err(refused(format!("该专家已于 {at} 签到")));
         }

@@ -189,7 +189,10 @@ async fn declines_and_silence_call_backups_a_shortage_alerts_and_sign_in_reveals
         .revealed_experts(PROJECT, "zhangwei", now)
         .await
         .unwrap();
-    assert_eq!(seen.into_iter().collect::<Vec<_>>(), std::slice::from_ref(second));
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        std::slice::from_ref(second)
+    );
     assert!(store
         .revealed_experts(PROJECT, "liuyang", now)
         .await

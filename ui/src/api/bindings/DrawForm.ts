@@ -9,4 +9,8 @@ export type DrawForm = { specialties: Array<NeedInput>, backups: number,
 /**
  * RFC 3339.
  */
-evaluation_start: string, duration_hours: number, place: string, contact_phone: string, sender: string, avoid: Array<string>, recent_days?: number, regions: Array<string>, };
+evaluation_start: string, duration_hours: number, place: string, contact_phone: string, sender: string, avoid: Array<string>, recent_days?: number, regions: Array<string>, 
+/**
+ * Minutes a called expert has to answer (default 60).
+ */
+reply_minutes?: number, };
