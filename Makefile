@@ -12,7 +12,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # PostgreSQL each test starts itself) need from Debian 12.
 DEBS := libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libayatana-appindicator3-dev \
         libssl-dev libxdo-dev pkg-config xvfb xauth webkit2gtk-driver dbus fonts-noto-cjk gnome-keyring xdotool \
-        postgresql faketime
+        postgresql faketime poppler-utils
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: deps debs ui run server test lint ui-test e2e bench bench-start bench-dispatch bench-sync bench-draw package clean

@@ -295,6 +295,35 @@ pub async fn reply_call(
     app.named(app.reply_call(&id, &who, confirm).await)
 }
 
+/// Save a draw's printed record as a PDF where the person chooses; the
+/// path written, or `None` if they cancelled.
+#[tauri::command]
+pub async fn save_draw_record(
+    app: State<'_, App>,
+    window: tauri::Window,
+    id: String,
+) -> Result<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    // Refused before the dialog opens if this person may not see the draw.
+    let bytes = app.named(app.draw_record_pdf(&id).await)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .set_title("导出专家抽取记录")
+        .set_file_name(format!("专家抽取记录-{id}.pdf"))
+        .add_filter("PDF", &["pdf"])
+        .save_file(move |path| {
+            let _ = tx.send(path);
+        });
+    let Some(path) = rx.await.ok().flatten().and_then(|p| p.into_path().ok()) else {
+        return Ok(None);
+    };
+    app.named(app.write_file(&path, &bytes))?;
+    Ok(Some(path.display().to_string()))
+}
+
 #[tauri::command]
 pub async fn sign_in(app: State<'_, App>, id: String, id_number: String) -> Result<ShownExpert> {
     app.named(app.sign_in(&id, &id_number).await)

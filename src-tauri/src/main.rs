@@ -127,6 +127,7 @@ fn main() {
             commands::draw_view,
             commands::reply_call,
             commands::sign_in,
+            commands::save_draw_record,
             commands::checklists,
             commands::save_checklists,
             commands::save_contact_rules,

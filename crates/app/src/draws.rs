@@ -5,6 +5,7 @@
 //! in) once an expert signs in or the evaluation begins, and to the
 //! supervisor at any time. Every look at an identity is audited.
 
+use crate::pdf::Block;
 use crate::rights::Right;
 use crate::{App, AppError, Result, ANY_ROLE};
 use ggzy_core::draw::{Avoidance, Need, Reply, Request};
@@ -157,6 +158,7 @@ pub struct TallyRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct CallView {
+    #[ts(type = "number")]
     pub seq: i64,
     pub specialty: String,
     /// Called as a backup (after someone declined).
@@ -222,6 +224,185 @@ fn state_zh(c: &CallRow) -> &'static str {
         (false, None) => "待答复",
         (false, Some(r)) => r.zh(),
     }
+}
+
+/// An RFC 3339 time as staff read it (local `YYYY-MM-DD HH:MM:SS`, as the
+/// window shows times); other text as it is.
+fn shown_time(s: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(s).map_or_else(
+        |_| s.to_owned(),
+        |t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        },
+    )
+}
+
+/// The printed record of a draw for the project file: its inputs, the
+/// commitment and the reveal, exclusions by rule, each call with its
+/// answer and sign-in, a signatures block. Who was called shows as the
+/// page shows it to the one printing.
+pub fn record(view: &DrawView, printed_at: &str) -> Vec<Block> {
+    let t = |s: &str| shown_time(s);
+    let s = &view.summary;
+    let row = |k: &str, v: String| vec![k.to_owned(), v];
+    let mut blocks = vec![
+        Block::Title("评标专家抽取记录".into()),
+        Block::Text(view.sender.clone()),
+        Block::Table {
+            widths: vec![1.0, 3.0],
+            header: None,
+            rows: vec![
+                row("项目名称", view.project_name.clone()),
+                row("项目编号", view.project.clone()),
+                row("抽取编号", s.id.clone()),
+                row("抽取人", format!("{}（{}）", s.created_by, t(&s.created_at))),
+                row(
+                    "评标时间",
+                    format!("{}（约 {} 小时）", t(&view.evaluation_start), view.duration_hours),
+                ),
+                row("评标地点", view.place.clone()),
+                row("联系电话", view.contact_phone.clone()),
+                row("答复时限", format!("{} 分钟", view.reply_minutes)),
+            ],
+        },
+        Block::Heading("抽取条件".into()),
+        Block::Table {
+            widths: vec![1.0, 3.0],
+            header: None,
+            rows: vec![
+                row(
+                    "专业与人数",
+                    s.picks
+                        .iter()
+                        .map(|p| format!("{} {} 名", p.code, p.drawn))
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                ),
+                row("每专业备选", format!("{} 名", view.backups)),
+                row(
+                    "回避规则",
+                    format!(
+                        "与招标人、代理机构、投标人同单位回避；本项目回避名单 {} 名；{}评标当日不可用、暂停的不抽取{}",
+                        view.avoided,
+                        view.recent_days
+                            .map(|d| format!("{d} 天内抽中过的回避；"))
+                            .unwrap_or_default(),
+                        if view.regions.is_empty() {
+                            String::new()
+                        } else {
+                            format!("；限定地区：{}", view.regions.join("、"))
+                        }
+                    ),
+                ),
+                row(
+                    "回避人数",
+                    if s.excluded.is_empty() {
+                        "无".into()
+                    } else {
+                        s.excluded
+                            .iter()
+                            .map(|x| format!("{} {} 名", x.rule, x.count))
+                            .collect::<Vec<_>>()
+                            .join("；")
+                    },
+                ),
+            ],
+        },
+        Block::Heading("随机数承诺与公开".into()),
+        Block::Table {
+            widths: vec![1.0, 3.0],
+            header: None,
+            rows: vec![
+                row("承诺值（抽取前记录）", s.commitment.clone()),
+                row(
+                    "公开的种子（抽取后）",
+                    s.seed.clone().unwrap_or_else(|| "（尚未公开）".into()),
+                ),
+                row(
+                    "复核方法",
+                    format!(
+                        "种子的 SM3 应等于承诺值；ggzy draw verify {} 按记录的条件与种子重新抽取，结果应一致",
+                        s.id
+                    ),
+                ),
+            ],
+        },
+        Block::Heading("抽取结果、答复与签到".into()),
+    ];
+    let or_dash = |v: &Option<String>| v.as_deref().map_or_else(|| "—".to_owned(), t);
+    blocks.push(Block::Table {
+        widths: vec![0.5, 0.7, 0.6, 2.2, 1.1, 1.5, 1.5, 1.5],
+        header: Some(
+            [
+                "序号",
+                "专业",
+                "类别",
+                "专家",
+                "状态",
+                "通知时间",
+                "答复时间",
+                "签到时间",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        rows: view
+            .calls
+            .iter()
+            .map(|c| {
+                vec![
+                    c.seq.to_string(),
+                    c.specialty.clone(),
+                    if c.backup { "备选" } else { "正选" }.into(),
+                    c.expert.as_ref().map_or_else(
+                        || "（身份保密）".to_owned(),
+                        |e| format!("{}（{}）", e.name, e.id),
+                    ),
+                    c.state.clone(),
+                    t(&c.called_at),
+                    or_dash(&c.replied_at),
+                    or_dash(&c.signed_in_at),
+                ]
+            })
+            .collect(),
+    });
+    blocks.push(Block::Text(
+        view.tally
+            .iter()
+            .map(|t| {
+                let short = if t.short > 0 {
+                    format!("，缺 {}", t.short)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "专业 {}：应抽 {}，确认 {}，不能参加/超时 {}，待答复 {}{short}",
+                    t.code, t.wanted, t.confirmed, t.declined, t.waiting
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("；"),
+    ));
+    blocks.push(Block::Heading("签字".into()));
+    blocks.push(Block::Table {
+        widths: vec![1.0, 2.0, 0.8, 1.5],
+        header: None,
+        rows: ["抽取人", "监督人", "评标组织人"]
+            .iter()
+            .map(|who| {
+                vec![
+                    format!("{who}\n "),
+                    String::new(),
+                    "日期".into(),
+                    String::new(),
+                ]
+            })
+            .collect(),
+    });
+    blocks.push(Block::Text(format!("打印时间：{}", t(printed_at))));
+    blocks
 }
 
 fn invalid(message: String) -> AppError {
@@ -395,6 +576,22 @@ impl App {
             .await?;
         self.queued.notify_one();
         Ok(a.into())
+    }
+
+    /// The draw's printed record as a PDF, as the one printing sees the draw.
+    pub async fn draw_record_pdf(&self, id: &str) -> Result<Vec<u8>> {
+        let view = self.draw_view(id).await?;
+        crate::pdf::render(&record(&view, &chrono::Local::now().to_rfc3339()))
+    }
+
+    /// Write a record the person chose to save (a PDF) to `path`.
+    pub fn write_file(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+        std::fs::write(path, bytes).map_err(|e| {
+            AppError::new(
+                ErrorCode::WriteFailed,
+                format!("未能写入 {}（{e}）：请换一个位置保存", path.display()),
+            )
+        })
     }
 
     /// Sign an expert in at the evaluation by their ID card: who they are

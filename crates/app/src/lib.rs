@@ -15,6 +15,7 @@ pub mod import;
 pub mod labels;
 pub mod materials;
 pub mod open;
+pub mod pdf;
 pub mod projects;
 pub mod pushes;
 pub mod rights;

@@ -74,9 +74,14 @@ import type { ExpertListQuery } from './bindings/ExpertListQuery'
 import type { RosterResult } from './bindings/RosterResult'
 import type { DrawForm } from './bindings/DrawForm'
 import type { DrawSummary } from './bindings/DrawSummary'
+import type { DrawView } from './bindings/DrawView'
+import type { CallView } from './bindings/CallView'
+import type { TallyRow } from './bindings/TallyRow'
+import type { ReplyResult } from './bindings/ReplyResult'
+import type { ShownExpert } from './bindings/ShownExpert'
 
 export type { MaterialsView, MaterialsRound, CheckedItem, Checklists, Verdict }
-export type { Expert, ExpertStatus, ExpertForm, ExpertList, ExpertListQuery, RosterResult, DrawForm, DrawSummary }
+export type { Expert, ExpertStatus, ExpertForm, ExpertList, ExpertListQuery, RosterResult, DrawForm, DrawSummary, DrawView, CallView, TallyRow, ReplyResult, ShownExpert }
 export type { ConflictItem, ResolveForm, ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 
@@ -128,6 +133,10 @@ export const api = {
   importRoster: (handle: string) => call<RosterResult>('import_roster', { handle }),
   runDraw: (project: string, form: DrawForm) => call<DrawSummary>('run_draw', { project, form }),
   draws: (project: string) => call<DrawSummary[]>('draws', { project }),
+  drawView: (id: string) => call<DrawView>('draw_view', { id }),
+  replyCall: (id: string, who: string, confirm: boolean) => call<ReplyResult>('reply_call', { id, who, confirm }),
+  signIn: (id: string, idNumber: string) => call<ShownExpert>('sign_in', { id, idNumber }),
+  saveDrawRecord: (id: string) => call<string | null>('save_draw_record', { id }),
   saveChecklists: (lists: Checklists) => call<Checklists>('save_checklists', { lists }),
   act: (action: Action) => call<ActionDone>('act', { action }),
   checkAction: (action: Action) => call<string | null>('check_action', { action }),

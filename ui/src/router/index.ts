@@ -8,6 +8,8 @@ export const router = createRouter({
   routes: [
     // The first screen of every start: in the main bundle, not a chunk fetched after it.
     { path: '/login', component: Login, meta: { public: true } },
+    // A printable page, without the menu around it.
+    { path: '/print/draws/:id', component: () => import('../views/draws/print.vue'), meta: { title: '专家抽取记录' } },
     {
       path: '/',
       // Loaded while the login form waits for a person (views/login).
@@ -17,6 +19,7 @@ export const router = createRouter({
         { path: 'workbench', component: () => import('../views/workbench/index.vue'), meta: { title: '工作台' } },
         { path: 'projects', component: () => import('../views/projects/index.vue'), meta: { title: '项目' } },
         { path: 'projects/:code', component: () => import('../views/projects/detail.vue'), meta: { title: '项目详情' } },
+        { path: 'projects/:code/draws/:id', component: () => import('../views/draws/index.vue'), meta: { title: '专家抽取' } },
         { path: 'projects/:code/materials/:stage', component: () => import('../views/materials/index.vue'), meta: { title: '发布资料查验' } },
         { path: 'experts', component: () => import('../views/experts/index.vue'), meta: { title: '专家库' } },
         { path: 'pushes', component: () => import('../views/pushes/index.vue'), meta: { title: '推送记录' } },

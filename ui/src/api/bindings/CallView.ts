@@ -4,7 +4,7 @@ import type { ShownExpert } from "./ShownExpert";
 /**
  * One call of a draw: its state, and who only where they may be seen.
  */
-export type CallView = { seq: bigint, specialty: string, 
+export type CallView = { seq: number, specialty: string, 
 /**
  * Called as a backup (after someone declined).
  */
