@@ -413,6 +413,16 @@ impl Driven {
     /// the file's path into its location field and press Enter. Needs
     /// `xdotool`; the path in ASCII (xdotool types through the keymap).
     pub async fn choose_in_file_dialog(&self, title: &str, path: &std::path::Path) {
+        self.type_in_file_dialog(title, "ctrl+l", path).await
+    }
+
+    /// Answer the system's save dialog as a person would: replace the name
+    /// it offers (GTK selects it without its extension) with the whole path.
+    pub async fn save_in_file_dialog(&self, title: &str, path: &std::path::Path) {
+        self.type_in_file_dialog(title, "ctrl+a", path).await
+    }
+
+    async fn type_in_file_dialog(&self, title: &str, first: &str, path: &std::path::Path) {
         let deadline = Instant::now() + Duration::from_secs(15);
         let window = loop {
             let found = Command::new("xdotool")
@@ -437,7 +447,7 @@ impl Driven {
         let path = path.to_str().expect("an ASCII path");
         for args in [
             vec!["windowfocus", "--sync", window.as_str()],
-            vec!["key", "--clearmodifiers", "ctrl+l"],
+            vec!["key", "--clearmodifiers", first],
             vec!["type", "--delay", "30", path],
             vec!["key", "Return"],
         ] {
