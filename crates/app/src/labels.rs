@@ -3,7 +3,7 @@
 //! the window gets them with the center's state at start (`center_state`)
 //! and holds no copy of its own.
 
-use ggzy_core::event::{kind_zh, Outcome, Stage, ANCHORED, TYPES};
+use ggzy_core::event::{kind_zh, Outcome, Stage, OWN_TYPES, TYPES};
 use ggzy_core::experts::ExpertStatus;
 use ggzy_core::materials::Verdict;
 use ggzy_core::model::Reach;
@@ -66,7 +66,7 @@ fn pairs(all: &[(&'static str, &'static str)]) -> Vec<Label<&'static str>> {
 
 impl Labels {
     pub fn new() -> Labels {
-        let kinds: Vec<&'static str> = TYPES.into_iter().chain([ANCHORED]).collect();
+        let kinds: Vec<&'static str> = TYPES.into_iter().chain(OWN_TYPES).collect();
         Labels {
             stages: labels(&Stage::ALL, Stage::zh),
             outcomes: labels(&Outcome::ALL, Outcome::zh),

@@ -45,7 +45,7 @@ pub enum Refusal {
         by: String,
     },
 
-    #[error("`{0}` 事件由本系统自行记录（每日审计链头存证），不能导入或办理")]
+    #[error("`{0}` 事件由本系统自行记录（{zh}），不能导入或办理", zh = crate::event::kind_zh(.0))]
     OwnType(&'static str),
 
     #[error("{clause} 须推送给{role}，但通讯录中没有在岗的该角色用户：请先添加用户（ggzy user add）后重试")]

@@ -231,3 +231,32 @@ async fn declines_and_silence_call_backups_a_shortage_alerts_and_sign_in_reveals
         .message;
     assert!(why.contains("draw_calls"), "{why}");
 }
+
+/// A shortage alert is the product's own: no intake may forge one.
+#[tokio::test]
+async fn no_intake_may_carry_a_shortage_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
+    store.seed_demo().await.unwrap();
+    for (n, by) in [None, Some(ggzy_core::role::StaffRole::CenterStaff)]
+        .into_iter()
+        .enumerate()
+    {
+        let forged = format!(
+            r#"{{"id":"short-{n}","type":"draw.short","at":"2026-12-06T08:00:00+08:00","project":"{PROJECT}","draw":"d","specialty":"A01","missing":1,"staff":"zhangwei"}}"#
+        );
+        let summary = store
+            .import_with(forged.as_bytes(), "import", 10, by, |_| {})
+            .await
+            .unwrap();
+        assert_eq!(summary.accepted, 0, "{by:?}");
+        match &summary.refused[0].outcome {
+            ggzy_store::intake::LineOutcome::Refused { refusal, .. } => {
+                assert_eq!(refusal.code(), "own_type", "{by:?}: {refusal}");
+                assert!(refusal.to_string().contains("专家抽取缺额"), "{refusal}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(pushes(&store, "short", "zhangwei").await, 0);
+}
