@@ -450,10 +450,12 @@ impl App {
             regions: trimmed(form.regions),
             reply_minutes: form.reply_minutes,
         };
-        let d = self
+        let committed = self
             .store()
-            .run_draw(project, request, &me.username)
+            .commit_draw(project, request, &me.username)
             .await?;
+        self.commitment_to_server().await?;
+        let d = self.store().finish_draw(committed).await?;
         self.queued.notify_one();
         Ok(d.into())
     }

@@ -271,6 +271,36 @@ impl App {
     }
 }
 
+impl App {
+    /// With a sync server set, a draw goes on only once the server holds
+    /// its commitment (sent with everything else that waits): so no two
+    /// draws for a project can be made apart, offline, and both stand.
+    /// Without a server, nothing to do.
+    pub(crate) async fn commitment_to_server(&self) -> Result<()> {
+        let server = crate::admin::setting(self.store(), "sync_server").await?;
+        if server.is_empty() {
+            return Ok(());
+        }
+        let token = self.vault_get(TOKEN).await.ok_or_else(|| {
+            AppError::new(
+                ErrorCode::MissingSecret,
+                "本机已设置同步服务器，抽取须先由服务器记录承诺值，但钥匙串中没有同步令牌：请管理员在 设置 → 同步 重新保存令牌；本次抽取未进行",
+            )
+        })?;
+        if let Err(e) = Client::new(&server, &token).upload(self.store()).await {
+            let e = sync_error(e);
+            return Err(AppError::new(
+                e.code,
+                format!(
+                    "抽取须先由同步服务器记录承诺值，现在未能送达（{}）：本次抽取未进行，承诺值留在审计记录中；网络恢复后请重新抽取",
+                    e.message
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn sync_error(e: SyncError) -> AppError {
     match e {
         SyncError::Store(e) => e.into(),

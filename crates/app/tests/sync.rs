@@ -353,3 +353,110 @@ async fn a_filing_recorded_on_one_desktop_is_reviewed_on_another() {
         assert!(report.intact, "{:?}", report.broken);
     }
 }
+
+/// Connected to a sync server, a draw goes on only once the server holds
+/// its commitment: with the server out of reach nothing is drawn or told
+/// (the commitment stays in the trail, the draw never revealed); with it
+/// back the draw goes through, and the server held the `draw.committed`
+/// record before the seed was revealed.
+#[tokio::test]
+async fn a_connected_desktop_draws_only_once_the_server_holds_the_commitment() {
+    use ggzy_app::draws::{DrawForm, NeedInput};
+    use ggzy_app::experts::ExpertForm;
+    use ggzy_core::experts::{check_character, ExpertStatus};
+    let (_pg, pool, base) = server().await;
+    let token = ggzy_server::tokens::add_device(&pool, "一号机")
+        .await
+        .unwrap();
+    let (app, _dir) = admin_on(false, Arc::new(Memory::default())).await;
+    // First an address where no server listens.
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", nobody.local_addr().unwrap());
+    drop(nobody);
+    let form = |server: &str| SyncForm {
+        server: server.into(),
+        token: Some(token.clone()),
+    };
+    app.save_sync_settings(form(&dead)).await.unwrap();
+
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    for i in 1..=4 {
+        let prefix = format!("33108219650708{i:03}");
+        app.save_expert(ExpertForm {
+            id: format!("Z{i:03}"),
+            name: format!("评审专家{i}"),
+            id_number: Some(format!("{prefix}{}", check_character(&prefix).unwrap())),
+            phone: Some(format!("1385761{i:04}")),
+            email: None,
+            specialties: vec!["A01".into()],
+            employer: format!("单位{i}"),
+            region: "台州".into(),
+            status: ExpertStatus::Active,
+            unavailable: Vec::new(),
+        })
+        .await
+        .unwrap();
+    }
+    let draw = DrawForm {
+        specialties: vec![NeedInput {
+            code: "A01".into(),
+            count: 2,
+        }],
+        backups: 1,
+        evaluation_start: (chrono::Local::now() + chrono::Duration::days(2)).to_rfc3339(),
+        duration_hours: 3.0,
+        place: "评标室".into(),
+        contact_phone: "0576-85110086".into(),
+        sender: "临海市公共资源交易中心".into(),
+        avoid: Vec::new(),
+        recent_days: None,
+        regions: Vec::new(),
+        reply_minutes: None,
+    };
+    let told = |app: &App| {
+        let pool = app.store().pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pushes WHERE rule = '4.6'")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let before = told(&app).await;
+    let err = app
+        .run_draw("LH-2026-0105", draw.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ServerUnreachable, "{}", err.message);
+    assert!(
+        err.message.contains("承诺值") && err.message.contains("未进行"),
+        "{}",
+        err.message
+    );
+    assert_eq!(told(&app).await, before, "nobody is told");
+    let abandoned = app.draws("LH-2026-0105").await.unwrap();
+    assert_eq!(abandoned.len(), 1);
+    assert!(
+        abandoned[0].seed.is_none() && abandoned[0].picks.is_empty(),
+        "never revealed"
+    );
+
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    app.save_sync_settings(form(&base)).await.unwrap();
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    let d = app.run_draw("LH-2026-0105", draw).await.unwrap();
+    assert_eq!(told(&app).await, before + 2);
+    // The server holds the commitment, recorded before the reveal.
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "SELECT content::json ->> 'kind' FROM records WHERE content::json ->> 'subject' = $1 ORDER BY gseq",
+    )
+    .bind(&d.id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("draw.committed"),
+        "{kinds:?}"
+    );
+}

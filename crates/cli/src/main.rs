@@ -94,7 +94,8 @@ enum ExpertsCommand {
 
 #[derive(Subcommand)]
 enum DrawCommand {
-    /// Draw experts for a project from the pool, as FILE.json asks; the drawn are told (4.6)
+    /// Draw experts for a project from the pool, as FILE.json asks; the drawn are told (4.6).
+    /// Connected to a sync server, the server must record the commitment first (token in GGZY_SYNC_TOKEN)
     Run {
         #[arg(long)]
         project: String,
@@ -664,7 +665,19 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
                     format!("抽取请求 {} 无效：{e}", request.display()),
                 )
             })?;
-            let d = store.run_draw(&project, request, "cli").await?;
+            let committed = store.commit_draw(&project, request, "cli").await?;
+            // Connected to a sync server: the server records the commitment
+            // before anything is drawn, or nothing is.
+            if let Some(server) = store.connected().await? {
+                let token = std::env::var("GGZY_SYNC_TOKEN").ok();
+                if let Err(e) = sync_client(&server, token.as_deref())?.upload(&store).await {
+                    eprintln!(
+                        "抽取须先由同步服务器 {server} 记录承诺值，现在未能送达：本次抽取未进行（承诺值留在审计记录中）"
+                    );
+                    return Err(e.into());
+                }
+            }
+            let d = store.finish_draw(committed).await?;
             let outcome = d.outcome.clone().ok_or_else(|| {
                 StoreError::Corrupt(format!("抽取 {} 已完成却没有记录结果", d.id))
             })?;

@@ -32,6 +32,16 @@ pub struct DrawRecord {
     pub created_by: String,
 }
 
+/// A draw committed to and not drawn yet: what `finish_draw` needs. The
+/// seed lives only here until it is revealed.
+pub struct Committed {
+    pub id: String,
+    project: String,
+    source: String,
+    inputs: Inputs,
+    seed: [u8; 32],
+}
+
 /// What `draw verify` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DrawCheck {
@@ -71,13 +81,23 @@ pub(crate) fn refused(message: String) -> StoreError {
 
 impl Store {
     /// Run a draw for `code` over the pool as it stands: committed, drawn,
-    /// told (4.6 to each drawn expert) and revealed.
+    /// told (4.6 to each drawn expert) and revealed. A desktop connected to
+    /// a sync server does not: it commits, has the server record the
+    /// commitment, then finishes (`commit_draw`, `finish_draw`).
     pub async fn run_draw(&self, code: &str, request: Request, by: &str) -> Result<DrawRecord> {
+        let committed = self.commit_draw(code, request, by).await?;
+        self.finish_draw(committed).await
+    }
+
+    /// The first half of a draw: whether the project may draw now, then
+    /// the draw's inputs and the commitment to its seed, written and
+    /// audited (`draw.committed`). Nothing is drawn yet; the seed is only
+    /// in the value returned.
+    pub async fn commit_draw(&self, code: &str, request: Request, by: &str) -> Result<Committed> {
         request.check().map_err(|e| refused(e.to_string()))?;
         let id = uuid::Uuid::now_v7().to_string();
-        let told = request.clone();
         let line = |experts: Vec<serde_json::Value>| {
-            told_line(&format!("draw-{id}"), code, &told, experts)
+            told_line(&format!("draw-{id}"), code, &request, experts)
         };
         // Whether the project may draw now, before anything is committed.
         let stand_in = json!({"id": "-", "name": "-", "phone": "13800000000"});
@@ -101,9 +121,12 @@ impl Store {
             Some(days) => {
                 let since = (chrono::Utc::now() - chrono::Duration::days(i64::from(days)))
                     .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                // By when each draw happened (the event's own time), not
+                // when this desktop received it.
                 sqlx::query_scalar(
                     "SELECT DISTINCT x.value ->> '$.id' FROM events e, json_each(e.body -> '$.experts') x \
-                     WHERE e.body ->> '$.type' = 'experts.drawn' AND e.received_at >= ? ORDER BY 1",
+                     WHERE e.body ->> '$.type' = 'experts.drawn' \
+                     AND julianday(e.body ->> '$.at') >= julianday(?) ORDER BY 1",
                 )
                 .bind(since)
                 .fetch_all(self.pool())
@@ -140,7 +163,28 @@ impl Store {
             json!({"project": code, "commitment": commitment, "inputs": inputs.digest(), "by": by});
         AuditWriter::record(conn, self.device_n(), &at, COMMITTED, &id, body).await?;
         tx.commit().await?;
+        Ok(Committed {
+            id,
+            project: code.to_owned(),
+            source,
+            inputs,
+            seed,
+        })
+    }
 
+    /// The second half: draw, tell the drawn (4.6), reveal the seed.
+    pub async fn finish_draw(&self, committed: Committed) -> Result<DrawRecord> {
+        let Committed {
+            id,
+            project,
+            source,
+            inputs,
+            seed,
+        } = committed;
+        let code = project.as_str();
+        let line = |experts: Vec<serde_json::Value>| {
+            told_line(&format!("draw-{id}"), code, &inputs.request, experts)
+        };
         let outcome = draw::draw(&inputs, &seed);
         let told = match &outcome {
             Ok(o) => {
