@@ -4,11 +4,11 @@
 //! record, which holds the row's SM3: who was called stays out of the trail.
 //!
 //! Which backup to call, and what is short, is `core::draw`'s to say; here
-//! it is carried out: a call is an `experts.drawn` event whose id the
-//! draw and the call's number make (`draw-{draw}-{seq}`), so a call cut off
-//! between its event and its row is finished, never repeated, by the next
-//! `fill_draw`; a shortage is the product's own `draw.short` event, to the
-//! staff who ran the draw.
+//! it is carried out: a call is an `experts.drawn` event, written with its
+//! row in one transaction, whose id the draw and the call's number make
+//! (`draw-{draw}-{seq}`), so two fills at once cannot both call; a
+//! shortage is the product's own `draw.short` event, to the staff who ran
+//! the draw.
 
 use crate::audit::AuditWriter;
 use crate::draws::{refused, told_line};
@@ -321,15 +321,22 @@ impl Store {
             let e = self.expert(&expert_id).await?;
             let contact = json!({"id": e.id, "name": e.name, "phone": e.phone, "email": e.email});
             let line = told_line(&event_id, &record.project, request, vec![contact]);
-            match self.submit_form(&source, &line).await? {
-                LineOutcome::Accepted { .. } | LineOutcome::Duplicate { .. } => {}
+            // The backup told (4.6) and their call written in one transaction.
+            let mut tx = self.write().await?;
+            match self.decide_in(&mut tx, &source, &line).await? {
+                LineOutcome::Accepted { .. } => {}
+                // Another fill made this call first: it stands as written.
+                LineOutcome::Duplicate { .. } => {
+                    tx.rollback().await?;
+                    break;
+                }
                 LineOutcome::Refused { refusal, .. } => {
+                    tx.rollback().await?;
                     return Err(refused(format!("备选专家未能通知：{refusal}")));
                 }
             }
             let at = now();
             let call = CallRow::new(id, seq, &expert_id, &specialty, &event_id, &at);
-            let mut tx = self.write().await?;
             write_call(tx.conn(), self.device_n(), &call, &at).await?;
             tx.commit().await?;
             calls.push(call);

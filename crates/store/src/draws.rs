@@ -186,26 +186,30 @@ impl Store {
             told_line(&format!("draw-{id}"), code, &inputs.request, experts)
         };
         let outcome = draw::draw(&inputs, &seed);
+        let mut contacts = Vec::new();
+        for x in outcome.as_ref().map(Outcome::drawn).unwrap_or_default() {
+            let e = self.expert(&x).await?;
+            contacts.push(json!({"id": e.id, "name": e.name, "phone": e.phone, "email": e.email}));
+        }
+        // The drawn told (4.6), the seed revealed and each drawn expert's
+        // call written in one transaction: all of it or none of it. The
+        // reveal stands whatever came of the draw.
+        let mut tx = self.write().await?;
         let told = match &outcome {
-            Ok(o) => {
-                let mut drawn = Vec::new();
-                for x in o.drawn() {
-                    let e = self.expert(&x).await?;
-                    drawn.push(
-                        json!({"id": e.id, "name": e.name, "phone": e.phone, "email": e.email}),
-                    );
-                }
-                Some(self.submit_form(&source, &line(drawn)).await?)
-            }
+            Ok(_) => Some(self.decide_in(&mut tx, &source, &line(contacts)).await?),
             Err(_) => None,
         };
-        // The reveal, whatever came of it.
         let event_id = match &told {
             Some(LineOutcome::Accepted { event_id, .. }) => Some(event_id.clone()),
-            _ => None,
+            Some(_) => {
+                // Refused: nothing of the event is kept, only the reveal.
+                tx.rollback().await?;
+                tx = self.write().await?;
+                None
+            }
+            None => None,
         };
         let kept = outcome.as_ref().ok().filter(|_| event_id.is_some());
-        let mut tx = self.write().await?;
         let conn = tx.conn();
         sqlx::query("UPDATE draws SET seed = ?, outcome = ?, event_id = ? WHERE id = ?")
             .bind(hex(&seed))

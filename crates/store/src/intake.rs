@@ -196,18 +196,9 @@ impl Store {
     }
 
     async fn decide_once(&self, source: &str, line: &str, keep: bool) -> Result<LineOutcome> {
-        let mut intake = self.retrying_intake(source);
         let mut tx = self.write().await?;
-        let decided = intake
-            .run_in(
-                &mut tx,
-                std::iter::once(Ok(text_line(1, line))),
-                usize::MAX,
-                &mut |_, _| {},
-            )
-            .await;
-        let outcome = match decided {
-            Ok((mut results, _)) => results.remove(0).outcome,
+        let outcome = match self.decide_in(&mut tx, source, line).await {
+            Ok(outcome) => outcome,
             Err(e) => {
                 tx.rollback().await?;
                 return Err(e);
@@ -219,6 +210,27 @@ impl Store {
             tx.rollback().await?;
         }
         Ok(outcome)
+    }
+
+    /// One line decided and, if accepted, written in the open transaction
+    /// `tx` with everything it causes, as `submit_form` would: the caller
+    /// commits it together with writes of its own, or rolls it all back.
+    pub(crate) async fn decide_in(
+        &self,
+        tx: &mut WriteTx,
+        source: &str,
+        line: &str,
+    ) -> Result<LineOutcome> {
+        let mut intake = self.retrying_intake(source);
+        let (mut results, _) = intake
+            .run_in(
+                tx,
+                std::iter::once(Ok(text_line(1, line))),
+                usize::MAX,
+                &mut |_, _| {},
+            )
+            .await?;
+        Ok(results.remove(0).outcome)
     }
 }
 
