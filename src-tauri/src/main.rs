@@ -73,6 +73,10 @@ fn main() {
             });
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { handle.state::<App>().sync_forever().await });
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(
+                async move { handle.state::<App>().keep_draw_clocks().await },
+            );
             tauri::async_runtime::spawn(notify_new_messages(app.handle().clone()));
             Ok(())
         })

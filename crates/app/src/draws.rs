@@ -470,6 +470,12 @@ impl App {
         Ok(out)
     }
 
+    /// Keep this desktop's draws' clocks while the app runs (no answer in
+    /// time calls the next backup), whether or not it sends pushes itself.
+    pub async fn keep_draw_clocks(&self) {
+        self.store().keep_draw_clocks(&self.queued).await
+    }
+
     /// A draw's page: its request, counts and calls; identities only where
     /// the one looking may see them, and every such look audited.
     pub async fn draw_view(&self, id: &str) -> Result<DrawView> {

@@ -362,6 +362,9 @@ async fn dispatch(
                         .await?;
                 tokio::spawn(server.serve());
             }
+            // Draws made on this database: no answer in time calls the next backup.
+            let (clocks, waker) = (store.clone(), dispatcher.waker());
+            tokio::spawn(async move { clocks.keep_draw_clocks(&waker).await });
             if until_idle {
                 store.take_over_leases().await?;
                 let mut sent = 0;

@@ -20,9 +20,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
 
-/// How often the dispatcher looks whether the day's anchor is due, and
-/// whether a called expert's time to answer ran out.
-const CLOCK_CHECK: Duration = Duration::from_secs(60);
+/// How often the dispatcher looks whether the day's anchor is due.
+const ANCHOR_CHECK: Duration = Duration::from_secs(60);
 
 /// How hard to try, and when.
 #[derive(Debug, Clone)]
@@ -205,12 +204,11 @@ impl Dispatcher {
         if taken > 0 {
             tracing::info!(taken, "took over pushes left mid-send");
         }
-        let mut clock_check = tokio::time::Instant::now();
+        let mut anchor_check = tokio::time::Instant::now();
         loop {
-            if tokio::time::Instant::now() >= clock_check {
-                clock_check += CLOCK_CHECK;
+            if tokio::time::Instant::now() >= anchor_check {
+                anchor_check += ANCHOR_CHECK;
                 self.anchor_if_due().await;
-                self.expire_calls().await;
             }
             if self.drain().await? == 0 {
                 tokio::select! {
@@ -233,19 +231,6 @@ impl Dispatcher {
             })) => tracing::info!(%event_id, %head, pushes, "anchored the audit head"),
             Ok(Some(Anchored::NoRecipients) | None) => {}
             Err(e) => tracing::warn!(error = %e, "the daily anchor failed; tried again shortly"),
-        }
-    }
-
-    /// Calls of expert draws not answered in time count as declined and
-    /// call their backups (`Store::expire_calls`), whose 4.6 pushes are then
-    /// sent like any other. A failure is logged and tried at the next check.
-    async fn expire_calls(&self) {
-        match self.store.expire_calls(chrono::Utc::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(timed_out = n, "draw calls timed out; backups called"),
-            Err(e) => {
-                tracing::warn!(error = %e, "draw call timeouts not recorded; tried again shortly")
-            }
         }
     }
 

@@ -411,6 +411,30 @@ impl Store {
         Ok(expired)
     }
 
+    /// Keep draws' clocks while the process runs: every minute, calls not
+    /// answered in time count as declined and call their backups
+    /// (`expire_calls`); `called` is told when any were, so the 4.6 pushes
+    /// go at once. Where draws are made (the desktop app, `ggzy dispatch
+    /// run`), whether or not this process sends pushes. A failure is logged
+    /// and tried again at the next minute.
+    pub async fn keep_draw_clocks(&self, called: &tokio::sync::Notify) {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match self.expire_calls(Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(timed_out = n, "draw calls timed out; backups called");
+                    called.notify_one();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "draw call timeouts not recorded; tried again shortly")
+                }
+            }
+        }
+    }
+
     /// An expert's text message back (the SMS gateway's reply callback):
     /// recorded when it reads as a yes or a no and exactly one call waits
     /// for an answer from that number.
