@@ -8,6 +8,7 @@
 use crate::pdf::Block;
 use crate::rights::Right;
 use crate::{App, AppError, Result, ANY_ROLE};
+pub use ggzy_core::draw::Tally;
 use ggzy_core::draw::{Avoidance, Need, Reply, Request};
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::Evaluation;
@@ -134,24 +135,10 @@ pub struct DrawView {
     pub avoided: u32,
     /// Whether the evaluation has begun.
     pub started: bool,
-    pub tally: Vec<TallyRow>,
+    pub tally: Vec<Tally>,
     pub calls: Vec<CallView>,
     /// Whether any identity is shown (the look was audited).
     pub revealed: bool,
-}
-
-/// A specialty's calls added up: how many, never who.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
-pub struct TallyRow {
-    pub code: String,
-    pub wanted: u32,
-    pub called: u32,
-    pub confirmed: u32,
-    pub declined: u32,
-    pub waiting: u32,
-    pub backups_left: u32,
-    pub short: u32,
 }
 
 /// One call of a draw: its state, and who only where they may be seen.
@@ -547,19 +534,7 @@ impl App {
             regions: request.regions.clone(),
             avoided: request.avoid.len() as u32,
             started: request.evaluation.start <= now,
-            tally: tally
-                .into_iter()
-                .map(|t| TallyRow {
-                    code: t.code,
-                    wanted: t.wanted,
-                    called: t.called,
-                    confirmed: t.confirmed,
-                    declined: t.declined,
-                    waiting: t.waiting,
-                    backups_left: t.backups_left,
-                    short: t.short,
-                })
-                .collect(),
+            tally,
             calls: views,
             revealed,
             summary: record.into(),

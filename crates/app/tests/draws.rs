@@ -4,24 +4,13 @@
 //! poppler's `pdftotext` (not this crate): inputs, commitment, seed, each
 //! call, the signatures block; identities only as the printer may see them.
 
-use ggzy_app::draws::{DrawForm, NeedInput};
-use ggzy_app::experts::ExpertForm;
-use ggzy_app::App;
+mod common;
+use common::*;
+use ggzy_app::draws::DrawForm;
 use ggzy_core::error::ErrorCode;
-use ggzy_core::experts::{check_character, ExpertStatus};
 use ggzy_store::demo::DEMO_PASSWORD;
-use ggzy_store::Store;
 
 const PROJECT: &str = "LH-2026-0105";
-
-fn id_number(i: usize) -> String {
-    let prefix = format!("33108219650708{i:03}");
-    format!("{prefix}{}", check_character(&prefix).unwrap())
-}
-
-fn phone(i: usize) -> String {
-    format!("1385761{i:04}")
-}
 
 /// The text of a PDF as poppler reads it.
 fn pdf_text(bytes: &[u8]) -> String {
@@ -42,50 +31,16 @@ fn pdf_text(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn answers_by_the_experts_number_a_backup_and_the_printed_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
-    store.seed_demo().await.unwrap();
-    let app = App::new(store);
+    let (app, _dir) = demo_app().await;
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    for i in 1..=5 {
-        app.save_expert(ExpertForm {
-            id: format!("Z{i:03}"),
-            name: format!("评审专家{i}"),
-            id_number: Some(id_number(i)),
-            phone: Some(phone(i)),
-            email: None,
-            specialties: vec!["A01".into()],
-            employer: format!("单位{i}"),
-            region: "台州".into(),
-            status: ExpertStatus::Active,
-            unavailable: Vec::new(),
-        })
-        .await
-        .unwrap();
-    }
-    let start = chrono::Local::now() + chrono::Duration::days(2);
-    let d = app
-        .run_draw(
-            PROJECT,
-            DrawForm {
-                specialties: vec![NeedInput {
-                    code: "A01".into(),
-                    count: 2,
-                }],
-                backups: 1,
-                evaluation_start: start.to_rfc3339(),
-                duration_hours: 3.5,
-                place: "三楼第二评标室".into(),
-                contact_phone: "0576-85110086".into(),
-                sender: "临海市公共资源交易中心".into(),
-                avoid: Vec::new(),
-                recent_days: Some(30),
-                regions: Vec::new(),
-                reply_minutes: Some(45),
-            },
-        )
-        .await
-        .unwrap();
+    save_experts(&app, 5).await;
+    let form = DrawForm {
+        duration_hours: 3.5,
+        recent_days: Some(30),
+        reply_minutes: Some(45),
+        ..draw(2, 1, chrono::Local::now() + chrono::Duration::days(2))
+    };
+    let d = app.run_draw(PROJECT, form).await.unwrap();
     let calls: Vec<(i64, String)> =
         sqlx::query_as("SELECT seq, expert_id FROM draw_calls WHERE draw_id = ? ORDER BY seq")
             .bind(&d.id)

@@ -2,41 +2,12 @@
 //! (checked in the backend); ID numbers masked; an edit without an ID
 //! number keeps the one on record; a draw shown by its counts, never by who.
 
+mod common;
+use common::*;
 use ggzy_app::draws::{DrawForm, NeedInput};
-use ggzy_app::experts::{ExpertForm, ExpertListQuery};
-use ggzy_app::App;
+use ggzy_app::experts::ExpertListQuery;
 use ggzy_core::error::ErrorCode;
-use ggzy_core::experts::check_character;
-use ggzy_core::experts::ExpertStatus;
 use ggzy_store::demo::DEMO_PASSWORD;
-use ggzy_store::Store;
-
-async fn demo_app() -> (App, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
-    store.seed_demo().await.unwrap();
-    (App::new(store), dir)
-}
-
-fn id_number(i: usize) -> String {
-    let prefix = format!("33108219650708{i:03}");
-    format!("{prefix}{}", check_character(&prefix).unwrap())
-}
-
-fn form(i: usize, id_number: Option<String>) -> ExpertForm {
-    ExpertForm {
-        id: format!("Z{i:03}"),
-        name: format!("专家{i}"),
-        id_number,
-        phone: Some(format!("1385761{i:04}")),
-        email: None,
-        specialties: vec!["A01".into()],
-        employer: format!("单位{i}"),
-        region: "台州".into(),
-        status: ExpertStatus::Active,
-        unavailable: Vec::new(),
-    }
-}
 
 fn query() -> ExpertListQuery {
     ExpertListQuery {
@@ -56,15 +27,18 @@ async fn the_pool_is_kept_by_center_staff_and_shown_masked() {
     );
 
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    let err = app.save_expert(form(1, None)).await.unwrap_err();
+    let err = app.save_expert(expert(1, None)).await.unwrap_err();
     assert!(err.message.contains("身份证号"), "{}", err.message);
-    let saved = app.save_expert(form(1, Some(id_number(1)))).await.unwrap();
+    let saved = app
+        .save_expert(expert(1, Some(id_number(1))))
+        .await
+        .unwrap();
     assert_eq!(
         saved.id_number,
         format!("331082********{}", &id_number(1)[14..])
     );
     // Edited without the ID number: the one on record stays.
-    let mut edit = form(1, None);
+    let mut edit = expert(1, None);
     edit.name = "专家一".into();
     app.save_expert(edit).await.unwrap();
     let kept = app.store().expert("Z001").await.unwrap();
@@ -78,7 +52,7 @@ async fn the_pool_is_kept_by_center_staff_and_shown_masked() {
     assert_eq!(list.total, 1);
     assert!(list.items[0].id_number.contains("********"));
     assert_eq!(
-        app.save_expert(form(2, Some(id_number(2))))
+        app.save_expert(expert(2, Some(id_number(2))))
             .await
             .unwrap_err()
             .code,
@@ -92,7 +66,9 @@ async fn a_draw_is_shown_by_its_counts_never_by_who() {
     let (app, _dir) = demo_app().await;
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
     for i in 1..=8 {
-        app.save_expert(form(i, Some(id_number(i)))).await.unwrap();
+        app.save_expert(expert(i, Some(id_number(i))))
+            .await
+            .unwrap();
     }
     let draw = DrawForm {
         specialties: vec![NeedInput {

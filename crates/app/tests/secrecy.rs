@@ -2,19 +2,13 @@
 //! push log conceal their names, ids, contacts and what they were sent from
 //! every role but the supervisor (监督), whose every look is audited.
 
+mod common;
+use common::*;
 use ggzy_app::projects::CONCEALED;
 use ggzy_app::pushes::PushLogQuery;
 use ggzy_app::App;
 use ggzy_core::role::Role;
 use ggzy_store::demo::DEMO_PASSWORD;
-use ggzy_store::Store;
-
-async fn demo_app() -> (App, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("ggzy.db")).await.unwrap();
-    store.seed_demo().await.unwrap();
-    (App::new(store), dir)
-}
 
 async fn looks(app: &App) -> Vec<(String, String)> {
     sqlx::query_as(
@@ -87,55 +81,12 @@ async fn drawn_experts_are_concealed_but_from_the_supervisor_whose_looks_are_aud
 /// the draw's page shows counts and states, never who, until then.
 #[tokio::test]
 async fn the_staff_of_an_evaluation_see_experts_from_sign_in_or_its_start_and_nobody_else_does() {
-    use ggzy_app::draws::{DrawForm, NeedInput};
-    use ggzy_app::experts::ExpertForm;
-    use ggzy_core::experts::{check_character, ExpertStatus};
     let (app, _dir) = demo_app().await;
     let code = "LH-2026-0105";
-    let id_number = |i: usize| {
-        let prefix = format!("33108219650708{i:03}");
-        format!("{prefix}{}", check_character(&prefix).unwrap())
-    };
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    for i in 1..=4 {
-        app.save_expert(ExpertForm {
-            id: format!("Z{i:03}"),
-            name: format!("评审专家{i}"),
-            id_number: Some(id_number(i)),
-            phone: Some(format!("1385761{i:04}")),
-            email: None,
-            specialties: vec!["A01".into()],
-            employer: format!("单位{i}"),
-            region: "台州".into(),
-            status: ExpertStatus::Active,
-            unavailable: Vec::new(),
-        })
-        .await
-        .unwrap();
-    }
+    save_experts(&app, 4).await;
     let start = chrono::Local::now() + chrono::Duration::seconds(4);
-    let d = app
-        .run_draw(
-            code,
-            DrawForm {
-                specialties: vec![NeedInput {
-                    code: "A01".into(),
-                    count: 2,
-                }],
-                backups: 1,
-                evaluation_start: start.to_rfc3339(),
-                duration_hours: 3.0,
-                place: "评标室".into(),
-                contact_phone: "0576-85110086".into(),
-                sender: "临海市公共资源交易中心".into(),
-                avoid: Vec::new(),
-                recent_days: None,
-                regions: Vec::new(),
-                reply_minutes: None,
-            },
-        )
-        .await
-        .unwrap();
+    let d = app.run_draw(code, draw(2, 1, start)).await.unwrap();
     let names = |text: &str| {
         (1..=4)
             .filter(|i| text.contains(&format!("评审专家{i}")))

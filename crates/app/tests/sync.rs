@@ -3,6 +3,7 @@
 //! the vault only, a wrong token or an unreachable server said in words, and
 //! what waits sent by 立即同步.
 
+mod common;
 use ggzy_app::sync::{SyncForm, TOKEN};
 use ggzy_app::App;
 use ggzy_core::error::ErrorCode;
@@ -361,9 +362,6 @@ async fn a_filing_recorded_on_one_desktop_is_reviewed_on_another() {
 /// record before the seed was revealed.
 #[tokio::test]
 async fn a_connected_desktop_draws_only_once_the_server_holds_the_commitment() {
-    use ggzy_app::draws::{DrawForm, NeedInput};
-    use ggzy_app::experts::ExpertForm;
-    use ggzy_core::experts::{check_character, ExpertStatus};
     let (_pg, pool, base) = server().await;
     let token = ggzy_server::tokens::add_device(&pool, "一号机")
         .await
@@ -380,39 +378,8 @@ async fn a_connected_desktop_draws_only_once_the_server_holds_the_commitment() {
     app.save_sync_settings(form(&dead)).await.unwrap();
 
     app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
-    for i in 1..=4 {
-        let prefix = format!("33108219650708{i:03}");
-        app.save_expert(ExpertForm {
-            id: format!("Z{i:03}"),
-            name: format!("评审专家{i}"),
-            id_number: Some(format!("{prefix}{}", check_character(&prefix).unwrap())),
-            phone: Some(format!("1385761{i:04}")),
-            email: None,
-            specialties: vec!["A01".into()],
-            employer: format!("单位{i}"),
-            region: "台州".into(),
-            status: ExpertStatus::Active,
-            unavailable: Vec::new(),
-        })
-        .await
-        .unwrap();
-    }
-    let draw = DrawForm {
-        specialties: vec![NeedInput {
-            code: "A01".into(),
-            count: 2,
-        }],
-        backups: 1,
-        evaluation_start: (chrono::Local::now() + chrono::Duration::days(2)).to_rfc3339(),
-        duration_hours: 3.0,
-        place: "评标室".into(),
-        contact_phone: "0576-85110086".into(),
-        sender: "临海市公共资源交易中心".into(),
-        avoid: Vec::new(),
-        recent_days: None,
-        regions: Vec::new(),
-        reply_minutes: None,
-    };
+    common::save_experts(&app, 4).await;
+    let draw = common::draw(2, 1, chrono::Local::now() + chrono::Duration::days(2));
     let told = |app: &App| {
         let pool = app.store().pool().clone();
         async move {

@@ -368,7 +368,8 @@ pub struct Call {
 
 /// A specialty's calls added up: how many, never who (what the drawing
 /// staff see).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct Tally {
     pub code: String,
     /// Experts the request asked for.

@@ -617,14 +617,9 @@ async fn work_group_robots_get_signed_messages_and_wecom_twenty_a_minute() {
     );
 }
 
-#[tokio::test]
-async fn receipts_make_pushes_delivered_or_failed_once() {
-    let (store, _dir) = providers::demo().await;
-    let fake = providers::gateway().await;
-    let d = sms_through(&fake, &store, quick());
-    drain(&d, &store, |s| s.get("sent") == Some(&220)).await;
-    let keys: Vec<String> = fake.seen().taken.iter().map(|t| t.0.clone()).collect();
-
+/// The receipts and replies endpoint on a free loopback port, with the
+/// gateway's secret and Alibaba's token `tok-123`.
+async fn callbacks(store: &Store) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = ggzy_dispatch::receipts::router(
@@ -633,19 +628,41 @@ async fn receipts_make_pushes_delivered_or_failed_once() {
         Some("tok-123".into()),
     );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// POST `body` to `path`, signed as the gateway signs (its own code, not ours).
+fn signed(
+    client: &reqwest::Client,
+    addr: std::net::SocketAddr,
+    path: &str,
+    body: String,
+    secret: &str,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+    let ts = chrono::Utc::now().timestamp().to_string();
+    client
+        .post(format!("http://{addr}{path}"))
+        .header("X-Ggzy-Timestamp", &ts)
+        .header(
+            "X-Ggzy-Signature",
+            providers::verify::gateway(secret, &ts, "POST", path, &body),
+        )
+        .body(body)
+        .send()
+}
+
+#[tokio::test]
+async fn receipts_make_pushes_delivered_or_failed_once() {
+    let (store, _dir) = providers::demo().await;
+    let fake = providers::gateway().await;
+    let d = sms_through(&fake, &store, quick());
+    drain(&d, &store, |s| s.get("sent") == Some(&220)).await;
+    let keys: Vec<String> = fake.seen().taken.iter().map(|t| t.0.clone()).collect();
+
+    let addr = callbacks(&store).await;
     let client = reqwest::Client::new();
-    let post = |body: String, secret: &str| {
-        let ts = chrono::Utc::now().timestamp().to_string();
-        client
-            .post(format!("http://{addr}/receipts/gateway"))
-            .header("X-Ggzy-Timestamp", &ts)
-            .header(
-                "X-Ggzy-Signature",
-                providers::verify::gateway(secret, &ts, "POST", "/receipts/gateway", &body),
-            )
-            .body(body)
-            .send()
-    };
+    let post =
+        |body: String, secret: &str| signed(&client, addr, "/receipts/gateway", body, secret);
     let report = |key: &str, status: &str| {
         serde_json::json!({"key": key, "status": status, "detail": "用户已接收"}).to_string()
     };
@@ -898,27 +915,9 @@ async fn sms_replies_answer_a_draw_call() {
     let (drawn, backup) = (&o.picks[0].drawn, &o.picks[0].backups[0]);
     let phone = |id: &str| format!("+86 1395861000{}", &id[1..]);
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = ggzy_dispatch::receipts::router(
-        store.clone(),
-        Some(providers::SECRET.into()),
-        Some("tok-123".into()),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let addr = callbacks(&store).await;
     let client = reqwest::Client::new();
-    let post = |body: String, secret: &str| {
-        let ts = chrono::Utc::now().timestamp().to_string();
-        client
-            .post(format!("http://{addr}/replies/gateway"))
-            .header("X-Ggzy-Timestamp", &ts)
-            .header(
-                "X-Ggzy-Signature",
-                providers::verify::gateway(secret, &ts, "POST", "/replies/gateway", &body),
-            )
-            .body(body)
-            .send()
-    };
+    let post = |body: String, secret: &str| signed(&client, addr, "/replies/gateway", body, secret);
     let text = |id: &str, t: &str| serde_json::json!({"phone": phone(id), "text": t}).to_string();
     let told = |who: String| {
         let store = store.clone();

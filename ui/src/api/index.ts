@@ -76,12 +76,12 @@ import type { DrawForm } from './bindings/DrawForm'
 import type { DrawSummary } from './bindings/DrawSummary'
 import type { DrawView } from './bindings/DrawView'
 import type { CallView } from './bindings/CallView'
-import type { TallyRow } from './bindings/TallyRow'
+import type { Tally } from './bindings/Tally'
 import type { ReplyResult } from './bindings/ReplyResult'
 import type { ShownExpert } from './bindings/ShownExpert'
 
 export type { MaterialsView, MaterialsRound, CheckedItem, Checklists, Verdict }
-export type { Expert, ExpertStatus, ExpertForm, ExpertList, ExpertListQuery, RosterResult, DrawForm, DrawSummary, DrawView, CallView, TallyRow, ReplyResult, ShownExpert }
+export type { Expert, ExpertStatus, ExpertForm, ExpertList, ExpertListQuery, RosterResult, DrawForm, DrawSummary, DrawView, CallView, Tally, ReplyResult, ShownExpert }
 export type { ConflictItem, ResolveForm, ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
 

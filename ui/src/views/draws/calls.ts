@@ -1,4 +1,4 @@
-import type { CallView, TallyRow } from '../../api'
+import type { CallView, Tally } from '../../api'
 
 /** The tag colour of a call's state. */
 export function stateType(state: string): 'success' | 'warning' | 'danger' | 'info' | 'primary' {
@@ -20,7 +20,7 @@ export function who(c: CallView): string {
 }
 
 /** The line under the counts when a specialty is short. */
-export function shortLine(tally: TallyRow[]): string {
+export function shortLine(tally: Tally[]): string {
   const short = tally.filter((t) => t.short > 0)
   return short.map((t) => `专业 ${t.code} 缺 ${t.short} 名`).join('，')
 }
