@@ -8,6 +8,7 @@
 
 pub mod anchor;
 pub mod audit;
+pub mod calendar;
 pub mod catalog;
 pub mod draw;
 pub mod engine;

@@ -1,0 +1,128 @@
+//! Working-day clocks over 2026's real calendar (国办发明电〔2025〕7号),
+//! every expected day worked out by hand from the notice and a wall
+//! calendar, not by the code under test.
+
+use chrono::{DateTime, NaiveDate};
+use ggzy_core::calendar::{china_2026, Calendar, Clock, ClockState, Limit, YearExceptions};
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn at(s: &str) -> DateTime<chrono::FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn cal() -> Calendar {
+    Calendar::new(&[china_2026()]).unwrap()
+}
+
+#[test]
+fn the_year_has_248_working_days_with_its_make_up_days() {
+    let c = cal();
+    let worked = day("2026-01-01")
+        .iter_days()
+        .take_while(|d| *d <= day("2026-12-31"))
+        .filter(|d| c.is_working_day(*d))
+        .count();
+    // 261 weekdays, 19 of them off, 6 weekend days worked.
+    assert_eq!(worked, 248);
+    for (d, working) in [
+        ("2026-01-01", false),
+        ("2026-01-04", true),  // Sunday, worked for New Year
+        ("2026-02-14", true),  // Saturday before the Spring Festival
+        ("2026-02-16", false), // Monday of the Spring Festival
+        ("2026-02-23", false),
+        ("2026-02-24", true),
+        ("2026-02-28", true), // Saturday after it
+        ("2026-04-06", false),
+        ("2026-05-05", false),
+        ("2026-05-09", true),
+        ("2026-06-19", false),
+        ("2026-09-20", true),
+        ("2026-09-25", false),
+        ("2026-10-07", false),
+        ("2026-10-08", true),
+        ("2026-10-10", true),
+        ("2026-10-11", false), // an ordinary Sunday
+        ("2026-12-07", true),
+    ] {
+        assert_eq!(c.is_working_day(day(d)), working, "{d}");
+    }
+}
+
+#[test]
+fn periods_count_from_the_next_day_over_weekends_holidays_and_make_up_days() {
+    let c = cal();
+    for (from, n, last) in [
+        ("2026-02-13", 1, "2026-02-14"), // the make-up Saturday counts
+        ("2026-02-12", 3, "2026-02-24"), // 13th, 14th, then the festival
+        ("2026-09-30", 3, "2026-10-10"), // 8th, 9th, the make-up 10th
+        ("2026-12-04", 3, "2026-12-09"), // Friday: Mon 7, Tue 8, Wed 9
+        ("2026-04-30", 1, "2026-05-06"),
+        ("2026-01-05", 30, "2026-02-14"),
+    ] {
+        assert_eq!(c.add_working_days(day(from), n), day(last), "{from} + {n}");
+    }
+    // Days, not working days: a last day off moves to the next working day.
+    for (from, n, last) in [
+        ("2026-09-26", 5, "2026-10-08"), // Oct 1 is the National Day
+        ("2026-04-28", 5, "2026-05-06"), // May 3 is off
+        ("2026-12-01", 5, "2026-12-07"), // Sunday 6th moves to Monday
+        ("2026-12-02", 5, "2026-12-07"),
+    ] {
+        assert_eq!(c.add_days(day(from), n), day(last), "{from} + {n} days");
+    }
+    assert_eq!(
+        c.working_days_between(day("2026-02-13"), day("2026-02-24")),
+        2
+    );
+    assert_eq!(
+        c.working_days_between(day("2026-02-24"), day("2026-02-13")),
+        -2
+    );
+}
+
+#[test]
+fn a_clock_runs_on_beijing_days_and_says_how_late() {
+    let c = cal();
+    let clock = Clock::start(&c, at("2026-09-30T10:00:00+08:00"), Limit::WorkingDays(3));
+    assert_eq!(clock.due, day("2026-10-10"));
+    assert_eq!(clock.deadline(), at("2026-10-11T00:00:00+08:00"));
+    for (now, state) in [
+        ("2026-10-02T09:00:00+08:00", ClockState::Running { left: 3 }),
+        ("2026-10-09T12:00:00+08:00", ClockState::Running { left: 1 }),
+        ("2026-10-10T23:59:00+08:00", ClockState::Running { left: 0 }),
+        ("2026-10-11T00:00:00+08:00", ClockState::Overdue { by: 1 }),
+        ("2026-10-13T09:00:00+08:00", ClockState::Overdue { by: 2 }),
+        // The same moment written in UTC.
+        ("2026-10-13T01:00:00Z", ClockState::Overdue { by: 2 }),
+    ] {
+        assert_eq!(clock.state(&c, at(now)), state, "{now}");
+    }
+    // Lodged at 00:30 Beijing on the make-up Saturday (still Friday in UTC):
+    // its day is the Saturday, so one working day runs to after the festival.
+    let clock = Clock::start(&c, at("2026-02-13T16:30:00Z"), Limit::WorkingDays(1));
+    assert_eq!(clock.due, day("2026-02-24"));
+}
+
+#[test]
+fn a_calendar_that_says_nothing_or_contradicts_itself_is_refused() {
+    let y = |off: &[&str], on: &[&str]| YearExceptions {
+        year: 2026,
+        off: off.iter().map(|d| day(d)).collect(),
+        on: on.iter().map(|d| day(d)).collect(),
+    };
+    for (years, why) in [
+        (
+            vec![y(&["2026-10-10"], &["2026-10-10"])],
+            "不能既放假又上班",
+        ),
+        (vec![y(&[], &["2026-10-09"])], "本是工作日"),
+        (vec![y(&["2027-01-01"], &[])], "不在 2026 年内"),
+        (vec![china_2026(), china_2026()], "重复"),
+    ] {
+        let e = Calendar::new(&years).unwrap_err();
+        assert!(e.contains(why), "{e}");
+    }
+}
