@@ -53,6 +53,8 @@ pub(crate) struct Derived {
     pub(crate) fold: Fold,
     /// Complaint id -> the time its lodging event carries.
     pub(crate) lodged_at: HashMap<String, String>,
+    /// Complaint id -> the resolving event's own time.
+    pub(crate) resolved_at: HashMap<String, String>,
     /// Survey event id -> (respondent, scores, remarks, time).
     pub(crate) surveys: BTreeMap<String, (Value, [i64; 6], Option<String>, String)>,
     /// Project code -> the time of the event that registered it.
@@ -96,6 +98,11 @@ impl Derived {
                 self.lodged_at
                     .entry(id.clone())
                     .or_insert_with(|| env.at.to_rfc3339());
+                if matches!(env.body, EventBody::ComplaintResolved { .. }) {
+                    self.resolved_at
+                        .entry(id.clone())
+                        .or_insert_with(|| env.at.to_rfc3339());
+                }
                 self.touched.complaints.insert(id);
             }
             Changed::Survey => {
@@ -292,7 +299,8 @@ impl Derived {
         }
         for id in complaints {
             let lodged_at = self.lodged_at.get(id).unwrap_or(&at);
-            upsert_complaint(conn, &self.fold.complaints[id], lodged_at, &at).await?;
+            let resolved_at = self.resolved_at.get(id).map(String::as_str);
+            upsert_complaint(conn, &self.fold.complaints[id], lodged_at, resolved_at).await?;
         }
         for id in surveys {
             let (respondent, s, remarks, answered_at) = &self.surveys[id];
@@ -346,11 +354,14 @@ pub(crate) async fn upsert_member(
 
 /// A complaint's projection row as a decision leaves it: resolved at `at`
 /// once it has a result (the first resolution's time is kept).
+/// Write a complaint as it stands. Its times are its events' own: when it
+/// was lodged, and when the resolving event says it was resolved (never
+/// when this desktop received either).
 pub(crate) async fn upsert_complaint(
     conn: &mut SqliteConnection,
     c: &ComplaintRecord,
     lodged_at: &str,
-    at: &str,
+    resolved_at: Option<&str>,
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO complaints (id, project, record, lodged_at, resolved_at) VALUES (?, ?, ?, ?, ?) \
@@ -361,7 +372,7 @@ pub(crate) async fn upsert_complaint(
     .bind(c.project.as_deref())
     .bind(serde_json::to_string(c)?)
     .bind(lodged_at)
-    .bind(c.result.as_ref().map(|_| at))
+    .bind(resolved_at.filter(|_| c.result.is_some()))
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -974,3 +974,27 @@ async fn a_form_is_kept_when_accepted_and_leaves_nothing_when_refused() {
     assert!(count(&d.store, "pushes").await > 0);
     assert_eq!(d.store.verify_audit(|_, _| {}).await.unwrap().broken, None);
 }
+
+/// A complaint's times are its events' own (Beijing time as they say it),
+/// not when this desktop received them: the clocks and statistics run on
+/// them.
+#[tokio::test]
+async fn a_complaint_is_lodged_and_resolved_at_its_events_own_times() {
+    let d = staffed().await;
+    let lodged = r#"{"id":"c1","type":"complaint.lodged","at":"2026-12-01T09:15:00+08:00","complaint":{"id":"C1","channel":"phone","complainant":{"id":"c","name":"林先生","phone":"13900000009"},"subject":"未收到通知"}}"#;
+    let resolved = r#"{"id":"c2","type":"complaint.resolved","at":"2026-12-03T16:40:00+08:00","complaint_id":"C1","result":"已补发"}"#;
+    import_all(&d.store, &[lodged.to_owned()]).await;
+    import_all(&d.store, &[resolved.to_owned()]).await;
+    let times: (String, Option<String>) =
+        sqlx::query_as("SELECT lodged_at, resolved_at FROM complaints WHERE id = 'C1'")
+            .fetch_one(d.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        times,
+        (
+            "2026-12-01T09:15:00+08:00".to_owned(),
+            Some("2026-12-03T16:40:00+08:00".to_owned())
+        )
+    );
+}

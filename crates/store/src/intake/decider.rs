@@ -419,7 +419,9 @@ impl Decider {
                 };
                 self.complaints
                     .insert(c.complaint.id.clone(), Some((c.clone(), lodged_at.clone())));
-                p.complaints.push((c, lodged_at));
+                let resolved_at = matches!(env.body, EventBody::ComplaintResolved { .. })
+                    .then(|| env.at.to_rfc3339());
+                p.complaints.push((c, lodged_at, resolved_at));
             }
             Change::Survey => p.surveys.push(env.clone()),
             Change::PushesOnly => {}

@@ -26,7 +26,9 @@ pub(super) struct Pending {
     pub(super) parties: Vec<(String, ProjectParty, i64)>,
     pub(super) built: Vec<Built>,
     pub(super) members: Vec<(String, MemberRecord)>,
-    pub(super) complaints: Vec<(ComplaintRecord, String)>,
+    /// Each complaint as it stands, when it was lodged and (if this event
+    /// resolved it) when, by the events' own times.
+    pub(super) complaints: Vec<(ComplaintRecord, String, Option<String>)>,
     pub(super) surveys: Vec<Envelope>,
     pub(super) rejects: Vec<crate::rejects::Kept>,
     pub(super) accepted: Vec<String>,
@@ -40,8 +42,8 @@ pub(super) async fn write(conn: &mut SqliteConnection, p: Pending, source: &str)
     for (username, m) in &p.members {
         crate::fold::upsert_member(conn, username, m, &at).await?;
     }
-    for (c, lodged_at) in &p.complaints {
-        crate::fold::upsert_complaint(conn, c, lodged_at, &at).await?;
+    for (c, lodged_at, resolved_at) in &p.complaints {
+        crate::fold::upsert_complaint(conn, c, lodged_at, resolved_at.as_deref()).await?;
     }
     for env in &p.surveys {
         if let EventBody::SurveyAnswered {
