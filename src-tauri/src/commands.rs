@@ -3,7 +3,7 @@
 //! `App::named`, so a database failure names its file.
 
 use ggzy_app::actions::{Action, ActionDone};
-use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange};
+use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange, YearExceptions};
 use ggzy_app::audit::{AnchorSent, AnchorSettings, AuditHead, AuditProgress, AuditReport};
 use ggzy_app::channels::{ChannelSettings, DispatchConfig, SecretState, SecretValue};
 use ggzy_app::conflicts::{ConflictItem, ResolveForm};
@@ -278,6 +278,19 @@ pub async fn run_draw(app: State<'_, App>, project: String, form: DrawForm) -> R
 #[tauri::command]
 pub async fn draws(app: State<'_, App>, project: String) -> Result<Vec<DrawSummary>> {
     app.named(app.draws(&project).await)
+}
+
+#[tauri::command]
+pub async fn calendar(app: State<'_, App>) -> Result<Vec<YearExceptions>> {
+    app.named(app.calendar().await)
+}
+
+#[tauri::command]
+pub async fn save_calendar(
+    app: State<'_, App>,
+    years: Vec<YearExceptions>,
+) -> Result<Vec<YearExceptions>> {
+    app.named(app.save_calendar(years).await)
 }
 
 #[tauri::command]

@@ -129,6 +129,8 @@ fn main() {
             commands::run_draw,
             commands::draws,
             commands::draw_view,
+            commands::calendar,
+            commands::save_calendar,
             commands::reply_call,
             commands::sign_in,
             commands::save_draw_record,

@@ -2,6 +2,7 @@
 
 use crate::rights::ADMIN;
 use crate::{App, AppError, Result, ANY_ROLE};
+pub use ggzy_core::calendar::YearExceptions;
 use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use ggzy_store::users::{NewUser, UserChange};
@@ -67,6 +68,22 @@ pub(crate) async fn setting(store: &ggzy_store::Store, key: &str) -> Result<Stri
 }
 
 impl App {
+    /// Each year's public holidays and make-up working days, on which every
+    /// statutory clock runs (设置 → 工作日历).
+    pub async fn calendar(&self) -> Result<Vec<YearExceptions>> {
+        self.require(ADMIN, "查看工作日历").await?;
+        Ok(self.store().calendar_years().await?)
+    }
+
+    /// Keep the years as the State Council's notices set them; a day both
+    /// off and worked, or a make-up day that is no weekend, is refused
+    /// naming it, and nothing is kept. Audited.
+    pub async fn save_calendar(&self, years: Vec<YearExceptions>) -> Result<Vec<YearExceptions>> {
+        let me = self.require(ADMIN, "修改工作日历").await?;
+        self.store().save_calendar(&years, &me.username).await?;
+        self.calendar().await
+    }
+
     pub async fn center_settings(&self) -> Result<CenterSettings> {
         self.require(ANY_ROLE, "查看中心设置").await?;
         let all = self.store().settings().await?;

@@ -226,7 +226,7 @@ pub const RESOLVED: &str = "conflict.resolved";
 
 /// Every kind of audit record, as staff read it (the activity feed, the
 /// audit page). A kind not listed is shown as written.
-pub const KINDS: [(&str, &str); 26] = [
+pub const KINDS: [(&str, &str); 27] = [
     (EVENT_ACCEPTED, "接收事件"),
     (PUSH_STATUS, "推送状态变更"),
     ("user.added", "新增用户"),
@@ -243,6 +243,7 @@ pub const KINDS: [(&str, &str); 26] = [
     ("dispatch.configured", "修改推送通道"),
     ("contact_rules.changed", "修改联系规则"),
     ("checklists.changed", "修改查验清单"),
+    ("calendar.changed", "修改工作日历"),
     (crate::experts::SAVED, "保存专家信息"),
     ("demo.marked", "标记演示中心"),
     (crate::rejects::KEPT, "保留拒收数据"),

@@ -4,6 +4,7 @@
 use crate::audit::AuditWriter;
 use crate::{now, Result, Store, StoreError};
 use ggzy_core::anchor;
+use ggzy_core::calendar::{self, Calendar, YearExceptions};
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::valid_phone;
 use ggzy_core::materials::Checklists;
@@ -172,6 +173,43 @@ impl Store {
         let text = serde_json::to_string(lists)?;
         let audit = json!({ "checklists": lists, "by": by });
         self.save_meta("checklists", &text, "checklists.changed", audit)
+            .await
+    }
+
+    /// Each year's holidays and make-up working days as kept, or the years
+    /// the product knows.
+    pub async fn calendar_years(&self) -> Result<Vec<YearExceptions>> {
+        let saved: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'calendar'")
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(match saved {
+            Some(text) => serde_json::from_str(&text)?,
+            None => calendar::known_years(),
+        })
+    }
+
+    /// The working-day calendar every statutory clock runs on.
+    pub async fn calendar(&self) -> Result<Calendar> {
+        Calendar::new(&self.calendar_years().await?)
+            .map_err(|m| StoreError::Corrupt(format!("保存的工作日历无法使用：{m}")))
+    }
+
+    /// Check and keep the years' holidays and make-up working days; a
+    /// contradiction is refused naming the day, and nothing is kept.
+    pub async fn save_calendar(&self, years: &[YearExceptions], by: &str) -> Result<()> {
+        Calendar::new(years).map_err(|m| StoreError::invalid(ErrorCode::InvalidSetting, m))?;
+        let mut years = years.to_vec();
+        years.sort_by_key(|y| y.year);
+        for y in &mut years {
+            y.off.sort();
+            y.off.dedup();
+            y.on.sort();
+            y.on.dedup();
+        }
+        let text = serde_json::to_string(&years)?;
+        let audit = json!({ "calendar": years, "by": by });
+        self.save_meta("calendar", &text, "calendar.changed", audit)
             .await
     }
 

@@ -53,10 +53,11 @@ struct Recorded {
 }
 
 /// The deployment-wide values kept in `meta` that records cover, and how.
-const META: [(&str, &str, &str); 4] = [
+const META: [(&str, &str, &str); 5] = [
     ("dispatch.configured", "dispatch_config", "config"),
     ("contact_rules.changed", "contact_rules", "rules"),
     ("checklists.changed", "checklists", "checklists"),
+    ("calendar.changed", "calendar", "calendar"),
     ("demo.marked", "demo", "value"),
 ];
 
