@@ -38,6 +38,19 @@ async fn an_admin_adds_a_colleague_who_changes_the_one_time_password() {
         .expect("scroll to the templates");
     app.screenshot("settings-templates").await;
 
+    // 工作日历: 2026's notice comes with the product; a new year is added and kept.
+    let card = app
+        .text_contains("[data-test=calendar-years]", "2026 年")
+        .await;
+    assert!(!card.contains("2027"), "{card}");
+    app.text_contains("[data-test=calendar]", "放假 33 天，调休上班 6 天")
+        .await;
+    app.click("[data-test=calendar-add]").await;
+    app.click("[data-test=calendar-save]").await;
+    app.text_contains(".el-message", "工作日历已保存").await;
+    app.text_contains("[data-test=calendar-years]", "2027 年")
+        .await;
+
     // Supervisory staff moved to complaints.
     app.click("[data-edit-user=wangfang]").await;
     app.click("[data-role=supervisor]").await;
