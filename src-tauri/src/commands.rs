@@ -6,6 +6,7 @@ use ggzy_app::actions::{Action, ActionDone};
 use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange, YearExceptions};
 use ggzy_app::audit::{AnchorSent, AnchorSettings, AuditHead, AuditProgress, AuditReport};
 use ggzy_app::channels::{ChannelSettings, DispatchConfig, SecretState, SecretValue};
+use ggzy_app::complaints::ComplaintItem;
 use ggzy_app::conflicts::{ConflictItem, ResolveForm};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
 
@@ -278,6 +279,11 @@ pub async fn run_draw(app: State<'_, App>, project: String, form: DrawForm) -> R
 #[tauri::command]
 pub async fn draws(app: State<'_, App>, project: String) -> Result<Vec<DrawSummary>> {
     app.named(app.draws(&project).await)
+}
+
+#[tauri::command]
+pub async fn complaints(app: State<'_, App>) -> Result<Vec<ComplaintItem>> {
+    app.named(app.complaints().await)
 }
 
 #[tauri::command]

@@ -130,6 +130,7 @@ fn main() {
             commands::draws,
             commands::draw_view,
             commands::calendar,
+            commands::complaints,
             commands::save_calendar,
             commands::reply_call,
             commands::sign_in,

@@ -3,7 +3,7 @@
 //! the window gets them with the center's state at start (`center_state`)
 //! and holds no copy of its own.
 
-use ggzy_core::event::{kind_zh, Outcome, Stage, OWN_TYPES, TYPES};
+use ggzy_core::event::{kind_zh, ComplaintChannel, Outcome, Stage, OWN_TYPES, TYPES};
 use ggzy_core::experts::ExpertStatus;
 use ggzy_core::materials::Verdict;
 use ggzy_core::model::Reach;
@@ -33,6 +33,8 @@ pub struct Labels {
     pub roles: Vec<Label<Role>>,
     pub staff_roles: Vec<Label<StaffRole>>,
     pub channels: Vec<Label<Channel>>,
+    /// The ways a complaint comes in (5.1.1).
+    pub complaint_channels: Vec<Label<ComplaintChannel>>,
     /// How a party asked to be reached (3.4).
     pub reaches: Vec<Label<Reach>>,
     pub push_statuses: Vec<Label<PushStatus>>,
@@ -75,6 +77,7 @@ impl Labels {
             roles: labels(&Role::ALL, Role::zh),
             staff_roles: labels(&StaffRole::ALL, StaffRole::zh),
             channels: labels(&Channel::ALL, Channel::zh),
+            complaint_channels: labels(&ComplaintChannel::ALL, ComplaintChannel::zh),
             reaches: labels(&Reach::ALL, Reach::zh),
             push_statuses: labels(&PushStatus::ALL, PushStatus::zh),
             holds: labels(&Hold::ALL, Hold::zh),

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod admin;
 pub mod audit;
 pub mod channels;
+pub mod complaints;
 pub mod conflicts;
 pub mod contacts;
 pub mod draws;

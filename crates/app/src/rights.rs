@@ -23,6 +23,8 @@ pub const POOL_READERS: &[StaffRole] = &[
     StaffRole::Admin,
     StaffRole::Supervisor,
 ];
+/// Who handles complaints (5.1): the supervisor (监督/投诉处理).
+pub const COMPLAINT_HANDLERS: &[StaffRole] = &[StaffRole::Supervisor];
 /// Staff whom the standard's clauses push to, and so have an inbox.
 pub const INBOX_HOLDERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::SupervisorStaff];
 
@@ -35,9 +37,10 @@ pub struct MenuItem {
 }
 
 /// The side menu in order, each page with the roles that work in it.
-const PAGES: [(MenuItem, &[StaffRole]); 9] = [
+const PAGES: [(MenuItem, &[StaffRole]); 10] = [
     (page("/workbench", "工作台"), ANY_ROLE),
     (page("/projects", "项目"), ANY_ROLE),
+    (page("/complaints", "投诉"), COMPLAINT_HANDLERS),
     (page("/experts", "专家库"), POOL_READERS),
     (page("/pushes", "推送记录"), ANY_ROLE),
     (page("/inbox", "消息"), INBOX_HOLDERS),
@@ -67,15 +70,18 @@ pub enum Right {
     KeepPool,
     /// Draw experts for a project (4.6): whoever records `experts.drawn`.
     DrawExperts,
+    /// See the complaints and their clocks (5.1).
+    SeeComplaints,
 }
 
 impl Right {
-    const ALL: [Right; 5] = [
+    const ALL: [Right; 6] = [
         Right::Resend,
         Right::SeeExperts,
         Right::SeePool,
         Right::KeepPool,
         Right::DrawExperts,
+        Right::SeeComplaints,
     ];
 
     pub fn roles(self) -> &'static [StaffRole] {
@@ -85,6 +91,7 @@ impl Right {
             Right::SeePool => POOL_READERS,
             Right::KeepPool => POOL_KEEPERS,
             Right::DrawExperts => ggzy_core::event::recorded_by("experts.drawn"),
+            Right::SeeComplaints => COMPLAINT_HANDLERS,
         }
     }
 }

@@ -68,6 +68,7 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
             &[
                 "/workbench",
                 "/projects",
+                "/complaints",
                 "/experts",
                 "/pushes",
                 "/conflicts",
@@ -105,6 +106,11 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
             allowed(app.rejects(1).await),
             menus.contains(&"/import"),
             "{user}: import"
+        );
+        assert_eq!(
+            allowed(app.complaints().await),
+            menus.contains(&"/complaints"),
+            "{user}: complaints"
         );
         assert_eq!(
             allowed(app.channel_settings().await),

@@ -180,9 +180,15 @@ impl Limit {
 #[ts(export)]
 pub enum ClockState {
     /// Working days left after today (0: today is the last day).
-    Running { left: i64 },
+    Running {
+        #[ts(type = "number")]
+        left: i64,
+    },
     /// Working days past the last day.
-    Overdue { by: i64 },
+    Overdue {
+        #[ts(type = "number")]
+        by: i64,
+    },
 }
 
 /// A statutory clock: started by an event at its own time, due at the end

@@ -125,13 +125,34 @@ pub struct Evaluation {
     pub contact_phone: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The four ways of 5.1.1 a complaint comes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum ComplaintChannel {
     Phone,
     Online,
     EReview,
     SuggestionBox,
+}
+
+impl ComplaintChannel {
+    pub const ALL: [ComplaintChannel; 4] = [
+        ComplaintChannel::Phone,
+        ComplaintChannel::Online,
+        ComplaintChannel::EReview,
+        ComplaintChannel::SuggestionBox,
+    ];
+
+    /// As 5.1.1 names it.
+    pub fn zh(self) -> &'static str {
+        match self {
+            ComplaintChannel::Phone => "电话",
+            ComplaintChannel::Online => "网上",
+            ComplaintChannel::EReview => "电子评价",
+            ComplaintChannel::SuggestionBox => "意见箱",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

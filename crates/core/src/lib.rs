@@ -10,6 +10,7 @@ pub mod anchor;
 pub mod audit;
 pub mod calendar;
 pub mod catalog;
+pub mod complaints;
 pub mod draw;
 pub mod engine;
 pub mod error;

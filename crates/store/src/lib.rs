@@ -4,6 +4,7 @@
 
 pub mod anchor;
 pub mod audit;
+pub mod complaints;
 pub mod conflicts;
 pub mod demo;
 pub mod draw_calls;

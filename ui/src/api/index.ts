@@ -80,8 +80,9 @@ import type { Tally } from './bindings/Tally'
 import type { ReplyResult } from './bindings/ReplyResult'
 import type { ShownExpert } from './bindings/ShownExpert'
 import type { YearExceptions } from './bindings/YearExceptions'
+import type { ComplaintItem } from './bindings/ComplaintItem'
 
-export type { MaterialsView, MaterialsRound, CheckedItem, Checklists, Verdict, YearExceptions }
+export type { MaterialsView, MaterialsRound, CheckedItem, Checklists, Verdict, YearExceptions, ComplaintItem }
 export type { Expert, ExpertStatus, ExpertForm, ExpertList, ExpertListQuery, RosterResult, DrawForm, DrawSummary, DrawView, CallView, Tally, ReplyResult, ShownExpert }
 export type { ConflictItem, ResolveForm, ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
@@ -140,6 +141,7 @@ export const api = {
   saveDrawRecord: (id: string) => call<string | null>('save_draw_record', { id }),
   saveChecklists: (lists: Checklists) => call<Checklists>('save_checklists', { lists }),
   calendar: () => call<YearExceptions[]>('calendar'),
+  complaints: () => call<ComplaintItem[]>('complaints'),
   saveCalendar: (years: YearExceptions[]) => call<YearExceptions[]>('save_calendar', { years }),
   act: (action: Action) => call<ActionDone>('act', { action }),
   checkAction: (action: Action) => call<string | null>('check_action', { action }),

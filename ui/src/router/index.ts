@@ -21,6 +21,7 @@ export const router = createRouter({
         { path: 'projects/:code', component: () => import('../views/projects/detail.vue'), meta: { title: '项目详情' } },
         { path: 'projects/:code/draws/:id', component: () => import('../views/draws/index.vue'), meta: { title: '专家抽取' } },
         { path: 'projects/:code/materials/:stage', component: () => import('../views/materials/index.vue'), meta: { title: '发布资料查验' } },
+        { path: 'complaints', component: () => import('../views/complaints/index.vue'), meta: { title: '投诉' } },
         { path: 'experts', component: () => import('../views/experts/index.vue'), meta: { title: '专家库' } },
         { path: 'pushes', component: () => import('../views/pushes/index.vue'), meta: { title: '推送记录' } },
         { path: 'inbox', component: () => import('../views/inbox/index.vue'), meta: { title: '消息' } },

@@ -3,4 +3,4 @@
 /**
  * Where a clock stands at a moment.
  */
-export type ClockState = { "state": "running", left: bigint, } | { "state": "overdue", by: bigint, };
+export type ClockState = { "state": "running", left: number, } | { "state": "overdue", by: number, };
