@@ -55,6 +55,22 @@ impl App {
     pub async fn complaints(&self) -> Result<Vec<ComplaintItem>> {
         self.require(Right::SeeComplaints.roles(), "查看投诉")
             .await?;
+        self.complaint_items().await
+    }
+
+    /// How many complaints are open, and how many of those are overdue
+    /// (the supervisor's workbench).
+    pub(crate) async fn complaints_open(&self) -> Result<(i64, i64)> {
+        let items = self.complaint_items().await?;
+        let open = items.iter().filter(|i| i.clock.is_some()).count() as i64;
+        let late = items
+            .iter()
+            .filter(|i| matches!(i.clock, Some(ClockState::Overdue { .. })))
+            .count() as i64;
+        Ok((open, late))
+    }
+
+    async fn complaint_items(&self) -> Result<Vec<ComplaintItem>> {
         let calendar = self.store().calendar().await?;
         let now = chrono::Utc::now().with_timezone(&beijing());
         let mut items = Vec::new();

@@ -74,7 +74,8 @@ pub struct Workbench {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct TaskGroup {
-    /// `filing_review`, `materials`, `failed_pushes` or `rejects`.
+    /// `filing_review`, `materials`, `failed_pushes`, `rejects`,
+    /// `complaints_overdue` or `complaints_open`.
     pub kind: String,
     pub title: String,
     #[ts(type = "number")]
@@ -390,6 +391,20 @@ impl App {
             ),
         ] {
             if roles.contains(&me.role) {
+                tasks.push(TaskGroup {
+                    kind: kind.into(),
+                    title: title.into(),
+                    total,
+                    projects: Vec::new(),
+                });
+            }
+        }
+        if rights::Right::SeeComplaints.roles().contains(&me.role) {
+            let (open, late) = self.complaints_open().await?;
+            for (kind, title, total) in [
+                ("complaints_overdue", "逾期的投诉", late),
+                ("complaints_open", "待办结的投诉", open),
+            ] {
                 tasks.push(TaskGroup {
                     kind: kind.into(),
                     title: title.into(),

@@ -64,4 +64,19 @@ async fn the_supervisor_sees_each_complaint_with_its_clock_overdue_first() {
     assert_eq!((mine[2].clock, mine[2].took), (None, Some(4)));
     assert_eq!(mine[2].result.as_deref(), Some("已补发通知"));
     assert_eq!(mine[0].limit, "30 个工作日");
+
+    // The supervisor's workbench counts them: the demo's open one (lodged
+    // in October) and T-LATE are overdue, T-RECENT is open.
+    let tasks = app.workbench().await.unwrap().tasks;
+    let count = |kind: &str| tasks.iter().find(|t| t.kind == kind).map(|t| t.total);
+    assert_eq!(
+        (count("complaints_open"), count("complaints_overdue")),
+        (Some(3), Some(2))
+    );
+    app.login("zhangwei", DEMO_PASSWORD).await.unwrap();
+    let tasks = app.workbench().await.unwrap().tasks;
+    assert!(
+        tasks.iter().all(|t| !t.kind.starts_with("complaints")),
+        "center staff see no complaints"
+    );
 }

@@ -6,6 +6,8 @@ describe('workbench tasks', () => {
   it('link to the page they are worked on, or list their projects', () => {
     expect(taskLink('failed_pushes')).toBe('/pushes')
     expect(taskLink('rejects')).toBe('/import')
+    expect(taskLink('complaints_overdue')).toBe('/complaints')
+    expect(taskLink('complaints_open')).toBe('/complaints')
     expect(taskLink('filing_review')).toBeNull()
     expect(taskLink('materials')).toBeNull()
   })
