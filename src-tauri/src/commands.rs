@@ -339,7 +339,12 @@ pub async fn save_draw_record(
     let Some(path) = rx.await.ok().flatten().and_then(|p| p.into_path().ok()) else {
         return Ok(None);
     };
-    app.named(app.write_file(&path, &bytes))?;
+    std::fs::write(&path, &bytes).map_err(|e| {
+        AppError::new(
+            ggzy_app::ErrorCode::WriteFailed,
+            format!("未能写入 {}（{e}）：请换一个位置保存", path.display()),
+        )
+    })?;
     Ok(Some(path.display().to_string()))
 }
 

@@ -567,16 +567,6 @@ impl App {
         crate::pdf::render(&record(&view, &chrono::Local::now().to_rfc3339()))
     }
 
-    /// Write a record the person chose to save (a PDF) to `path`.
-    pub fn write_file(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-        std::fs::write(path, bytes).map_err(|e| {
-            AppError::new(
-                ErrorCode::WriteFailed,
-                format!("未能写入 {}（{e}）：请换一个位置保存", path.display()),
-            )
-        })
-    }
-
     /// Sign an expert in at the evaluation by their ID card: who they are
     /// is shown to the one signing them in (and audited by the sign-in's
     /// own record).

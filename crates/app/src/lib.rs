@@ -25,8 +25,8 @@ pub mod sync;
 pub mod templates;
 
 pub use error::{AppError, Result};
+pub use ggzy_core::error::ErrorCode;
 
-use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use ggzy_store::overview::{Activity, Overview, TaskKind};
 use ggzy_store::Store;
