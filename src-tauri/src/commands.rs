@@ -3,10 +3,12 @@
 //! `App::named`, so a database failure names its file.
 
 use ggzy_app::actions::{Action, ActionDone};
-use ggzy_app::admin::{CenterSettings, NewStaffUser, StaffUser, StaffUserChange, YearExceptions};
+use ggzy_app::admin::{
+    CenterSettings, Limits, NewStaffUser, StaffUser, StaffUserChange, YearExceptions,
+};
 use ggzy_app::audit::{AnchorSent, AnchorSettings, AuditHead, AuditProgress, AuditReport};
 use ggzy_app::channels::{ChannelSettings, DispatchConfig, SecretState, SecretValue};
-use ggzy_app::complaints::ComplaintItem;
+use ggzy_app::complaints::{Assignable, ComplaintDetail, ComplaintForm, ComplaintItem};
 use ggzy_app::conflicts::{ConflictItem, ResolveForm};
 use ggzy_app::contacts::{ContactForm, ContactSettings};
 
@@ -287,6 +289,127 @@ pub async fn complaints(app: State<'_, App>) -> Result<Vec<ComplaintItem>> {
 }
 
 #[tauri::command]
+pub async fn complaint(app: State<'_, App>, id: String) -> Result<ComplaintDetail> {
+    app.named(app.complaint(&id).await)
+}
+
+#[tauri::command]
+pub async fn assignable(app: State<'_, App>) -> Result<Vec<Assignable>> {
+    app.named(app.assignable().await)
+}
+
+#[tauri::command]
+pub async fn lodge_complaint(app: State<'_, App>, form: ComplaintForm) -> Result<String> {
+    app.named(app.lodge_complaint(form).await)
+}
+
+#[tauri::command]
+pub async fn accept_complaint(
+    app: State<'_, App>,
+    id: String,
+    assignee: Option<String>,
+) -> Result<ActionDone> {
+    app.named(app.accept_complaint(&id, assignee).await)
+}
+
+#[tauri::command]
+pub async fn refuse_complaint(
+    app: State<'_, App>,
+    id: String,
+    reason: String,
+) -> Result<ActionDone> {
+    app.named(app.refuse_complaint(&id, &reason).await)
+}
+
+#[tauri::command]
+pub async fn assign_complaint(
+    app: State<'_, App>,
+    id: String,
+    assignee: String,
+) -> Result<ActionDone> {
+    app.named(app.assign_complaint(&id, &assignee).await)
+}
+
+#[tauri::command]
+pub async fn decide_complaint(
+    app: State<'_, App>,
+    id: String,
+    result: String,
+) -> Result<ActionDone> {
+    app.named(app.decide_complaint(&id, &result).await)
+}
+
+/// An investigation note; with `attach`, the files the person chooses in
+/// the system's dialog go with it (cancelled: nothing is kept, `None`).
+#[tauri::command]
+pub async fn note_complaint(
+    app: State<'_, App>,
+    window: tauri::Window,
+    id: String,
+    note: String,
+    attach: bool,
+) -> Result<Option<ActionDone>> {
+    use tauri_plugin_dialog::DialogExt;
+    if !attach {
+        return app
+            .named(app.note_complaint(&id, &note, Vec::new()).await)
+            .map(Some);
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    window
+        .dialog()
+        .file()
+        .set_parent(&window)
+        .set_title("选择调查记录的附件")
+        .pick_files(move |paths| {
+            let _ = tx.send(paths);
+        });
+    let Some(paths) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let mut files = Vec::new();
+    for path in paths.into_iter().filter_map(|p| p.into_path().ok()) {
+        let bytes = std::fs::read(&path).map_err(|e| {
+            AppError::new(
+                ggzy_app::ErrorCode::Invalid,
+                format!("未能读取 {}（{e}）：请换一个文件", path.display()),
+            )
+        })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        files.push((name, bytes));
+    }
+    app.named(app.note_complaint(&id, &note, files).await)
+        .map(Some)
+}
+
+/// Save a kept file of a complaint where the person chooses; the path
+/// written, or `None` if they cancelled.
+#[tauri::command]
+pub async fn save_complaint_file(
+    app: State<'_, App>,
+    window: tauri::Window,
+    sm3: String,
+    name: String,
+) -> Result<Option<String>> {
+    // Refused before the dialog opens if this person may not see complaints.
+    let bytes = app.named(app.complaint_file(&sm3).await)?;
+    save_in_dialog(&window, "保存附件", &name, None, &bytes).await
+}
+
+#[tauri::command]
+pub async fn limits(app: State<'_, App>) -> Result<Limits> {
+    app.named(app.limits().await)
+}
+
+#[tauri::command]
+pub async fn save_limits(app: State<'_, App>, limits: Limits) -> Result<Limits> {
+    app.named(app.save_limits(limits).await)
+}
+
+#[tauri::command]
 pub async fn calendar(app: State<'_, App>) -> Result<Vec<YearExceptions>> {
     app.named(app.calendar().await)
 }
@@ -322,24 +445,46 @@ pub async fn save_draw_record(
     window: tauri::Window,
     id: String,
 ) -> Result<Option<String>> {
-    use tauri_plugin_dialog::DialogExt;
     // Refused before the dialog opens if this person may not see the draw.
     let bytes = app.named(app.draw_record_pdf(&id).await)?;
+    let name = format!("专家抽取记录-{id}.pdf");
+    save_in_dialog(
+        &window,
+        "导出专家抽取记录",
+        &name,
+        Some(("PDF", &["pdf"])),
+        &bytes,
+    )
+    .await
+}
+
+/// Write `bytes` where the person chooses in the system's save dialog; the
+/// path written, or `None` if they cancelled.
+async fn save_in_dialog(
+    window: &tauri::Window,
+    title: &str,
+    name: &str,
+    filter: Option<(&str, &[&str])>,
+    bytes: &[u8],
+) -> Result<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    window
+    let mut dialog = window
         .dialog()
         .file()
-        .set_parent(&window)
-        .set_title("导出专家抽取记录")
-        .set_file_name(format!("专家抽取记录-{id}.pdf"))
-        .add_filter("PDF", &["pdf"])
-        .save_file(move |path| {
-            let _ = tx.send(path);
-        });
+        .set_parent(window)
+        .set_title(title)
+        .set_file_name(name);
+    if let Some((what, extensions)) = filter {
+        dialog = dialog.add_filter(what, extensions);
+    }
+    dialog.save_file(move |path| {
+        let _ = tx.send(path);
+    });
     let Some(path) = rx.await.ok().flatten().and_then(|p| p.into_path().ok()) else {
         return Ok(None);
     };
-    std::fs::write(&path, &bytes).map_err(|e| {
+    std::fs::write(&path, bytes).map_err(|e| {
         AppError::new(
             ggzy_app::ErrorCode::WriteFailed,
             format!("未能写入 {}（{e}）：请换一个位置保存", path.display()),

@@ -74,9 +74,7 @@ fn main() {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { handle.state::<App>().sync_forever().await });
             let handle = app.handle().clone();
-            tauri::async_runtime::spawn(
-                async move { handle.state::<App>().keep_draw_clocks().await },
-            );
+            tauri::async_runtime::spawn(async move { handle.state::<App>().keep_clocks().await });
             tauri::async_runtime::spawn(notify_new_messages(app.handle().clone()));
             Ok(())
         })
@@ -131,6 +129,17 @@ fn main() {
             commands::draw_view,
             commands::calendar,
             commands::complaints,
+            commands::complaint,
+            commands::assignable,
+            commands::lodge_complaint,
+            commands::accept_complaint,
+            commands::refuse_complaint,
+            commands::assign_complaint,
+            commands::decide_complaint,
+            commands::note_complaint,
+            commands::save_complaint_file,
+            commands::limits,
+            commands::save_limits,
             commands::save_calendar,
             commands::reply_call,
             commands::sign_in,

@@ -268,28 +268,36 @@ impl App {
         let session = self.require(kind.roles(), kind.title()).await?;
         let (source, line) = event_line(&session.username, &action)?;
         // Decided once: kept when accepted; a refused form leaves nothing behind.
-        match self.store().submit_form(&source, &line).await? {
-            LineOutcome::Accepted { event_id, pushes } => {
-                self.queued.notify_one();
-                Ok(ActionDone {
-                    event_id,
-                    pushes: pushes as i64,
-                })
-            }
-            LineOutcome::Refused { refusal, .. } => Err(AppError::new(
-                ErrorCode::Refused,
-                format!("{}未能办理：{refusal}", kind.title()),
-            )),
-            LineOutcome::Duplicate { event_id } => Err(AppError::new(
-                ErrorCode::Duplicate,
-                format!("事件 {event_id} 已办理过，未重复办理"),
-            )),
-        }
+        let done = outcome(
+            kind.title(),
+            self.store().submit_form(&source, &line).await?,
+        )?;
+        self.queued.notify_one();
+        Ok(done)
     }
 }
 
-/// The intake line an action becomes, with a fresh id and the time now, and its source.
-fn event_line(username: &str, action: &Action) -> Result<(String, String)> {
+/// What a person's step came to, as they are told it: done, or refused
+/// naming the clause or field, or already done.
+pub(crate) fn outcome(title: &str, outcome: LineOutcome) -> Result<ActionDone> {
+    match outcome {
+        LineOutcome::Accepted { event_id, pushes } => Ok(ActionDone {
+            event_id,
+            pushes: pushes as i64,
+        }),
+        LineOutcome::Refused { refusal, .. } => Err(AppError::new(
+            ErrorCode::Refused,
+            format!("{title}未能办理：{refusal}"),
+        )),
+        LineOutcome::Duplicate { event_id } => Err(AppError::new(
+            ErrorCode::Duplicate,
+            format!("事件 {event_id} 已办理过，未重复办理"),
+        )),
+    }
+}
+
+/// The intake line a form becomes, with a fresh id and the time now, and its source.
+pub(crate) fn event_line(username: &str, action: &impl Serialize) -> Result<(String, String)> {
     let mut event = serde_json::to_value(action)
         .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?;
     event["id"] = format!("app-{}", uuid::Uuid::now_v7()).into();

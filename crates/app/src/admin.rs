@@ -3,6 +3,7 @@
 use crate::rights::ADMIN;
 use crate::{App, AppError, Result, ANY_ROLE};
 pub use ggzy_core::calendar::YearExceptions;
+pub use ggzy_core::deadlines::Limits;
 use ggzy_core::error::ErrorCode;
 use ggzy_core::role::StaffRole;
 use ggzy_store::users::{NewUser, UserChange};
@@ -82,6 +83,19 @@ impl App {
         let me = self.require(ADMIN, "修改工作日历").await?;
         self.store().save_calendar(&years, &me.username).await?;
         self.calendar().await
+    }
+
+    /// The statutory limits the clocks run on (设置 → 办理时限).
+    pub async fn limits(&self) -> Result<Limits> {
+        self.require(ADMIN, "查看办理时限").await?;
+        Ok(self.store().limits().await?)
+    }
+
+    /// Keep the limits; one out of range is refused naming it. Audited.
+    pub async fn save_limits(&self, limits: Limits) -> Result<Limits> {
+        let me = self.require(ADMIN, "修改办理时限").await?;
+        self.store().save_limits(&limits, &me.username).await?;
+        self.limits().await
     }
 
     pub async fn center_settings(&self) -> Result<CenterSettings> {

@@ -459,8 +459,8 @@ impl App {
 
     /// Keep this desktop's draws' clocks while the app runs (no answer in
     /// time calls the next backup), whether or not it sends pushes itself.
-    pub async fn keep_draw_clocks(&self) {
-        self.store().keep_draw_clocks(&self.queued).await
+    pub async fn keep_clocks(&self) {
+        self.store().keep_clocks(&self.queued).await
     }
 
     /// A draw's page: its request, counts and calls; identities only where

@@ -3,6 +3,7 @@
 //! the window gets them with the center's state at start (`center_state`)
 //! and holds no copy of its own.
 
+use ggzy_core::complaints::{ComplaintLimit, ComplaintState};
 use ggzy_core::event::{kind_zh, ComplaintChannel, Outcome, Stage, OWN_TYPES, TYPES};
 use ggzy_core::experts::ExpertStatus;
 use ggzy_core::materials::Verdict;
@@ -35,6 +36,10 @@ pub struct Labels {
     pub channels: Vec<Label<Channel>>,
     /// The ways a complaint comes in (5.1.1).
     pub complaint_channels: Vec<Label<ComplaintChannel>>,
+    /// Where a complaint stands (5.1.2).
+    pub complaint_states: Vec<Label<ComplaintState>>,
+    /// A complaint's two clocks.
+    pub complaint_limits: Vec<Label<ComplaintLimit>>,
     /// How a party asked to be reached (3.4).
     pub reaches: Vec<Label<Reach>>,
     pub push_statuses: Vec<Label<PushStatus>>,
@@ -78,6 +83,8 @@ impl Labels {
             staff_roles: labels(&StaffRole::ALL, StaffRole::zh),
             channels: labels(&Channel::ALL, Channel::zh),
             complaint_channels: labels(&ComplaintChannel::ALL, ComplaintChannel::zh),
+            complaint_states: labels(&ComplaintState::ALL, ComplaintState::zh),
+            complaint_limits: labels(&ComplaintLimit::ALL, ComplaintLimit::zh),
             reaches: labels(&Reach::ALL, Reach::zh),
             push_statuses: labels(&PushStatus::ALL, PushStatus::zh),
             holds: labels(&Hold::ALL, Hold::zh),

@@ -25,8 +25,13 @@ pub const POOL_READERS: &[StaffRole] = &[
 ];
 /// Who handles complaints (5.1): the supervisor (监督/投诉处理).
 pub const COMPLAINT_HANDLERS: &[StaffRole] = &[StaffRole::Supervisor];
-/// Staff whom the standard's clauses push to, and so have an inbox.
-pub const INBOX_HOLDERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::SupervisorStaff];
+/// Staff whom pushes go to, and so have an inbox: the standard's two roles,
+/// and the supervisors told of complaints.
+pub const INBOX_HOLDERS: &[StaffRole] = &[
+    StaffRole::CenterStaff,
+    StaffRole::SupervisorStaff,
+    StaffRole::Supervisor,
+];
 
 /// A page of the side menu.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]

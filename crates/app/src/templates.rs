@@ -51,6 +51,13 @@ fn sample_items() -> Items {
         ("contact_phone", "0576-85110000"),
         ("subject", "招标文件资格条件设置"),
         ("result", "已责令招标人修改招标文件"),
+        ("channel", "网上"),
+        ("complaint_id", "TS-2026-031"),
+        (
+            "reason",
+            "所反映事项不属于本中心信息推送服务范围，已告知向行政监督部门反映",
+        ),
+        ("when", "处理决定期限将于 2026-12-31 届满"),
     ]
     .into_iter()
     .map(|(k, v)| (k, v.to_owned()))
@@ -66,6 +73,7 @@ fn sample_name(role: Role) -> &'static str {
         Role::Expert => "李明",
         Role::CenterStaff => "张伟",
         Role::SupervisorStaff => "王芳",
+        Role::Supervisor => "陈静",
         Role::Complainant => "陈先生",
     }
 }

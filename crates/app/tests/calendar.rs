@@ -76,3 +76,61 @@ async fn admins_keep_the_years_holidays_and_the_trail_holds_them() {
         .message;
     assert!(why.contains("calendar"), "{why}");
 }
+
+/// 设置 → 办理时限: the law's and practice's limits until an admin sets
+/// others; a limit of no days is refused naming it; the supervisor's board
+/// counts with the limits kept; held to the trail.
+#[tokio::test]
+async fn admins_set_the_limits_the_clocks_run_on() {
+    use ggzy_core::calendar::Limit;
+    let (app, _dir) = demo_app().await;
+    app.login("admin", DEMO_PASSWORD).await.unwrap();
+    let limits = app.limits().await.unwrap();
+    assert_eq!(
+        (
+            limits.complaint_accept,
+            limits.complaint_decide,
+            limits.deposit_refund
+        ),
+        (
+            Limit::WorkingDays(3),
+            Limit::WorkingDays(30),
+            Limit::Days(5)
+        )
+    );
+    let zero = ggzy_app::admin::Limits {
+        complaint_decide: Limit::WorkingDays(0),
+        ..limits
+    };
+    let e = app.save_limits(zero).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidSetting);
+    assert!(e.message.contains("投诉处理期限"), "{}", e.message);
+    let fifteen = ggzy_app::admin::Limits {
+        complaint_decide: Limit::WorkingDays(15),
+        ..limits
+    };
+    assert_eq!(app.save_limits(fifteen).await.unwrap(), fifteen);
+
+    // The board's decision clock is 15 working days now.
+    app.login("chenjing", DEMO_PASSWORD).await.unwrap();
+    let board = app.complaints().await.unwrap();
+    assert!(board.iter().all(|c| c.limit == "15 个工作日"), "{board:?}");
+    assert_eq!(
+        app.save_limits(limits).await.unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+
+    sqlx::query("UPDATE meta SET value = replace(value, '15', '45') WHERE key = 'limits'")
+        .execute(app.store().pool())
+        .await
+        .unwrap();
+    let why = app
+        .store()
+        .verify_audit(|_, _| {})
+        .await
+        .unwrap()
+        .broken
+        .unwrap()
+        .message;
+    assert!(why.contains("limits"), "{why}");
+}

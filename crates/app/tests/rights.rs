@@ -71,6 +71,7 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
                 "/complaints",
                 "/experts",
                 "/pushes",
+                "/inbox",
                 "/conflicts",
                 "/audit",
             ][..],

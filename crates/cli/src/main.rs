@@ -364,7 +364,7 @@ async fn dispatch(
             }
             // Draws made on this database: no answer in time calls the next backup.
             let (clocks, waker) = (store.clone(), dispatcher.waker());
-            tokio::spawn(async move { clocks.keep_draw_clocks(&waker).await });
+            tokio::spawn(async move { clocks.keep_clocks(&waker).await });
             if until_idle {
                 store.take_over_leases().await?;
                 let mut sent = 0;

@@ -26,6 +26,14 @@ pub enum Trigger {
     HeadAnchored,
     /// The product's own: a draw left short once its backups ran out (`event::DRAW_SHORT`).
     DrawShort,
+    /// The product's own: a complaint lodged, told to the supervisors.
+    ComplaintLodged,
+    /// The product's own: a complaint not accepted, told to the complainant.
+    ComplaintRefused,
+    /// The product's own: a complaint handed to a supervisor to investigate.
+    ComplaintAssigned,
+    /// The product's own: a complaint's clock about to run out, or run out.
+    ComplaintReminded,
 }
 
 #[derive(Debug)]
@@ -166,6 +174,14 @@ pub static OWN: &[Rule] = &[
         "您的项目“{project_name}”（项目编号：{project_code}）的{notice}发布资料经查验未通过，已退回。退回原因：{reason}。请修改后重新提交。"),
     rule!("short", "short", "专家抽取缺额", DrawShort, CENTER, &[],
         "项目“{project_name}”（项目编号：{project_code}）的专家抽取中，专业 {specialty} 尚缺 {missing} 名专家：备选专家均已通知或已用尽，请补充抽取。"),
+    rule!("lodged", "lodged", "投诉登记", ComplaintLodged, &[Supervisor], &[],
+        "收到一件{channel}投诉（编号 {complaint_id}）：“{subject}”。请及时决定是否受理。"),
+    rule!("refused", "refused", "投诉不予受理告知", ComplaintRefused, &[Complainant], &[],
+        "您反映的“{subject}”经审查不予受理，理由：{reason}。感谢您对公共资源交易工作的监督。"),
+    rule!("assigned", "assigned", "投诉指派调查", ComplaintAssigned, &[Supervisor], &[],
+        "投诉“{subject}”（编号 {complaint_id}）已交由您调查处理，请及时调查核实。"),
+    rule!("remind", "remind", "投诉期限提醒", ComplaintReminded, &[Supervisor], &[],
+        "投诉“{subject}”（编号 {complaint_id}）的{when}，请及时办理。"),
     rule!("anchor", "anchor", "审计链头存证", HeadAnchored, SUPERVISION, &[],
         "截至{date}，本中心审计记录的链头为 {head}。请留存本消息：日后可凭它核对本中心的审计记录未被删除或改写。"),
 ];

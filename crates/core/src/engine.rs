@@ -3,8 +3,10 @@
 //! requires. Pure: the store looks things up before and persists after.
 
 use crate::catalog::{rule_for, Rule, Trigger};
+pub use crate::complaints::ComplaintRecord;
+use crate::complaints::{ComplaintState, Step, StepKind};
 use crate::error::Refusal;
-use crate::event::{Complaint, Envelope, EventBody, Outcome, Party, Stage};
+use crate::event::{Envelope, EventBody, Outcome, Party, Stage};
 use crate::materials::Verdict;
 use crate::push::{Channel, PushDraft, Recipient, Secret};
 use crate::reach::{ContactRules, Reach};
@@ -20,11 +22,13 @@ pub struct StaffMember {
     pub name: String,
 }
 
-/// Active staff of the two roles the standard pushes to.
+/// Active staff of the roles pushes go to: the two the standard names, and
+/// the center's own supervisors (监督/投诉处理), who are told of complaints.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directory {
     pub center_staff: Vec<StaffMember>,
     pub supervisor_staff: Vec<StaffMember>,
+    pub supervisors: Vec<StaffMember>,
 }
 
 impl Directory {
@@ -38,6 +42,8 @@ impl Directory {
                 d.center_staff.push(member);
             } else if role == StaffRole::SupervisorStaff.as_str() {
                 d.supervisor_staff.push(member);
+            } else if role == StaffRole::Supervisor.as_str() {
+                d.supervisors.push(member);
             }
         }
         d
@@ -56,6 +62,7 @@ impl Directory {
         Directory {
             center_staff: one(),
             supervisor_staff: one(),
+            supervisors: one(),
         }
     }
 }
@@ -72,13 +79,6 @@ pub enum MemberStatus {
 pub struct MemberRecord {
     pub party: Party,
     pub status: MemberStatus,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ComplaintRecord {
-    pub complaint: Complaint,
-    pub project: Option<String>,
-    pub result: Option<String>,
 }
 
 /// What the event refers to, as the store found it.
@@ -177,7 +177,12 @@ pub fn member_username(body: &EventBody) -> Option<&str> {
 pub fn complaint_id(body: &EventBody) -> Option<&str> {
     match body {
         EventBody::ComplaintLodged { complaint } => Some(&complaint.id),
-        EventBody::ComplaintResolved { complaint_id, .. } => Some(complaint_id),
+        EventBody::ComplaintAccepted { complaint_id, .. }
+        | EventBody::ComplaintRefused { complaint_id, .. }
+        | EventBody::ComplaintAssigned { complaint_id, .. }
+        | EventBody::ComplaintNoted { complaint_id, .. }
+        | EventBody::ComplaintReminded { complaint_id, .. }
+        | EventBody::ComplaintResolved { complaint_id, .. } => Some(complaint_id),
         _ => None,
     }
 }
@@ -249,24 +254,145 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
                 complaint: complaint.clone(),
                 project: env.project.clone(),
                 result: None,
+                steps: Vec::new(),
             };
+            items.insert("channel", complaint.channel.zh().into());
+            let drafts = supervisor_pushes(Trigger::ComplaintLodged, &record, &items, None, ctx)?;
+            Ok(Decision::new(Change::Complaint(record), drafts))
+        }
+        EventBody::ComplaintAccepted {
+            complaint_id,
+            assignee,
+        } => {
+            let mut record = lodged_complaint(known, complaint_id)?;
+            record.steps.push(step(
+                env,
+                StepKind::Accepted {
+                    assignee: assignee.clone(),
+                },
+            ));
+            let drafts = match assignee {
+                Some(a) => {
+                    supervisor_pushes(Trigger::ComplaintAssigned, &record, &items, Some(a), ctx)?
+                }
+                None => Drafts::default(),
+            };
+            Ok(Decision::new(Change::Complaint(record), drafts))
+        }
+        EventBody::ComplaintRefused {
+            complaint_id,
+            reason,
+        } => {
+            let mut record = lodged_complaint(known, complaint_id)?;
+            record.steps.push(step(
+                env,
+                StepKind::Refused {
+                    reason: reason.clone(),
+                },
+            ));
+            items.insert("subject", record.complaint.subject.clone());
+            items.insert("reason", reason.clone());
+            let rule = rule_for(Trigger::ComplaintRefused).expect("the refusal is an own rule");
+            let to = &record.complaint.complainant;
+            let mut message = RoleMessage::new(rule, Role::Complainant, &items, ctx.center);
+            let drafts = party_pushes(to, &mut message, ctx.rules, false)?;
+            Ok(Decision::new(Change::Complaint(record), drafts))
+        }
+        EventBody::ComplaintAssigned {
+            complaint_id,
+            assignee,
+        } => {
+            let mut record = open_complaint(known, complaint_id)?;
+            if record.state() == ComplaintState::Lodged {
+                return Err(Refusal::order(
+                    "5.1.2",
+                    format!("投诉 `{complaint_id}` 尚未受理：请先受理再指派调查人员"),
+                ));
+            }
+            record.steps.push(step(
+                env,
+                StepKind::Assigned {
+                    assignee: assignee.clone(),
+                },
+            ));
+            let drafts = supervisor_pushes(
+                Trigger::ComplaintAssigned,
+                &record,
+                &items,
+                Some(assignee),
+                ctx,
+            )?;
+            Ok(Decision::new(Change::Complaint(record), drafts))
+        }
+        EventBody::ComplaintNoted {
+            complaint_id,
+            note,
+            files,
+        } => {
+            let mut record = open_complaint(known, complaint_id)?;
+            record.steps.push(step(
+                env,
+                StepKind::Noted {
+                    note: note.clone(),
+                    files: files.clone(),
+                },
+            ));
             Ok(Decision::new(Change::Complaint(record), Drafts::default()))
+        }
+        EventBody::ComplaintReminded {
+            complaint_id,
+            limit,
+            due,
+            overdue,
+        } => {
+            let mut record = open_complaint(known, complaint_id)?;
+            record.steps.push(step(
+                env,
+                StepKind::Reminded {
+                    limit: *limit,
+                    due: *due,
+                    overdue: *overdue,
+                },
+            ));
+            let when = if *overdue {
+                format!("{}期限已于 {due} 届满，现已逾期", limit.zh())
+            } else {
+                format!("{}期限将于 {due} 届满", limit.zh())
+            };
+            items.insert("when", when);
+            // Before the last day the assignee is told; once it passed, every supervisor.
+            let only = (!*overdue)
+                .then(|| record.assignee())
+                .flatten()
+                .map(str::to_owned);
+            let drafts = supervisor_pushes(
+                Trigger::ComplaintReminded,
+                &record,
+                &items,
+                only.as_deref(),
+                ctx,
+            )?;
+            Ok(Decision::new(Change::Complaint(record), drafts))
         }
         EventBody::ComplaintResolved {
             complaint_id,
             result,
         } => {
-            let mut record = known.complaint.clone().ok_or_else(|| {
-                Refusal::field(
-                    "complaint_id",
-                    format!("投诉 `{complaint_id}` 未登记：请先提交 complaint.lodged"),
-                )
-            })?;
-            if record.result.is_some() {
-                return Err(Refusal::order(
-                    "5.1.2",
-                    format!("投诉 `{complaint_id}` 已处理并反馈过"),
-                ));
+            let mut record = known_complaint(known, complaint_id)?;
+            match record.state() {
+                ComplaintState::Decided => {
+                    return Err(Refusal::order(
+                        "5.1.2",
+                        format!("投诉 `{complaint_id}` 已处理并反馈过"),
+                    ))
+                }
+                ComplaintState::Refused => {
+                    return Err(Refusal::order(
+                        "5.1.2",
+                        format!("投诉 `{complaint_id}` 已决定不予受理，不能再作出处理决定"),
+                    ))
+                }
+                _ => {}
             }
             record.result = Some(result.clone());
             items.insert("subject", record.complaint.subject.clone());
@@ -336,6 +462,100 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             ))
         }
     }
+}
+
+/// One step of a complaint, at its event's own time.
+fn step(env: &Envelope, what: StepKind) -> Step {
+    Step {
+        event: env.id.clone(),
+        at: env.at.to_rfc3339(),
+        what,
+    }
+}
+
+fn known_complaint(known: &Known, id: &str) -> Result<ComplaintRecord, Refusal> {
+    known.complaint.clone().ok_or_else(|| {
+        Refusal::field(
+            "complaint_id",
+            format!("投诉 `{id}` 未登记：请先提交 complaint.lodged"),
+        )
+    })
+}
+
+/// A complaint whose acceptance is still to be decided.
+fn lodged_complaint(known: &Known, id: &str) -> Result<ComplaintRecord, Refusal> {
+    let record = known_complaint(known, id)?;
+    if record.state() != ComplaintState::Lodged {
+        return Err(Refusal::order(
+            "5.1.2",
+            format!("投诉 `{id}` {}，不能再决定是否受理", record.state().zh()),
+        ));
+    }
+    Ok(record)
+}
+
+/// A complaint still being handled (neither refused nor decided).
+fn open_complaint(known: &Known, id: &str) -> Result<ComplaintRecord, Refusal> {
+    let record = known_complaint(known, id)?;
+    if !record.state().open() {
+        return Err(Refusal::order(
+            "5.1.2",
+            format!("投诉 `{id}` {}，已办结", record.state().zh()),
+        ));
+    }
+    Ok(record)
+}
+
+/// The desktop pushes of a complaint's own rule to the center's
+/// supervisors: to `only` when that one is on duty, else to all of them. A
+/// center with no supervisor yet is told nothing; the board still shows it.
+fn supervisor_pushes(
+    trigger: Trigger,
+    record: &ComplaintRecord,
+    items: &Items,
+    only: Option<&str>,
+    ctx: &Context,
+) -> Result<Drafts, Refusal> {
+    let rule = rule_for(trigger).expect("every complaint trigger has a rule");
+    let mut items = items.clone();
+    items.insert("complaint_id", record.complaint.id.clone());
+    items.insert("subject", record.complaint.subject.clone());
+    let mut staff: Vec<&StaffMember> = ctx.staff.supervisors.iter().collect();
+    if let Some(one) = only {
+        if staff.iter().any(|s| s.username == one) {
+            staff.retain(|s| s.username == one);
+        }
+    }
+    let mut message = RoleMessage::new(rule, Role::Supervisor, &items, ctx.center);
+    let mut drafts = Drafts::default();
+    for s in staff {
+        drafts
+            .pushes
+            .push(desktop_push(rule, Role::Supervisor, s, &mut message)?);
+    }
+    Ok(drafts)
+}
+
+/// A push to a staff member's desktop inbox.
+fn desktop_push(
+    rule: &'static Rule,
+    role: Role,
+    s: &StaffMember,
+    message: &mut RoleMessage,
+) -> Result<PushDraft, Refusal> {
+    Ok(PushDraft {
+        rule: rule.id,
+        clause: rule.clause,
+        recipient: Recipient {
+            role,
+            id: s.username.clone(),
+            name: recipient_name(&s.name),
+        },
+        channel: Channel::Desktop,
+        address: s.username.clone(),
+        message: message.to(&s.name)?,
+        secret: None,
+    })
 }
 
 /// A message that tells a member a one-time password (4.1.2a, 4.1.2c): stored
@@ -568,8 +788,9 @@ fn project_pushes(
         let mut message = RoleMessage::new(rule, role, &items, ctx.center);
         if let Some(staff_role) = role.staff() {
             let mut staff: Vec<&StaffMember> = match staff_role {
-                crate::role::StaffRole::CenterStaff => &ctx.staff.center_staff,
-                _ => &ctx.staff.supervisor_staff,
+                StaffRole::CenterStaff => &ctx.staff.center_staff,
+                StaffRole::SupervisorStaff => &ctx.staff.supervisor_staff,
+                _ => &ctx.staff.supervisors,
             }
             .iter()
             .collect();
@@ -586,19 +807,9 @@ fn project_pushes(
                 });
             }
             for s in staff {
-                drafts.pushes.push(PushDraft {
-                    rule: rule.id,
-                    clause: rule.clause,
-                    recipient: Recipient {
-                        role,
-                        id: s.username.clone(),
-                        name: recipient_name(&s.name),
-                    },
-                    channel: Channel::Desktop,
-                    address: s.username.clone(),
-                    message: message.to(&s.name)?,
-                    secret: None,
-                });
+                drafts
+                    .pushes
+                    .push(desktop_push(rule, role, s, &mut message)?);
             }
             // The role's work groups get the same message, once per group.
             for channel in ctx.rules.groups_for(role) {

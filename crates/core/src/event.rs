@@ -163,6 +163,21 @@ pub struct Complaint {
     pub subject: String,
 }
 
+/// A file kept with a complaint's investigation note: the store keeps its
+/// bytes, the event (and so the audit trail) its SM3.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct Attachment {
+    pub name: String,
+    #[ts(type = "number")]
+    pub size: u64,
+    /// SM3 of the bytes, 64 lowercase hex digits.
+    pub sm3: String,
+}
+
+/// The most files one note may carry.
+pub const MAX_ATTACHMENTS: usize = 20;
+
 /// Appendix A: each item 1 (很不满意) to 5 (很满意).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scores {
@@ -236,9 +251,38 @@ pub enum EventBody {
     ComplaintLodged {
         complaint: Complaint,
     },
+    /// Accepted (受理), and handed to a supervisor to investigate if named.
+    ComplaintAccepted {
+        complaint_id: String,
+        assignee: Option<String>,
+    },
+    /// Not accepted (不予受理), with the reason told to the complainant.
+    ComplaintRefused {
+        complaint_id: String,
+        reason: String,
+    },
+    /// Handed (again) to a supervisor to investigate.
+    ComplaintAssigned {
+        complaint_id: String,
+        assignee: String,
+    },
+    /// An investigation note, with the files it keeps.
+    ComplaintNoted {
+        complaint_id: String,
+        note: String,
+        files: Vec<Attachment>,
+    },
     ComplaintResolved {
         complaint_id: String,
         result: String,
+    },
+    /// The product's own: a complaint's clock about to run out, or run out.
+    ComplaintReminded {
+        complaint_id: String,
+        limit: crate::complaints::ComplaintLimit,
+        /// The clock's last day.
+        due: chrono::NaiveDate,
+        overdue: bool,
     },
     SurveyAnswered {
         respondent: Party,
@@ -275,7 +319,7 @@ pub struct Envelope {
 }
 
 /// Every intake type, as written on the wire.
-pub const TYPES: [&str; 15] = [
+pub const TYPES: [&str; 19] = [
     "member.registration_submitted",
     "member.registration_reviewed",
     "member.password_reset",
@@ -289,19 +333,27 @@ pub const TYPES: [&str; 15] = [
     "experts.drawn",
     "deposit.refunded",
     "complaint.lodged",
+    "complaint.accepted",
+    "complaint.refused",
+    "complaint.assigned",
+    "complaint.noted",
     "complaint.resolved",
     "survey.answered",
 ];
 
 /// The types the product records itself, which no intake may carry: the
-/// daily anchor of the audit chain's head, a draw's shortage alert.
-pub const OWN_TYPES: [&str; 2] = [ANCHORED, DRAW_SHORT];
+/// daily anchor of the audit chain's head, a draw's shortage alert, a
+/// complaint clock's reminder.
+pub const OWN_TYPES: [&str; 3] = [ANCHORED, DRAW_SHORT, COMPLAINT_REMINDED];
 
 /// The daily anchor: the chain's head, pushed for the supervisory department to keep.
 pub const ANCHORED: &str = "audit.anchored";
 
 /// A draw's specialty short of experts once its backups ran out.
 pub const DRAW_SHORT: &str = "draw.short";
+
+/// A complaint's clock about to run out, or run out, told to its supervisors.
+pub const COMPLAINT_REMINDED: &str = "complaint.reminded";
 
 /// Each type as staff call it (the product's own included); a type not
 /// listed is shown as written.
@@ -319,8 +371,13 @@ pub fn kind_zh(kind: &str) -> &str {
         "notice.published" => "公告发布",
         "experts.drawn" => "专家抽取",
         "deposit.refunded" => "保证金退还",
-        "complaint.lodged" => "投诉受理",
+        "complaint.lodged" => "投诉登记",
+        "complaint.accepted" => "投诉受理",
+        "complaint.refused" => "投诉不予受理",
+        "complaint.assigned" => "投诉指派",
+        "complaint.noted" => "投诉调查记录",
         "complaint.resolved" => "投诉处理完毕",
+        COMPLAINT_REMINDED => "投诉期限提醒",
         "survey.answered" => "满意度调查",
         ANCHORED => "审计链头存证",
         DRAW_SHORT => "专家抽取缺额",
@@ -347,9 +404,9 @@ pub fn recorded_by(kind: &str) -> &'static [StaffRole] {
     const SURVEYS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Supervisor];
     match kind {
         "filing.reviewed" => SUPERVISORY,
-        "complaint.lodged" | "complaint.resolved" => COMPLAINTS,
+        k if k.starts_with("complaint.") && k != COMPLAINT_REMINDED => COMPLAINTS,
         "survey.answered" => SURVEYS,
-        ANCHORED | DRAW_SHORT => &[],
+        ANCHORED | DRAW_SHORT | COMPLAINT_REMINDED => &[],
         _ => CENTER,
     }
 }
@@ -432,7 +489,12 @@ pub fn parse(line: &str) -> Result<Envelope, Refusal> {
             | EventBody::MemberRegistrationReviewed { .. }
             | EventBody::MemberPasswordReset { .. }
             | EventBody::ComplaintLodged { .. }
+            | EventBody::ComplaintAccepted { .. }
+            | EventBody::ComplaintRefused { .. }
+            | EventBody::ComplaintAssigned { .. }
+            | EventBody::ComplaintNoted { .. }
             | EventBody::ComplaintResolved { .. }
+            | EventBody::ComplaintReminded { .. }
             | EventBody::SurveyAnswered { .. }
             | EventBody::HeadAnchored { .. }
     );
@@ -518,14 +580,15 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
 }
 
 /// Free text a person writes (an opinion, a result): lines and tabs allowed.
-const FREE_TEXT: [&str; 4] = ["opinion", "result", "remarks", "content"];
+const FREE_TEXT: [&str; 6] = ["opinion", "result", "remarks", "content", "note", "reason"];
 
 /// The most characters a text field may hold, by its key.
 fn max_chars(key: &str) -> usize {
     match key {
         "phone" => 40,
         "email" => 254,
-        "id" | "project" | "username" | "winner" | "complaint_id" | "type" | "at" | "stage" => 200,
+        "id" | "project" | "username" | "winner" | "complaint_id" | "assignee" | "type" | "at"
+        | "stage" => 200,
         "name" | "sender" | "place" | "contact" => 200,
         "url" => 2048,
         k if FREE_TEXT.contains(&k) => 5000,
@@ -701,6 +764,36 @@ struct Resolved {
     result: String,
 }
 #[derive(Deserialize)]
+struct Accepted {
+    complaint_id: String,
+    assignee: Option<String>,
+}
+#[derive(Deserialize)]
+struct Refused {
+    complaint_id: String,
+    reason: String,
+}
+#[derive(Deserialize)]
+struct Assigned {
+    complaint_id: String,
+    assignee: String,
+}
+#[derive(Deserialize)]
+struct Noted {
+    complaint_id: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    files: Vec<Attachment>,
+}
+#[derive(Deserialize)]
+struct Reminded {
+    complaint_id: String,
+    limit: crate::complaints::ComplaintLimit,
+    due: chrono::NaiveDate,
+    overdue: bool,
+}
+#[derive(Deserialize)]
 struct Short {
     draw: String,
     specialty: String,
@@ -828,6 +921,44 @@ fn decode_body(kind: &str, v: &Value) -> Result<EventBody, Refusal> {
             EventBody::ComplaintResolved {
                 complaint_id: r.complaint_id,
                 result: r.result,
+            }
+        }
+        "complaint.accepted" => {
+            let a: Accepted = decode(v)?;
+            EventBody::ComplaintAccepted {
+                complaint_id: a.complaint_id,
+                assignee: a.assignee,
+            }
+        }
+        "complaint.refused" => {
+            let r: Refused = decode(v)?;
+            EventBody::ComplaintRefused {
+                complaint_id: r.complaint_id,
+                reason: r.reason,
+            }
+        }
+        "complaint.assigned" => {
+            let a: Assigned = decode(v)?;
+            EventBody::ComplaintAssigned {
+                complaint_id: a.complaint_id,
+                assignee: a.assignee,
+            }
+        }
+        "complaint.noted" => {
+            let n: Noted = decode(v)?;
+            EventBody::ComplaintNoted {
+                complaint_id: n.complaint_id,
+                note: n.note,
+                files: n.files,
+            }
+        }
+        COMPLAINT_REMINDED => {
+            let r: Reminded = decode(v)?;
+            EventBody::ComplaintReminded {
+                complaint_id: r.complaint_id,
+                limit: r.limit,
+                due: r.due,
+                overdue: r.overdue,
             }
         }
         "survey.answered" => {
@@ -1127,6 +1258,69 @@ fn validate(body: &EventBody) -> Result<(), Refusal> {
         } => {
             non_blank("complaint_id", complaint_id)?;
             non_blank("result", result)
+        }
+        EventBody::ComplaintAccepted {
+            complaint_id,
+            assignee,
+        } => {
+            non_blank("complaint_id", complaint_id)?;
+            match assignee {
+                Some(a) => non_blank("assignee", a),
+                None => Ok(()),
+            }
+        }
+        EventBody::ComplaintRefused {
+            complaint_id,
+            reason,
+        } => {
+            non_blank("complaint_id", complaint_id)?;
+            if reason.trim().is_empty() {
+                return Err(Refusal::field(
+                    "reason",
+                    "缺失：不予受理时必须写明理由，它将告知投诉人",
+                ));
+            }
+            Ok(())
+        }
+        EventBody::ComplaintAssigned {
+            complaint_id,
+            assignee,
+        } => {
+            non_blank("complaint_id", complaint_id)?;
+            non_blank("assignee", assignee)
+        }
+        EventBody::ComplaintNoted {
+            complaint_id,
+            note,
+            files,
+        } => {
+            non_blank("complaint_id", complaint_id)?;
+            if note.trim().is_empty() && files.is_empty() {
+                return Err(Refusal::field("note", "缺失：调查记录须有文字或附件"));
+            }
+            if files.len() > MAX_ATTACHMENTS {
+                return Err(Refusal::field(
+                    "files",
+                    format!("过多：一条调查记录最多 {MAX_ATTACHMENTS} 个附件"),
+                ));
+            }
+            for (i, f) in files.iter().enumerate() {
+                non_blank(&format!("files[{i}].name"), &f.name)?;
+                let hex = f.sm3.len() == 64
+                    && f.sm3
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                if !hex {
+                    return Err(Refusal::field(
+                        format!("files[{i}].sm3"),
+                        "必须是 64 位小写十六进制的 SM3 摘要",
+                    ));
+                }
+            }
+            Ok(())
+        }
+        EventBody::ComplaintReminded { complaint_id, .. } => {
+            non_blank("complaint_id", complaint_id)
         }
         EventBody::SurveyAnswered {
             respondent, scores, ..

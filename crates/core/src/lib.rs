@@ -11,6 +11,7 @@ pub mod audit;
 pub mod calendar;
 pub mod catalog;
 pub mod complaints;
+pub mod deadlines;
 pub mod draw;
 pub mod engine;
 pub mod error;

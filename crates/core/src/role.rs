@@ -19,11 +19,13 @@ pub enum Role {
     Expert,
     CenterStaff,
     SupervisorStaff,
+    /// The center's own supervisors (监督/投诉处理), told of complaints.
+    Supervisor,
     Complainant,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Member,
         Role::Tenderer,
         Role::Agency,
@@ -33,6 +35,7 @@ impl Role {
         Role::Expert,
         Role::CenterStaff,
         Role::SupervisorStaff,
+        Role::Supervisor,
         Role::Complainant,
     ];
 
@@ -51,6 +54,7 @@ impl Role {
             Role::Expert => "expert",
             Role::CenterStaff => "center_staff",
             Role::SupervisorStaff => "supervisor_staff",
+            Role::Supervisor => "supervisor",
             Role::Complainant => "complainant",
         }
     }
@@ -66,6 +70,7 @@ impl Role {
             Role::Expert => "评标专家",
             Role::CenterStaff => "公共资源交易中心相关人员",
             Role::SupervisorStaff => "行政监督部门相关人员",
+            Role::Supervisor => "投诉处理人员",
             Role::Complainant => "投诉人",
         }
     }
@@ -75,6 +80,7 @@ impl Role {
         match self {
             Role::CenterStaff => Some(StaffRole::CenterStaff),
             Role::SupervisorStaff => Some(StaffRole::SupervisorStaff),
+            Role::Supervisor => Some(StaffRole::Supervisor),
             _ => None,
         }
     }

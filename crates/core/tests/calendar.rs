@@ -126,3 +126,107 @@ fn a_calendar_that_says_nothing_or_contradicts_itself_is_refused() {
         assert!(e.contains(why), "{e}");
     }
 }
+
+/// A complaint lodged the Wednesday before 2026's Mid-Autumn holiday: each
+/// clock's reminders, day by day, worked out by hand on the year's calendar.
+#[test]
+fn complaint_reminders_fire_on_the_right_working_day() {
+    use ggzy_core::complaints::{ComplaintLimit, ComplaintRecord, Reminder, Step, StepKind};
+    use ggzy_core::deadlines::Limits;
+    use ggzy_core::event::{Complaint, ComplaintChannel, Party};
+    let cal = cal();
+    let lodged = at("2026-09-23T10:00:00+08:00");
+    let mut record = ComplaintRecord {
+        complaint: Complaint {
+            id: "TS-1".into(),
+            channel: ComplaintChannel::Phone,
+            complainant: Party {
+                id: "C1".into(),
+                name: "林先生".into(),
+                phone: Some("13957681234".into()),
+                email: None,
+                username: None,
+                prefer: None,
+            },
+            subject: "未收到开标短信".into(),
+        },
+        project: None,
+        result: None,
+        steps: Vec::new(),
+    };
+    let limits = Limits::default();
+    let accept = |due: &str, overdue| Reminder {
+        limit: ComplaintLimit::Accept,
+        due: day(due),
+        overdue,
+    };
+    let decide = |due: &str, overdue| Reminder {
+        limit: ComplaintLimit::Decide,
+        due: day(due),
+        overdue,
+    };
+    // Accept within 3 working days: 9-24, (25–27 off) 9-28, 9-29.
+    let cases = [
+        ("2026-09-24T09:00:00+08:00", vec![]),
+        ("2026-09-25T09:00:00+08:00", vec![]), // a holiday: two working days left
+        (
+            "2026-09-28T09:00:00+08:00",
+            vec![accept("2026-09-29", false)],
+        ),
+        (
+            "2026-09-29T23:59:00+08:00",
+            vec![accept("2026-09-29", false)],
+        ),
+        (
+            "2026-09-30T00:00:00+08:00",
+            vec![accept("2026-09-29", true)],
+        ),
+    ];
+    for (now, want) in cases {
+        assert_eq!(
+            record.reminders(lodged, &cal, &limits, at(now)),
+            want,
+            "at {now}"
+        );
+    }
+    // Accepted: the decision's 30 working days run past National Day and
+    // its make-up Saturday (10-10) to 11-11.
+    record.steps.push(Step {
+        event: "a".into(),
+        at: "2026-09-24T09:00:00+08:00".into(),
+        what: StepKind::Accepted { assignee: None },
+    });
+    let cases = [
+        ("2026-09-30T09:00:00+08:00", vec![]),
+        ("2026-11-09T09:00:00+08:00", vec![]),
+        (
+            "2026-11-10T09:00:00+08:00",
+            vec![decide("2026-11-11", false)],
+        ),
+        (
+            "2026-11-12T09:00:00+08:00",
+            vec![decide("2026-11-11", true)],
+        ),
+    ];
+    for (now, want) in cases {
+        assert_eq!(
+            record.reminders(lodged, &cal, &limits, at(now)),
+            want,
+            "at {now}"
+        );
+    }
+    // Two days' notice: from 11-09.
+    let early = Limits {
+        remind_before: 2,
+        ..limits
+    };
+    assert_eq!(
+        record.reminders(lodged, &cal, &early, at("2026-11-09T09:00:00+08:00")),
+        vec![decide("2026-11-11", false)]
+    );
+    // Decided: no clock runs.
+    record.result = Some("已补发".into());
+    assert!(record
+        .reminders(lodged, &cal, &limits, at("2026-12-01T09:00:00+08:00"))
+        .is_empty());
+}

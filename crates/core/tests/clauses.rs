@@ -47,6 +47,7 @@ impl World {
             staff: Directory {
                 center_staff: vec![s("cs1", "张一"), s("cs2", "张二")],
                 supervisor_staff: vec![s("ss1", "王一")],
+                supervisors: vec![s("jd1", "陈一"), s("jd2", "陈二")],
             },
             rules: ContactRules::default(),
             n: 0,
@@ -587,21 +588,54 @@ fn steps() -> Vec<Row> {
                 "已完成履约公告阶段",
             ],
         ),
-        Row {
-            event: ev(
+        row(
+            ev(
                 "complaint.lodged",
                 json!({"complaint": {"id": "TS-1", "channel": "online", "complainant": {"id": "C1", "name": "林先生", "phone": "13957681234"}, "subject": "开标结果公告未收到短信"}}),
             ),
+            "lodged",
+            &["supervisor:jd1", "supervisor:jd2"],
+            &["网上投诉", "TS-1", "开标结果公告未收到短信", "决定是否受理"],
+        ),
+        row(
+            json!({"type": "complaint.accepted", "complaint_id": "TS-1", "assignee": "jd1"}),
+            "assigned",
+            &["supervisor:jd1"],
+            &["开标结果公告未收到短信", "TS-1", "交由您调查处理"],
+        ),
+        Row {
+            event: json!({"type": "complaint.noted", "complaint_id": "TS-1", "note": "已调取短信网关回执", "files": [{"name": "回执.pdf", "size": 3, "sm3": "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"}]}),
             rule: None,
             to: &[],
             says: &[],
             only: &[],
         },
         row(
+            json!({"type": "complaint.assigned", "complaint_id": "TS-1", "assignee": "jd2"}),
+            "assigned",
+            &["supervisor:jd2"],
+            &["交由您调查处理"],
+        ),
+        row(
             json!({"type": "complaint.resolved", "complaint_id": "TS-1", "result": "已核实并补发通知"}),
             "5.1.2",
             &["complainant:C1"],
             &["开标结果公告未收到短信", "已核实并补发通知"],
+        ),
+        row(
+            ev(
+                "complaint.lodged",
+                json!({"complaint": {"id": "TS-2", "channel": "suggestion_box", "complainant": {"id": "C2", "name": "周女士", "phone": "13957681235"}, "subject": "大厅空调太冷"}}),
+            ),
+            "lodged",
+            &["supervisor:jd1", "supervisor:jd2"],
+            &["意见箱投诉", "大厅空调太冷"],
+        ),
+        row(
+            json!({"type": "complaint.refused", "complaint_id": "TS-2", "reason": "不属于信息推送服务的监督范围，已转交后勤部门"}),
+            "refused",
+            &["complainant:C2"],
+            &["大厅空调太冷", "不予受理", "已转交后勤部门"],
         ),
     ]
 }
@@ -995,10 +1029,111 @@ fn every_clause_of_the_standard_has_a_rule_and_a_test_row() {
         .iter()
         .filter_map(|r| r.rule.map(str::to_owned))
         .collect();
-    // The product's own push of a returned verification has its row too.
-    assert!(
-        tested.remove("returned"),
-        "no row for a returned verification"
-    );
+    // The product's own pushes of a returned verification and of a
+    // complaint's steps have their rows too.
+    for own in ["returned", "lodged", "assigned", "refused"] {
+        assert!(tested.remove(own), "no row for the own rule `{own}`");
+    }
     assert_eq!(tested, ids, "a clause has no row in the lifecycle table");
+}
+
+#[test]
+fn complaint_steps_keep_their_order() {
+    let mut world = World::new();
+    let lodge = |id: &str| json!({"type": "complaint.lodged", "complaint": {"id": id, "channel": "phone", "complainant": {"id": "C1", "name": "林先生", "phone": "13957681234"}, "subject": "未收到开标短信"}});
+    let refused = |world: &mut World, e: Value, says: &str| {
+        let r = world
+            .feed(e.clone())
+            .expect_err(&format!("{e} should be refused"));
+        assert!(r.to_string().contains(says), "{e}: {r}");
+    };
+    world.feed(lodge("A")).unwrap();
+    refused(
+        &mut world,
+        json!({"type": "complaint.assigned", "complaint_id": "A", "assignee": "jd1"}),
+        "尚未受理",
+    );
+    refused(
+        &mut world,
+        json!({"type": "complaint.refused", "complaint_id": "A", "reason": " "}),
+        "必须写明理由",
+    );
+    refused(
+        &mut world,
+        json!({"type": "complaint.noted", "complaint_id": "A", "note": ""}),
+        "须有文字或附件",
+    );
+    refused(
+        &mut world,
+        json!({"type": "complaint.noted", "complaint_id": "A", "note": "x", "files": [{"name": "a", "size": 1, "sm3": "ABC"}]}),
+        "SM3",
+    );
+    refused(
+        &mut world,
+        json!({"type": "complaint.accepted", "complaint_id": "nope"}),
+        "未登记",
+    );
+    world
+        .feed(json!({"type": "complaint.accepted", "complaint_id": "A"}))
+        .unwrap();
+    refused(
+        &mut world,
+        json!({"type": "complaint.accepted", "complaint_id": "A"}),
+        "已受理，不能再决定是否受理",
+    );
+    // A reminder before the last day goes to the assignee alone; once the
+    // day passed, to every supervisor.
+    let soon = json!({"type": "complaint.reminded", "complaint_id": "A", "limit": "decide", "due": "2026-12-31", "overdue": false});
+    let to = |pushes: Vec<PushDraft>| -> Vec<String> {
+        pushes.iter().map(|p| p.recipient.id.clone()).collect()
+    };
+    assert_eq!(
+        to(world.feed(soon.clone()).unwrap()),
+        ["jd1", "jd2"],
+        "no assignee yet: all"
+    );
+    world
+        .feed(json!({"type": "complaint.assigned", "complaint_id": "A", "assignee": "jd2"}))
+        .unwrap();
+    let pushes = world.feed(soon).unwrap();
+    assert_eq!(to(pushes.clone()), ["jd2"]);
+    assert!(
+        pushes[0]
+            .text()
+            .contains("处理决定期限将于 2026-12-31 届满"),
+        "{}",
+        pushes[0].text()
+    );
+    let late = json!({"type": "complaint.reminded", "complaint_id": "A", "limit": "decide", "due": "2026-12-31", "overdue": true});
+    let pushes = world.feed(late).unwrap();
+    assert_eq!(to(pushes.clone()), ["jd1", "jd2"]);
+    assert!(
+        pushes[0].text().contains("现已逾期"),
+        "{}",
+        pushes[0].text()
+    );
+    // An assignee no longer on duty: every supervisor hears of it.
+    let pushes = world
+        .feed(json!({"type": "complaint.assigned", "complaint_id": "A", "assignee": "gone"}))
+        .unwrap();
+    assert_eq!(to(pushes), ["jd1", "jd2"]);
+    world
+        .feed(json!({"type": "complaint.resolved", "complaint_id": "A", "result": "已补发"}))
+        .unwrap();
+    refused(
+        &mut world,
+        json!({"type": "complaint.noted", "complaint_id": "A", "note": "补记"}),
+        "已处理，已办结",
+    );
+    world.feed(lodge("B")).unwrap();
+    world
+        .feed(json!({"type": "complaint.refused", "complaint_id": "B", "reason": "重复投诉"}))
+        .unwrap();
+    refused(
+        &mut world,
+        json!({"type": "complaint.resolved", "complaint_id": "B", "result": "x"}),
+        "已决定不予受理",
+    );
+    // Neither the reminder nor a state can be imported from outside.
+    assert!(ggzy_core::event::may_import("complaint.reminded").is_err());
 }

@@ -226,7 +226,7 @@ pub const RESOLVED: &str = "conflict.resolved";
 
 /// Every kind of audit record, as staff read it (the activity feed, the
 /// audit page). A kind not listed is shown as written.
-pub const KINDS: [(&str, &str); 27] = [
+pub const KINDS: [(&str, &str); 28] = [
     (EVENT_ACCEPTED, "接收事件"),
     (PUSH_STATUS, "推送状态变更"),
     ("user.added", "新增用户"),
@@ -244,6 +244,7 @@ pub const KINDS: [(&str, &str); 27] = [
     ("contact_rules.changed", "修改联系规则"),
     ("checklists.changed", "修改查验清单"),
     ("calendar.changed", "修改工作日历"),
+    ("limits.changed", "修改办理时限"),
     (crate::experts::SAVED, "保存专家信息"),
     ("demo.marked", "标记演示中心"),
     (crate::rejects::KEPT, "保留拒收数据"),

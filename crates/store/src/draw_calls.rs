@@ -411,13 +411,14 @@ impl Store {
         Ok(expired)
     }
 
-    /// Keep draws' clocks while the process runs: every minute, calls not
-    /// answered in time count as declined and call their backups
-    /// (`expire_calls`); `called` is told when any were, so the 4.6 pushes
-    /// go at once. Where draws are made (the desktop app, `ggzy dispatch
+    /// Keep the statutory clocks while the process runs: every minute, draw
+    /// calls not answered in time count as declined and call their backups
+    /// (`expire_calls`), and complaints' clocks remind their supervisors
+    /// (`remind_complaints`); `called` is told when either pushed, so the
+    /// pushes go at once. Where staff work (the desktop app, `ggzy dispatch
     /// run`), whether or not this process sends pushes. A failure is logged
     /// and tried again at the next minute.
-    pub async fn keep_draw_clocks(&self, called: &tokio::sync::Notify) {
+    pub async fn keep_clocks(&self, called: &tokio::sync::Notify) {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -430,6 +431,16 @@ impl Store {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "draw call timeouts not recorded; tried again shortly")
+                }
+            }
+            match self.remind_complaints(Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(reminders = n, "complaint clocks reminded their supervisors");
+                    called.notify_one();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "complaint reminders not recorded; tried again shortly")
                 }
             }
         }

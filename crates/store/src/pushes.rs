@@ -210,9 +210,9 @@ impl Store {
                 .push_bind(to);
         }
         if let Some(staff) = text(&q.staff) {
-            qb.push(" AND p.recipient_id = ")
-                .push_bind(staff)
-                .push(" AND p.recipient_role IN ('center_staff', 'supervisor_staff')");
+            qb.push(" AND p.recipient_id = ").push_bind(staff).push(
+                " AND p.recipient_role IN ('center_staff', 'supervisor_staff', 'supervisor')",
+            );
         }
         qb.push(" ORDER BY p.no DESC LIMIT ").push_bind(limit + 1);
         let mut items: Vec<Push> = qb.build_query_as().fetch_all(self.pool()).await?;
@@ -232,7 +232,7 @@ impl Store {
     pub async fn inbox_unread(&self, username: &str) -> Result<(i64, Option<i64>)> {
         Ok(sqlx::query_as(
             "SELECT count(*), max(no) FROM pushes WHERE recipient_id = ?1 \
-             AND recipient_role IN ('center_staff', 'supervisor_staff') \
+             AND recipient_role IN ('center_staff', 'supervisor_staff', 'supervisor') \
              AND no > coalesce((SELECT read_upto FROM inbox_reads WHERE username = ?1), 0)",
         )
         .bind(username)

@@ -5,6 +5,7 @@ use crate::audit::AuditWriter;
 use crate::{now, Result, Store, StoreError};
 use ggzy_core::anchor;
 use ggzy_core::calendar::{self, Calendar, YearExceptions};
+use ggzy_core::deadlines::Limits;
 use ggzy_core::error::ErrorCode;
 use ggzy_core::event::valid_phone;
 use ggzy_core::materials::Checklists;
@@ -154,14 +155,7 @@ impl Store {
 
     /// The checklists of materials verification: saved ones, or the defaults.
     pub async fn checklists(&self) -> Result<Checklists> {
-        let saved: Option<String> =
-            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'checklists'")
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(match saved {
-            Some(text) => serde_json::from_str(&text)?,
-            None => Checklists::default(),
-        })
+        self.meta_or("checklists", Checklists::default).await
     }
 
     /// Check and save the checklists; verifications recorded from now on
@@ -179,14 +173,7 @@ impl Store {
     /// Each year's holidays and make-up working days as kept, or the years
     /// the product knows.
     pub async fn calendar_years(&self) -> Result<Vec<YearExceptions>> {
-        let saved: Option<String> =
-            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'calendar'")
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(match saved {
-            Some(text) => serde_json::from_str(&text)?,
-            None => calendar::known_years(),
-        })
+        self.meta_or("calendar", calendar::known_years).await
     }
 
     /// The working-day calendar every statutory clock runs on.
@@ -213,10 +200,42 @@ impl Store {
             .await
     }
 
+    /// The statutory limits the clocks run on (the defaults until an admin sets them).
+    pub async fn limits(&self) -> Result<Limits> {
+        self.meta_or("limits", Limits::default).await
+    }
+
+    /// Check and keep the limits; one out of range is refused, naming it.
+    pub async fn save_limits(&self, limits: &Limits, by: &str) -> Result<()> {
+        limits
+            .check()
+            .map_err(|m| StoreError::invalid(ErrorCode::InvalidSetting, m))?;
+        let text = serde_json::to_string(limits)?;
+        let audit = json!({ "limits": limits, "by": by });
+        self.save_meta("limits", &text, "limits.changed", audit)
+            .await
+    }
+
     /// Mark this database as the demo center (once; see `seed_demo`).
     pub(crate) async fn mark_demo(&self) -> Result<()> {
         let audit = json!({ "value": "1", "by": "demo" });
         self.save_meta("demo", "1", "demo.marked", audit).await
+    }
+
+    /// A deployment-wide value kept in `meta` as JSON, or `default`'s while none is.
+    async fn meta_or<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        default: impl FnOnce() -> T,
+    ) -> Result<T> {
+        let saved: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match saved {
+            Some(text) => serde_json::from_str(&text)?,
+            None => default(),
+        })
     }
 
     /// A deployment-wide value kept in `meta`, with its audit record, together.

@@ -541,7 +541,7 @@ async fn insert_user(
 pub(crate) async fn directory(conn: &mut SqliteConnection) -> Result<Directory> {
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT username, name, role FROM users WHERE active = 1 \
-         AND role IN ('center_staff', 'supervisor_staff') ORDER BY username",
+         AND role IN ('center_staff', 'supervisor_staff', 'supervisor') ORDER BY username",
     )
     .fetch_all(&mut *conn)
     .await?;

@@ -302,25 +302,46 @@ impl Driven {
 
     /// Wait until the element's text passes `ok` (`what` says what was awaited); return the text.
     pub async fn text_where(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        // innerText: what a person sees (WebKit's element text skips table cells).
+        self.read_until(css, "innerText", &format!("never {what}; it says"), ok)
+            .await
+    }
+
+    /// Wait until a field holds `want` (a form filled from the backend is
+    /// filled after the page shows); return its value.
+    pub async fn value_contains(&self, css: &str, want: &str) -> String {
+        let what = format!("never holds `{want}`; it holds");
+        self.read_until(css, "value", &what, |v| v.contains(want))
+            .await
+    }
+
+    /// Read the element's `property` until it passes `ok`; on timeout, a
+    /// screenshot and a panic saying `failed` with what was last read.
+    async fn read_until(
+        &self,
+        css: &str,
+        property: &str,
+        failed: &str,
+        ok: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + Duration::from_secs(15);
+        let script = format!(
+            "const e = document.querySelector(arguments[0]); return e ? e.{property} : '';"
+        );
         loop {
-            // innerText: what a person sees (WebKit's element text skips table cells).
-            let text = self
+            let read = self
                 .client
-                .execute(
-                    "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
-                    vec![css.into()],
-                )
+                .execute(&script, vec![css.into()])
                 .await
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            if ok(&text) {
-                return text;
+            if ok(&read) {
+                return read;
             }
             if Instant::now() > deadline {
                 self.screenshot("failure").await;
-                panic!("`{css}` never {what}; it says `{text}` (see failure.png)");
+                panic!("`{css}` {failed} `{read}` (see failure.png)");
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

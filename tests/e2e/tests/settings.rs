@@ -10,6 +10,10 @@ async fn an_admin_adds_a_colleague_who_changes_the_one_time_password() {
     app.click("[data-menu='/settings']").await;
     app.text_contains("[data-test=users] .el-table__body", "zhangwei")
         .await;
+    // The form fills from the backend after the page shows: wait for it,
+    // or the new number is typed after the old one.
+    app.value_contains("[data-test=center-phone]", "0576-85110086")
+        .await;
     app.fill("[data-test=center-phone]", "0576-85119999").await;
     app.click("[data-test=save-center]").await;
     app.text_contains(".el-message--success", "已保存").await;

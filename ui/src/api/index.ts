@@ -81,8 +81,18 @@ import type { ReplyResult } from './bindings/ReplyResult'
 import type { ShownExpert } from './bindings/ShownExpert'
 import type { YearExceptions } from './bindings/YearExceptions'
 import type { ComplaintItem } from './bindings/ComplaintItem'
+import type { ComplaintClock } from './bindings/ComplaintClock'
+import type { ComplaintDetail } from './bindings/ComplaintDetail'
+import type { ComplaintForm } from './bindings/ComplaintForm'
+import type { ComplaintState } from './bindings/ComplaintState'
+import type { ComplaintChannel } from './bindings/ComplaintChannel'
+import type { StepView } from './bindings/StepView'
+import type { Assignable } from './bindings/Assignable'
+import type { Limits } from './bindings/Limits'
+import type { Limit } from './bindings/Limit'
 
 export type { MaterialsView, MaterialsRound, CheckedItem, Checklists, Verdict, YearExceptions, ComplaintItem }
+export type { ComplaintClock, ComplaintDetail, ComplaintForm, ComplaintState, ComplaintChannel, StepView, Assignable, Limits, Limit }
 export type { Expert, ExpertStatus, ExpertForm, ExpertList, ExpertListQuery, RosterResult, DrawForm, DrawSummary, DrawView, CallView, Tally, ReplyResult, ShownExpert }
 export type { ConflictItem, ResolveForm, ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
@@ -142,6 +152,17 @@ export const api = {
   saveChecklists: (lists: Checklists) => call<Checklists>('save_checklists', { lists }),
   calendar: () => call<YearExceptions[]>('calendar'),
   complaints: () => call<ComplaintItem[]>('complaints'),
+  complaint: (id: string) => call<ComplaintDetail>('complaint', { id }),
+  assignable: () => call<Assignable[]>('assignable'),
+  lodgeComplaint: (form: ComplaintForm) => call<string>('lodge_complaint', { form }),
+  acceptComplaint: (id: string, assignee: string | null) => call<ActionDone>('accept_complaint', { id, assignee }),
+  refuseComplaint: (id: string, reason: string) => call<ActionDone>('refuse_complaint', { id, reason }),
+  assignComplaint: (id: string, assignee: string) => call<ActionDone>('assign_complaint', { id, assignee }),
+  decideComplaint: (id: string, result: string) => call<ActionDone>('decide_complaint', { id, result }),
+  noteComplaint: (id: string, note: string, attach: boolean) => call<ActionDone | null>('note_complaint', { id, note, attach }),
+  saveComplaintFile: (sm3: string, name: string) => call<string | null>('save_complaint_file', { sm3, name }),
+  limits: () => call<Limits>('limits'),
+  saveLimits: (limits: Limits) => call<Limits>('save_limits', { limits }),
   saveCalendar: (years: YearExceptions[]) => call<YearExceptions[]>('save_calendar', { years }),
   act: (action: Action) => call<ActionDone>('act', { action }),
   checkAction: (action: Action) => call<string | null>('check_action', { action }),

@@ -29,6 +29,7 @@ pub(crate) async fn check(conn: &mut SqliteConnection, own: i64) -> Result<Findi
         check_parties(conn, &derived).await?,
         check_members(conn, &derived).await?,
         check_complaints(conn, &derived).await?,
+        check_complaint_files(conn, &derived).await?,
         check_surveys(conn, &derived).await?,
     ] {
         if found.is_some() {
@@ -236,6 +237,31 @@ async fn check_complaints(conn: &mut SqliteConnection, d: &Derived) -> Result<Fi
     }
     if rows.len() != d.fold.complaints.len() {
         return Ok(differs("complaints", "有投诉", "该行缺失"));
+    }
+    Ok(None)
+}
+
+/// Each kept file is the bytes its key is the SM3 of, and a note names it.
+async fn check_complaint_files(conn: &mut SqliteConnection, d: &Derived) -> Result<Finding> {
+    let named: std::collections::HashSet<&str> = d
+        .fold
+        .complaints
+        .values()
+        .flat_map(|c| c.files())
+        .map(|f| f.sm3.as_str())
+        .collect();
+    let rows: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT sm3, bytes FROM complaint_files ORDER BY sm3")
+            .fetch_all(&mut *conn)
+            .await?;
+    for (sm3, bytes) in &rows {
+        let row = format!("附件 `{sm3}` ");
+        if ggzy_core::audit::sm3_hex(bytes) != *sm3 {
+            return Ok(differs("complaint_files", &row, "内容（与其 SM3 不符）"));
+        }
+        if !named.contains(sm3.as_str()) {
+            return Ok(differs("complaint_files", &row, "没有记有它的调查记录"));
+        }
     }
     Ok(None)
 }

@@ -53,11 +53,12 @@ struct Recorded {
 }
 
 /// The deployment-wide values kept in `meta` that records cover, and how.
-const META: [(&str, &str, &str); 5] = [
+const META: [(&str, &str, &str); 6] = [
     ("dispatch.configured", "dispatch_config", "config"),
     ("contact_rules.changed", "contact_rules", "rules"),
     ("checklists.changed", "checklists", "checklists"),
     ("calendar.changed", "calendar", "calendar"),
+    ("limits.changed", "limits", "limits"),
     ("demo.marked", "demo", "value"),
 ];
 

@@ -3,4 +3,4 @@
 /**
  * A recipient role of the standard (推送对象).
  */
-export type Role = "member" | "tenderer" | "agency" | "bidder" | "winning_bidder" | "losing_bidder" | "expert" | "center_staff" | "supervisor_staff" | "complainant";
+export type Role = "member" | "tenderer" | "agency" | "bidder" | "winning_bidder" | "losing_bidder" | "expert" | "center_staff" | "supervisor_staff" | "supervisor" | "complainant";
