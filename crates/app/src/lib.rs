@@ -9,6 +9,7 @@ pub mod channels;
 pub mod complaints;
 pub mod conflicts;
 pub mod contacts;
+pub mod deadlines;
 pub mod draws;
 pub mod error;
 pub mod experts;
@@ -75,7 +76,8 @@ pub struct Workbench {
 #[ts(export)]
 pub struct TaskGroup {
     /// `filing_review`, `materials`, `failed_pushes`, `rejects`,
-    /// `complaints_overdue` or `complaints_open`.
+    /// `deadlines_overdue`, `deadlines_soon`, `complaints_overdue` or
+    /// `complaints_open`.
     pub kind: String,
     pub title: String,
     #[ts(type = "number")]
@@ -92,6 +94,9 @@ pub struct TaskProjectItem {
     #[ts(as = "Option<ggzy_core::event::Stage>")]
     pub stage: Option<String>,
     pub updated_at: String,
+    /// A statutory step's clock, as staff read it (the deadline groups).
+    #[ts(optional)]
+    pub due: Option<String>,
 }
 
 /// What a project can be waiting on: the workbench's kinds of project task
@@ -372,6 +377,7 @@ impl App {
                         name: p.name,
                         stage: p.stage,
                         updated_at: p.updated_at,
+                        due: None,
                     })
                     .collect(),
             });
@@ -398,6 +404,9 @@ impl App {
                     projects: Vec::new(),
                 });
             }
+        }
+        if matches!(me.role, StaffRole::CenterStaff | StaffRole::Admin) {
+            tasks.extend(self.deadline_tasks().await?);
         }
         if rights::Right::SeeComplaints.roles().contains(&me.role) {
             let (open, late) = self.complaints_open().await?;

@@ -6,6 +6,7 @@ pub mod anchor;
 pub mod audit;
 pub mod complaints;
 pub mod conflicts;
+pub mod deadlines;
 pub mod demo;
 pub mod draw_calls;
 pub mod draws;

@@ -27,6 +27,15 @@ async fn center_staff_log_in_to_the_workbench() {
         t.lines().filter(|l| l.contains(" · ")).count() >= 5
     })
     .await;
+    // The demo's tender-notice materials wait past their one working day
+    // (submitted Friday 9 October, due the make-up Saturday after).
+    app.text_contains(
+        "[data-task-due='LH-2026-0104']",
+        "招标公告发布资料查验：逾期",
+    )
+    .await;
+    app.text_contains("[data-task=deadlines_overdue]", "2026-10-10 到期")
+        .await;
     app.screenshot("workbench").await;
 
     // The audit trail, verified from the window with progress.

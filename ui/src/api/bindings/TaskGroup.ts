@@ -7,7 +7,8 @@ import type { TaskProjectItem } from "./TaskProjectItem";
 export type TaskGroup = { 
 /**
  * `filing_review`, `materials`, `failed_pushes`, `rejects`,
- * `complaints_overdue` or `complaints_open`.
+ * `deadlines_overdue`, `deadlines_soon`, `complaints_overdue` or
+ * `complaints_open`.
  */
 kind: string, title: string, total: number, 
 /**
