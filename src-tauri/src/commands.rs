@@ -15,10 +15,12 @@ use ggzy_app::contacts::{ContactForm, ContactSettings};
 use ggzy_app::draws::{DrawForm, DrawSummary, DrawView, ReplyResult, ShownExpert};
 use ggzy_app::experts::{Expert, ExpertForm, ExpertList, ExpertListQuery, RosterResult};
 use ggzy_app::import::{ChosenFile, ImportProgress, ImportReport, RejectList, RetryReport};
+use ggzy_app::improvements::{ImprovementForm, ImprovementView};
 use ggzy_app::materials::{Checklists, MaterialsView, Stage};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
 use ggzy_app::setup::{CenterState, SetUp};
+use ggzy_app::surveys::{SurveyForm, SurveyList};
 use ggzy_app::sync::{ServerAlarm, SyncForm, SyncSettings, SyncStatus};
 use ggzy_app::templates::TemplatePreview;
 use ggzy_app::{App, AppError, Session, Workbench};
@@ -397,6 +399,29 @@ pub async fn save_complaint_file(
     // Refused before the dialog opens if this person may not see complaints.
     let bytes = app.named(app.complaint_file(&sm3).await)?;
     save_in_dialog(&window, "保存附件", &name, None, &bytes).await
+}
+
+#[tauri::command]
+pub async fn surveys(app: State<'_, App>) -> Result<SurveyList> {
+    app.named(app.surveys().await)
+}
+
+#[tauri::command]
+pub async fn record_survey(app: State<'_, App>, form: SurveyForm) -> Result<ActionDone> {
+    app.named(app.record_survey(form).await)
+}
+
+#[tauri::command]
+pub async fn improvements(app: State<'_, App>) -> Result<Vec<ImprovementView>> {
+    app.named(app.improvements().await)
+}
+
+#[tauri::command]
+pub async fn save_improvement(
+    app: State<'_, App>,
+    form: ImprovementForm,
+) -> Result<ImprovementView> {
+    app.named(app.save_improvement(form).await)
 }
 
 #[tauri::command]

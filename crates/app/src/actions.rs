@@ -268,7 +268,7 @@ impl App {
         let session = self.require(kind.roles(), kind.title()).await?;
         let (source, line) = event_line(&session.username, &action)?;
         // Decided once: kept when accepted; a refused form leaves nothing behind.
-        let done = outcome(
+        let done = outcome_of(
             kind.title(),
             self.store().submit_form(&source, &line).await?,
         )?;
@@ -277,9 +277,35 @@ impl App {
     }
 }
 
+impl App {
+    /// A person's step written as its intake event (`body` without `id` and
+    /// `at`), by a person whose role records its type; with `files`, their
+    /// bytes are kept with it (a complaint's note).
+    pub(crate) async fn record_step(
+        &self,
+        body: serde_json::Value,
+        files: Vec<Vec<u8>>,
+    ) -> Result<ActionDone> {
+        let kind = body["type"].as_str().unwrap_or_default().to_owned();
+        let title = ggzy_core::event::kind_zh(&kind).to_owned();
+        let session = self.require(recorded_by(&kind), &title).await?;
+        let (source, line) = event_line(&session.username, &body)?;
+        let outcome = if files.is_empty() {
+            self.store().submit_form(&source, &line).await?
+        } else {
+            self.store()
+                .submit_with_files(&source, &line, files)
+                .await?
+        };
+        let done = outcome_of(&title, outcome)?;
+        self.queued.notify_one();
+        Ok(done)
+    }
+}
+
 /// What a person's step came to, as they are told it: done, or refused
 /// naming the clause or field, or already done.
-pub(crate) fn outcome(title: &str, outcome: LineOutcome) -> Result<ActionDone> {
+fn outcome_of(title: &str, outcome: LineOutcome) -> Result<ActionDone> {
     match outcome {
         LineOutcome::Accepted { event_id, pushes } => Ok(ActionDone {
             event_id,
@@ -297,7 +323,7 @@ pub(crate) fn outcome(title: &str, outcome: LineOutcome) -> Result<ActionDone> {
 }
 
 /// The intake line a form becomes, with a fresh id and the time now, and its source.
-pub(crate) fn event_line(username: &str, action: &impl Serialize) -> Result<(String, String)> {
+fn event_line(username: &str, action: &impl Serialize) -> Result<(String, String)> {
     let mut event = serde_json::to_value(action)
         .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?;
     event["id"] = format!("app-{}", uuid::Uuid::now_v7()).into();

@@ -4,7 +4,7 @@
 //! supervisor takes — lodge, accept or refuse, assign, note, decide — each
 //! an event through the same path as an import.
 
-use crate::actions::{event_line, ActionDone};
+use crate::actions::ActionDone;
 use crate::rights::Right;
 use crate::{App, AppError, Result};
 use chrono::{DateTime, FixedOffset};
@@ -12,12 +12,12 @@ use ggzy_core::calendar::{beijing, Calendar, Clock, ClockState};
 use ggzy_core::complaints::{ComplaintLimit, ComplaintState, StepKind};
 use ggzy_core::deadlines::Limits;
 use ggzy_core::error::ErrorCode;
-use ggzy_core::event::{recorded_by, Attachment, ComplaintChannel};
+use ggzy_core::event::{Attachment, ComplaintChannel};
 use ggzy_core::push::{Channel, PushStatus};
 use ggzy_core::role::StaffRole;
 use ggzy_store::complaints::{ComplaintRow, Feedback};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use ts_rs::TS;
 
@@ -306,7 +306,7 @@ impl App {
         if let Some(p) = blank(&form.project) {
             body["project"] = p.into();
         }
-        self.record_complaint_step(body, Vec::new()).await?;
+        self.record_step(body, Vec::new()).await?;
         Ok(id)
     }
 
@@ -316,14 +316,14 @@ impl App {
         if let Some(a) = assignee.filter(|a| !a.trim().is_empty()) {
             body["assignee"] = self.check_assignee(&a).await?.into();
         }
-        self.record_complaint_step(body, Vec::new()).await
+        self.record_step(body, Vec::new()).await
     }
 
     /// Refuse a complaint (不予受理); the reason is told to the complainant.
     pub async fn refuse_complaint(&self, id: &str, reason: &str) -> Result<ActionDone> {
         let body =
             json!({ "type": "complaint.refused", "complaint_id": id, "reason": reason.trim() });
-        self.record_complaint_step(body, Vec::new()).await
+        self.record_step(body, Vec::new()).await
     }
 
     /// Hand a complaint to (another) supervisor to investigate.
@@ -331,7 +331,7 @@ impl App {
         let assignee = self.check_assignee(assignee).await?;
         let body =
             json!({ "type": "complaint.assigned", "complaint_id": id, "assignee": assignee });
-        self.record_complaint_step(body, Vec::new()).await
+        self.record_step(body, Vec::new()).await
     }
 
     /// An investigation note with the files it keeps (name and bytes, as
@@ -358,14 +358,14 @@ impl App {
             "files": named,
         });
         let bytes = files.into_iter().map(|(_, b)| b).collect();
-        self.record_complaint_step(body, bytes).await
+        self.record_step(body, bytes).await
     }
 
     /// Decide a complaint: the result goes to the complainant (5.1.2).
     pub async fn decide_complaint(&self, id: &str, result: &str) -> Result<ActionDone> {
         let body =
             json!({ "type": "complaint.resolved", "complaint_id": id, "result": result.trim() });
-        self.record_complaint_step(body, Vec::new()).await
+        self.record_step(body, Vec::new()).await
     }
 
     /// A kept file's bytes, for the person who may see the complaint.
@@ -378,24 +378,6 @@ impl App {
                 format!("本机没有附件 `{sm3}` 的内容：它随导入或同步的调查记录而来，文件在记录它的那台电脑上"),
             )
         })
-    }
-
-    /// A step as an event, by a person whose role records its type.
-    async fn record_complaint_step(&self, body: Value, files: Vec<Vec<u8>>) -> Result<ActionDone> {
-        let kind = body["type"].as_str().unwrap_or_default().to_owned();
-        let title = ggzy_core::event::kind_zh(&kind).to_owned();
-        let session = self.require(recorded_by(&kind), &title).await?;
-        let (source, line) = event_line(&session.username, &body)?;
-        let outcome = if files.is_empty() {
-            self.store().submit_form(&source, &line).await?
-        } else {
-            self.store()
-                .submit_with_files(&source, &line, files)
-                .await?
-        };
-        let done = crate::actions::outcome(&title, outcome)?;
-        self.queued.notify_one();
-        Ok(done)
     }
 
     /// An active supervisor's username, or why not.

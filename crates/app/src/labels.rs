@@ -5,7 +5,9 @@
 
 use ggzy_core::complaints::{ComplaintLimit, ComplaintState};
 use ggzy_core::event::{kind_zh, ComplaintChannel, Outcome, Stage, OWN_TYPES, TYPES};
+use ggzy_core::event::{SurveyMethod, SURVEY_ITEMS, SURVEY_LEVELS};
 use ggzy_core::experts::ExpertStatus;
+use ggzy_core::improvement::{Cause, ImprovementState, Metric};
 use ggzy_core::materials::Verdict;
 use ggzy_core::model::Reach;
 use ggzy_core::push::{Channel, Hold, PushStatus};
@@ -40,6 +42,17 @@ pub struct Labels {
     pub complaint_states: Vec<Label<ComplaintState>>,
     /// A complaint's two clocks.
     pub complaint_limits: Vec<Label<ComplaintLimit>>,
+    /// How an Appendix A form came in.
+    pub survey_methods: Vec<Label<SurveyMethod>>,
+    /// Appendix A's six items in its order, by their score field.
+    pub survey_items: Vec<Label<&'static str>>,
+    /// Appendix A's five levels, 5 (很满意) first.
+    pub survey_levels: Vec<Label<u8>>,
+    /// What an improvement item was opened for (6).
+    pub causes: Vec<Label<Cause>>,
+    pub improvement_states: Vec<Label<ImprovementState>>,
+    /// The measures an improvement's effect is shown by.
+    pub metrics: Vec<Label<Metric>>,
     /// How a party asked to be reached (3.4).
     pub reaches: Vec<Label<Reach>>,
     pub push_statuses: Vec<Label<PushStatus>>,
@@ -85,6 +98,15 @@ impl Labels {
             complaint_channels: labels(&ComplaintChannel::ALL, ComplaintChannel::zh),
             complaint_states: labels(&ComplaintState::ALL, ComplaintState::zh),
             complaint_limits: labels(&ComplaintLimit::ALL, ComplaintLimit::zh),
+            survey_methods: labels(&SurveyMethod::ALL, SurveyMethod::zh),
+            survey_items: pairs(&SURVEY_ITEMS),
+            survey_levels: SURVEY_LEVELS
+                .iter()
+                .map(|&(code, name)| Label { code, name })
+                .collect(),
+            causes: labels(&Cause::ALL, Cause::zh),
+            improvement_states: labels(&ImprovementState::ALL, ImprovementState::zh),
+            metrics: labels(&Metric::ALL, Metric::zh),
             reaches: labels(&Reach::ALL, Reach::zh),
             push_statuses: labels(&PushStatus::ALL, PushStatus::zh),
             holds: labels(&Hold::ALL, Hold::zh),

@@ -14,6 +14,7 @@ pub mod draws;
 pub mod error;
 pub mod experts;
 pub mod import;
+pub mod improvements;
 pub mod labels;
 pub mod materials;
 pub mod open;
@@ -22,6 +23,7 @@ pub mod projects;
 pub mod pushes;
 pub mod rights;
 pub mod setup;
+pub mod surveys;
 pub mod sync;
 pub mod templates;
 

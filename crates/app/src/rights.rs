@@ -23,6 +23,11 @@ pub const POOL_READERS: &[StaffRole] = &[
     StaffRole::Admin,
     StaffRole::Supervisor,
 ];
+/// Who records and reads the satisfaction surveys (5.2b).
+pub use ggzy_core::event::SURVEYORS;
+/// Who keeps the improvement register (6): the center's staff, whose work
+/// it corrects, and the supervisor, whose findings open its items.
+pub const IMPROVERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Supervisor];
 /// Who handles complaints (5.1): the supervisor (监督/投诉处理).
 pub const COMPLAINT_HANDLERS: &[StaffRole] = &[StaffRole::Supervisor];
 /// Staff whom pushes go to, and so have an inbox: the standard's two roles,
@@ -42,10 +47,12 @@ pub struct MenuItem {
 }
 
 /// The side menu in order, each page with the roles that work in it.
-const PAGES: [(MenuItem, &[StaffRole]); 10] = [
+const PAGES: [(MenuItem, &[StaffRole]); 12] = [
     (page("/workbench", "工作台"), ANY_ROLE),
     (page("/projects", "项目"), ANY_ROLE),
     (page("/complaints", "投诉"), COMPLAINT_HANDLERS),
+    (page("/surveys", "满意度"), SURVEYORS),
+    (page("/improvements", "持续改进"), IMPROVERS),
     (page("/experts", "专家库"), POOL_READERS),
     (page("/pushes", "推送记录"), ANY_ROLE),
     (page("/inbox", "消息"), INBOX_HOLDERS),

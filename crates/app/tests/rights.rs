@@ -32,6 +32,8 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
             &[
                 "/workbench",
                 "/projects",
+                "/surveys",
+                "/improvements",
                 "/experts",
                 "/pushes",
                 "/inbox",
@@ -69,6 +71,8 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
                 "/workbench",
                 "/projects",
                 "/complaints",
+                "/surveys",
+                "/improvements",
                 "/experts",
                 "/pushes",
                 "/inbox",

@@ -1059,7 +1059,16 @@ async fn the_workbench_lists_what_waits_for_each_role() {
         .into_iter()
         .map(|t| t.kind)
         .collect();
-    assert_eq!(kinds, ["materials", "failed_pushes", "rejects"]);
+    assert_eq!(
+        kinds,
+        [
+            "materials",
+            "failed_pushes",
+            "rejects",
+            "deadlines_overdue",
+            "deadlines_soon"
+        ]
+    );
     app.act(Action::RegisterProject {
         project: code(),
         name: "临海市北洋路改造工程".into(),

@@ -87,8 +87,8 @@ pub struct Known {
     pub project: Option<Project>,
     pub member: Option<MemberRecord>,
     pub complaint: Option<ComplaintRecord>,
-    /// Whether the project a complaint names is registered.
-    pub complaint_project_known: bool,
+    /// Whether the project a complaint or a survey names is registered.
+    pub project_known: bool,
 }
 
 /// The state an accepted event leaves behind.
@@ -246,7 +246,7 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
                 ));
             }
             if let Some(code) = &env.project {
-                if !known.complaint_project_known {
+                if !known.project_known {
                     return Err(Refusal::UnknownProject(code.clone()));
                 }
             }
@@ -403,7 +403,14 @@ pub fn decide(env: &Envelope, known: &Known, ctx: &Context) -> Result<Decision, 
             let drafts = party_pushes(to, &mut message, ctx.rules, false)?;
             Ok(Decision::new(Change::Complaint(record), drafts))
         }
-        EventBody::SurveyAnswered { .. } => Ok(Decision::new(Change::Survey, Drafts::default())),
+        EventBody::SurveyAnswered { .. } => {
+            if let Some(code) = &env.project {
+                if !known.project_known {
+                    return Err(Refusal::UnknownProject(code.clone()));
+                }
+            }
+            Ok(Decision::new(Change::Survey, Drafts::default()))
+        }
         EventBody::HeadAnchored { head, recipients } => {
             items.insert("head", head.to_string());
             items.insert("date", env.at.format("%Y-%m-%d %H:%M").to_string());

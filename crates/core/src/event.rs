@@ -178,6 +178,65 @@ pub struct Attachment {
 /// The most files one note may carry.
 pub const MAX_ATTACHMENTS: usize = 20;
 
+/// How an Appendix A form came in (5.2b: on site, online, a phone return visit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SurveyMethod {
+    /// A paper form, typed in.
+    Paper,
+    /// A phone return visit (电话回访).
+    PhoneVisit,
+    /// Asked on site (现场).
+    OnSite,
+    /// Online (网上).
+    Online,
+}
+
+impl SurveyMethod {
+    pub const ALL: [SurveyMethod; 4] = [
+        SurveyMethod::Paper,
+        SurveyMethod::PhoneVisit,
+        SurveyMethod::OnSite,
+        SurveyMethod::Online,
+    ];
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            SurveyMethod::Paper => "纸质调查表",
+            SurveyMethod::PhoneVisit => "电话回访",
+            SurveyMethod::OnSite => "现场评价",
+            SurveyMethod::Online => "网上评价",
+        }
+    }
+}
+
+/// The rest of Appendix A's form, each part when known.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
+pub struct SurveyDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub method: Option<SurveyMethod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub address: Option<String>,
+    /// The push it concerns (its id), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub push: Option<String>,
+    /// The date written on the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "string")]
+    pub filled_on: Option<chrono::NaiveDate>,
+}
+
+impl SurveyDetails {
+    pub fn is_empty(&self) -> bool {
+        *self == SurveyDetails::default()
+    }
+}
+
 /// Appendix A: each item 1 (很不满意) to 5 (很满意).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scores {
@@ -187,6 +246,43 @@ pub struct Scores {
     pub access: u8,
     pub courtesy: u8,
     pub complaint_handling: u8,
+}
+
+/// Appendix A's six items, in its order: the score field and the name.
+pub const SURVEY_ITEMS: [(&str, &str); 6] = [
+    ("timeliness", "信息及时性"),
+    ("completeness", "信息完整性"),
+    ("accuracy", "信息准确性"),
+    ("access", "获取便捷性"),
+    ("courtesy", "礼貌用语"),
+    ("complaint_handling", "投诉处理"),
+];
+
+/// Appendix A's five levels, from 5 (很满意) down to 1 (很不满意).
+pub const SURVEY_LEVELS: [(u8, &str); 5] = [
+    (5, "很满意"),
+    (4, "较满意"),
+    (3, "基本满意"),
+    (2, "较不满意"),
+    (1, "很不满意"),
+];
+
+/// The highest score that is a dissatisfaction (较不满意): it opens an
+/// item in the improvement register (6).
+pub const LOW_SCORE: u8 = 2;
+
+impl Scores {
+    /// The six scores in Appendix A's order.
+    pub fn items(&self) -> [u8; 6] {
+        [
+            self.timeliness,
+            self.completeness,
+            self.accuracy,
+            self.access,
+            self.courtesy,
+            self.complaint_handling,
+        ]
+    }
 }
 
 /// The typed payload of each intake type.
@@ -288,6 +384,7 @@ pub enum EventBody {
         respondent: Party,
         scores: Scores,
         remarks: Option<String>,
+        details: SurveyDetails,
     },
     /// The product's own (never imported): the head of this device's audit
     /// chain, pushed to the supervisory department's recipients to keep.
@@ -393,6 +490,10 @@ pub fn may_import(kind: &'static str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// The staff who record satisfaction surveys (5.2b): center staff and the
+/// supervisor.
+pub const SURVEYORS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Supervisor];
+
 /// The staff roles that may record each intake type by hand: a form in the
 /// app, or a person's import. (The e-trading system's intake, and the CLI an
 /// operator runs on the database, take every type.) The supervisory
@@ -401,11 +502,10 @@ pub fn recorded_by(kind: &str) -> &'static [StaffRole] {
     const CENTER: &[StaffRole] = &[StaffRole::CenterStaff];
     const SUPERVISORY: &[StaffRole] = &[StaffRole::SupervisorStaff];
     const COMPLAINTS: &[StaffRole] = &[StaffRole::Supervisor];
-    const SURVEYS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Supervisor];
     match kind {
         "filing.reviewed" => SUPERVISORY,
         k if k.starts_with("complaint.") && k != COMPLAINT_REMINDED => COMPLAINTS,
-        "survey.answered" => SURVEYS,
+        "survey.answered" => SURVEYORS,
         ANCHORED | DRAW_SHORT | COMPLAINT_REMINDED => &[],
         _ => CENTER,
     }
@@ -810,6 +910,8 @@ struct Survey {
     respondent: Party,
     scores: Scores,
     remarks: Option<String>,
+    #[serde(flatten)]
+    details: SurveyDetails,
 }
 
 /// Deserialise with the path of the failing field in the refusal.
@@ -967,6 +1069,7 @@ fn decode_body(kind: &str, v: &Value) -> Result<EventBody, Refusal> {
                 respondent: s.respondent,
                 scores: s.scores,
                 remarks: s.remarks,
+                details: s.details,
             }
         }
         ANCHORED => {
@@ -1323,18 +1426,16 @@ fn validate(body: &EventBody) -> Result<(), Refusal> {
             non_blank("complaint_id", complaint_id)
         }
         EventBody::SurveyAnswered {
-            respondent, scores, ..
+            respondent,
+            scores,
+            details,
+            ..
         } => {
             check_party("respondent", respondent, false)?;
-            let items = [
-                ("timeliness", scores.timeliness),
-                ("completeness", scores.completeness),
-                ("accuracy", scores.accuracy),
-                ("access", scores.access),
-                ("courtesy", scores.courtesy),
-                ("complaint_handling", scores.complaint_handling),
-            ];
-            for (name, v) in items {
+            if let Some(p) = &details.push {
+                non_blank("push", p)?;
+            }
+            for ((name, _), v) in SURVEY_ITEMS.iter().zip(scores.items()) {
                 if !(1..=5).contains(&v) {
                     return Err(Refusal::field(
                         format!("scores.{name}"),

@@ -18,6 +18,7 @@ pub mod error;
 pub mod event;
 pub mod experts;
 pub mod fold;
+pub mod improvement;
 pub mod materials;
 pub mod model;
 pub mod password;

@@ -64,7 +64,7 @@ impl World {
         let mut known = Known::default();
         if let Some(p) = &env.project {
             known.project = self.projects.get(p).cloned();
-            known.complaint_project_known = known.project.is_some();
+            known.project_known = known.project.is_some();
         }
         if let Some(u) = member_username(&env.body) {
             known.member = self.members.get(u).cloned();

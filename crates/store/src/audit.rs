@@ -226,7 +226,7 @@ pub const RESOLVED: &str = "conflict.resolved";
 
 /// Every kind of audit record, as staff read it (the activity feed, the
 /// audit page). A kind not listed is shown as written.
-pub const KINDS: [(&str, &str); 28] = [
+pub const KINDS: [(&str, &str); 29] = [
     (EVENT_ACCEPTED, "接收事件"),
     (PUSH_STATUS, "推送状态变更"),
     ("user.added", "新增用户"),
@@ -255,6 +255,7 @@ pub const KINDS: [(&str, &str); 28] = [
     (crate::draws::COMMITTED, "专家抽取承诺"),
     (crate::draws::REVEALED, "专家抽取公开种子"),
     (crate::draw_calls::CALL, "专家通知、答复与签到"),
+    (crate::improvements::SAVED, "保存改进事项"),
 ];
 
 /// The kind of the record of a look at a project's drawn experts (who

@@ -12,6 +12,7 @@
 //! (`sync::apply`); `verify` folds everything and compares.
 
 use crate::rows::{build_rows, run, Built};
+use crate::surveys::SurveyRow;
 use crate::{now, Result, StoreError};
 use ggzy_core::engine::{complaint_id, member_username, ComplaintRecord, MemberRecord};
 use ggzy_core::event::Party;
@@ -21,7 +22,6 @@ use ggzy_core::reach::Reach;
 use ggzy_core::role::Role;
 use ggzy_core::workflow::{Progress, Project, ProjectParty};
 use ggzy_core::Refusal;
-use serde_json::Value;
 use sqlx::SqliteConnection;
 use sqlx::{QueryBuilder, Sqlite};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -55,8 +55,8 @@ pub(crate) struct Derived {
     pub(crate) lodged_at: HashMap<String, String>,
     /// Complaint id -> the resolving event's own time.
     pub(crate) resolved_at: HashMap<String, String>,
-    /// Survey event id -> (respondent, scores, remarks, time).
-    pub(crate) surveys: BTreeMap<String, (Value, [i64; 6], Option<String>, String)>,
+    /// Survey event id -> its row.
+    pub(crate) surveys: BTreeMap<String, SurveyRow>,
     /// Project code -> the time of the event that registered it.
     registered_at: HashMap<String, String>,
     /// What changed since the fold was loaded (all of it, folded from nothing).
@@ -106,27 +106,9 @@ impl Derived {
                 self.touched.complaints.insert(id);
             }
             Changed::Survey => {
-                if let EventBody::SurveyAnswered {
-                    respondent,
-                    scores: s,
-                    remarks,
-                } = &env.body
-                {
-                    let scores = [
-                        s.timeliness,
-                        s.completeness,
-                        s.accuracy,
-                        s.access,
-                        s.courtesy,
-                        s.complaint_handling,
-                    ]
-                    .map(i64::from);
-                    let respondent = serde_json::to_value(respondent).unwrap_or(Value::Null);
+                if let Some(row) = SurveyRow::of(env) {
                     self.touched.surveys.insert(env.id.clone());
-                    self.surveys.insert(
-                        env.id.clone(),
-                        (respondent, scores, remarks.clone(), env.at.to_rfc3339()),
-                    );
+                    self.surveys.insert(env.id.clone(), row);
                 }
             }
             Changed::PushesOnly => {}
@@ -303,23 +285,7 @@ impl Derived {
             upsert_complaint(conn, &self.fold.complaints[id], lodged_at, resolved_at).await?;
         }
         for id in surveys {
-            let (respondent, s, remarks, answered_at) = &self.surveys[id];
-            sqlx::query(
-                "INSERT OR REPLACE INTO surveys (event_id, respondent, timeliness, completeness, accuracy, \
-                 access, courtesy, complaint_handling, remarks, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(id)
-            .bind(respondent.to_string())
-            .bind(s[0])
-            .bind(s[1])
-            .bind(s[2])
-            .bind(s[3])
-            .bind(s[4])
-            .bind(s[5])
-            .bind(remarks.as_deref())
-            .bind(answered_at)
-            .execute(&mut *conn)
-            .await?;
+            self.surveys[id].write(conn).await?;
         }
         Ok(())
     }

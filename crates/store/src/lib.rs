@@ -13,6 +13,7 @@ pub mod draws;
 pub mod error;
 pub mod experts;
 mod fold;
+pub mod improvements;
 pub mod intake;
 mod lines;
 pub mod materials;
@@ -24,6 +25,7 @@ pub mod pushes;
 pub mod rejects;
 mod retry;
 pub mod settings;
+pub mod surveys;
 pub mod sync;
 pub mod users;
 

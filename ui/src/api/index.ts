@@ -90,9 +90,15 @@ import type { StepView } from './bindings/StepView'
 import type { Assignable } from './bindings/Assignable'
 import type { Limits } from './bindings/Limits'
 import type { Limit } from './bindings/Limit'
+import type { SurveyForm } from './bindings/SurveyForm'
+import type { SurveyList } from './bindings/SurveyList'
+import type { SurveyItem } from './bindings/SurveyItem'
+import type { ImprovementForm } from './bindings/ImprovementForm'
+import type { ImprovementView } from './bindings/ImprovementView'
 
 export type { MaterialsView, MaterialsRound, CheckedItem, Checklists, Verdict, YearExceptions, ComplaintItem }
 export type { ComplaintClock, ComplaintDetail, ComplaintForm, ComplaintState, ComplaintChannel, StepView, Assignable, Limits, Limit }
+export type { SurveyForm, SurveyList, SurveyItem, ImprovementForm, ImprovementView }
 export type { Expert, ExpertStatus, ExpertForm, ExpertList, ExpertListQuery, RosterResult, DrawForm, DrawSummary, DrawView, CallView, Tally, ReplyResult, ShownExpert }
 export type { ConflictItem, ResolveForm, ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
@@ -161,6 +167,10 @@ export const api = {
   decideComplaint: (id: string, result: string) => call<ActionDone>('decide_complaint', { id, result }),
   noteComplaint: (id: string, note: string, attach: boolean) => call<ActionDone | null>('note_complaint', { id, note, attach }),
   saveComplaintFile: (sm3: string, name: string) => call<string | null>('save_complaint_file', { sm3, name }),
+  surveys: () => call<SurveyList>('surveys'),
+  recordSurvey: (form: SurveyForm) => call<ActionDone>('record_survey', { form }),
+  improvements: () => call<ImprovementView[]>('improvements'),
+  saveImprovement: (form: ImprovementForm) => call<ImprovementView>('save_improvement', { form }),
   limits: () => call<Limits>('limits'),
   saveLimits: (limits: Limits) => call<Limits>('save_limits', { limits }),
   saveCalendar: (years: YearExceptions[]) => call<YearExceptions[]>('save_calendar', { years }),

@@ -13,6 +13,7 @@
 use super::state::Finding;
 use crate::fold::PartyRead;
 use crate::fold::{fold_all, Derived, Stale};
+use crate::surveys::SurveyRow;
 use crate::Result;
 use serde_json::Value;
 use sqlx::SqliteConnection;
@@ -266,44 +267,26 @@ async fn check_complaint_files(conn: &mut SqliteConnection, d: &Derived) -> Resu
     Ok(None)
 }
 
-#[derive(sqlx::FromRow)]
-struct SurveyRow {
-    event_id: String,
-    respondent: String,
-    timeliness: i64,
-    completeness: i64,
-    accuracy: i64,
-    access: i64,
-    courtesy: i64,
-    complaint_handling: i64,
-    remarks: Option<String>,
-    answered_at: String,
-}
-
 async fn check_surveys(conn: &mut SqliteConnection, d: &Derived) -> Result<Finding> {
-    let rows: Vec<SurveyRow> = sqlx::query_as(
-        "SELECT event_id, respondent, timeliness, completeness, accuracy, access, courtesy, \
-         complaint_handling, remarks, answered_at FROM surveys ORDER BY event_id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows: Vec<SurveyRow> =
+        sqlx::query_as(&format!("{} ORDER BY event_id", crate::surveys::SELECT))
+            .fetch_all(&mut *conn)
+            .await?;
     for r in &rows {
         let row = format!("事件 `{}` 的满意度答卷", r.event_id);
-        let Some((respondent, scores, remarks, at)) = d.surveys.get(&r.event_id) else {
+        let Some(want) = d.surveys.get(&r.event_id) else {
             return Ok(differs("surveys", &row, "没有记录它的事件"));
         };
-        let held = [
-            r.timeliness,
-            r.completeness,
-            r.accuracy,
-            r.access,
-            r.courtesy,
-            r.complaint_handling,
-        ];
-        if json(&r.respondent) != *respondent
-            || held != *scores
-            || r.remarks != *remarks
-            || r.answered_at != *at
+        // JSON compared as values: a row written before keeps its own key order.
+        let same_json = |a: &Option<String>, b: &Option<String>| {
+            a.as_deref().map(json) == b.as_deref().map(json)
+        };
+        fn plain(r: &SurveyRow) -> ([i64; 6], &Option<String>, &str, &Option<String>) {
+            (r.scores(), &r.remarks, &r.answered_at, &r.project)
+        }
+        if json(&r.respondent) != json(&want.respondent)
+            || !same_json(&r.details, &want.details)
+            || plain(r) != plain(want)
         {
             return Ok(differs("surveys", &row, "评分或内容"));
         }

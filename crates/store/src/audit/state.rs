@@ -2,7 +2,7 @@
 //! the app shows, decides or sends, and that is not itself append-only and
 //! chained, is checked here against the records `verify` walked: users and
 //! their roles, settings, the channel configuration and contact rules, the
-//! expert pool and its draws, where
+//! expert pool and its draws, the improvement register, where
 //! each push stands, and refused input. A row changed, added or removed by
 //! hand is named with its table.
 
@@ -26,6 +26,8 @@ pub(crate) struct Replay {
     settings: BTreeMap<String, (i64, String)>,
     /// Expert id -> (seq, the row's SM3).
     experts: BTreeMap<String, (i64, String)>,
+    /// Improvement item id -> (seq, the row's SM3), from its latest `improvement.saved`.
+    improvements: BTreeMap<String, (i64, String)>,
     /// Draw call (`draw#seq`) -> (seq, digest), from its latest `draw.call`.
     calls: BTreeMap<String, (i64, String)>,
     /// Draw id -> (seq, the commitment, the inputs' SM3), from `draw.committed`.
@@ -115,6 +117,10 @@ impl Replay {
                 let digest = str_of(&content["digest"]);
                 self.experts.insert(subject.to_owned(), (seq, digest));
             }
+            crate::improvements::SAVED => {
+                let digest = str_of(&content["digest"]);
+                self.improvements.insert(subject.to_owned(), (seq, digest));
+            }
             crate::draw_calls::CALL => {
                 let digest = str_of(&content["digest"]);
                 self.calls.insert(subject.to_owned(), (seq, digest));
@@ -159,6 +165,11 @@ impl Replay {
         }
         let calls = crate::draw_calls::digests(conn).await?;
         let found = check_covered("draw_calls", "抽取通知", &calls, &self.calls);
+        if found.is_some() {
+            return Ok(found);
+        }
+        let items = crate::improvements::digests(conn).await?;
+        let found = check_covered("improvements", "改进事项", &items, &self.improvements);
         if found.is_some() {
             return Ok(found);
         }

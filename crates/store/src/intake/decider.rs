@@ -317,7 +317,7 @@ impl Decider {
         let mut known = Known::default();
         if let Some(code) = &env.project {
             known.project = self.projects.remove(code);
-            known.complaint_project_known = known.project.is_some();
+            known.project_known = known.project.is_some();
         }
         if let Some(username) = member_username(&env.body) {
             known.member = self.members.get(username).cloned().flatten();

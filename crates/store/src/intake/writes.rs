@@ -46,28 +46,8 @@ pub(super) async fn write(conn: &mut SqliteConnection, p: Pending, source: &str)
         crate::fold::upsert_complaint(conn, c, lodged_at, resolved_at.as_deref()).await?;
     }
     for env in &p.surveys {
-        if let EventBody::SurveyAnswered {
-            respondent,
-            scores,
-            remarks,
-        } = &env.body
-        {
-            sqlx::query(
-                "INSERT INTO surveys (event_id, respondent, timeliness, completeness, accuracy, access, \
-                 courtesy, complaint_handling, remarks, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&env.id)
-            .bind(serde_json::to_string(respondent)?)
-            .bind(scores.timeliness)
-            .bind(scores.completeness)
-            .bind(scores.accuracy)
-            .bind(scores.access)
-            .bind(scores.courtesy)
-            .bind(scores.complaint_handling)
-            .bind(remarks.as_deref())
-            .bind(env.at.to_rfc3339())
-            .execute(&mut *conn)
-            .await?;
+        if let Some(row) = crate::surveys::SurveyRow::of(env) {
+            row.write(conn).await?;
         }
     }
     crate::rejects::keep(conn, source, p.rejects, &at).await?;
