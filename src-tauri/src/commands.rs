@@ -424,6 +424,27 @@ pub async fn save_improvement(
     app.named(app.save_improvement(form).await)
 }
 
+/// Save a period's evidence pack (5.2c) where the person chooses; the path
+/// written, or `None` if they cancelled (the export is in the trail either way).
+#[tauri::command]
+pub async fn save_evidence_pack(
+    app: State<'_, App>,
+    window: tauri::Window,
+    from: String,
+    to: String,
+) -> Result<Option<String>> {
+    let bytes = app.named(app.evidence_pack(&from, &to).await)?;
+    let name = format!("评估证据包-{from}-{to}.jsonl");
+    save_in_dialog(
+        &window,
+        "导出评估证据包",
+        &name,
+        Some(("证据包", &["jsonl"])),
+        &bytes,
+    )
+    .await
+}
+
 #[tauri::command]
 pub async fn limits(app: State<'_, App>) -> Result<Limits> {
     app.named(app.limits().await)

@@ -139,6 +139,7 @@ fn main() {
             commands::note_complaint,
             commands::save_complaint_file,
             commands::limits,
+            commands::save_evidence_pack,
             commands::surveys,
             commands::record_survey,
             commands::improvements,

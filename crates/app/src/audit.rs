@@ -69,6 +69,34 @@ pub struct AuditHead {
 }
 
 impl App {
+    /// The evidence pack of the days `from` to `to` (5.2c), its export
+    /// recorded in the trail; the shell writes it where the person chooses.
+    pub async fn evidence_pack(&self, from: &str, to: &str) -> Result<Vec<u8>> {
+        let me = self
+            .require(crate::rights::EVALUATORS, "导出评估证据包")
+            .await?;
+        let day = |what: &str, d: &str| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+                AppError::new(
+                    ErrorCode::Invalid,
+                    format!("{what}`{d}`不是日期：请按 2026-12-31 的格式选择"),
+                )
+            })
+        };
+        let (from, to) = (day("起始日", from)?, day("截止日", to)?);
+        if from > to {
+            return Err(AppError::new(
+                ErrorCode::Invalid,
+                format!("起始日 {from} 晚于截止日 {to}：请重新选择期间"),
+            ));
+        }
+        Ok(self
+            .store()
+            .evidence_pack(from, to, &me.username)
+            .await?
+            .bytes)
+    }
+
     pub async fn audit_head(&self) -> Result<AuditHead> {
         self.require(ANY_ROLE, "查看审计链头").await?;
         let head = self.store().audit_head().await?;

@@ -28,6 +28,8 @@ pub use ggzy_core::event::SURVEYORS;
 /// Who keeps the improvement register (6): the center's staff, whose work
 /// it corrects, and the supervisor, whose findings open its items.
 pub const IMPROVERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Supervisor];
+/// Who evaluates the service (5.2a, 5.2c): the administrator and the supervisor.
+pub const EVALUATORS: &[StaffRole] = &[StaffRole::Admin, StaffRole::Supervisor];
 /// Who handles complaints (5.1): the supervisor (监督/投诉处理).
 pub const COMPLAINT_HANDLERS: &[StaffRole] = &[StaffRole::Supervisor];
 /// Staff whom pushes go to, and so have an inbox: the standard's two roles,
@@ -84,16 +86,20 @@ pub enum Right {
     DrawExperts,
     /// See the complaints and their clocks (5.1).
     SeeComplaints,
+    /// Export a period's evidence pack for a third-party assessor (5.2c) and
+    /// the self-evaluation report (5.2a): the center's management.
+    Evaluate,
 }
 
 impl Right {
-    const ALL: [Right; 6] = [
+    const ALL: [Right; 7] = [
         Right::Resend,
         Right::SeeExperts,
         Right::SeePool,
         Right::KeepPool,
         Right::DrawExperts,
         Right::SeeComplaints,
+        Right::Evaluate,
     ];
 
     pub fn roles(self) -> &'static [StaffRole] {
@@ -104,6 +110,7 @@ impl Right {
             Right::KeepPool => POOL_KEEPERS,
             Right::DrawExperts => ggzy_core::event::recorded_by("experts.drawn"),
             Right::SeeComplaints => COMPLAINT_HANDLERS,
+            Right::Evaluate => EVALUATORS,
         }
     }
 }

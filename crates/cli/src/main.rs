@@ -210,9 +210,24 @@ enum AuditCommand {
             requires = "server"
         )]
         token: Option<String>,
+        /// Verify an evidence pack (5.2c) instead, without any database: every byte of it
+        #[arg(long, value_name = "FILE", conflicts_with = "server")]
+        pack: Option<std::path::PathBuf>,
     },
     /// Print the head of this database's chain as one line, SEQ:HASH, to keep elsewhere
     Head,
+    /// Export the evidence pack of a period (5.2c) for a third-party assessor; the export is audited
+    Pack {
+        /// The period's first day, YYYY-MM-DD (events by their own day)
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// The period's last day, YYYY-MM-DD
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// Where to write the pack
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
     /// Queue the head now for the anchor's recipients (settings anchor_recipients); a dispatcher sends it
     Anchor,
 }
@@ -447,6 +462,15 @@ async fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode, CliError> {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    if let Command::Audit(AuditCommand::Verify {
+        pack: Some(file),
+        expect_head,
+        ..
+    }) = &cli.command
+    {
+        // An assessor's check: the pack alone, no database at all.
+        return verify_pack(file, *expect_head);
+    }
     let path = match cli.db {
         Some(p) => p,
         None => Store::default_path().ok_or_else(|| {
@@ -799,6 +823,25 @@ async fn on(path: &std::path::Path, command: Command) -> Result<ExitCode, CliErr
                 }
             }
         }
+        Command::Audit(AuditCommand::Pack { from, to, out }) => {
+            if from > to {
+                eprintln!("--from {from} 晚于 --to {to}：请给出先后正确的两天");
+                return Ok(ExitCode::from(2));
+            }
+            let pack = store.evidence_pack(from, to, &operator()).await?;
+            std::fs::write(&out, &pack.bytes).map_err(|source| StoreError::Io {
+                path: out.clone(),
+                source,
+            })?;
+            println!(
+                "证据包已写入 {}：{} 个事件，{} 条推送，{} 条审计记录；评估方可用 ggzy audit verify --pack 离线校验",
+                out.display(),
+                pack.events,
+                pack.pushes,
+                pack.records
+            );
+            ExitCode::SUCCESS
+        }
         Command::Audit(_) => unreachable!("opened read-only above"),
         Command::Rejects(RejectsArgs { all, json, action }) => match action {
             Some(RejectsAction::Retry) => {
@@ -881,11 +924,14 @@ async fn audit(store: &Store, command: &AuditCommand) -> Result<ExitCode, CliErr
             println!("{}", store.audit_head().await?);
             Ok(ExitCode::SUCCESS)
         }
-        AuditCommand::Anchor => unreachable!("writes: opened read-write"),
+        AuditCommand::Anchor | AuditCommand::Pack { .. } => {
+            unreachable!("writes: opened read-write")
+        }
         AuditCommand::Verify {
             expect_head,
             server,
             token,
+            ..
         } => {
             let expect_head = *expect_head;
             let v = store.verify_audit_expecting(expect_head, |_, _| {}).await?;
@@ -924,6 +970,66 @@ async fn audit(store: &Store, command: &AuditCommand) -> Result<ExitCode, CliErr
             }
         }
     }
+}
+
+/// `ggzy audit verify --pack FILE`: exit 0 when every byte holds, 1 naming
+/// the first line that does not.
+fn verify_pack(
+    file: &std::path::Path,
+    expect_head: Option<ggzy_core::audit::Head>,
+) -> Result<ExitCode, CliError> {
+    let bytes = std::fs::read(file).map_err(|source| StoreError::Read {
+        what: file.display().to_string(),
+        source,
+    })?;
+    match ggzy_core::pack::verify(&bytes) {
+        Ok(r) => {
+            println!(
+                "证据包完整：{}（{} 至 {}），{} 条审计记录，{} 个事件，{} 条推送；导出者 {}，导出于 {}",
+                r.manifest.center,
+                r.manifest.from,
+                r.manifest.to,
+                r.records,
+                r.events,
+                r.pushes,
+                r.manifest.exported_by,
+                r.manifest.exported_at
+            );
+            for (device, first, head) in &r.devices {
+                println!("设备 {device}：第 {first} 条起，链头 {head}");
+            }
+            println!(
+                "包中存证的链头 {} 个与审计记录相符（另有 {} 个早于包中首条记录）；请与行政监督部门保存的存证核对",
+                r.anchors_matched, r.anchors_before
+            );
+            println!("导出记录：{}", r.export);
+            if let Some(head) = expect_head {
+                let held = r
+                    .devices
+                    .iter()
+                    .any(|(_, first, last)| *first <= head.seq && head.seq <= last.seq)
+                    && bytes_hold(&bytes, &head);
+                if !held {
+                    println!("所持链头 {head} 不在证据包的审计记录中");
+                    return Ok(ExitCode::from(1));
+                }
+                println!("所持链头 {head} 在证据包中");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("证据包未通过校验：{e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Whether a verified pack holds a record with this seq and hash.
+fn bytes_hold(bytes: &[u8], head: &ggzy_core::audit::Head) -> bool {
+    let hash = ggzy_core::audit::hex(&head.hash);
+    String::from_utf8_lossy(bytes).lines().any(|l| {
+        matches!(serde_json::from_str(l), Ok(ggzy_core::pack::Line::Record(r)) if r.seq == head.seq && r.hash == hash)
+    })
 }
 
 fn print_summary(s: &Summary) {

@@ -781,3 +781,83 @@ fn experts_are_imported_drawn_told_and_the_draw_verifies() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("A02") && err.contains("缺"), "{err}");
 }
+
+/// 5.2c: the demo center's evidence pack for its year, exported by the
+/// CLI and verified by it with no database at all (in another folder, the
+/// database gone); one byte changed anywhere — sampled across the whole
+/// file and at every byte of its last line — and it fails, naming the line.
+#[test]
+fn an_evidence_pack_verifies_alone_and_fails_after_any_byte_changes() {
+    let cli = Cli::new();
+    cli.ok(&["demo"]);
+    let out = cli.dir.path().join("pack.jsonl");
+    let said = cli.ok(&[
+        "audit",
+        "pack",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(said.contains("证据包已写入"), "{said}");
+    // The export itself is in the trail, which still verifies.
+    cli.ok(&["audit", "verify"]);
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let pack = elsewhere.path().join("pack.jsonl");
+    std::fs::copy(&out, &pack).unwrap();
+    drop(cli);
+    let verify = |path: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_ggzy"))
+            .args(["audit", "verify", "--pack"])
+            .arg(path)
+            .env_remove("GGZY_DB")
+            .env("HOME", elsewhere.path())
+            .current_dir(elsewhere.path())
+            .output()
+            .unwrap()
+    };
+    let good = verify(&pack);
+    let text = stdout(&good);
+    assert!(good.status.success(), "{text}");
+    assert!(
+        text.contains("证据包完整：临海市公共资源交易中心（2026-01-01 至 2026-12-31）"),
+        "{text}"
+    );
+    assert!(!elsewhere.path().join("ggzy.db").exists());
+
+    // One byte changed, in turn, across the file: each is found.
+    let bytes = std::fs::read(&pack).unwrap();
+    let last = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .unwrap()
+        + 1;
+    let stride = bytes.len() / 300;
+    let mut positions: Vec<usize> = (0..bytes.len()).step_by(stride.max(1)).collect();
+    positions.extend(last..bytes.len());
+    for i in positions {
+        let mut changed = bytes.clone();
+        changed[i] = if bytes[i] == b'0' { b'1' } else { b'0' };
+        let found = ggzy_core::pack::verify(&changed);
+        assert!(
+            found.is_err(),
+            "a change at byte {i} of {} went unnoticed",
+            bytes.len()
+        );
+    }
+    // And the CLI says so, with exit 1.
+    let mut changed = bytes.clone();
+    let mid = bytes.len() / 2;
+    changed[mid] = if bytes[mid] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&pack, &changed).unwrap();
+    let bad = verify(&pack);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stdout(&bad).contains("证据包未通过校验：第 "),
+        "{}",
+        stdout(&bad)
+    );
+}

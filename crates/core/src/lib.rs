@@ -21,6 +21,7 @@ pub mod fold;
 pub mod improvement;
 pub mod materials;
 pub mod model;
+pub mod pack;
 pub mod password;
 pub mod push;
 pub mod reach;

@@ -20,6 +20,7 @@ pub mod materials;
 pub mod members;
 pub mod outbox;
 pub mod overview;
+pub mod pack;
 pub mod projects;
 pub mod pushes;
 pub mod rejects;

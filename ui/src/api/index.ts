@@ -171,6 +171,7 @@ export const api = {
   recordSurvey: (form: SurveyForm) => call<ActionDone>('record_survey', { form }),
   improvements: () => call<ImprovementView[]>('improvements'),
   saveImprovement: (form: ImprovementForm) => call<ImprovementView>('save_improvement', { form }),
+  saveEvidencePack: (from: string, to: string) => call<string | null>('save_evidence_pack', { from, to }),
   limits: () => call<Limits>('limits'),
   saveLimits: (limits: Limits) => call<Limits>('save_limits', { limits }),
   saveCalendar: (years: YearExceptions[]) => call<YearExceptions[]>('save_calendar', { years }),

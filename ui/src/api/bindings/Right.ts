@@ -3,4 +3,4 @@
 /**
  * A right that is neither a page nor an action on a project.
  */
-export type Right = "resend" | "see_experts" | "see_pool" | "keep_pool" | "draw_experts" | "see_complaints";
+export type Right = "resend" | "see_experts" | "see_pool" | "keep_pool" | "draw_experts" | "see_complaints" | "evaluate";
