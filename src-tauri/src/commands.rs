@@ -20,6 +20,7 @@ use ggzy_app::materials::{Checklists, MaterialsView, Stage};
 use ggzy_app::projects::{ProjectDetail, ProjectList, ProjectQuery};
 use ggzy_app::pushes::{PushList, PushLogQuery};
 use ggzy_app::setup::{CenterState, SetUp};
+use ggzy_app::statistics::Statistics;
 use ggzy_app::surveys::{SurveyForm, SurveyList};
 use ggzy_app::sync::{ServerAlarm, SyncForm, SyncSettings, SyncStatus};
 use ggzy_app::templates::TemplatePreview;
@@ -422,6 +423,55 @@ pub async fn save_improvement(
     form: ImprovementForm,
 ) -> Result<ImprovementView> {
     app.named(app.save_improvement(form).await)
+}
+
+#[tauri::command]
+pub async fn statistics(app: State<'_, App>, from: String, to: String) -> Result<Statistics> {
+    app.named(app.statistics(&from, &to).await)
+}
+
+/// Save a period's statistics as .xlsx where the person chooses.
+#[tauri::command]
+pub async fn save_statistics(
+    app: State<'_, App>,
+    window: tauri::Window,
+    from: String,
+    to: String,
+) -> Result<Option<String>> {
+    let bytes = app.named(app.statistics_xlsx(&from, &to).await)?;
+    let name = format!("统计-{from}-{to}.xlsx");
+    save_in_dialog(
+        &window,
+        "导出统计",
+        &name,
+        Some(("Excel", &["xlsx"])),
+        &bytes,
+    )
+    .await
+}
+
+/// Save the self-evaluation report (5.2a) of a period, as PDF or .xlsx.
+#[tauri::command]
+pub async fn save_self_evaluation(
+    app: State<'_, App>,
+    window: tauri::Window,
+    from: String,
+    to: String,
+    kind: String,
+) -> Result<Option<String>> {
+    let (bytes, filter) = if kind == "xlsx" {
+        (
+            app.named(app.self_evaluation_xlsx(&from, &to).await)?,
+            ("Excel", &["xlsx"][..]),
+        )
+    } else {
+        (
+            app.named(app.self_evaluation_pdf(&from, &to).await)?,
+            ("PDF", &["pdf"][..]),
+        )
+    };
+    let name = format!("信息推送服务自评报告-{from}-{to}.{}", filter.1[0]);
+    save_in_dialog(&window, "导出自评报告", &name, Some(filter), &bytes).await
 }
 
 /// Save a period's evidence pack (5.2c) where the person chooses; the path

@@ -420,7 +420,7 @@ impl App {
         Ok((self.store().calendar().await?, self.store().limits().await?))
     }
 
-    async fn complaint_items(&self) -> Result<Vec<ComplaintItem>> {
+    pub(crate) async fn complaint_items(&self) -> Result<Vec<ComplaintItem>> {
         let (calendar, limits) = self.clock_settings().await?;
         let names = self.staff_names().await?;
         let feedback = self.store().complaint_feedback().await?;

@@ -21,11 +21,14 @@ pub mod open;
 pub mod pdf;
 pub mod projects;
 pub mod pushes;
+pub mod report;
 pub mod rights;
 pub mod setup;
+pub mod statistics;
 pub mod surveys;
 pub mod sync;
 pub mod templates;
+mod xlsx;
 
 pub use error::{AppError, Result};
 pub use ggzy_core::error::ErrorCode;

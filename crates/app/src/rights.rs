@@ -28,6 +28,13 @@ pub use ggzy_core::event::SURVEYORS;
 /// Who keeps the improvement register (6): the center's staff, whose work
 /// it corrects, and the supervisor, whose findings open its items.
 pub const IMPROVERS: &[StaffRole] = &[StaffRole::CenterStaff, StaffRole::Supervisor];
+/// Who reads the statistics: everyone but the supervisory department, whose
+/// figures are its own filings.
+pub const ANALYSTS: &[StaffRole] = &[
+    StaffRole::CenterStaff,
+    StaffRole::Supervisor,
+    StaffRole::Admin,
+];
 /// Who evaluates the service (5.2a, 5.2c): the administrator and the supervisor.
 pub const EVALUATORS: &[StaffRole] = &[StaffRole::Admin, StaffRole::Supervisor];
 /// Who handles complaints (5.1): the supervisor (监督/投诉处理).
@@ -49,12 +56,13 @@ pub struct MenuItem {
 }
 
 /// The side menu in order, each page with the roles that work in it.
-const PAGES: [(MenuItem, &[StaffRole]); 12] = [
+const PAGES: [(MenuItem, &[StaffRole]); 13] = [
     (page("/workbench", "工作台"), ANY_ROLE),
     (page("/projects", "项目"), ANY_ROLE),
     (page("/complaints", "投诉"), COMPLAINT_HANDLERS),
     (page("/surveys", "满意度"), SURVEYORS),
     (page("/improvements", "持续改进"), IMPROVERS),
+    (page("/statistics", "统计"), ANALYSTS),
     (page("/experts", "专家库"), POOL_READERS),
     (page("/pushes", "推送记录"), ANY_ROLE),
     (page("/inbox", "消息"), INBOX_HOLDERS),

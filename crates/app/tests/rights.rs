@@ -34,6 +34,7 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
                 "/projects",
                 "/surveys",
                 "/improvements",
+                "/statistics",
                 "/experts",
                 "/pushes",
                 "/inbox",
@@ -73,6 +74,7 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
                 "/complaints",
                 "/surveys",
                 "/improvements",
+                "/statistics",
                 "/experts",
                 "/pushes",
                 "/inbox",
@@ -87,6 +89,7 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
             &[
                 "/workbench",
                 "/projects",
+                "/statistics",
                 "/experts",
                 "/pushes",
                 "/import",

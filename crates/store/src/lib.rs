@@ -26,6 +26,7 @@ pub mod pushes;
 pub mod rejects;
 mod retry;
 pub mod settings;
+pub mod statistics;
 pub mod surveys;
 pub mod sync;
 pub mod users;

@@ -95,10 +95,12 @@ import type { SurveyList } from './bindings/SurveyList'
 import type { SurveyItem } from './bindings/SurveyItem'
 import type { ImprovementForm } from './bindings/ImprovementForm'
 import type { ImprovementView } from './bindings/ImprovementView'
+import type { Statistics } from './bindings/Statistics'
+import type { StatTable } from './bindings/StatTable'
 
 export type { MaterialsView, MaterialsRound, CheckedItem, Checklists, Verdict, YearExceptions, ComplaintItem }
 export type { ComplaintClock, ComplaintDetail, ComplaintForm, ComplaintState, ComplaintChannel, StepView, Assignable, Limits, Limit }
-export type { SurveyForm, SurveyList, SurveyItem, ImprovementForm, ImprovementView }
+export type { SurveyForm, SurveyList, SurveyItem, ImprovementForm, ImprovementView, Statistics, StatTable }
 export type { Expert, ExpertStatus, ExpertForm, ExpertList, ExpertListQuery, RosterResult, DrawForm, DrawSummary, DrawView, CallView, Tally, ReplyResult, ShownExpert }
 export type { ConflictItem, ResolveForm, ServerAlarm, SyncSettings, SyncForm, SyncStatus, Labels, Label, Stage, Outcome, PushChannel, PushStatus, Role, StaffRole, ActionKind, ActionOffer, MenuItem, Right, ErrorCode }
 export type { AnchorSettings, AnchorSent, CenterState, DemoAccount, SetUp, DispatchConfig, SmsProvider, ContactForm, ContactSettings, ChannelSettings, SecretValue, SecretState, PartyItem, ProjectQuery, StaffUserChange, TemplatePreview, ImportProgress, ImportReport, ChosenFile, RejectItem, RejectList, RetryReport, CenterSettings, NewStaffUser, StaffUser, AuditProgress, AuditReport, AuditHead, PushList, PushLogQuery, Action, ActionDone, PartyInput, AppError, ProjectDetail, ProjectItem, ProjectList, PushItem, Session, Workbench }
@@ -171,6 +173,9 @@ export const api = {
   recordSurvey: (form: SurveyForm) => call<ActionDone>('record_survey', { form }),
   improvements: () => call<ImprovementView[]>('improvements'),
   saveImprovement: (form: ImprovementForm) => call<ImprovementView>('save_improvement', { form }),
+  statistics: (from: string, to: string) => call<Statistics>('statistics', { from, to }),
+  saveStatistics: (from: string, to: string) => call<string | null>('save_statistics', { from, to }),
+  saveSelfEvaluation: (from: string, to: string, kind: 'pdf' | 'xlsx') => call<string | null>('save_self_evaluation', { from, to, kind }),
   saveEvidencePack: (from: string, to: string) => call<string | null>('save_evidence_pack', { from, to }),
   limits: () => call<Limits>('limits'),
   saveLimits: (limits: Limits) => call<Limits>('save_limits', { limits }),

@@ -24,6 +24,7 @@ export const router = createRouter({
         { path: 'complaints', component: () => import('../views/complaints/index.vue'), meta: { title: '投诉' } },
         { path: 'surveys', component: () => import('../views/surveys/index.vue'), meta: { title: '满意度' } },
         { path: 'improvements', component: () => import('../views/improvements/index.vue'), meta: { title: '持续改进' } },
+        { path: 'statistics', component: () => import('../views/statistics/index.vue'), meta: { title: '统计' } },
         { path: 'experts', component: () => import('../views/experts/index.vue'), meta: { title: '专家库' } },
         { path: 'pushes', component: () => import('../views/pushes/index.vue'), meta: { title: '推送记录' } },
         { path: 'inbox', component: () => import('../views/inbox/index.vue'), meta: { title: '消息' } },
