@@ -125,6 +125,72 @@ async fn each_role_is_told_its_menus_actions_and_rights_and_held_to_them() {
             menus.contains(&"/settings"),
             "{user}: settings"
         );
+        // Every step on a complaint is the supervisor's alone.
+        let handler = menus.contains(&"/complaints");
+        assert_eq!(
+            allowed(app.complaint("TS-2026-032").await),
+            handler,
+            "{user}"
+        );
+        assert_eq!(allowed(app.assignable().await), handler, "{user}");
+        assert_eq!(
+            allowed(app.accept_complaint("TS-2026-032", None).await),
+            handler,
+            "{user}"
+        );
+        assert_eq!(
+            allowed(app.refuse_complaint("nope", "x").await),
+            handler,
+            "{user}"
+        );
+        assert_eq!(
+            allowed(app.assign_complaint("nope", "chenjing").await),
+            handler,
+            "{user}"
+        );
+        assert_eq!(
+            allowed(app.note_complaint("nope", "x", Vec::new()).await),
+            handler,
+            "{user}"
+        );
+        assert_eq!(
+            allowed(app.decide_complaint("nope", "x").await),
+            handler,
+            "{user}"
+        );
+        assert_eq!(allowed(app.complaint_file("00").await), handler, "{user}");
+        assert_eq!(
+            allowed(app.surveys().await),
+            menus.contains(&"/surveys"),
+            "{user}: surveys"
+        );
+        assert_eq!(
+            allowed(app.improvements().await),
+            menus.contains(&"/improvements"),
+            "{user}: improvements"
+        );
+        assert_eq!(
+            allowed(app.statistics("2026-01-01", "2026-12-31").await),
+            menus.contains(&"/statistics"),
+            "{user}: statistics"
+        );
+        let evaluator = s.rights.rights.contains(&Right::Evaluate);
+        assert_eq!(evaluator, ["chenjing", "admin"].contains(&user), "{user}");
+        assert_eq!(
+            allowed(app.self_evaluation("2026-01-01", "2026-12-31").await),
+            evaluator,
+            "{user}: report"
+        );
+        assert_eq!(
+            allowed(app.evidence_pack("2026-01-01", "2026-01-02").await),
+            evaluator,
+            "{user}: evidence"
+        );
+        assert_eq!(
+            allowed(app.limits().await),
+            menus.contains(&"/settings"),
+            "{user}: limits"
+        );
         assert_eq!(allowed(app.requeue(1).await), resend, "{user}: resend");
         let query = ggzy_app::experts::ExpertListQuery {
             page: 1,
