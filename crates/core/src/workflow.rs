@@ -232,6 +232,18 @@ impl Project {
         })
     }
 
+    /// The contract's filing is in (the contract signed) and some bidder's
+    /// deposit is not refunded yet (4.11, within 5 days: `deadlines`).
+    pub fn refund_pending(&self) -> bool {
+        self.progress
+            .stages
+            .iter()
+            .any(|s| s.stage == Stage::Contract && s.filings > 0)
+            && self
+                .with_role(Role::Bidder)
+                .any(|b| !self.progress.refunded.contains(&b.id))
+    }
+
     pub fn published(&self, stage: Stage) -> bool {
         self.progress
             .stages

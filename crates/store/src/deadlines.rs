@@ -1,6 +1,7 @@
 //! The statutory steps projects still owe (`core::deadlines`): found among
-//! the projects that may owe one — materials waiting, or a contract stage
-//! with deposits not all refunded — and their events, read by project.
+//! the projects that may owe one — materials waiting, or a contract filed
+//! with deposits not all refunded (`projects.refund_pending`) — and their
+//! events, read by project.
 
 use crate::{Result, Store};
 use ggzy_core::deadlines::{owed, Happened, Owed};
@@ -17,12 +18,10 @@ pub struct OwedStep {
 impl Store {
     /// Every step a project owes now, by project.
     pub async fn owed_steps(&self) -> Result<Vec<OwedStep>> {
+        // Through the two partial indexes: the few projects waiting.
         let codes: Vec<String> = sqlx::query_scalar(
-            "SELECT p.code FROM projects p WHERE p.materials_pending = 1 \
-             OR (p.stage IN ('contract', 'performance') \
-                 AND coalesce(json_array_length(p.progress, '$.refunded'), 0) < \
-                     (SELECT count(*) FROM parties x WHERE x.project = p.code AND x.role = 'bidder')) \
-             ORDER BY p.code",
+            "SELECT code FROM projects WHERE materials_pending = 1 \
+             UNION SELECT code FROM projects WHERE refund_pending = 1 ORDER BY 1",
         )
         .fetch_all(self.pool())
         .await?;

@@ -209,10 +209,11 @@ impl Derived {
         build_rows(
             &mut b,
             "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at, filing_pending, \
-             materials_pending) ",
+             materials_pending, refund_pending) ",
             " ON CONFLICT (code) DO UPDATE SET name = excluded.name, stage = excluded.stage, \
              progress = excluded.progress, updated_at = excluded.updated_at, \
-             filing_pending = excluded.filing_pending, materials_pending = excluded.materials_pending",
+             filing_pending = excluded.filing_pending, materials_pending = excluded.materials_pending, \
+             refund_pending = excluded.refund_pending",
             rows.iter()
                 .map(|(code, p)| {
                     (
@@ -222,12 +223,11 @@ impl Derived {
                         serde_json::to_string(&p.progress).expect("progress serialises"),
                         self.registered_at.get(code).unwrap_or(&at).clone(),
                         at.clone(),
-                        p.filing_pending(),
-                        p.materials_pending(),
+                        (p.filing_pending(), p.materials_pending(), p.refund_pending()),
                     )
                 })
                 .collect(),
-            |mut q, (code, name, stage, progress, registered_at, updated_at, filing, materials)| {
+            |mut q, (code, name, stage, progress, registered_at, updated_at, (filing, materials, refund))| {
                 q.push_bind(code)
                     .push_bind(name)
                     .push_bind(stage)
@@ -235,7 +235,8 @@ impl Derived {
                     .push_bind(registered_at)
                     .push_bind(updated_at)
                     .push_bind(filing)
-                    .push_bind(materials);
+                    .push_bind(materials)
+                    .push_bind(refund);
             },
         );
         let parties: Vec<PartyRow> = rows

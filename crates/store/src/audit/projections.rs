@@ -115,13 +115,13 @@ fn json(text: &str) -> Value {
 }
 
 async fn check_projects(conn: &mut SqliteConnection, d: &Derived) -> Result<Finding> {
-    type Row = (String, String, Option<String>, String, bool, bool);
+    type Row = (String, String, Option<String>, String, bool, bool, bool);
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT code, name, stage, progress, filing_pending, materials_pending FROM projects",
+        "SELECT code, name, stage, progress, filing_pending, materials_pending, refund_pending FROM projects",
     )
     .fetch_all(&mut *conn)
     .await?;
-    for (code, name, stage, progress, filing, materials) in &rows {
+    for (code, name, stage, progress, filing, materials, refund) in &rows {
         let row = format!("项目 `{code}` ");
         let Some(p) = d.fold.projects.get(code) else {
             return Ok(differs("projects", &row, "没有登记它的事件"));
@@ -133,7 +133,13 @@ async fn check_projects(conn: &mut SqliteConnection, d: &Derived) -> Result<Find
         if json(progress) != serde_json::to_value(&p.progress)? || stage.as_deref() != want_stage {
             return Ok(differs("projects", &row, "进度"));
         }
-        if (*filing, *materials) != (p.filing_pending(), p.materials_pending()) {
+        if (*filing, *materials, *refund)
+            != (
+                p.filing_pending(),
+                p.materials_pending(),
+                p.refund_pending(),
+            )
+        {
             return Ok(differs("projects", &row, "待办标记"));
         }
     }

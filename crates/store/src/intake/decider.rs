@@ -184,6 +184,7 @@ impl Decider {
                     registered_at: registered_at.remove(code).unwrap_or_default(),
                     filing_pending: project.filing_pending(),
                     materials_pending: project.materials_pending(),
+                    refund_pending: project.refund_pending(),
                 }
             })
             .collect()

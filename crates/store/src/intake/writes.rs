@@ -13,6 +13,7 @@ pub(super) struct ProjectRow {
     pub(super) registered_at: String,
     pub(super) filing_pending: bool,
     pub(super) materials_pending: bool,
+    pub(super) refund_pending: bool,
 }
 
 /// What a slice of lines decided, ready to be written: the bulk rows as
@@ -69,10 +70,11 @@ pub(super) async fn write_projects(
 pub(super) fn build_projects(out: &mut Vec<Built>, rows: Vec<ProjectRow>, at: &str) {
     build_rows(
         out,
-        "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at, filing_pending, materials_pending) ",
+        "INSERT INTO projects (code, name, stage, progress, registered_at, updated_at, filing_pending, materials_pending, \
+         refund_pending) ",
         " ON CONFLICT (code) DO UPDATE SET stage = excluded.stage, progress = excluded.progress, \
          updated_at = excluded.updated_at, filing_pending = excluded.filing_pending, \
-         materials_pending = excluded.materials_pending",
+         materials_pending = excluded.materials_pending, refund_pending = excluded.refund_pending",
         rows,
         |mut b, r| {
             b.push_bind(r.code)
@@ -82,7 +84,8 @@ pub(super) fn build_projects(out: &mut Vec<Built>, rows: Vec<ProjectRow>, at: &s
                 .push_bind(r.registered_at)
                 .push_bind(at.to_owned())
                 .push_bind(r.filing_pending)
-                .push_bind(r.materials_pending);
+                .push_bind(r.materials_pending)
+                .push_bind(r.refund_pending);
         },
     );
 }
