@@ -80,6 +80,11 @@ impl TryFrom<Held> for Option<ggzy_core::push::Hold> {
 }
 pub(crate) use status;
 
+/// A staff member's own pushes: exactly the predicate of the partial index
+/// `pushes_staff` (migration 0012), so the planner uses it.
+const STAFF: &str = "(p.recipient_role = 'center_staff' OR p.recipient_role = 'supervisor_staff' \
+     OR p.recipient_role = 'supervisor')";
+
 /// A push row with its text, state and its event's receipt time; `p` is
 /// pushes, `e` its event, `s` its state (none while queued or in a leased range).
 const SELECT: &str = concat!(
@@ -210,9 +215,10 @@ impl Store {
                 .push_bind(to);
         }
         if let Some(staff) = text(&q.staff) {
-            qb.push(" AND p.recipient_id = ").push_bind(staff).push(
-                " AND p.recipient_role IN ('center_staff', 'supervisor_staff', 'supervisor')",
-            );
+            qb.push(" AND p.recipient_id = ")
+                .push_bind(staff)
+                .push(" AND ")
+                .push(STAFF);
         }
         qb.push(" ORDER BY p.no DESC LIMIT ").push_bind(limit + 1);
         let mut items: Vec<Push> = qb.build_query_as().fetch_all(self.pool()).await?;
@@ -232,7 +238,8 @@ impl Store {
     pub async fn inbox_unread(&self, username: &str) -> Result<(i64, Option<i64>)> {
         Ok(sqlx::query_as(
             "SELECT count(*), max(no) FROM pushes WHERE recipient_id = ?1 \
-             AND recipient_role IN ('center_staff', 'supervisor_staff', 'supervisor') \
+             AND (recipient_role = 'center_staff' OR recipient_role = 'supervisor_staff' \
+               OR recipient_role = 'supervisor') \
              AND no > coalesce((SELECT read_upto FROM inbox_reads WHERE username = ?1), 0)",
         )
         .bind(username)
