@@ -53,27 +53,11 @@ async fn admins_keep_the_years_holidays_and_the_trail_holds_them() {
     );
 
     // Held to the trail: changed behind the app, verify names it.
-    assert!(app
-        .store()
-        .verify_audit(|_, _| {})
-        .await
-        .unwrap()
-        .broken
-        .is_none());
-    sqlx::query(
+    let why = tamper(
+        &app,
         "UPDATE meta SET value = replace(value, '2027-01-03', '2027-01-04') WHERE key = 'calendar'",
     )
-    .execute(app.store().pool())
-    .await
-    .unwrap();
-    let why = app
-        .store()
-        .verify_audit(|_, _| {})
-        .await
-        .unwrap()
-        .broken
-        .unwrap()
-        .message;
+    .await;
     assert!(why.contains("calendar"), "{why}");
 }
 
@@ -120,17 +104,10 @@ async fn admins_set_the_limits_the_clocks_run_on() {
         ErrorCode::Forbidden
     );
 
-    sqlx::query("UPDATE meta SET value = replace(value, '15', '45') WHERE key = 'limits'")
-        .execute(app.store().pool())
-        .await
-        .unwrap();
-    let why = app
-        .store()
-        .verify_audit(|_, _| {})
-        .await
-        .unwrap()
-        .broken
-        .unwrap()
-        .message;
+    let why = tamper(
+        &app,
+        "UPDATE meta SET value = replace(value, '15', '45') WHERE key = 'limits'",
+    )
+    .await;
     assert!(why.contains("limits"), "{why}");
 }

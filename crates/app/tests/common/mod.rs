@@ -70,3 +70,18 @@ pub fn draw(count: u32, backups: u32, start: chrono::DateTime<chrono::Local>) ->
         reply_minutes: None,
     }
 }
+
+/// Change the database behind the app's back with `sql`, as someone with
+/// the file could; what `audit verify` then names as broken (it must).
+pub async fn tamper(app: &App, sql: &str) -> String {
+    let before = app.store().verify_audit(|_, _| {}).await.unwrap().broken;
+    assert!(before.is_none(), "intact before: {before:?}");
+    sqlx::query(sql).execute(app.store().pool()).await.unwrap();
+    app.store()
+        .verify_audit(|_, _| {})
+        .await
+        .unwrap()
+        .broken
+        .expect("the change is found")
+        .message
+}
