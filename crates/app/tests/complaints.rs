@@ -375,6 +375,10 @@ async fn refusals_are_told_and_clocks_remind_on_the_right_day() {
             .any(|t| t.contains("受理决定期限将于 2026-09-29 届满")),
         "{texts:?}"
     );
+    // Each reminder is one event whenever and wherever it is made: a run
+    // later the same day writes the very same line, and nothing is refused.
+    let rejects = app.store().rejects(true).await.unwrap();
+    assert!(rejects.is_empty(), "{rejects:?}");
     // The trail holds with the reminders in it.
     let verdict = app.store().verify_audit(|_, _| {}).await.unwrap();
     assert!(verdict.broken.is_none(), "{:?}", verdict.broken);

@@ -197,6 +197,10 @@ pub struct Reminder {
     pub limit: ComplaintLimit,
     pub due: NaiveDate,
     pub overdue: bool,
+    /// The moment it fell due, the same on every device that reminds: the
+    /// deadline once passed, else the start of the first day within
+    /// `remind_before` working days of the last (Beijing time).
+    pub since: DateTime<FixedOffset>,
 }
 
 impl ComplaintRecord {
@@ -232,17 +236,36 @@ impl ComplaintRecord {
         self.clocks(lodged, calendar, limits)
             .into_iter()
             .filter_map(|(limit, clock)| {
-                let overdue = match clock.state(calendar, now) {
-                    ClockState::Running { left } if left <= i64::from(limits.remind_before) => {
-                        false
+                let ahead = i64::from(limits.remind_before);
+                let (overdue, since) = match clock.state(calendar, now) {
+                    ClockState::Running { left } if left <= ahead => {
+                        let mut day = clock.due;
+                        while let Some(before) = day.pred_opt().filter(|d| {
+                            *d > clock
+                                .started
+                                .with_timezone(&crate::calendar::beijing())
+                                .date_naive()
+                                && calendar.working_days_between(*d, clock.due) <= ahead
+                        }) {
+                            day = before;
+                        }
+                        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight");
+                        let since = chrono::TimeZone::from_local_datetime(
+                            &crate::calendar::beijing(),
+                            &midnight,
+                        )
+                        .single()
+                        .expect("a fixed offset has no gaps");
+                        (false, since)
                     }
                     ClockState::Running { .. } => return None,
-                    ClockState::Overdue { .. } => true,
+                    ClockState::Overdue { .. } => (true, clock.deadline()),
                 };
                 Some(Reminder {
                     limit,
                     due: clock.due,
                     overdue,
+                    since,
                 })
             })
             .collect()

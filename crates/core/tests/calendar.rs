@@ -155,15 +155,18 @@ fn complaint_reminders_fire_on_the_right_working_day() {
         steps: Vec::new(),
     };
     let limits = Limits::default();
-    let accept = |due: &str, overdue| Reminder {
+    // Fell due: at the start of the reminder's first day, or at the deadline.
+    let accept = |due: &str, overdue, since: &str| Reminder {
         limit: ComplaintLimit::Accept,
         due: day(due),
         overdue,
+        since: at(since),
     };
-    let decide = |due: &str, overdue| Reminder {
+    let decide = |due: &str, overdue, since: &str| Reminder {
         limit: ComplaintLimit::Decide,
         due: day(due),
         overdue,
+        since: at(since),
     };
     // Accept within 3 working days: 9-24, (25–27 off) 9-28, 9-29.
     let cases = [
@@ -171,15 +174,15 @@ fn complaint_reminders_fire_on_the_right_working_day() {
         ("2026-09-25T09:00:00+08:00", vec![]), // a holiday: two working days left
         (
             "2026-09-28T09:00:00+08:00",
-            vec![accept("2026-09-29", false)],
+            vec![accept("2026-09-29", false, "2026-09-28T00:00:00+08:00")],
         ),
         (
             "2026-09-29T23:59:00+08:00",
-            vec![accept("2026-09-29", false)],
+            vec![accept("2026-09-29", false, "2026-09-28T00:00:00+08:00")],
         ),
         (
             "2026-09-30T00:00:00+08:00",
-            vec![accept("2026-09-29", true)],
+            vec![accept("2026-09-29", true, "2026-09-30T00:00:00+08:00")],
         ),
     ];
     for (now, want) in cases {
@@ -201,11 +204,11 @@ fn complaint_reminders_fire_on_the_right_working_day() {
         ("2026-11-09T09:00:00+08:00", vec![]),
         (
             "2026-11-10T09:00:00+08:00",
-            vec![decide("2026-11-11", false)],
+            vec![decide("2026-11-11", false, "2026-11-10T00:00:00+08:00")],
         ),
         (
             "2026-11-12T09:00:00+08:00",
-            vec![decide("2026-11-11", true)],
+            vec![decide("2026-11-11", true, "2026-11-12T00:00:00+08:00")],
         ),
     ];
     for (now, want) in cases {
@@ -222,7 +225,7 @@ fn complaint_reminders_fire_on_the_right_working_day() {
     };
     assert_eq!(
         record.reminders(lodged, &cal, &early, at("2026-11-09T09:00:00+08:00")),
-        vec![decide("2026-11-11", false)]
+        vec![decide("2026-11-11", false, "2026-11-09T00:00:00+08:00")]
     );
     // Decided: no clock runs.
     record.result = Some("已补发".into());

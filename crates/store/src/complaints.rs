@@ -123,7 +123,9 @@ impl Store {
                         if r.overdue { "late" } else { "soon" }
                     ),
                     "type": COMPLAINT_REMINDED,
-                    "at": now.to_rfc3339_opts(SecondsFormat::Secs, false),
+                    // The moment it fell due, not now: every device that
+                    // reminds writes the very same event, so it is kept once.
+                    "at": r.since.to_rfc3339_opts(SecondsFormat::Secs, false),
                     "complaint_id": id,
                     "limit": r.limit,
                     "due": r.due,
